@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+/**
+ * The `ecacface` command line. Each command lives in `lib/cli/commands/<name>.ts` and only parses
+ * arguments and prints: the work itself is in the library (train(), evaluate(), data.*).
+ */
+import { Command } from 'commander';
+import { registerInfo } from './commands/info.js';
+import { registerDemo } from './commands/demo.js';
+// commands of later areas register here, one import and one call each
+// (end command imports)
+
+export function buildProgram(): Command {
+  const program = new Command('ecacface')
+    .description('Face recognition with ECACFace (ESCA attention + CurricularFace) on libtorch')
+    .showHelpAfterError();
+  registerInfo(program);
+  registerDemo(program);
+  // (end command registration)
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    process.stderr.write(`ecacface: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });

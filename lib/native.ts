@@ -1,0 +1,271 @@
+/**
+ * The one place that loads the native addon, and the typed signatures of every native function.
+ * Nothing else in `lib/` may require the `.node` file.
+ *
+ * Handles are opaque: a native tensor travels as a {@link NativeTensor} owned by a `Tensor`.
+ * Dtypes travel as small integers (see `lib/tensor/dtype.ts`), devices as strings.
+ * @internal
+ */
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Opaque handle of a native tensor (a Node-API external). */
+export type NativeTensor = { readonly __nativeTensor: unique symbol };
+type T = NativeTensor;
+type OptT = NativeTensor | null | undefined;
+
+/** Typed signatures of the addon's exports, grouped by the native file that defines them. */
+export interface NativeBinding {
+  // core/tensor_handle.cc
+  dispose(t: T): void;
+  isDisposed(t: T): boolean;
+  // core/async_runner.cc
+  mmAsync(a: T, b: T): Promise<T>;
+  pendingAsync(): number;
+
+  // ops/tensor_ops.cc — creation
+  zeros(shape: number[], dtype?: number, device?: string): T;
+  ones(shape: number[], dtype?: number, device?: string): T;
+  empty(shape: number[], dtype?: number, device?: string): T;
+  full(shape: number[], value: number | boolean, dtype?: number, device?: string): T;
+  rand(shape: number[], dtype?: number, device?: string): T;
+  randn(shape: number[], dtype?: number, device?: string): T;
+  randint(low: number, high: number, shape: number[], dtype?: number, device?: string): T;
+  randperm(n: number, device?: string): T;
+  arange(start: number, end: number, step: number, dtype?: number, device?: string): T;
+  linspace(start: number, end: number, steps: number, dtype?: number, device?: string): T;
+  eye(n: number, dtype?: number, device?: string): T;
+  zerosLike(t: T): T;
+  onesLike(t: T): T;
+  fullLike(t: T, value: number | boolean): T;
+  randLike(t: T): T;
+  randnLike(t: T): T;
+  fromBuffer(data: ArrayBufferView, shape: number[], dtype: number, device?: string): T;
+  toBuffer(t: T): ArrayBuffer;
+  copyFromBuffer(t: T, data: ArrayBufferView): void;
+  item(t: T): number | boolean;
+  meta(t: T): [number[], number, string];
+  strides(t: T): number[];
+  isContiguous(t: T, channelsLast?: boolean): boolean;
+  to(t: T, dtype?: number | null, device?: string | null, copy?: boolean): T;
+  contiguous(t: T, channelsLast?: boolean): T;
+  clone(t: T): T;
+  detach(t: T): T;
+  pinMemory(t: T): T;
+  // views and indexing
+  view(t: T, shape: number[]): T;
+  reshape(t: T, shape: number[]): T;
+  permute(t: T, dims: number[]): T;
+  transpose(t: T, d0: number, d1: number): T;
+  flatten(t: T, start: number, end: number): T;
+  unsqueeze(t: T, dim: number): T;
+  squeeze(t: T, dim?: number): T;
+  expand(t: T, shape: number[]): T;
+  repeat(t: T, repeats: number[]): T;
+  select(t: T, dim: number, index: number): T;
+  slice(t: T, dim: number, start: number | null, end: number | null, step: number): T;
+  narrow(t: T, dim: number, start: number, length: number): T;
+  indexSelect(t: T, dim: number, index: T): T;
+  gather(t: T, dim: number, index: T): T;
+  scatter(t: T, dim: number, index: T, src: T): T;
+  scatterAdd(t: T, dim: number, index: T, src: T): T;
+  indexAdd(t: T, dim: number, index: T, source: T): T;
+  maskedFill(t: T, mask: T, value: number | boolean): T;
+  maskedSelect(t: T, mask: T): T;
+  cat(ts: T[], dim: number): T;
+  stack(ts: T[], dim: number): T;
+  split(t: T, size: number, dim: number): T[];
+  chunk(t: T, chunks: number, dim: number): T[];
+  flip(t: T, dims: number[]): T;
+  oneHot(t: T, numClasses: number): T;
+  where(cond: T, a: T, b: T): T;
+  nonzero(t: T): T;
+  // in place
+  copy_(t: T, src: T): void;
+  fill_(t: T, value: number | boolean): void;
+  zero_(t: T): void;
+  uniform_(t: T, low: number, high: number): void;
+  normal_(t: T, mean: number, std: number): void;
+  bernoulli_(t: T, p: number): void;
+  add_(t: T, other: T | number, alpha?: number): void;
+  mul_(t: T, other: T | number): void;
+  clamp_(t: T, min?: number | null, max?: number | null): void;
+
+  // ops/math_ops.cc
+  add(a: T, b: T | number): T;
+  sub(a: T, b: T | number): T;
+  mul(a: T, b: T | number): T;
+  div(a: T, b: T | number): T;
+  pow(a: T, b: T | number): T;
+  remainder(a: T, b: T | number): T;
+  eq(a: T, b: T | number): T;
+  ne(a: T, b: T | number): T;
+  gt(a: T, b: T | number): T;
+  ge(a: T, b: T | number): T;
+  lt(a: T, b: T | number): T;
+  le(a: T, b: T | number): T;
+  maximum(a: T, b: T | number): T;
+  minimum(a: T, b: T | number): T;
+  logicalAnd(a: T, b: T | boolean): T;
+  logicalOr(a: T, b: T | boolean): T;
+  rsub(a: T, s: number): T;
+  rdiv(a: T, s: number): T;
+  addScaled(a: T, b: T, alpha: number): T;
+  neg(a: T): T;
+  abs(a: T): T;
+  sqrt(a: T): T;
+  rsqrt(a: T): T;
+  square(a: T): T;
+  exp(a: T): T;
+  log(a: T): T;
+  log1p(a: T): T;
+  sigmoid(a: T): T;
+  tanh(a: T): T;
+  relu(a: T): T;
+  cos(a: T): T;
+  sin(a: T): T;
+  acos(a: T): T;
+  asin(a: T): T;
+  sign(a: T): T;
+  floor(a: T): T;
+  ceil(a: T): T;
+  round(a: T): T;
+  reciprocal(a: T): T;
+  logicalNot(a: T): T;
+  isnan(a: T): T;
+  isfinite(a: T): T;
+  clamp(a: T, min?: number | null, max?: number | null): T;
+  sum(a: T, dims?: number[] | null, keepdim?: boolean): T;
+  mean(a: T, dims?: number[] | null, keepdim?: boolean): T;
+  amax(a: T, dims?: number[] | null, keepdim?: boolean): T;
+  amin(a: T, dims?: number[] | null, keepdim?: boolean): T;
+  prod(a: T, dims?: number[] | null, keepdim?: boolean): T;
+  logsumexp(a: T, dims?: number[] | null, keepdim?: boolean): T;
+  all(a: T, dims?: number[] | null, keepdim?: boolean): T;
+  any(a: T, dims?: number[] | null, keepdim?: boolean): T;
+  var(a: T, dims: number[] | null, unbiased: boolean, keepdim: boolean): T;
+  std(a: T, dims: number[] | null, unbiased: boolean, keepdim: boolean): T;
+  norm(a: T, p: number, dims?: number[] | null, keepdim?: boolean): T;
+  maxDim(a: T, dim: number, keepdim: boolean): [T, T];
+  minDim(a: T, dim: number, keepdim: boolean): [T, T];
+  argmax(a: T, dim?: number | null, keepdim?: boolean): T;
+  argmin(a: T, dim?: number | null, keepdim?: boolean): T;
+  cumsum(a: T, dim: number): T;
+  sort(a: T, dim: number, descending: boolean): [T, T];
+  topk(a: T, k: number, dim: number, largest: boolean, sorted: boolean): [T, T];
+  matmul(a: T, b: T): T;
+  mm(a: T, b: T): T;
+  bmm(a: T, b: T): T;
+  addmm(bias: T, a: T, b: T): T;
+
+  // ops/nn_ops.cc
+  conv1d(x: T, w: T, b: OptT, stride: number[], padding: number[], dilation: number[], groups: number): T;
+  conv2d(x: T, w: T, b: OptT, stride: number[], padding: number[], dilation: number[], groups: number): T;
+  linear(x: T, w: T, b: OptT): T;
+  batchNorm(x: T, w: OptT, b: OptT, rm: OptT, rv: OptT, training: boolean, momentum: number, eps: number): T;
+  prelu(x: T, w: T): T;
+  leakyRelu(x: T, slope: number): T;
+  dropout(x: T, p: number, training: boolean): T;
+  avgPool2d(x: T, k: number[], s: number[], p: number[], ceil: boolean, countIncludePad: boolean): T;
+  maxPool2d(x: T, k: number[], s: number[], p: number[], d: number[], ceil: boolean): T;
+  adaptiveAvgPool2d(x: T, size: number[]): T;
+  adaptiveMaxPool2d(x: T, size: number[]): T;
+  softmax(x: T, dim: number): T;
+  logSoftmax(x: T, dim: number): T;
+  crossEntropy(x: T, target: T, reduction?: string, labelSmoothing?: number): T;
+  nllLoss(x: T, target: T, reduction?: string): T;
+  mseLoss(x: T, target: T, reduction?: string): T;
+  normalize(x: T, p: number, dim: number, eps: number): T;
+  pad(x: T, pad: number[], value: number): T;
+
+  // ops/runtime_ops.cc
+  backward(t: T, gradient?: OptT, retainGraph?: boolean): void;
+  grad(t: T): T | null;
+  clearGrad(t: T): void;
+  setGrad(t: T, g: OptT): void;
+  setRequiresGrad(t: T, v: boolean): void;
+  requiresGrad(t: T): boolean;
+  isLeaf(t: T): boolean;
+  setGradEnabled(v: boolean): void;
+  isGradEnabled(): boolean;
+  manualSeed(seed: number): void;
+  getRngState(): T;
+  setRngState(state: T): void;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  cudaIsAvailable(): boolean;
+  cudaDeviceCount(): number;
+  cudaSynchronize(): void;
+  cudaDeviceName(index?: number): string;
+  memory(): { tensors: number; bytes: number; cpuBytes: number; cudaBytes: number; created: number };
+  buildInfo(): { torchVersion: string; cuda: boolean; parallel: string };
+
+  // ops/esca.cc — ESCA and ECA attention (issue 3)
+  // (end ops/esca.cc)
+
+  // ops/margin.cc — fused margin logits + cross-entropy (issue 4)
+  // (end ops/margin.cc)
+
+  // data/*.cc — RecordIO, image decoding, batches (issue 5)
+  // (end data)
+
+  // data/align.cc — five-point face alignment (issue 6)
+  // (end data/align.cc)
+
+  // train/sgd.cc — fused SGD step (issue 7)
+  // (end train/sgd.cc)
+}
+
+/** Finds the package root (the folder with this package's package.json) from this file. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        if (JSON.parse(readFileSync(pj, 'utf8')).name === 'ecacface-torch') return dir;
+      } catch {
+        /* keep looking */
+      }
+    }
+    dir = dirname(dir);
+  }
+  throw new Error('ecacface-torch: cannot locate the package root from ' + fileURLToPath(import.meta.url));
+}
+
+function load(): NativeBinding {
+  const require = createRequire(import.meta.url);
+  const override = process.env.ECACFACE_NATIVE;
+  if (override) return require(override) as NativeBinding;
+  const root = packageRoot();
+  try {
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    return nodeGypBuild(root) as NativeBinding;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    const e = new Error(
+      `ecacface-torch: the native addon could not be loaded (${reason.split('\n')[0]}).\n` +
+        `  - No prebuilt binary fits this platform and none was built from source. npm 11 skips install\n` +
+        `    scripts of dependencies until approved: run 'npm approve-builds' (or install with\n` +
+        `    --foreground-scripts / allow the script), then 'npm rebuild ecacface-torch'.\n` +
+        `  - Building from source needs libtorch: on Debian/Ubuntu 'sudo apt-get install libtorch-dev',\n` +
+        `    elsewhere set LIBTORCH=/path/to/libtorch; then run 'npm rebuild ecacface-torch'\n` +
+        `    (inside this repository: 'npm run build:native').`,
+    );
+    (e as Error & { cause?: unknown }).cause = err;
+    throw e;
+  }
+}
+
+/** The loaded addon. */
+export const native: NativeBinding = load();
+
+// libtorch starts with one intra-op thread here unless told otherwise: use the machine's cores
+// unless the user chose with OMP_NUM_THREADS / ECACFACE_NUM_THREADS.
+{
+  const requested = Number(process.env.ECACFACE_NUM_THREADS ?? process.env.OMP_NUM_THREADS ?? NaN);
+  native.setNumThreads(Number.isInteger(requested) && requested > 0 ? requested : availableParallelism());
+}

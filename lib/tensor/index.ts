@@ -1,0 +1,21 @@
+/** The tensor layer: `Tensor`, creation functions, functional ops, scopes and runtime controls. */
+export { Tensor, type TensorOrScalar, type NestedArray } from './tensor.js';
+export { type DType, DTYPES, dtypeSize, isFloatingDtype } from './dtype.js';
+export { type Device } from './device.js';
+export * from './creation.js';
+export { scope, keep } from './scope.js';
+export {
+  manualSeed,
+  getRngState,
+  setRngState,
+  setNumThreads,
+  getNumThreads,
+  noGrad,
+  enableGrad,
+  isGradEnabled,
+  memory,
+  buildInfo,
+  cuda,
+  type MemoryReport,
+} from './runtime.js';
+export * as functional from './functional.js';

@@ -1,0 +1,14 @@
+// The Register* function of every area outside core/ and the generic ops: addon.cc calls each.
+#pragma once
+
+#include <napi.h>
+
+namespace ecf {
+
+void RegisterEscaOps(Napi::Env env, Napi::Object exports);    // ops/esca.cc: ESCA and ECA
+void RegisterMarginOps(Napi::Env env, Napi::Object exports);  // ops/margin.cc: fused margin + CE
+void RegisterDataOps(Napi::Env env, Napi::Object exports);    // data/: RecordIO, decoding, batches
+void RegisterImageOps(Napi::Env env, Napi::Object exports);   // data/align.cc: five-point alignment
+void RegisterOptimOps(Napi::Env env, Napi::Object exports);   // train/sgd.cc: fused SGD step
+
+}  // namespace ecf

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Takes a fresh Debian 12 machine (as root) to a ready checkout: system packages, npm packages,
+# the native addon and the compiled TypeScript. Idempotent: each step is skipped when its inputs
+# have not changed since it last succeeded, so a ready checkout returns in well under 2 s.
+#   bash scripts/setup.sh           # what `npm start` and `npm test` need
+#   bash scripts/setup.sh --bench   # also Debian's python3-torch, the reference for bench/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BENCH=0
+for a in "$@"; do
+  case "$a" in
+    --bench) BENCH=1 ;;
+    *) echo "setup.sh: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf 'setup: %s\n' "$*"; }
+stamp_dir=build/.stamps
+mkdir -p "$stamp_dir"
+
+# -- 1. system packages ----------------------------------------------------------------------
+PKGS=(cmake g++ make libtorch-dev libturbojpeg0-dev libpng-dev fonts-dejavu-core xz-utils)
+[ "$BENCH" = 1 ] && PKGS+=(python3 python3-torch python3-numpy python3-pil)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing system packages: ${missing[*]}" >&2
+    echo "setup: run once as root: sudo bash scripts/setup.sh${BENCH:+ }$( [ "$BENCH" = 1 ] && echo --bench )" >&2
+    exit 1
+  fi
+  say "installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Hash of a list of files (paths and contents), for change detection.
+hash_files() { { { "$@" 2>/dev/null || true; } | LC_ALL=C sort | xargs -r sha1sum; } | sha1sum | cut -c1-40; }
+up_to_date() { [ -f "$stamp_dir/$1" ] && [ "$(cat "$stamp_dir/$1")" = "$2" ]; }
+
+# -- 2. npm packages -------------------------------------------------------------------------
+npm_hash=$(cat package.json package-lock.json | sha1sum | cut -c1-40)
+if ! up_to_date npm "$npm_hash" || [ ! -d node_modules ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  echo "$npm_hash" > "$stamp_dir/npm"
+fi
+
+# -- 3. native addon -------------------------------------------------------------------------
+native_hash=$(hash_files find native CMakeLists.txt scripts/build-native.js -type f)
+native_hash="$native_hash-$(dpkg-query -W -f='${Version}' libtorch-dev 2>/dev/null || echo custom)"
+if ! up_to_date native "$native_hash" || [ ! -f build/Release/ecacface.node ]; then
+  say "building the native addon (cmake-js)"
+  node scripts/build-native.js
+  echo "$native_hash" > "$stamp_dir/native"
+fi
+
+# -- 4. TypeScript ---------------------------------------------------------------------------
+ts_hash=$(hash_files find lib bench test/cuda tsconfig.json package.json -type f \( -name '*.ts' -o -name '*.json' \))
+if ! up_to_date ts "$ts_hash" || [ ! -f dist/lib/index.js ]; then
+  say "compiling TypeScript"
+  npx tsc -p tsconfig.json
+  echo "$ts_hash" > "$stamp_dir/ts"
+fi
