@@ -1,0 +1,59 @@
+/**
+ * ESCA and ECA as functions of tensors (the modules in lib/nn/attention/ hold the weights).
+ *
+ *   ECA(x)  = x · σ(conv1d_k(GAP(x)))                     (channel attention, weight [1,1,k])
+ *   SA(y)   = σ(conv3x3([avgpool3(y), maxpool3(y)]))      (spatial attention, weight [1,2C,3,3])
+ *   ESCA(x) = y · SA(y),  y = ECA(x)
+ *
+ * `esca`/`eca` are the ops the models call. Until the native fused op lands they are the
+ * composed reference below; `escaComposed`/`ecaComposed` stay as the reference the native op is
+ * tested and benchmarked against.
+ */
+import { cat, functional as F, scope, type Tensor } from '../tensor/index.js';
+
+function checkEca(x: Tensor, caWeight: Tensor, fn: string): void {
+  if (x.ndim !== 4) throw new RangeError(`${fn}: input must be [N, C, H, W], got [${x.shape.join(', ')}]`);
+  const w = caWeight.shape;
+  if (w.length !== 3 || w[0] !== 1 || w[1] !== 1 || w[2]! % 2 !== 1) {
+    throw new RangeError(`${fn}: channel-attention weight must be [1, 1, k] with odd k, got [${w.join(', ')}]`);
+  }
+}
+
+/** ECA by composition of ATen ops (reference). */
+export function ecaComposed(x: Tensor, caWeight: Tensor): Tensor {
+  checkEca(x, caWeight, 'eca');
+  const [n, c] = x.shape as [number, number, number, number];
+  const k = caWeight.size(2);
+  return scope(() => {
+    const y = x.mean([2, 3]).view(n, 1, c);
+    const a = F.conv1d(y, caWeight, null, { padding: (k - 1) / 2 }).sigmoid().view(n, c, 1, 1);
+    return x.mul(a);
+  });
+}
+
+/** ESCA by composition of ATen ops (reference). */
+export function escaComposed(x: Tensor, caWeight: Tensor, saWeight: Tensor): Tensor {
+  checkEca(x, caWeight, 'esca');
+  const c = x.size(1);
+  const s = saWeight.shape;
+  if (s.length !== 4 || s[0] !== 1 || s[1] !== 2 * c || s[2] !== 3 || s[3] !== 3) {
+    throw new RangeError(`esca: spatial-attention weight must be [1, ${2 * c}, 3, 3], got [${s.join(', ')}]`);
+  }
+  return scope(() => {
+    const y = ecaComposed(x, caWeight);
+    const avg = F.avgPool2d(y, 3, { stride: 1, padding: 1, countIncludePad: true });
+    const max = F.maxPool2d(y, 3, { stride: 1, padding: 1 });
+    const w = F.conv2d(cat([avg, max], 1), saWeight, null, { padding: 1 }).sigmoid();
+    return y.mul(w);
+  });
+}
+
+/** ECA attention: the op models call. */
+export function eca(x: Tensor, caWeight: Tensor): Tensor {
+  return ecaComposed(x, caWeight);
+}
+
+/** ESCA attention: the op models call. */
+export function esca(x: Tensor, caWeight: Tensor, saWeight: Tensor): Tensor {
+  return escaComposed(x, caWeight, saWeight);
+}
