@@ -6,7 +6,7 @@ export { PReLU, ReLU, Sigmoid, Identity } from './activation.js';
 export { Linear } from './linear.js';
 export { Dropout } from './dropout.js';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling.js';
-export { Sequential } from './container.js';
+export { Sequential, ModuleList } from './container.js';
 export { Flatten } from './flatten.js';
 export * as init from './init.js';
 export { summary, profile, type SummaryRow, type SummaryTotals } from './summary.js';

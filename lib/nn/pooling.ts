@@ -1,5 +1,5 @@
 /** Pooling layers (torch.nn.MaxPool2d, AvgPool2d, AdaptiveAvgPool2d). */
-import { functional as F, type Tensor } from '../tensor/index.js';
+import { functional as F, scope, type Tensor } from '../tensor/index.js';
 import { convOutSize } from './conv.js';
 import { Module } from './module.js';
 
@@ -23,8 +23,10 @@ export class MaxPool2d extends Module {
     this.padding = pair(o.padding ?? 0);
   }
   forward(x: Tensor): Tensor {
-    if (this.kernelSize[0] === 1 && this.kernelSize[1] === 1 && this.stride[0] === 1 && this.stride[1] === 1 && this.padding[0] === 0 && this.padding[1] === 0) {
-      return x; // the identity
+    if (this.kernelSize[0] === 1 && this.kernelSize[1] === 1 && this.padding[0] === 0 && this.padding[1] === 0) {
+      // a 1×1 window is subsampling: a strided view (the identity when the stride is 1)
+      if (this.stride[0] === 1 && this.stride[1] === 1) return x;
+      return scope(() => x.slice(2, 0, undefined, this.stride[0]).slice(3, 0, undefined, this.stride[1]));
     }
     return F.maxPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding });
   }

@@ -208,7 +208,7 @@ describe('summary and param groups', () => {
     expect(p.rows.map((r) => r.name)).toEqual(['0.conv', '0.bn', '0.act', '1', '2', '3']);
     expect(p.rows[1]!.outputShape).toEqual([1, 4, 5, 5]);
     const text = summary(net, [1, 3, 5, 5], { print: false });
-    expect(text).toContain('MACs: 612');
+    expect(text).toContain('MACs: 2,772');
     // traced shapes equal real ones
     const y = noGrad(() => net.eval().forward(randn([1, 3, 5, 5])));
     expect(y.shape).toEqual(p.outputShape);
