@@ -7,6 +7,9 @@ import { Command } from 'commander';
 import { registerInfo } from './commands/info.js';
 import { registerDemo } from './commands/demo.js';
 // commands of later areas register here, one import and one call each
+import { registerTrain } from './commands/train.js';
+import { registerPlot } from './commands/plot.js';
+import { registerSynth } from './commands/synth.js';
 // (end command imports)
 
 export function buildProgram(): Command {
@@ -15,6 +18,9 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerInfo(program);
   registerDemo(program);
+  registerTrain(program);
+  registerPlot(program);
+  registerSynth(program);
   // (end command registration)
   return program;
 }

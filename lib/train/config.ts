@@ -76,6 +76,8 @@ export const trainConfigSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').optional(),
   /** Log line / progress stats every N steps. */
   logEvery: posInt.default(20),
+  /** Also validate the untrained model before the first step (a baseline for the curves). */
+  valAtStart: z.boolean().default(false),
   /** Validation every K steps (0 = only at each epoch end). */
   valEvery: nonNegInt.default(0),
   /** Checkpoint every K steps (0 = only at each epoch end). */

@@ -254,6 +254,7 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
   emit({ kind: 'start', runDir, totalSteps, startStep: step, resumed, numImages: source.numImages, numClasses: source.numClasses });
   backbone.train(true);
   head.train(true);
+  if (config.valAtStart && !resumed && step === 0) await validate();
 
   // window statistics for the log lines
   let win = { n: 0, loss: 0, t: 0, pos: 0, hard: 0, images: 0, wait: 0, time: 0 };
