@@ -34,6 +34,17 @@ abstract class Tiny {
   eval(): this {
     return this.train(false);
   }
+  to(device: string): this {
+    for (const map of [this.params, this.buffers]) {
+      for (const [k, t] of map) {
+        const moved = t.to(device as 'cpu').detach();
+        if (map === this.params) moved.requiresGrad_(true);
+        t.dispose();
+        map.set(k, moved);
+      }
+    }
+    return this;
+  }
   dispose(): void {
     for (const t of this.stateDict().values()) t.dispose();
   }
