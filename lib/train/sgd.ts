@@ -110,19 +110,31 @@ export class SGD {
     this.setLr(v);
   }
 
-  /** Applies one update from the accumulated gradients (parameters without a gradient are skipped). */
+  /**
+   * Applies one update from the accumulated gradients (parameters without a gradient are skipped).
+   * Groups that share lr/momentum/dampening/nesterov (the usual case: they differ in weight decay
+   * only) go to the native step together: one native call for the whole model.
+   */
   step(): void {
+    const batches = new Map<string, { handles: NativeTensor[]; wds: number[]; idx: number[]; g: ParamGroup }>();
     let offset = 0;
     for (const g of this.paramGroups) {
-      const n = g.params.length;
-      const handles = g.params.map((p) => p.handle);
-      const bufs = this.#buffers.slice(offset, offset + n);
-      const created = native.sgdStep(handles, bufs, new Array<number>(n).fill(g.weightDecay), g.lr, g.momentum, g.dampening, g.nesterov);
-      for (let j = 0; j < n; j++) {
-        const h = created[j];
-        if (h) this.#buffers[offset + j] = h;
-      }
-      offset += n;
+      const key = `${g.lr}|${g.momentum}|${g.dampening}|${g.nesterov}`;
+      let b = batches.get(key);
+      if (!b) batches.set(key, (b = { handles: [], wds: [], idx: [], g }));
+      g.params.forEach((p, j) => {
+        b!.handles.push(p.handle);
+        b!.wds.push(g.weightDecay);
+        b!.idx.push(offset + j);
+      });
+      offset += g.params.length;
+    }
+    for (const b of batches.values()) {
+      const bufs = b.idx.map((i) => this.#buffers[i] ?? null);
+      const created = native.sgdStep(b.handles, bufs, b.wds, b.g.lr, b.g.momentum, b.g.dampening, b.g.nesterov);
+      created.forEach((h, j) => {
+        if (h) this.#buffers[b.idx[j]!] = h;
+      });
     }
     this.#steps++;
   }
