@@ -1,65 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { noGrad, randn, scope, tensor, type Tensor } from '../../lib/index.js';
-import { ATTENTION_KINDS, attention, ecaKernelSize, profile, type AttentionKind, type Module } from '../../lib/nn/index.js';
+import { noGrad, randn, scope } from '../../lib/index.js';
+import { ATTENTION_KINDS, attention, ecaKernelSize, profile, type AttentionKind } from '../../lib/nn/index.js';
+import { checkStats, fillModule, inputOf, type Stats } from '../models/helpers.js';
 
-interface Stats {
-  sum: number;
-  sumsq: number;
-  weighted: number;
-  picks: [number, number][];
-}
 interface Fixture {
   shape: number[];
   modules: Record<string, { keys: [string, number[]][]; params: number; train: Stats; eval: Stats }>;
 }
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/models/attention.json', import.meta.url), 'utf8')) as Fixture;
-
-/** The closed-form filler of make_attention.py. */
-function fillValues(shape: number[], k: number, name: string): Float64Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const v = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const s = Math.sin(1.7 * i + 0.3 * k + 0.1);
-    if (name.endsWith('running_var')) v[i] = 1 + 0.5 * s * s;
-    else if (shape.length >= 2) v[i] = s * (1.5 / Math.sqrt(n / shape[0]!));
-    else v[i] = name.endsWith('weight') ? 0.5 + 0.25 * s : 0.2 * s;
-  }
-  return v;
-}
-function fillModule(m: Module): void {
-  const sd = new Map<string, Tensor>();
-  let j = 0;
-  for (const [k, t] of m.stateDict()) {
-    if (k.endsWith('num_batches_tracked')) continue;
-    sd.set(k, tensor(fillValues(t.shape, j++, k)).view(t.shape));
-  }
-  const r = m.loadStateDict(sd, { strict: false });
-  expect(r.unexpectedKeys).toEqual([]);
-  for (const t of sd.values()) t.dispose();
-}
-function inputOf(shape: number[]): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const v = new Float64Array(n);
-  for (let i = 0; i < n; i++) v[i] = Math.sin(0.37 * i) * 1.3 + 0.2 * Math.cos(0.011 * i);
-  return tensor(v).view(shape);
-}
-function checkStats(y: Tensor, s: Stats): void {
-  const f = y.toTypedArray() as Float64Array;
-  let sum = 0;
-  let sumsq = 0;
-  let weighted = 0;
-  for (let i = 0; i < f.length; i++) {
-    sum += f[i]!;
-    sumsq += f[i]! * f[i]!;
-    weighted += f[i]! * Math.cos(0.013 * i);
-  }
-  const close = (a: number, b: number) => expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-10 * Math.max(1, Math.abs(b)));
-  close(sum, s.sum);
-  close(sumsq, s.sumsq);
-  close(weighted, s.weighted);
-  for (const [i, v] of s.picks) close(f[i]!, v);
-}
 
 const kinds = ATTENTION_KINDS.filter((k): k is Exclude<AttentionKind, 'none'> => k !== 'none');
 
