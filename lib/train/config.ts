@@ -84,6 +84,8 @@ export const trainConfigSchema = z.strictObject({
   checkpointEvery: nonNegInt.default(0),
   /** Stop each epoch after this many steps (0 = the full epoch); for quick runs. */
   stepsPerEpoch: nonNegInt.default(0),
+  /** Stop (validate, checkpoint, export) once training has run this many minutes (0 = no limit). */
+  maxMinutes: z.number().nonnegative().default(0),
   /** Validation images per .bin used (0 = all); for quick runs. */
   valPairs: nonNegInt.default(0),
 });

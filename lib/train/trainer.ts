@@ -60,6 +60,8 @@ export interface TrainSummary {
   last: { step: number; epoch: number; modelDir: string; checkpoint: string };
   validation: ValidationResult[];
   interrupted: boolean;
+  /** True when the run stopped at `maxMinutes` (validated, checkpointed and exported like a finished run). */
+  timeLimited: boolean;
   /** Mean training loss over the last logged window. */
   finalLoss: number;
   metricsPath: string;
@@ -260,6 +262,8 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
   let win = { n: 0, loss: 0, t: 0, pos: 0, hard: 0, images: 0, wait: 0, time: 0 };
   let lastLoss = NaN;
   let interrupted = false;
+  let timeLimited = false;
+  const tTrain = Date.now();
   try {
     outer: for (let epoch = position.epoch; epoch < config.epochs; epoch++) {
       const from = epoch === position.epoch ? position.batch : 0;
@@ -358,6 +362,13 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
               saveCheckpoint('interrupt');
               break outer;
             }
+            if (config.maxMinutes > 0 && Date.now() - tTrain > config.maxMinutes * 60_000) {
+              timeLimited = true;
+              emit({ kind: 'message', text: `time limit of ${config.maxMinutes} min reached at step ${step}: validating and saving` });
+              await validate();
+              saveCheckpoint('time limit');
+              break outer;
+            }
             if (config.valEvery > 0 && step % config.valEvery === 0 && b + 1 < perEpoch) await validate();
             if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0 && b + 1 < perEpoch) saveCheckpoint('every');
           }
@@ -387,6 +398,7 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
     last: { step, epoch: position.epoch, modelDir: lastDir, checkpoint: ckptPath },
     validation: lastValidation,
     interrupted,
+    timeLimited,
     finalLoss: lastLoss,
     metricsPath: metrics.path,
     seconds: (Date.now() - t0) / 1000,

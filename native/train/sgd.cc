@@ -14,25 +14,6 @@
 namespace ecf {
 namespace {
 
-// A JS array of tensor handles or nulls (absent momentum buffers): null items stay undefined.
-std::vector<at::Tensor> OptTensorListArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg) {
-  if (info.Length() <= i || !info[i].IsArray()) ThrowArgType(info.Env(), fn, arg, "an array of Tensors or nulls");
-  Napi::Array a = info[i].As<Napi::Array>();
-  std::vector<at::Tensor> out(a.Length());
-  for (uint32_t k = 0; k < a.Length(); ++k) {
-    Napi::Value v = a.Get(k);
-    if (v.IsNull() || v.IsUndefined()) continue;
-    if (!v.IsExternal()) ThrowArgType(info.Env(), fn, arg, "an array of Tensors or nulls");
-    TensorHolder* h = v.As<Napi::External<TensorHolder>>().Data();
-    if (!h->tensor.defined()) {
-      throw Napi::Error::New(info.Env(), std::string(fn) + ": argument '" + arg + "' holds a disposed Tensor at index " +
-                                             std::to_string(k));
-    }
-    out[k] = h->tensor;
-  }
-  return out;
-}
-
 std::vector<double> DoubleListArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg) {
   if (!info[i].IsArray()) ThrowArgType(info.Env(), fn, arg, "an array of numbers");
   Napi::Array a = info[i].As<Napi::Array>();

@@ -129,6 +129,19 @@ describe('runTraining', () => {
     for (const t of ck.tensors.values()) t.dispose();
   });
 
+  it('stops at maxMinutes after validating and checkpointing', async () => {
+    const c = components();
+    const s = await runTraining(config('timed', { maxMinutes: 1e-6 }), c, {});
+    expect(s.timeLimited).toBe(true);
+    expect(s.steps).toBe(1);
+    expect(s.validation.length).toBe(1);
+    const ck = loadTensors(s.last.checkpoint);
+    expect(JSON.parse(ck.metadata.train!).step).toBe(1);
+    for (const t of ck.tensors.values()) t.dispose();
+    c.backbone.dispose();
+    c.head.dispose();
+  });
+
   it('fails to resume without a checkpoint, with the path in the message', async () => {
     await expect(runTraining(config('none'), components(), { resume: true })).rejects.toThrow(/no checkpoint at .*none\/checkpoint\.safetensors/);
     expect(readFileSync(join(root, 'none', 'config.json'), 'utf8')).toMatch(/"name": "none"/);
