@@ -105,7 +105,9 @@ const median = (v: number[]): number => {
 async function measure(py: PythonRef, arch: Arch, att: AttentionKind): Promise<{ ours: number; py: number | null }> {
   const m = backbone({ arch, attention: att });
   const x = randn([batch, 3, 112, 112]);
-  let pyOk = (await py.ask(`build ${arch} ${att} ${batch}`)) === 'ok';
+  const built = await py.ask(`build ${arch} ${att} ${batch}`);
+  let pyOk = built === 'ok';
+  if (!pyOk) console.error(`Python reference unavailable (${built}); run: sudo bash scripts/setup.sh --bench`);
   const o: number[] = [];
   const p: number[] = [];
   for (let i = 0; i < warmup + iters; i++) {
