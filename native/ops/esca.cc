@@ -18,6 +18,10 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <cstdlib>
+#include <initializer_list>
+#include <limits>
+
 #include "core/registry.h"
 #include "ops/common.h"
 #include "ops/esca_cpu.h"
@@ -72,6 +76,17 @@ at::Tensor RestoreLayout(at::Tensor t, bool channels_last) {
   return channels_last ? t.contiguous(at::MemoryFormat::ChannelsLast) : t;
 }
 
+// With ECF_POISON_OUTPUTS set in the environment (tests), every buffer a kernel must write
+// completely (outputs, gradients, saved statistics, workspace) is first filled with NaN, so an
+// element a kernel forgets shows up as NaN instead of as stale memory that happens to be right.
+void Poison(std::initializer_list<at::Tensor*> ts) {
+  const char* v = std::getenv("ECF_POISON_OUTPUTS");
+  if (!v || !*v || *v == '0') return;
+  for (at::Tensor* t : ts) {
+    if (t->defined()) t->fill_(std::numeric_limits<double>::quiet_NaN());
+  }
+}
+
 // CPU compute dtype: float16/bfloat16 are computed in float32.
 at::ScalarType CpuComputeType(at::ScalarType t) {
   return (t == at::kHalf || t == at::kBFloat16) ? at::kFloat : t;
@@ -120,6 +135,7 @@ Forward ForwardImpl(const char* fn, const at::Tensor& x_in, const at::Tensor& wc
     r.a = at::empty({N, C}, fopt);
     if (spatial) r.sw = at::empty({N, H, W}, fopt);
     at::Tensor ws = at::empty({static_cast<int64_t>(kernels::EscaForwardWorkspace(s, spatial)) + 1}, fopt);
+    Poison({&r.out, &r.g, &r.a, &r.sw, &ws});
     CheckCuda(fn, kernels::EscaForwardCuda(dt, x.data_ptr(), wcaf.data_ptr<float>(),
                                            spatial ? wsaf.data_ptr<float>() : nullptr, s, r.out.data_ptr(),
                                            r.g.data_ptr<float>(), r.a.data_ptr<float>(),
@@ -141,6 +157,7 @@ Forward ForwardImpl(const char* fn, const at::Tensor& x_in, const at::Tensor& wc
   r.g = at::empty({N, C}, xc.options());
   r.a = at::empty({N, C}, xc.options());
   if (spatial) r.sw = at::empty({N, H, W}, xc.options());
+  Poison({&out, &r.g, &r.a, &r.sw});
   AT_DISPATCH_FLOATING_TYPES(ct, "esca_forward_cpu", [&] {
     if (spatial) {
       esca_cpu::EscaForward<scalar_t>(xc.data_ptr<scalar_t>(), wcac.data_ptr<scalar_t>(), wsac.data_ptr<scalar_t>(),
@@ -176,6 +193,7 @@ variable_list BackwardImpl(const char* fn, const at::Tensor& go_in, const at::Te
     at::Tensor dwca = at::empty({1, 1, wca.size(2)}, fopt);
     at::Tensor dwsa = spatial ? at::empty({1, 2 * C, 3, 3}, fopt) : at::Tensor();
     at::Tensor ws = at::empty({static_cast<int64_t>(kernels::EscaBackwardWorkspace(s, spatial)) + 1}, fopt);
+    Poison({&dx, &dwca, &dwsa, &ws});
     CheckCuda(fn, kernels::EscaBackwardCuda(dt, go.data_ptr(), x.data_ptr(), wcaf.data_ptr<float>(),
                                             spatial ? wsaf.data_ptr<float>() : nullptr, g.data_ptr<float>(),
                                             a.data_ptr<float>(), spatial ? sw.data_ptr<float>() : nullptr, s,
@@ -196,6 +214,7 @@ variable_list BackwardImpl(const char* fn, const at::Tensor& go_in, const at::Te
   at::Tensor dx = at::empty_like(xc, at::MemoryFormat::Contiguous);
   at::Tensor dwca = at::empty({1, 1, wca.size(2)}, xc.options());
   at::Tensor dwsa = spatial ? at::empty({1, 2 * C, 3, 3}, xc.options()) : at::Tensor();
+  Poison({&dx, &dwca, &dwsa});
   AT_DISPATCH_FLOATING_TYPES(ct, "esca_backward_cpu", [&] {
     if (spatial) {
       esca_cpu::EscaBackward<scalar_t>(go.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(), wcac.data_ptr<scalar_t>(),

@@ -236,6 +236,17 @@ describe('dtypes, threads and autograd plumbing', () => {
       });
     }
   });
+  it('every output and gradient element is written (buffers poisoned with NaN first)', () => {
+    process.env.ECF_POISON_OUTPUTS = '1';
+    try {
+      for (const op of ['esca', 'eca'] as const) {
+        compare(op, [2, 20, 5, 7], 'float64', 1e-10);
+        compare(op, [1, 33, 3, 2], 'float32', 1e-5);
+      }
+    } finally {
+      delete process.env.ECF_POISON_OUTPUTS;
+    }
+  });
   it('results do not depend on the thread count (fixed-order reductions)', () => {
     const before = getNumThreads();
     try {
