@@ -34,6 +34,13 @@
 #include <cstdint>
 #include <vector>
 
+// The kernels below are written as simple element-wise loops over rows; -O3 lets GCC vectorise
+// them (the addon is otherwise built with -O2, whose cost model vectorises almost nothing).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("O3")
+#endif
+
 namespace ecf {
 namespace esca_cpu {
 
@@ -55,77 +62,104 @@ inline T Sigmoid(double z) {
   return static_cast<T>(1.0 / (1.0 + std::exp(-z)));
 }
 
-// 3×3 stride-1 pools of one plane into zero-bordered (H+2)×(W+2) buffers: ap = box sum / 9
-// (count_include_pad), mp = max over the in-bounds window. hs/hm are H·W scratch rows.
-// If am is given, am[q] = plane index of the window's first maximum in row-major order
-// (PyTorch's tie rule), found separably: first max within each row, then the first such row.
+// max(a, b) as one maxss/maxsd (vectorisable). NaN rules do not matter here: a NaN anywhere in
+// a plane makes its GAP, hence its gate a and every output of the sample, NaN anyway.
 template <typename T>
-void Pools(const T* x, const Dims& d, T* hs, T* hm, int8_t* hidx, T* ap, T* mp, int32_t* am) {
+inline T Max(T a, T b) {
+  return a < b ? b : a;
+}
+
+// Σ a[i]·b[i] (b == nullptr: Σ a[i]) over a flat range: 8 float lanes over blocks of 256
+// elements (vectorisable without reassociation), each block added into a double.
+template <typename T>
+double DotFlat(const T* a, const T* b, int64_t n) {
+  double total = 0;
+  for (int64_t s = 0; s < n; s += 256) {
+    const int64_t e = std::min(n, s + 256);
+    T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = s;
+    if (b) {
+      for (; i + 8 <= e; i += 8)
+        for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * b[i + l];
+      for (; i < e; ++i) acc[0] += a[i] * b[i];
+    } else {
+      for (; i + 8 <= e; i += 8)
+        for (int l = 0; l < 8; ++l) acc[l] += a[i + l];
+      for (; i < e; ++i) acc[0] += a[i];
+    }
+    T t = 0;
+    for (int l = 0; l < 8; ++l) t += acc[l];
+    total += static_cast<double>(t);
+  }
+  return total;
+}
+
+// 3×3 stride-1 pools of one plane into zero-bordered (H+2)×(W+2) buffers: ap = box sum / 9
+// (count_include_pad), mp = max over the in-bounds window. hs/hm are H·W scratch, zr W zeros.
+// With kArg, am (bordered like mp, border −1) receives the plane index of each window's first
+// maximum in row-major order (PyTorch's tie rule), found separably: the first maximum within
+// each row (hidx = column offset), then the first row holding the window maximum. All selects
+// are branch-free so that the loops vectorise.
+template <typename T, bool kArg>
+void Pools(const T* x, const Dims& d, T* hs, T* hm, int32_t* hidx, const T* zr, T* ap, T* mp, int32_t* am) {
   const int64_t H = d.H, W = d.W, PW = d.PW();
   for (int64_t h = 0; h < H; ++h) {
     const T* r = x + h * W;
     T* s = hs + h * W;
     T* m = hm + h * W;
+    int32_t* o = kArg ? hidx + h * W : nullptr;
     if (W == 1) {
       s[0] = r[0];
       m[0] = r[0];
-    } else {
-      s[0] = r[0] + r[1];
-      m[0] = std::max(r[0], r[1]);
-      for (int64_t w = 1; w < W - 1; ++w) {
-        s[w] = r[w - 1] + r[w] + r[w + 1];
-        m[w] = std::max(std::max(r[w - 1], r[w]), r[w + 1]);
-      }
-      s[W - 1] = r[W - 2] + r[W - 1];
-      m[W - 1] = std::max(r[W - 2], r[W - 1]);
+      if (kArg) o[0] = 0;
+      continue;
     }
-    if (hidx) {
-      int8_t* o = hidx + h * W;
-      for (int64_t w = 0; w < W; ++w) {
-        int8_t best = w > 0 ? -1 : 0;
-        T v = r[w + best];
-        for (int8_t j = best + 1; j <= 1; ++j) {
-          if (w + j >= W) break;
-          T u = r[w + j];
-          if (u > v || std::isnan(u)) {
-            v = u;
-            best = j;
-          }
-        }
-        o[w] = best;
+    s[0] = r[0] + r[1];
+    m[0] = Max(r[0], r[1]);
+    for (int64_t w = 1; w < W - 1; ++w) {
+      s[w] = r[w - 1] + r[w] + r[w + 1];
+      m[w] = Max(Max(r[w - 1], r[w]), r[w + 1]);
+    }
+    s[W - 1] = r[W - 2] + r[W - 1];
+    m[W - 1] = Max(r[W - 2], r[W - 1]);
+    if (kArg) {
+      // offset of the first element equal to the row-window maximum
+      // (arithmetic on 0/1 compare results instead of ?: so that no branch depends on the data)
+      o[0] = 1 - static_cast<int32_t>(r[0] == m[0]);
+      for (int64_t w = 1; w < W - 1; ++w) {
+        const int32_t e0 = r[w - 1] == m[w], e1 = r[w] == m[w];
+        o[w] = 1 - 2 * e0 - (1 - e0) * e1;
       }
+      o[W - 1] = -static_cast<int32_t>(r[W - 2] == m[W - 1]);
     }
   }
   const T inv9 = T(1) / T(9);
   for (int64_t h = 0; h < H; ++h) {
-    const T* s0 = hs + (h > 0 ? h - 1 : h) * W;
+    const int64_t h0 = h > 0 ? h - 1 : h, h2 = h < H - 1 ? h + 1 : h;
+    const T* s0 = h > 0 ? hs + h0 * W : zr;
     const T* s1 = hs + h * W;
-    const T* s2 = hs + (h < H - 1 ? h + 1 : h) * W;
-    const T* m0 = hm + (h > 0 ? h - 1 : h) * W;
+    const T* s2 = h < H - 1 ? hs + h2 * W : zr;
+    const T* m0 = hm + h0 * W;  // out-of-bounds rows alias row h, which changes neither max nor arg-max
     const T* m1 = hm + h * W;
-    const T* m2 = hm + (h < H - 1 ? h + 1 : h) * W;
-    const T c0 = h > 0 ? T(1) : T(0);
-    const T c2 = h < H - 1 ? T(1) : T(0);
+    const T* m2 = hm + h2 * W;
     T* ao = ap + (h + 1) * PW + 1;
     T* mo = mp + (h + 1) * PW + 1;
     for (int64_t w = 0; w < W; ++w) {
-      ao[w] = (c0 * s0[w] + s1[w] + c2 * s2[w]) * inv9;
-      mo[w] = std::max(std::max(m0[w], m1[w]), m2[w]);  // out-of-bounds rows alias row h
+      ao[w] = (s0[w] + s1[w] + s2[w]) * inv9;
+      mo[w] = Max(Max(m0[w], m1[w]), m2[w]);
     }
-  }
-  if (am) {
-    for (int64_t h = 0; h < H; ++h) {
+    if (kArg) {
+      const int32_t* o0 = hidx + h0 * W;
+      const int32_t* o1 = hidx + h * W;
+      const int32_t* o2 = hidx + h2 * W;
+      const int32_t b0 = static_cast<int32_t>(h0 * W), b1 = static_cast<int32_t>(h * W),
+                    b2 = static_cast<int32_t>(h2 * W);
+      int32_t* ai = am + (h + 1) * PW + 1;
       for (int64_t w = 0; w < W; ++w) {
-        int64_t bh = h > 0 ? h - 1 : h;
-        T v = hm[bh * W + w];
-        for (int64_t i = bh + 1; i <= std::min(h + 1, H - 1); ++i) {
-          T u = hm[i * W + w];
-          if (u > v || std::isnan(u)) {
-            v = u;
-            bh = i;
-          }
-        }
-        am[h * W + w] = static_cast<int32_t>(bh * W + w + hidx[bh * W + w]);
+        // the first row (top to bottom) whose row maximum is the window maximum
+        const int32_t i0 = b0 + o0[w], i1 = b1 + o1[w], i2 = b2 + o2[w];
+        const int32_t e0 = m0[w] == mo[w], e1 = m1[w] == mo[w];
+        ai[w] = static_cast<int32_t>(w) + e0 * i0 + (1 - e0) * (e1 * i1 + (1 - e1) * i2);
       }
     }
   }
@@ -137,14 +171,7 @@ void Gap(const T* x, const Dims& d, T* g) {
   const int64_t HW = d.HW();
   at::parallel_for(0, d.N * d.C, PlaneGrain(HW), [&](int64_t b, int64_t e) {
     for (int64_t p = b; p < e; ++p) {
-      const T* xp = x + p * HW;
-      double acc = 0;
-      for (int64_t h = 0; h < d.H; ++h) {
-        T s = 0;
-        for (int64_t w = 0; w < d.W; ++w) s += xp[h * d.W + w];
-        acc += s;
-      }
-      g[p] = static_cast<T>(acc / static_cast<double>(HW));
+      g[p] = static_cast<T>(DotFlat<T>(x + p * HW, nullptr, HW) / static_cast<double>(HW));
     }
   });
 }
@@ -211,15 +238,7 @@ void EcaBackward(const T* go, const T* x, const T* wca, const T* g, const T* a, 
   std::vector<double> da(NC);
   at::parallel_for(0, NC, PlaneGrain(HW), [&](int64_t b, int64_t e) {  // pass 1
     for (int64_t p = b; p < e; ++p) {
-      const T* gp = go + p * HW;
-      const T* xp = x + p * HW;
-      double acc = 0;
-      for (int64_t h = 0; h < d.H; ++h) {
-        T s = 0;
-        for (int64_t w = 0; w < d.W; ++w) s += gp[h * d.W + w] * xp[h * d.W + w];
-        acc += s;
-      }
-      da[p] = acc;
+      da[p] = DotFlat<T>(go + p * HW, x + p * HW, HW);
     }
   });
   std::vector<double> dg;
@@ -242,31 +261,34 @@ void EcaBackward(const T* go, const T* x, const T* wca, const T* g, const T* a, 
 // Per-task scratch for the pool computations of one plane.
 template <typename T>
 struct PlaneScratch {
-  std::vector<T> hs, hm, ap, mp, dap, dy;
-  std::vector<int8_t> hidx;
-  std::vector<int32_t> am;
+  std::vector<T> hs, hm, zr, ap, mp, dap, dmp, dy, r;
+  std::vector<int32_t> hidx, am;
   explicit PlaneScratch(const Dims& d, bool backward)
-      : hs(d.HW()), hm(d.HW()), ap(d.PHW(), T(0)), mp(d.PHW(), T(0)) {
+      : hs(d.HW()), hm(d.HW()), zr(d.W, T(0)), ap(d.PHW(), T(0)), mp(d.PHW(), T(0)) {
     if (backward) {
       dap.assign(d.PHW(), T(0));
+      dmp.assign(d.PHW(), T(0));
       dy.assign(d.HW(), T(0));
+      r.assign(18 * d.W, T(0));
       hidx.assign(d.HW(), 0);
-      am.assign(d.HW(), 0);
+      am.assign(d.PHW(), -1);  // the border never names a pixel
     }
   }
 };
 
-// Sums blocks of partial rows [N][nb][HW] into [N][HW] and applies f(n, i, sum).
+// Sums the blocks of partial planes [N][nb][HW] into [N][HW] (fixed order) and applies f(n, row).
 template <typename T, typename F>
 void ReduceBlocks(const std::vector<T>& part, const Dims& d, int64_t nb, F f) {
   const int64_t HW = d.HW();
   at::parallel_for(0, d.N, 1, [&](int64_t b, int64_t e) {
+    std::vector<T> row(HW);
     for (int64_t n = b; n < e; ++n) {
-      for (int64_t i = 0; i < HW; ++i) {
-        T s = 0;
-        for (int64_t j = 0; j < nb; ++j) s += part[(n * nb + j) * HW + i];
-        f(n, i, s);
+      std::copy(part.begin() + n * nb * HW, part.begin() + (n * nb + 1) * HW, row.begin());
+      for (int64_t j = 1; j < nb; ++j) {
+        const T* src = part.data() + (n * nb + j) * HW;
+        for (int64_t i = 0; i < HW; ++i) row[i] += src[i];
       }
+      f(n, row.data());
     }
   });
 }
@@ -288,8 +310,8 @@ void EscaForward(const T* x, const T* wca, const T* wsa, const Dims& d, T* out, 
       T* ps = part.data() + t * HW;
       for (int64_t c = blk * kChannelBlock; c < std::min(C, (blk + 1) * kChannelBlock); ++c) {
         const T ac = a[n * C + c];
-        Pools(x + (n * C + c) * HW, d, sc.hs.data(), sc.hm.data(), static_cast<int8_t*>(nullptr), sc.ap.data(),
-              sc.mp.data(), static_cast<int32_t*>(nullptr));
+        Pools<T, false>(x + (n * C + c) * HW, d, sc.hs.data(), sc.hm.data(), nullptr, sc.zr.data(), sc.ap.data(),
+                        sc.mp.data(), nullptr);
         T wa[9], wm[9];
         for (int i = 0; i < 9; ++i) {
           wa[i] = ac * wsa[c * 9 + i];
@@ -314,7 +336,9 @@ void EscaForward(const T* x, const T* wca, const T* wsa, const Dims& d, T* out, 
       }
     }
   });
-  ReduceBlocks(part, d, nb, [&](int64_t n, int64_t i, T s) { sw[n * HW + i] = Sigmoid<T>(static_cast<double>(s)); });
+  ReduceBlocks(part, d, nb, [&](int64_t n, const T* s) {
+    for (int64_t i = 0; i < HW; ++i) sw[n * HW + i] = T(1) / (T(1) + std::exp(-s[i]));
+  });
 
   // Pass 3: out = x·a·sw.
   at::parallel_for(0, d.N * C, PlaneGrain(HW), [&](int64_t b, int64_t e) {
@@ -350,9 +374,12 @@ void EscaBackward(const T* go, const T* x, const T* wca, const T* wsa, const T* 
     }
   });
   std::vector<T> dsp(d.N * PHW, T(0));
-  ReduceBlocks(part, d, nb, [&](int64_t n, int64_t i, T s) {
-    const T v = sw[n * HW + i];
-    dsp[n * PHW + (i / W + 1) * PW + (i % W) + 1] = s * v * (T(1) - v);
+  ReduceBlocks(part, d, nb, [&](int64_t n, const T* s) {
+    const T* v = sw + n * HW;
+    for (int64_t h = 0; h < H; ++h) {
+      T* o = dsp.data() + n * PHW + (h + 1) * PW + 1;
+      for (int64_t w = 0; w < W; ++w) o[w] = s[h * W + w] * v[h * W + w] * (T(1) - v[h * W + w]);
+    }
   });
 
   // Pass 2: per plane.
@@ -368,54 +395,52 @@ void EscaBackward(const T* go, const T* x, const T* wca, const T* wsa, const T* 
       const T* ds = dsp.data() + n * PHW;
       const T* wa = wsa + c * 9;
       const T* wm = wsa + (C + c) * 9;
-      Pools(xp, d, sc.hs.data(), sc.hm.data(), sc.hidx.data(), sc.ap.data(), sc.mp.data(), sc.am.data());
+      Pools<T, true>(xp, d, sc.hs.data(), sc.hm.data(), sc.hidx.data(), sc.zr.data(), sc.ap.data(), sc.mp.data(),
+                     sc.am.data());
 
-      // ∂L/∂wsa for this plane: Σ_{h,w} ds[h,w]·A_y[h+i−1, w+j−1] (A_y = a·A_x, a applied at the end).
-      double accA[9] = {0}, accM[9] = {0};
+      // ∂L/∂wsa of this plane: Σ_{h,w} ds[h,w]·A_y[h+i−1, w+j−1] (A_y = a·A_x, a applied at the
+      // end), accumulated per column in r[18][W] (element-wise, so it vectorises), summed at the end.
+      T* r = sc.r.data();
+      std::fill(sc.r.begin(), sc.r.end(), T(0));
       for (int64_t h = 0; h < H; ++h) {
         const T* dr = ds + (h + 1) * PW + 1;
         for (int i = 0; i < 3; ++i) {
           const T* ar = sc.ap.data() + (h + i) * PW;
           const T* mr = sc.mp.data() + (h + i) * PW;
-          T sa0 = 0, sa1 = 0, sa2 = 0, sm0 = 0, sm1 = 0, sm2 = 0;
-          for (int64_t w = 0; w < W; ++w) {
-            const T v = dr[w];
-            sa0 += v * ar[w];
-            sa1 += v * ar[w + 1];
-            sa2 += v * ar[w + 2];
-            sm0 += v * mr[w];
-            sm1 += v * mr[w + 1];
-            sm2 += v * mr[w + 2];
+          for (int j = 0; j < 3; ++j) {
+            T* ra = r + (i * 3 + j) * W;
+            T* rm = r + (9 + i * 3 + j) * W;
+            for (int64_t w = 0; w < W; ++w) {
+              ra[w] += dr[w] * ar[w + j];
+              rm[w] += dr[w] * mr[w + j];
+            }
           }
-          accA[i * 3] += sa0;
-          accA[i * 3 + 1] += sa1;
-          accA[i * 3 + 2] += sa2;
-          accM[i * 3] += sm0;
-          accM[i * 3 + 1] += sm1;
-          accM[i * 3 + 2] += sm2;
         }
       }
       double* dwp = dws.data() + p * 18;
-      for (int i = 0; i < 9; ++i) {
-        dwp[i] = accA[i] * static_cast<double>(ac);
-        dwp[9 + i] = accM[i] * static_cast<double>(ac);
-      }
+      for (int t = 0; t < 18; ++t) dwp[t] = DotFlat<T>(r + t * W, nullptr, W) * static_cast<double>(ac);
 
-      // dA_y[q] = Σ_{i,j} wa[i,j]·ds[q − (i−1, j−1)] (transposed conv) into the bordered buffer;
-      // dy = go·sw + boxsum(dA)/9, then the max-pool scatter of dM.
+      // dA_y[q] = Σ_{i,j} wa[i,j]·ds[q − (i−1, j−1)] (transposed conv), likewise dM_y with wm, into
+      // bordered buffers. dy = go·sw + boxsum(dA)/9 + Σ_{q ∈ N(p), argmax(q) = p} dM(q) (a gather,
+      // branch-free, instead of a scatter).
       T* dap = sc.dap.data();
-      T* dy = sc.dy.data();
+      T* dmp = sc.dmp.data();
       for (int64_t h = 0; h < H; ++h) {
         const T* r0 = ds + (h + 2) * PW;  // i = 0: row h+1 of ds → padded row h+2
         const T* r1 = ds + (h + 1) * PW;
         const T* r2 = ds + h * PW;
-        T* o = dap + (h + 1) * PW + 1;
+        T* oa = dap + (h + 1) * PW + 1;
+        T* om = dmp + (h + 1) * PW + 1;
         for (int64_t w = 0; w < W; ++w) {
-          o[w] = wa[0] * r0[w + 2] + wa[1] * r0[w + 1] + wa[2] * r0[w] + wa[3] * r1[w + 2] + wa[4] * r1[w + 1] +
-                 wa[5] * r1[w] + wa[6] * r2[w + 2] + wa[7] * r2[w + 1] + wa[8] * r2[w];
+          oa[w] = wa[0] * r0[w + 2] + wa[1] * r0[w + 1] + wa[2] * r0[w] + wa[3] * r1[w + 2] + wa[4] * r1[w + 1] +
+                  wa[5] * r1[w] + wa[6] * r2[w + 2] + wa[7] * r2[w + 1] + wa[8] * r2[w];
+          om[w] = wm[0] * r0[w + 2] + wm[1] * r0[w + 1] + wm[2] * r0[w] + wm[3] * r1[w + 2] + wm[4] * r1[w + 1] +
+                  wm[5] * r1[w] + wm[6] * r2[w + 2] + wm[7] * r2[w + 1] + wm[8] * r2[w];
         }
       }
       const T inv9 = T(1) / T(9);
+      T* dy = sc.dy.data();
+      const int32_t* am = sc.am.data();
       for (int64_t h = 0; h < H; ++h) {
         const T* q0 = dap + h * PW;
         const T* q1 = q0 + PW;
@@ -428,32 +453,17 @@ void EscaBackward(const T* go, const T* x, const T* wca, const T* wsa, const T* 
                                   q2[w + 1] + q2[w + 2]) * inv9;
         }
       }
+      // max-pool backward: every window q sends dM(q) to its arg-max (a scalar scatter, but
+      // branch-free; a 9-way gather with compares costs more).
       for (int64_t h = 0; h < H; ++h) {
-        const T* r0 = ds + (h + 2) * PW;
-        const T* r1 = ds + (h + 1) * PW;
-        const T* r2 = ds + h * PW;
-        const int32_t* amr = sc.am.data() + h * W;
-        for (int64_t w = 0; w < W; ++w) {
-          const T dm = wm[0] * r0[w + 2] + wm[1] * r0[w + 1] + wm[2] * r0[w] + wm[3] * r1[w + 2] +
-                       wm[4] * r1[w + 1] + wm[5] * r1[w] + wm[6] * r2[w + 2] + wm[7] * r2[w + 1] + wm[8] * r2[w];
-          dy[amr[w]] += dm;
-        }
+        const int32_t* ar = am + (h + 1) * PW + 1;
+        const T* mr = dmp + (h + 1) * PW + 1;
+        for (int64_t w = 0; w < W; ++w) dy[ar[w]] += mr[w];
       }
       // dx = a·dy (the dg/HW term is added in pass 3); da = Σ dy·x.
-      double acc = 0;
       T* o = dx + p * HW;
-      for (int64_t h = 0; h < H; ++h) {
-        T s = 0;
-        const T* dr = dy + h * W;
-        const T* xr = xp + h * W;
-        T* orow = o + h * W;
-        for (int64_t w = 0; w < W; ++w) {
-          s += dr[w] * xr[w];
-          orow[w] = dr[w] * ac;
-        }
-        acc += s;
-      }
-      da[p] = acc;
+      for (int64_t i = 0; i < HW; ++i) o[i] = dy[i] * ac;
+      da[p] = DotFlat<T>(dy, xp, HW);
     }
   });
 
@@ -479,3 +489,7 @@ void EscaBackward(const T* go, const T* x, const T* wca, const T* wsa, const T* 
 
 }  // namespace esca_cpu
 }  // namespace ecf
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
