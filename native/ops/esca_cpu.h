@@ -32,6 +32,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 // The kernels below are written as simple element-wise loops over rows; -O3 lets GCC vectorise
@@ -92,77 +93,6 @@ double DotFlat(const T* a, const T* b, int64_t n) {
     total += static_cast<double>(t);
   }
   return total;
-}
-
-// 3×3 stride-1 pools of one plane into zero-bordered (H+2)×(W+2) buffers: ap = box sum / 9
-// (count_include_pad), mp = max over the in-bounds window. hs/hm are H·W scratch, zr W zeros.
-// With kArg, am (bordered like mp, border −1) receives the plane index of each window's first
-// maximum in row-major order (PyTorch's tie rule), found separably: the first maximum within
-// each row (hidx = column offset), then the first row holding the window maximum. All selects
-// are branch-free so that the loops vectorise.
-template <typename T, bool kArg>
-void Pools(const T* x, const Dims& d, T* hs, T* hm, int32_t* hidx, const T* zr, T* ap, T* mp, int32_t* am) {
-  const int64_t H = d.H, W = d.W, PW = d.PW();
-  for (int64_t h = 0; h < H; ++h) {
-    const T* r = x + h * W;
-    T* s = hs + h * W;
-    T* m = hm + h * W;
-    int32_t* o = kArg ? hidx + h * W : nullptr;
-    if (W == 1) {
-      s[0] = r[0];
-      m[0] = r[0];
-      if (kArg) o[0] = 0;
-      continue;
-    }
-    s[0] = r[0] + r[1];
-    m[0] = Max(r[0], r[1]);
-    for (int64_t w = 1; w < W - 1; ++w) {
-      s[w] = r[w - 1] + r[w] + r[w + 1];
-      m[w] = Max(Max(r[w - 1], r[w]), r[w + 1]);
-    }
-    s[W - 1] = r[W - 2] + r[W - 1];
-    m[W - 1] = Max(r[W - 2], r[W - 1]);
-    if (kArg) {
-      // offset of the first element equal to the row-window maximum
-      // (arithmetic on 0/1 compare results instead of ?: so that no branch depends on the data)
-      o[0] = 1 - static_cast<int32_t>(r[0] == m[0]);
-      for (int64_t w = 1; w < W - 1; ++w) {
-        const int32_t e0 = r[w - 1] == m[w], e1 = r[w] == m[w];
-        o[w] = 1 - 2 * e0 - (1 - e0) * e1;
-      }
-      o[W - 1] = -static_cast<int32_t>(r[W - 2] == m[W - 1]);
-    }
-  }
-  const T inv9 = T(1) / T(9);
-  for (int64_t h = 0; h < H; ++h) {
-    const int64_t h0 = h > 0 ? h - 1 : h, h2 = h < H - 1 ? h + 1 : h;
-    const T* s0 = h > 0 ? hs + h0 * W : zr;
-    const T* s1 = hs + h * W;
-    const T* s2 = h < H - 1 ? hs + h2 * W : zr;
-    const T* m0 = hm + h0 * W;  // out-of-bounds rows alias row h, which changes neither max nor arg-max
-    const T* m1 = hm + h * W;
-    const T* m2 = hm + h2 * W;
-    T* ao = ap + (h + 1) * PW + 1;
-    T* mo = mp + (h + 1) * PW + 1;
-    for (int64_t w = 0; w < W; ++w) {
-      ao[w] = (s0[w] + s1[w] + s2[w]) * inv9;
-      mo[w] = Max(Max(m0[w], m1[w]), m2[w]);
-    }
-    if (kArg) {
-      const int32_t* o0 = hidx + h0 * W;
-      const int32_t* o1 = hidx + h * W;
-      const int32_t* o2 = hidx + h2 * W;
-      const int32_t b0 = static_cast<int32_t>(h0 * W), b1 = static_cast<int32_t>(h * W),
-                    b2 = static_cast<int32_t>(h2 * W);
-      int32_t* ai = am + (h + 1) * PW + 1;
-      for (int64_t w = 0; w < W; ++w) {
-        // the first row (top to bottom) whose row maximum is the window maximum
-        const int32_t i0 = b0 + o0[w], i1 = b1 + o1[w], i2 = b2 + o2[w];
-        const int32_t e0 = m0[w] == mo[w], e1 = m1[w] == mo[w];
-        ai[w] = static_cast<int32_t>(w) + e0 * i0 + (1 - e0) * (e1 * i1 + (1 - e1) * i2);
-      }
-    }
-  }
 }
 
 // g[nc] = mean of plane nc.
@@ -258,35 +188,199 @@ void EcaBackward(const T* go, const T* x, const T* wca, const T* g, const T* a, 
 // ESCA
 // ---------------------------------------------------------------------------------------------
 
-// Per-task scratch for the pool computations of one plane.
+// Per-plane work runs on "bordered" planes: (H+2) rows of PW = W+2 values with a one-pixel
+// border, addressed by one flat index. The 3×3 windows are then fixed flat offsets
+// (±1, ±PW, ±PW±1) and every loop runs over the flat range [PW+1, (H+1)·PW−1) that covers all
+// interior pixels: long contiguous loops that vectorise well even for 7×7 planes. The border
+// columns inside that range receive meaningless values; they are reset to zero where a later
+// step reads them, and never read otherwise.
 template <typename T>
 struct PlaneScratch {
-  std::vector<T> hs, hm, zr, ap, mp, dap, dmp, dy, r;
+  int64_t lo, hi;  // the flat range
+  std::vector<T> xz, xm, hs, hm, ap, mp, dap, dmp, dyp;
   std::vector<int32_t> hidx, am;
-  explicit PlaneScratch(const Dims& d, bool backward)
-      : hs(d.HW()), hm(d.HW()), zr(d.W, T(0)), ap(d.PHW(), T(0)), mp(d.PHW(), T(0)) {
+  PlaneScratch(const Dims& d, bool backward)
+      : lo(d.PW() + 1),
+        hi((d.H + 1) * d.PW() - 1),
+        xz(d.PHW(), T(0)),
+        xm(d.PHW(), -std::numeric_limits<T>::infinity()),
+        hs(d.PHW(), T(0)),
+        hm(d.PHW(), -std::numeric_limits<T>::infinity()),
+        ap(d.PHW(), T(0)),
+        mp(d.PHW(), T(0)) {
     if (backward) {
       dap.assign(d.PHW(), T(0));
       dmp.assign(d.PHW(), T(0));
-      dy.assign(d.HW(), T(0));
-      r.assign(18 * d.W, T(0));
-      hidx.assign(d.HW(), 0);
-      am.assign(d.PHW(), -1);  // the border never names a pixel
+      dyp.assign(d.PHW(), T(0));
+      hidx.assign(d.PHW(), 0);
+      am.assign(d.PHW(), 0);
     }
   }
 };
 
-// Sums the blocks of partial planes [N][nb][HW] into [N][HW] (fixed order) and applies f(n, row).
+// Zeroes the two border columns of the interior rows of a bordered plane.
+template <typename T>
+inline void ZeroBorderColumns(T* b, const Dims& d) {
+  const int64_t PW = d.PW();
+  for (int64_t h = 1; h <= d.H; ++h) {
+    b[h * PW] = T(0);
+    b[h * PW + PW - 1] = T(0);
+  }
+}
+
+// 3×3 stride-1 pools of plane x into bordered planes: ap = box sum / 9 (count_include_pad, zero
+// border), mp = max over the in-bounds window (zero border, as the SA conv pads with zeros).
+// With kArg, am[f] = flat (bordered) index of the first maximum of the window at f in row-major
+// order (PyTorch's tie rule), found separably and branch-free: the first element equal to the
+// row-window maximum (hidx = its column offset), then the first row whose maximum is the window's.
+template <typename T, bool kArg>
+void Pools(const T* x, const Dims& d, PlaneScratch<T>& sc) {
+  const int64_t H = d.H, W = d.W, PW = d.PW(), lo = sc.lo, hi = sc.hi;
+  T* xz = sc.xz.data();
+  T* xm = sc.xm.data();
+  for (int64_t h = 0; h < H; ++h) {  // borders: 0 for sums, −∞ for maxima
+    std::copy(x + h * W, x + (h + 1) * W, xz + (h + 1) * PW + 1);
+    std::copy(x + h * W, x + (h + 1) * W, xm + (h + 1) * PW + 1);
+  }
+  T* hs = sc.hs.data();
+  T* hm = sc.hm.data();
+  for (int64_t f = lo; f < hi; ++f) {
+    hs[f] = xz[f - 1] + xz[f] + xz[f + 1];
+    hm[f] = Max(Max(xm[f - 1], xm[f]), xm[f + 1]);
+  }
+  if (kArg) {
+    int32_t* o = sc.hidx.data();
+    for (int64_t f = lo; f < hi; ++f) {
+      // (arithmetic on 0/1 compare results instead of ?: so that no branch depends on the data)
+      const int32_t e0 = xm[f - 1] == hm[f], e1 = xm[f] == hm[f];
+      o[f] = 1 - 2 * e0 - (1 - e0) * e1;
+    }
+  }
+  // hs/hm rows 0 and H+1 stay 0 / −∞; their border columns hold values only inside [lo, hi).
+  for (int64_t h = 1; h <= H; ++h) {
+    hs[h * PW] = T(0);
+    hs[h * PW + PW - 1] = T(0);
+    hm[h * PW] = -std::numeric_limits<T>::infinity();
+    hm[h * PW + PW - 1] = -std::numeric_limits<T>::infinity();
+  }
+  T* ap = sc.ap.data();
+  T* mp = sc.mp.data();
+  const T inv9 = T(1) / T(9);
+  for (int64_t f = lo; f < hi; ++f) {
+    ap[f] = (hs[f - PW] + hs[f] + hs[f + PW]) * inv9;
+    mp[f] = Max(Max(hm[f - PW], hm[f]), hm[f + PW]);
+  }
+  if (kArg) {
+    const int32_t* o = sc.hidx.data();
+    int32_t* am = sc.am.data();
+    const int32_t pw = static_cast<int32_t>(PW);
+    for (int64_t f = lo; f < hi; ++f) {
+      const int32_t e0 = hm[f - PW] == mp[f], e1 = hm[f] == mp[f];
+      const int32_t i0 = static_cast<int32_t>(f) - pw + o[f - PW], i1 = static_cast<int32_t>(f) + o[f],
+                    i2 = static_cast<int32_t>(f) + pw + o[f + PW];
+      am[f] = e0 * i0 + (1 - e0) * (e1 * i1 + (1 - e1) * i2);
+    }
+  }
+  ZeroBorderColumns(ap, d);
+  ZeroBorderColumns(mp, d);
+}
+
+// One channel's contribution to the SA logits of its sample: ps += conv3x3([A, M] of x, a·w)
+// (ps is a bordered plane; its border columns are ignored by the caller).
+template <typename T>
+void SaChannel(const T* xp, T ac, const T* wsa_a, const T* wsa_m, const Dims& d, T* ps, PlaneScratch<T>& sc) {
+  const int64_t PW = d.PW();
+  Pools<T, false>(xp, d, sc);
+  T wa[9], wm[9];
+  for (int i = 0; i < 9; ++i) {
+    wa[i] = ac * wsa_a[i];
+    wm[i] = ac * wsa_m[i];
+  }
+  const T* A = sc.ap.data();
+  const T* M = sc.mp.data();
+  for (int64_t f = sc.lo; f < sc.hi; ++f) {
+    const int64_t u = f - PW, l = f + PW;
+    ps[f] += wa[0] * A[u - 1] + wa[1] * A[u] + wa[2] * A[u + 1] + wa[3] * A[f - 1] + wa[4] * A[f] + wa[5] * A[f + 1] +
+             wa[6] * A[l - 1] + wa[7] * A[l] + wa[8] * A[l + 1] + wm[0] * M[u - 1] + wm[1] * M[u] + wm[2] * M[u + 1] +
+             wm[3] * M[f - 1] + wm[4] * M[f] + wm[5] * M[f + 1] + wm[6] * M[l - 1] + wm[7] * M[l] + wm[8] * M[l + 1];
+  }
+}
+
+// Backward of one plane (sample n, channel c). ds is the bordered ∂L/∂(SA logits) of the sample
+// (zero border). Writes dx = a·dy for the plane and the 18 partial weight gradients dws;
+// returns da = Σ dy·x.
+template <typename T>
+double PlaneBackward(const T* gp, const T* xp, T ac, const T* swp, const T* ds, const T* wa, const T* wm,
+                     const Dims& d, PlaneScratch<T>& sc, double* dws, T* dx) {
+  const int64_t H = d.H, W = d.W, PW = d.PW(), lo = sc.lo, hi = sc.hi;
+  Pools<T, true>(xp, d, sc);
+  const T* A = sc.ap.data();
+  const T* M = sc.mp.data();
+
+  // ∂L/∂wsa: Σ_pixels ds[f]·A_y[f + (i−1)·PW + (j−1)] (A_y = a·A_x, a applied here). ds is zero
+  // on the border columns, so the flat range adds nothing spurious.
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      const int64_t off = (i - 1) * PW + (j - 1);
+      dws[i * 3 + j] = DotFlat<T>(ds + lo, A + lo + off, hi - lo) * static_cast<double>(ac);
+      dws[9 + i * 3 + j] = DotFlat<T>(ds + lo, M + lo + off, hi - lo) * static_cast<double>(ac);
+    }
+  }
+
+  // dA_y[f] = Σ_{i,j} wa[i,j]·ds[f − (i−1)·PW − (j−1)] (transposed conv), likewise dM_y with wm.
+  T* dap = sc.dap.data();
+  T* dmp = sc.dmp.data();
+  for (int64_t f = lo; f < hi; ++f) {
+    const int64_t u = f + PW, l = f - PW;  // i = 0 reads the row below, i = 2 the row above
+    dap[f] = wa[0] * ds[u + 1] + wa[1] * ds[u] + wa[2] * ds[u - 1] + wa[3] * ds[f + 1] + wa[4] * ds[f] +
+             wa[5] * ds[f - 1] + wa[6] * ds[l + 1] + wa[7] * ds[l] + wa[8] * ds[l - 1];
+    dmp[f] = wm[0] * ds[u + 1] + wm[1] * ds[u] + wm[2] * ds[u - 1] + wm[3] * ds[f + 1] + wm[4] * ds[f] +
+             wm[5] * ds[f - 1] + wm[6] * ds[l + 1] + wm[7] * ds[l] + wm[8] * ds[l - 1];
+  }
+  ZeroBorderColumns(dap, d);
+  // dy (pool part) = boxsum(dA)/9, then the max-pool scatter: every window sends dM to its
+  // arg-max (scalar but branch-free; a 9-way gather with compares costs more).
+  T* dyp = sc.dyp.data();
+  const T inv9 = T(1) / T(9);
+  for (int64_t f = lo; f < hi; ++f) {
+    dyp[f] = (dap[f - PW - 1] + dap[f - PW] + dap[f - PW + 1] + dap[f - 1] + dap[f] + dap[f + 1] + dap[f + PW - 1] +
+              dap[f + PW] + dap[f + PW + 1]) *
+             inv9;
+  }
+  const int32_t* am = sc.am.data();
+  for (int64_t h = 1; h <= H; ++h) {
+    for (int64_t f = h * PW + 1; f < h * PW + 1 + W; ++f) dyp[am[f]] += dmp[f];
+  }
+  // dy = go·sw + pool part; dx = a·dy (the dg/HW term is added later); da = Σ dy·x.
+  double da = 0;
+  for (int64_t h = 0; h < H; ++h) {
+    const T* g = gp + h * W;
+    const T* s = swp + h * W;
+    const T* q = dyp + (h + 1) * PW + 1;
+    const T* xr = xp + h * W;
+    T* o = dx + h * W;
+    T acc = 0;
+    for (int64_t w = 0; w < W; ++w) {
+      const T dy = g[w] * s[w] + q[w];
+      o[w] = dy * ac;
+      acc += dy * xr[w];
+    }
+    da += static_cast<double>(acc);
+  }
+  return da;
+}
+
+// Sums the blocks of partial planes [N][nb][P] into one plane per sample (fixed order) and
+// applies f(n, plane).
 template <typename T, typename F>
-void ReduceBlocks(const std::vector<T>& part, const Dims& d, int64_t nb, F f) {
-  const int64_t HW = d.HW();
-  at::parallel_for(0, d.N, 1, [&](int64_t b, int64_t e) {
-    std::vector<T> row(HW);
+void ReduceBlocks(const std::vector<T>& part, int64_t N, int64_t nb, int64_t P, F f) {
+  at::parallel_for(0, N, 1, [&](int64_t b, int64_t e) {
+    std::vector<T> row(P);
     for (int64_t n = b; n < e; ++n) {
-      std::copy(part.begin() + n * nb * HW, part.begin() + (n * nb + 1) * HW, row.begin());
+      std::copy(part.begin() + n * nb * P, part.begin() + (n * nb + 1) * P, row.begin());
       for (int64_t j = 1; j < nb; ++j) {
-        const T* src = part.data() + (n * nb + j) * HW;
-        for (int64_t i = 0; i < HW; ++i) row[i] += src[i];
+        const T* src = part.data() + (n * nb + j) * P;
+        for (int64_t i = 0; i < P; ++i) row[i] += src[i];
       }
       f(n, row.data());
     }
@@ -301,43 +395,24 @@ void EscaForward(const T* x, const T* wca, const T* wsa, const Dims& d, T* out, 
 
   // Pass 2: SA logits. Task (n, block of kChannelBlock channels) sums its channels' 3×3 conv of
   // [A, M] into its own partial plane; the blocks are summed afterwards in a fixed order.
-  const int64_t nb = (C + kChannelBlock - 1) / kChannelBlock;
-  std::vector<T> part(d.N * nb * HW, T(0));
+  const int64_t nb = (C + kChannelBlock - 1) / kChannelBlock, PHW = d.PHW();
+  std::vector<T> part(d.N * nb * PHW, T(0));
   at::parallel_for(0, d.N * nb, 1, [&](int64_t b, int64_t e) {
     PlaneScratch<T> sc(d, false);
     for (int64_t t = b; t < e; ++t) {
       const int64_t n = t / nb, blk = t % nb;
-      T* ps = part.data() + t * HW;
+      T* ps = part.data() + t * PHW;
       for (int64_t c = blk * kChannelBlock; c < std::min(C, (blk + 1) * kChannelBlock); ++c) {
-        const T ac = a[n * C + c];
-        Pools<T, false>(x + (n * C + c) * HW, d, sc.hs.data(), sc.hm.data(), nullptr, sc.zr.data(), sc.ap.data(),
-                        sc.mp.data(), nullptr);
-        T wa[9], wm[9];
-        for (int i = 0; i < 9; ++i) {
-          wa[i] = ac * wsa[c * 9 + i];
-          wm[i] = ac * wsa[(C + c) * 9 + i];
-        }
-        for (int64_t h = 0; h < d.H; ++h) {
-          const T* a0 = sc.ap.data() + h * PW;
-          const T* a1 = a0 + PW;
-          const T* a2 = a1 + PW;
-          const T* m0 = sc.mp.data() + h * PW;
-          const T* m1 = m0 + PW;
-          const T* m2 = m1 + PW;
-          T* so = ps + h * W;
-          for (int64_t w = 0; w < W; ++w) {
-            T v = wa[0] * a0[w] + wa[1] * a0[w + 1] + wa[2] * a0[w + 2] + wa[3] * a1[w] + wa[4] * a1[w + 1] +
-                  wa[5] * a1[w + 2] + wa[6] * a2[w] + wa[7] * a2[w + 1] + wa[8] * a2[w + 2];
-            v += wm[0] * m0[w] + wm[1] * m0[w + 1] + wm[2] * m0[w + 2] + wm[3] * m1[w] + wm[4] * m1[w + 1] +
-                 wm[5] * m1[w + 2] + wm[6] * m2[w] + wm[7] * m2[w + 1] + wm[8] * m2[w + 2];
-            so[w] += v;
-          }
-        }
+        SaChannel<T>(x + (n * C + c) * HW, a[n * C + c], wsa + c * 9, wsa + (C + c) * 9, d, ps, sc);
       }
     }
   });
-  ReduceBlocks(part, d, nb, [&](int64_t n, const T* s) {
-    for (int64_t i = 0; i < HW; ++i) sw[n * HW + i] = T(1) / (T(1) + std::exp(-s[i]));
+  ReduceBlocks(part, d.N, nb, PHW, [&](int64_t n, const T* s) {
+    for (int64_t h = 0; h < d.H; ++h) {
+      const T* r = s + (h + 1) * PW + 1;
+      T* o = sw + n * HW + h * W;
+      for (int64_t w = 0; w < W; ++w) o[w] = T(1) / (T(1) + std::exp(-r[w]));
+    }
   });
 
   // Pass 3: out = x·a·sw.
@@ -374,7 +449,7 @@ void EscaBackward(const T* go, const T* x, const T* wca, const T* wsa, const T* 
     }
   });
   std::vector<T> dsp(d.N * PHW, T(0));
-  ReduceBlocks(part, d, nb, [&](int64_t n, const T* s) {
+  ReduceBlocks(part, d.N, nb, HW, [&](int64_t n, const T* s) {
     const T* v = sw + n * HW;
     for (int64_t h = 0; h < H; ++h) {
       T* o = dsp.data() + n * PHW + (h + 1) * PW + 1;
@@ -388,82 +463,8 @@ void EscaBackward(const T* go, const T* x, const T* wca, const T* wsa, const T* 
     PlaneScratch<T> sc(d, true);
     for (int64_t p = b; p < e; ++p) {
       const int64_t n = p / C, c = p % C;
-      const T ac = a[p];
-      const T* xp = x + p * HW;
-      const T* gp = go + p * HW;
-      const T* swp = sw + n * HW;
-      const T* ds = dsp.data() + n * PHW;
-      const T* wa = wsa + c * 9;
-      const T* wm = wsa + (C + c) * 9;
-      Pools<T, true>(xp, d, sc.hs.data(), sc.hm.data(), sc.hidx.data(), sc.zr.data(), sc.ap.data(), sc.mp.data(),
-                     sc.am.data());
-
-      // ∂L/∂wsa of this plane: Σ_{h,w} ds[h,w]·A_y[h+i−1, w+j−1] (A_y = a·A_x, a applied at the
-      // end), accumulated per column in r[18][W] (element-wise, so it vectorises), summed at the end.
-      T* r = sc.r.data();
-      std::fill(sc.r.begin(), sc.r.end(), T(0));
-      for (int64_t h = 0; h < H; ++h) {
-        const T* dr = ds + (h + 1) * PW + 1;
-        for (int i = 0; i < 3; ++i) {
-          const T* ar = sc.ap.data() + (h + i) * PW;
-          const T* mr = sc.mp.data() + (h + i) * PW;
-          for (int j = 0; j < 3; ++j) {
-            T* ra = r + (i * 3 + j) * W;
-            T* rm = r + (9 + i * 3 + j) * W;
-            for (int64_t w = 0; w < W; ++w) {
-              ra[w] += dr[w] * ar[w + j];
-              rm[w] += dr[w] * mr[w + j];
-            }
-          }
-        }
-      }
-      double* dwp = dws.data() + p * 18;
-      for (int t = 0; t < 18; ++t) dwp[t] = DotFlat<T>(r + t * W, nullptr, W) * static_cast<double>(ac);
-
-      // dA_y[q] = Σ_{i,j} wa[i,j]·ds[q − (i−1, j−1)] (transposed conv), likewise dM_y with wm, into
-      // bordered buffers. dy = go·sw + boxsum(dA)/9 + Σ_{q ∈ N(p), argmax(q) = p} dM(q) (a gather,
-      // branch-free, instead of a scatter).
-      T* dap = sc.dap.data();
-      T* dmp = sc.dmp.data();
-      for (int64_t h = 0; h < H; ++h) {
-        const T* r0 = ds + (h + 2) * PW;  // i = 0: row h+1 of ds → padded row h+2
-        const T* r1 = ds + (h + 1) * PW;
-        const T* r2 = ds + h * PW;
-        T* oa = dap + (h + 1) * PW + 1;
-        T* om = dmp + (h + 1) * PW + 1;
-        for (int64_t w = 0; w < W; ++w) {
-          oa[w] = wa[0] * r0[w + 2] + wa[1] * r0[w + 1] + wa[2] * r0[w] + wa[3] * r1[w + 2] + wa[4] * r1[w + 1] +
-                  wa[5] * r1[w] + wa[6] * r2[w + 2] + wa[7] * r2[w + 1] + wa[8] * r2[w];
-          om[w] = wm[0] * r0[w + 2] + wm[1] * r0[w + 1] + wm[2] * r0[w] + wm[3] * r1[w + 2] + wm[4] * r1[w + 1] +
-                  wm[5] * r1[w] + wm[6] * r2[w + 2] + wm[7] * r2[w + 1] + wm[8] * r2[w];
-        }
-      }
-      const T inv9 = T(1) / T(9);
-      T* dy = sc.dy.data();
-      const int32_t* am = sc.am.data();
-      for (int64_t h = 0; h < H; ++h) {
-        const T* q0 = dap + h * PW;
-        const T* q1 = q0 + PW;
-        const T* q2 = q1 + PW;
-        const T* gr = gp + h * W;
-        const T* sr = swp + h * W;
-        T* o = dy + h * W;
-        for (int64_t w = 0; w < W; ++w) {
-          o[w] = gr[w] * sr[w] + (q0[w] + q0[w + 1] + q0[w + 2] + q1[w] + q1[w + 1] + q1[w + 2] + q2[w] +
-                                  q2[w + 1] + q2[w + 2]) * inv9;
-        }
-      }
-      // max-pool backward: every window q sends dM(q) to its arg-max (a scalar scatter, but
-      // branch-free; a 9-way gather with compares costs more).
-      for (int64_t h = 0; h < H; ++h) {
-        const int32_t* ar = am + (h + 1) * PW + 1;
-        const T* mr = dmp + (h + 1) * PW + 1;
-        for (int64_t w = 0; w < W; ++w) dy[ar[w]] += mr[w];
-      }
-      // dx = a·dy (the dg/HW term is added in pass 3); da = Σ dy·x.
-      T* o = dx + p * HW;
-      for (int64_t i = 0; i < HW; ++i) o[i] = dy[i] * ac;
-      da[p] = DotFlat<T>(dy, xp, HW);
+      da[p] = PlaneBackward<T>(go + p * HW, x + p * HW, a[p], sw + n * HW, dsp.data() + n * PHW, wsa + c * 9,
+                                        wsa + (C + c) * 9, d, sc, dws.data() + p * 18, dx + p * HW);
     }
   });
 
