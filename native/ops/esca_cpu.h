@@ -23,8 +23,13 @@
 // Saved for backward: x (the caller's tensor), g and a [N,C] and sw [N,H,W] (small); nothing of
 // the input's size is stored.
 //
-// Precision: T = float or double; float sums over a row are added into double accumulators for
-// GAP, da and the weight gradients (so float32 results stay within ~1e-6 of float64).
+// Every pass is parallel over (sample, channel) planes, or over (sample, block of 16 channels)
+// for the two cross-channel sums, whose partial planes are then added in a fixed order: results
+// do not depend on the thread count.
+//
+// Precision: T = float or double; float partial sums (8 lanes over at most 256 elements, or one
+// row) are added into double accumulators for GAP, da and the weight gradients, so float32
+// results stay within ~1e-6 of float64.
 #pragma once
 
 #include <ATen/Parallel.h>

@@ -1,4 +1,12 @@
-# Transliteration of the per-thread logic of native/kernels/esca.cu, checked against torch autograd.
+"""Transliteration of the per-thread index logic of native/kernels/esca.cu into Python loops,
+checked against PyTorch autograd in float64 (SaLogitsKernel for the forward;
+DswKernel + ChunkSumKernel + EscaPlaneBackwardKernel + the gate kernels for the backward).
+
+A development check for machines without a GPU: it validates the window offsets, the arg-max
+tie rule and the gather formulation of the pool backward that the CUDA kernels use. It is not
+part of the test suite (tests must not need Python); run it with /usr/bin/python3 after changing
+the kernels' indexing:   /usr/bin/python3 test/cuda/esca_kernel_logic.py
+"""
 import torch, math
 torch.manual_seed(0)
 def wins(c,b): return c>b or math.isnan(c)
