@@ -222,6 +222,10 @@ export interface NativeBinding {
   buildInfo(): { torchVersion: string; cuda: boolean; parallel: string };
 
   // ops/esca.cc — ESCA and ECA attention (issue 3)
+  /** Fused ESCA (autograd-aware): x [N,C,H,W], caWeight [1,1,k], saWeight [1,2C,3,3]. */
+  esca(x: T, caWeight: T, saWeight: T): T;
+  /** Fused ECA (autograd-aware): x [N,C,H,W], caWeight [1,1,k]. */
+  eca(x: T, caWeight: T): T;
   // (end ops/esca.cc)
 
   // ops/margin.cc — fused margin logits + cross-entropy (issue 4)
