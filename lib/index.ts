@@ -53,6 +53,7 @@ export * as nn from './nn/index.js';
 // (end nn/models)
 
 // heads (issue 4)
+export * as heads from './heads/index.js';
 // (end heads)
 
 // data (issue 5)

@@ -218,8 +218,7 @@ struct MarginFn : public torch::autograd::Function<MarginFn> {
                 "marginLoss: labels must be integers, got ", labels_in.scalar_type());
     at::Tensor labels = labels_in.to(xhat.device(), at::kLong).contiguous();
     {
-      auto mm = at::stack({labels.min(), labels.max()}).cpu();
-      const int64_t lo = mm[0].item<int64_t>(), hi = mm[1].item<int64_t>();
+      const int64_t lo = labels.min().item<int64_t>(), hi = labels.max().item<int64_t>();
       TORCH_CHECK(lo >= 0 && hi < C, "marginLoss: labels must lie in [0, ", C, "), got values in [", lo, ", ", hi,
                   "]");
     }
@@ -264,7 +263,7 @@ struct MarginFn : public torch::autograd::Function<MarginFn> {
     at::Tensor hard_frac = C > 1 ? row_out.select(1, 2).sum() / static_cast<double>(B * (C - 1))
                                  : at::zeros({}, acc_opts);
     at::Tensor stats =
-        at::stack({cy.mean(), t_used.view({}), hard_frac, row_out.select(1, 3).mean()}).to(at::kDouble);
+        at::stack({cy.mean(), t_used.select(0, 0), hard_frac, row_out.select(1, 3).mean()}).to(at::kDouble);
     at::Tensor logits;
     if (cfg.return_logits) {
       logits = buf.to(acc).mul(inv).clamp_(-1, 1).mul_(cfg.s);
