@@ -8,7 +8,7 @@
  * @internal (the heads are the public API)
  */
 import { native } from '../native.js';
-import { functional as F, type Tensor } from '../tensor/index.js';
+import { functional as F, scope, type Tensor } from '../tensor/index.js';
 import { handleOf, wrap } from '../tensor/tensor.js';
 
 /** Target-logit function f(cos θ_y) (spec §2.2–2.6). */
@@ -53,6 +53,8 @@ export interface MarginLossOptions {
   tStatistic?: 'cos' | 'cos_m';
   /** Also return s·cos θ (no margin, no grad) for accuracy logging: one more [B × C] matrix. */
   returnLogits?: boolean;
+  /** @internal Tests: NaN-fill the kernel's per-row outputs first, so an unwritten entry shows. */
+  poison?: boolean;
 }
 
 /** Per-batch statistics, as plain numbers (no gradient). */
@@ -88,7 +90,11 @@ export function marginLoss(embeddings: Tensor, kernel: Tensor, labels: Tensor, o
   const negative = NEGATIVE[o.negative];
   if (target === undefined) throw new RangeError(`marginLoss: unknown target '${String(o.target)}'`);
   if (negative === undefined) throw new RangeError(`marginLoss: unknown negative '${String(o.negative)}'`);
-  const xhat = F.normalize(embeddings, { p: 2, dim: 1, eps: 1e-12 });
+  // float16/bfloat16: normalise in float32 (eps 1e-12 underflows to 0 in half precision).
+  const low = embeddings.dtype === 'float16' || embeddings.dtype === 'bfloat16';
+  const xhat = low
+    ? scope(() => F.normalize(embeddings.float(), { p: 2, dim: 1, eps: 1e-12 }).to(embeddings.dtype))
+    : F.normalize(embeddings, { p: 2, dim: 1, eps: 1e-12 });
   let out: [ReturnType<typeof handleOf>, ReturnType<typeof handleOf>, ReturnType<typeof handleOf> | null];
   try {
     out = native.marginLoss(handleOf(xhat, 'embeddings'), handleOf(kernel, 'kernel'), handleOf(labels, 'labels'), o.t ? handleOf(o.t, 't') : null, {
@@ -101,6 +107,7 @@ export function marginLoss(embeddings: Tensor, kernel: Tensor, labels: Tensor, o
       tNewWeight: o.tNewWeight ?? 0.01,
       tStatistic: o.tStatistic === 'cos_m' ? 1 : 0,
       returnLogits: o.returnLogits ?? false,
+      poison: o.poison ?? false,
     });
   } finally {
     xhat.dispose(); // the graph keeps what backward needs

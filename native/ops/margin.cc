@@ -26,6 +26,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,7 @@ struct MarginConfig {
   double t_new_weight = 0.01; // t ← w·r + (1 − w)·t
   int64_t t_statistic = 0;    // 0: mean cos θ_y; 1: mean cos(θ_y + m)
   bool return_logits = false; // s·c (no margin), for accuracy logging
+  bool poison = false;        // tests: fill the per-row outputs with NaN before the kernel
 };
 
 template <typename A>
@@ -312,6 +314,7 @@ struct MarginFn : public torch::autograd::Function<MarginFn> {
     }
 
     at::Tensor row_out = at::empty({B, margin::kRowOut}, acc_opts);
+    if (cfg.poison) row_out.fill_(std::numeric_limits<double>::quiet_NaN());
     RunForward(buf, inv, labels, t_used, row_out, cfg);
 
     at::Tensor loss = row_out.select(1, 1).mean();
@@ -409,6 +412,7 @@ Napi::Value MarginLoss(const Napi::CallbackInfo& info) {
   cfg.t_new_weight = NumberField(o, "tNewWeight", 0.01);
   cfg.t_statistic = static_cast<int64_t>(NumberField(o, "tStatistic", 0));
   cfg.return_logits = BoolField(o, "returnLogits", false);
+  cfg.poison = BoolField(o, "poison", false);
   if (cfg.target < margin::kThresh || cfg.target > margin::kNone)
     throw Napi::RangeError::New(info.Env(), "marginLoss: config.target must be 0..4");
   if (cfg.negative < margin::kNegPlain || cfg.negative > margin::kNegMv)
