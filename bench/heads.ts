@@ -10,14 +10,18 @@
  * memory one training step touches (gradients included, the kernel's gradient dropped before
  * each step as `zero_grad(set_to_none=True)`).
  *
- *   npm run bench:heads [-- --iters 5 --threads 2 --classes 10575,85742]
+ * On a GPU (`--device cuda`): times with a device synchronisation after each step; peak memory
+ * is not measured for our side there (the Python side reports torch.cuda.max_memory_allocated).
+ * The Python interpreter is $PYTHON or /usr/bin/python3.
+ *
+ *   npm run bench:heads [-- --iters 5 --threads 2 --classes 10575,85742 --device cpu|cuda]
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { heads, manualSeed, randint, randn, setNumThreads } from '../lib/index.js';
+import { cuda, heads, manualSeed, randint, randn, setNumThreads } from '../lib/index.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,17 +43,18 @@ function statusKiB(field: string): number {
 }
 
 /** Child: one variant, one class count. */
-function child(impl: 'fused' | 'composed', C: number, iters: number, threads: number): Measure {
+function child(impl: 'fused' | 'composed', C: number, iters: number, threads: number, device: 'cpu' | 'cuda'): Measure {
   setNumThreads(threads);
   manualSeed(0);
-  const head = heads.create({ type: 'curricularface', numClasses: C, embeddingSize: D, impl });
-  const x = randn([B, D]).requiresGrad_();
-  const y = randint(0, C, [B]);
+  const head = heads.create({ type: 'curricularface', numClasses: C, embeddingSize: D, impl }).to(device);
+  const x = randn([B, D], { device }).requiresGrad_();
+  const y = randint(0, C, [B], { device });
   const step = (): number => {
     head.zeroGrad();
     x.zeroGrad();
     const out = head.forward(x, y);
     out.loss.backward();
+    if (device === 'cuda') cuda.synchronize();
     const l = out.loss.item();
     out.loss.dispose();
     return l;
@@ -68,15 +73,16 @@ function child(impl: 'fused' | 'composed', C: number, iters: number, threads: nu
   }
   const peak = statusKiB('VmHWM');
   times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)]!, peakMiB: (peak - base) / 1024, loss };
+  return { ms: times[Math.floor(times.length / 2)]!, peakMiB: device === 'cuda' ? NaN : (peak - base) / 1024, loss };
 }
 
 const self = fileURLToPath(import.meta.url);
 const iters = Number(arg('iters', '5'));
 const threads = Number(arg('threads', String(availableParallelism())));
+const device = arg('device', 'cpu') as 'cpu' | 'cuda';
 
 if (process.argv[2] === '--child') {
-  const r = child(process.argv[3] as 'fused' | 'composed', Number(process.argv[4]), iters, threads);
+  const r = child(process.argv[3] as 'fused' | 'composed', Number(process.argv[4]), iters, threads, device);
   process.stdout.write(JSON.stringify(r));
 } else {
   const classes = arg('classes', '10575,85742').split(',').map(Number);
@@ -89,17 +95,21 @@ if (process.argv[2] === '--child') {
       return null;
     }
   };
-  console.log(`bench:heads — CurricularFace forward+backward, batch ${B}, ${D}-d, median of ${iters}, ${threads} thread(s)`);
-  console.log('peak = extra resident memory of one step (VmHWM after reset − VmRSS before), MiB');
+  console.log(`bench:heads — CurricularFace forward+backward, batch ${B}, ${D}-d, median of ${iters}, ${threads} thread(s), ${device}`);
+  console.log(
+    device === 'cpu'
+      ? 'peak = extra resident memory of one step (VmHWM after reset − VmRSS before), MiB'
+      : 'peak (python only) = torch.cuda.max_memory_allocated during the steps − allocated before, MiB',
+  );
   console.log(
     'classes'.padEnd(9) +
       ['fused ms', 'comp ms', 'py ms', 'fused MiB', 'comp MiB', 'py MiB', 'comp/fused', 'py/fused', 'mem f/c'].map((s) => s.padStart(11)).join(''),
   );
   for (const C of classes) {
-    const common = [String(C), '--iters', String(iters), '--threads', String(threads)];
+    const common = [String(C), '--iters', String(iters), '--threads', String(threads), '--device', device];
     const f = run(process.execPath, [self, '--child', 'fused', ...common]);
     const c = run(process.execPath, [self, '--child', 'composed', ...common]);
-    const p = run('/usr/bin/python3', [refScript, String(C), String(iters), String(threads)]);
+    const p = run(process.env.PYTHON ?? '/usr/bin/python3', [refScript, String(C), String(iters), String(threads), device]);
     const num = (v: number | undefined, d = 1) => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(d)).padStart(11);
     console.log(
       String(C).padEnd(9) +

@@ -2,8 +2,9 @@
 (HuangYG123/CurricularFace head/metrics.py, as described in spec heads-eval-data.md §2.5),
 forward + backward at batch 128, 512-d, in Python PyTorch (Debian's python3-torch).
 
-usage: /usr/bin/python3 bench/heads_ref.py CLASSES ITERS THREADS  -> JSON {ms, peakMiB, loss}
-Peak memory: VmHWM reset through /proc/self/clear_refs after one warm-up step; peak = VmHWM - VmRSS.
+usage: /usr/bin/python3 bench/heads_ref.py CLASSES ITERS THREADS [cpu|cuda]  -> JSON {ms, peakMiB, loss}
+Peak memory on CPU: VmHWM reset through /proc/self/clear_refs after one warm-up step; peak =
+VmHWM - VmRSS. On CUDA: torch.cuda.max_memory_allocated (reset after the warm-up) - allocated.
 """
 import json
 import math
@@ -57,12 +58,13 @@ def status_kib(field):
 
 def main():
     classes, iters, threads = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    device = sys.argv[4] if len(sys.argv) > 4 else "cpu"
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     B, D = 128, 512
-    head = CurricularFace(D, classes)
-    x = torch.randn(B, D, requires_grad=True)
-    y = torch.randint(0, classes, (B,))
+    head = CurricularFace(D, classes).to(device)
+    x = torch.randn(B, D, device=device, requires_grad=True)
+    y = torch.randint(0, classes, (B,), device=device)
     criterion = nn.CrossEntropyLoss()
 
     def step():
@@ -71,11 +73,17 @@ def main():
         out, _ = head(x, y)
         loss = criterion(out, y)
         loss.backward()
+        if device == "cuda":
+            torch.cuda.synchronize()
         return loss.item()
 
     step()
     head.zero_grad(set_to_none=True)
     x.grad = None
+    if device == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base_cuda = torch.cuda.memory_allocated()
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
     base = status_kib("VmRSS")
@@ -87,7 +95,11 @@ def main():
         times.append((time.perf_counter() - t0) * 1e3)
     peak = status_kib("VmHWM")
     times.sort()
-    print(json.dumps({"ms": times[len(times) // 2], "peakMiB": (peak - base) / 1024, "loss": loss}))
+    if device == "cuda":
+        peak_mib = (torch.cuda.max_memory_allocated() - base_cuda) / 2**20
+    else:
+        peak_mib = (peak - base) / 1024
+    print(json.dumps({"ms": times[len(times) // 2], "peakMiB": peak_mib, "loss": loss}))
 
 
 if __name__ == "__main__":
