@@ -110,7 +110,7 @@ if (process.argv[2] === '--child') {
     const f = run(process.execPath, [self, '--child', 'fused', ...common]);
     const c = run(process.execPath, [self, '--child', 'composed', ...common]);
     const p = run(process.env.PYTHON ?? '/usr/bin/python3', [refScript, String(C), String(iters), String(threads), device]);
-    const num = (v: number | undefined, d = 1) => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(d)).padStart(11);
+    const num = (v: number | null | undefined, d = 1) => (typeof v !== 'number' || Number.isNaN(v) ? '—' : v.toFixed(d)).padStart(11);
     console.log(
       String(C).padEnd(9) +
         num(f?.ms) +
