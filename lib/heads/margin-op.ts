@@ -5,7 +5,7 @@
  *
  * The embeddings are L2-normalised here with ATen ops (autograd through them, eps 1e-12 as
  * `F.normalize`); the kernel [D, C] is passed raw and its columns are normalised inside the op.
- * @internal (the heads are the public API)
+ * Public as `heads.marginLoss` (the functional form of the fused-family heads).
  */
 import { native } from '../native.js';
 import { functional as F, scope, type Tensor } from '../tensor/index.js';

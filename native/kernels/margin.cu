@@ -3,7 +3,7 @@
 // accumulation in float32 (float64 for float64 storage).
 //   forward:  one block per row; each thread keeps an online (max, Σexp) pair over its columns,
 //             merged across the block; also the hard count and the argmax test.
-//   backward: one thread per element (2-D grid: columns × rows), in place.
+//   backward: one thread per element (2-D grid: columns × rows, rows strided past 65535), in place.
 //   project:  one thread per column j of the [D, C] weight gradient.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -136,33 +136,34 @@ template <typename S, typename A>
 __global__ void BackwardKernel(S* __restrict__ buf, int64_t ld, const A* __restrict__ inv,
                                const int64_t* __restrict__ labels, int64_t B, int64_t C, Consts<A> k,
                                const A* __restrict__ tp, const A* __restrict__ row_out, const A* __restrict__ gp) {
-  const int64_t i = blockIdx.y;
   const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (j >= C) return;
-  S* g = buf + i * ld;
-  const int64_t y = labels[i];
   const A t = *tp;
-  const A lse = row_out[i * kRowOut];
   const A sg = k.s * (*gp) / static_cast<A>(B);
-  // c_y comes from row_out, not from the buffer (whose target entry another block may be
-  // overwriting).
-  const A cy = Clamp1<A>(row_out[i * kRowOut + 4]);
-  const A ctm = Ctm<A>(k, cy);
-  const A u = ToAcc(g[j]) * inv[j];
-  const A c = Clamp1<A>(u);
-  const bool pass = u >= A(-1) && u <= A(1);
-  A out;
-  if (j == y) {
-    const A fy = TargetValue<A>(k, c, ctm);
-    out = (Exp(k.s * fy - lse) - A(1)) * sg * TargetDeriv<A>(k, c) * inv[j];
-  } else {
-    const bool h = k.negative != kNegPlain && c > ctm;
-    const A hv = k.negative == kNegCurricular ? c * (t + c) : (A(1) + t) * c + t;
-    const A hd = k.negative == kNegCurricular ? t + A(2) * c : A(1) + t;
-    const A v = k.s * (h ? hv : c);
-    out = Exp(v - lse) * sg * (h ? hd : A(1)) * inv[j];
+  for (int64_t i = blockIdx.y; i < B; i += gridDim.y) {
+    S* g = buf + i * ld;
+    const int64_t y = labels[i];
+    const A lse = row_out[i * kRowOut];
+    // c_y comes from row_out, not from the buffer (whose target entry another block may be
+    // overwriting).
+    const A cy = Clamp1<A>(row_out[i * kRowOut + 4]);
+    const A ctm = Ctm<A>(k, cy);
+    const A u = ToAcc(g[j]) * inv[j];
+    const A c = Clamp1<A>(u);
+    const bool pass = u >= A(-1) && u <= A(1);
+    A out;
+    if (j == y) {
+      const A fy = TargetValue<A>(k, c, ctm);
+      out = (Exp(k.s * fy - lse) - A(1)) * sg * TargetDeriv<A>(k, c) * inv[j];
+    } else {
+      const bool h = k.negative != kNegPlain && c > ctm;
+      const A hv = k.negative == kNegCurricular ? c * (t + c) : (A(1) + t) * c + t;
+      const A hd = k.negative == kNegCurricular ? t + A(2) * c : A(1) + t;
+      const A v = k.s * (h ? hv : c);
+      out = Exp(v - lse) * sg * (h ? hd : A(1)) * inv[j];
   }
   g[j] = Store<S, A>(pass ? out : A(0));
+  }
 }
 
 template <typename S, typename A>
@@ -205,7 +206,7 @@ template <typename S, typename A>
 void LaunchBackward(void* buf, int64_t ld, const void* inv, const int64_t* labels, int64_t B, int64_t C,
                     const Consts<double>& k, const void* t, const void* row_out, const void* gout,
                     cudaStream_t stream) {
-  dim3 grid(static_cast<unsigned>((C + kThreads - 1) / kThreads), static_cast<unsigned>(B));
+  dim3 grid(static_cast<unsigned>((C + kThreads - 1) / kThreads), static_cast<unsigned>(B < 65535 ? B : 65535));
   BackwardKernel<S, A><<<grid, kThreads, 0, stream>>>(static_cast<S*>(buf), ld, static_cast<const A*>(inv), labels, B,
                                                       C, Cast<A>(k), static_cast<const A*>(t),
                                                       static_cast<const A*>(row_out), static_cast<const A*>(gout));
@@ -236,7 +237,6 @@ cudaError_t ForwardCuda(Storage st, const void* buf, int64_t ld, const void* inv
 cudaError_t BackwardCuda(Storage st, void* buf, int64_t ld, const void* inv, const int64_t* labels, int64_t B,
                          int64_t C, const Consts<double>& k, const void* t, const void* row_out, const void* gout,
                          cudaStream_t stream) {
-  if (B > 65535) return cudaErrorInvalidValue;  // rows on grid.y
   switch (st) {
     case Storage::kFloat:
       LaunchBackward<float, float>(buf, ld, inv, labels, B, C, k, t, row_out, gout, stream);
