@@ -229,6 +229,30 @@ export interface NativeBinding {
   // (end ops/esca.cc)
 
   // ops/margin.cc — fused margin logits + cross-entropy (issue 4)
+  /**
+   * Fused margin logits + mean cross-entropy: [loss, stats float64 [4] (mean c_y, t used, hard
+   * fraction, top-1 fraction), logits s·c or null]. `t` (a [1] buffer) is updated in place when
+   * config.negative is CurricularFace (1) and config.training.
+   */
+  marginLoss(
+    embeddings: T,
+    kernel: T,
+    labels: T,
+    t: OptT,
+    config: {
+      target: number;
+      negative: number;
+      s: number;
+      m: number;
+      mvT?: number;
+      training?: boolean;
+      tNewWeight?: number;
+      tStatistic?: number;
+      returnLogits?: boolean;
+      /** tests: NaN-fill the per-row outputs before the kernel runs */
+      poison?: boolean;
+    },
+  ): [T, T, T | null];
   // (end ops/margin.cc)
 
   // data/*.cc — RecordIO, image decoding, batches (issue 5)
