@@ -54,6 +54,7 @@ export * as models from './models/index.js';
 // (end nn/models)
 
 // heads (issue 4)
+export * as heads from './heads/index.js';
 // (end heads)
 
 // data (issue 5)

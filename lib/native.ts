@@ -222,9 +222,37 @@ export interface NativeBinding {
   buildInfo(): { torchVersion: string; cuda: boolean; parallel: string };
 
   // ops/esca.cc — ESCA and ECA attention (issue 3)
+  /** Fused ESCA (autograd-aware): x [N,C,H,W], caWeight [1,1,k], saWeight [1,2C,3,3]. */
+  esca(x: T, caWeight: T, saWeight: T): T;
+  /** Fused ECA (autograd-aware): x [N,C,H,W], caWeight [1,1,k]. */
+  eca(x: T, caWeight: T): T;
   // (end ops/esca.cc)
 
   // ops/margin.cc — fused margin logits + cross-entropy (issue 4)
+  /**
+   * Fused margin logits + mean cross-entropy: [loss, stats float64 [4] (mean c_y, t used, hard
+   * fraction, top-1 fraction), logits s·c or null]. `t` (a [1] buffer) is updated in place when
+   * config.negative is CurricularFace (1) and config.training.
+   */
+  marginLoss(
+    embeddings: T,
+    kernel: T,
+    labels: T,
+    t: OptT,
+    config: {
+      target: number;
+      negative: number;
+      s: number;
+      m: number;
+      mvT?: number;
+      training?: boolean;
+      tNewWeight?: number;
+      tStatistic?: number;
+      returnLogits?: boolean;
+      /** tests: NaN-fill the per-row outputs before the kernel runs */
+      poison?: boolean;
+    },
+  ): [T, T, T | null];
   // (end ops/margin.cc)
 
   // data/*.cc — RecordIO, image decoding, batches (issue 5)

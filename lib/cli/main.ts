@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { registerInfo } from './commands/info.js';
 import { registerDemo } from './commands/demo.js';
 // commands of later areas register here, one import and one call each
+import { registerSummary } from './commands/summary.js';
 import { registerTrain } from './commands/train.js';
 import { registerPlot } from './commands/plot.js';
 import { registerSynth } from './commands/synth.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerInfo(program);
   registerDemo(program);
+  registerSummary(program);
   registerTrain(program);
   registerPlot(program);
   registerSynth(program);
