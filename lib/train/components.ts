@@ -21,6 +21,7 @@ import type { BackboneLike, Batch, BatchSource, HeadLike, ValidationResult, Vali
 
 /** The backbone of a config: the preset spec with the configured attention, embedding and input size. */
 export function buildConfiguredBackbone(config: TrainConfig): BackboneLike {
+  if (config.backboneSpec) return buildBackbone(config.backboneSpec) as unknown as BackboneLike;
   const spec = backboneSpec({ arch: config.backbone as Arch, attention: config.attention as AttentionKind, embeddingSize: config.embeddingSize });
   return buildBackbone({ ...spec, inputSize: config.imageSize }) as unknown as BackboneLike;
 }

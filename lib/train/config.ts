@@ -35,6 +35,8 @@ export const trainConfigSchema = z.strictObject({
   /** Attention module in every block ('none' = plain backbone). */
   attention: z.enum(ATTENTIONS).default('esca'),
   embeddingSize: posInt.default(512),
+  /** A full backbone spec (models' `BackboneSpec`: custom widths, depths, input size) used instead of the preset. */
+  backboneSpec: z.record(z.string(), z.unknown()).optional(),
   /** Image side (112 for the paper; smaller for quick synthetic runs). */
   imageSize: posInt.default(112),
   head: z
@@ -144,8 +146,12 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): TrainC
   if (c.precision !== 'fp32' && c.device === 'cpu') problems.push(`precision: '${c.precision}' needs a CUDA device (device is 'cpu'); use 'fp32' on the CPU`);
   if (c.device !== 'cpu' && opts.cudaAvailable === false) problems.push(`device: '${c.device}' requested but CUDA is not available in this build/machine`);
   if (c.batchSize < 2) problems.push('batchSize: must be at least 2 (BatchNorm needs more than one sample)');
-  if (c.backbone.startsWith('ir') && c.imageSize !== 112) problems.push(`imageSize: the IR backbones need 112 (got ${c.imageSize})`);
-  if (c.backbone === 'mobilefacenet' && c.imageSize % 16 !== 0) problems.push(`imageSize: MobileFaceNet needs a multiple of 16 (got ${c.imageSize})`);
+  const spec = c.backboneSpec as { inputSize?: unknown; head?: { embeddingSize?: unknown } } | undefined;
+  if (spec) {
+    if (spec.inputSize !== c.imageSize) problems.push(`backboneSpec.inputSize (${String(spec.inputSize)}) must equal imageSize (${c.imageSize})`);
+    if (spec.head?.embeddingSize !== c.embeddingSize) problems.push(`backboneSpec.head.embeddingSize (${String(spec.head?.embeddingSize)}) must equal embeddingSize (${c.embeddingSize})`);
+  } else if (c.backbone.startsWith('ir') && c.imageSize !== 112) problems.push(`imageSize: the IR backbones need 112 (got ${c.imageSize})`);
+  if (!spec && c.backbone === 'mobilefacenet' && c.imageSize % 16 !== 0) problems.push(`imageSize: MobileFaceNet needs a multiple of 16 (got ${c.imageSize})`);
   if (opts.checkFiles !== false) {
     const t = c.data.train;
     if (!existsSync(t.path)) problems.push(`data.train.path: ${t.type === 'recordio' ? 'RecordIO file' : 'folder'} not found: ${t.path}`);
