@@ -55,6 +55,7 @@ export {
 // (end heads)
 
 // data (issue 5)
+export * as data from './data/index.js';
 // (end data)
 
 // evaluation, inference, interop (issue 6)

@@ -76,7 +76,7 @@ export async function writeRecordIO(
         if (!size) throw new Error(`writeRecordIO: sample ${n} is not a JPEG or PNG (cannot read its size); pass options.imageSize`);
       }
       n++;
-      put(n, packIR(form === 'array' ? [label, 1] : label, s.image));
+      put(n, packIR(form === 'array' ? [label, 1] : label, s.image, BigInt(n)));
       options.onProgress?.(n);
     }
     const c = starts.length;
