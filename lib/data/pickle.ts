@@ -285,8 +285,8 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
   const toInt = (v: bigint): number | bigint => (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
   const longBytes = (b: Buffer): number | bigint => {
     if (b.length === 0) return 0;
-    let v = 0n;
-    for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+    // little-endian two's complement; via hex so that long integers cost linear time
+    let v = BigInt('0x' + Buffer.from(b).reverse().toString('hex'));
     if (b[b.length - 1]! & 0x80) v -= 1n << BigInt(8 * b.length);
     return toInt(v);
   };
@@ -367,7 +367,12 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
       case 0x86: { const b = pop(); const a = pop(); stack.push(tuple([a, b])); break; }
       case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push(tuple([a, b, c])); break; }
       case 0x61: { const v = pop(); asList(top()).push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); asList(top()).push(...items); break; } // APPENDS
+      case 0x65: { // APPENDS
+        const items = popMark();
+        const list = asList(top());
+        for (const it of items) list.push(it);
+        break;
+      }
       case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
       case 0x64: { const items = popMark(); const d = new Map(); stack.push(d); setItems(d, items); break; } // DICT
       case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM

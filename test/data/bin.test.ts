@@ -28,6 +28,14 @@ describe('readBin / writeBin', () => {
     expect(readFileSync(path)[1]).toBe(protocol);
   });
 
+  it('writes the exact bytes that CPython was checked to read (test/fixtures/check_written_bins.py)', () => {
+    const imgs = images.slice();
+    imgs[5] = Buffer.alloc(0);
+    for (const protocol of [2, 3, 4] as const) {
+      expect(Buffer.compare(data.encodeBin(imgs, expected.issame, { protocol }), readFileSync(fx(`ours_p${protocol}.bin`)))).toBe(0);
+    }
+  });
+
   it('round-trips > 1000 images (APPENDS batches) and empty images', () => {
     const many = Array.from({ length: 2002 }, (_, i) => Buffer.from([i & 255, i >> 8, 0xff]));
     many[7] = Buffer.alloc(0);

@@ -185,6 +185,27 @@ describe('loader', () => {
     ds.close();
   });
 
+  it('skips a record whose container is corrupt (bad magic, truncated) in the batch path', async () => {
+    const d = join(tmp, 'corrupt');
+    const good = readFileSync(join(folder, 'id000', 'img0000.png'));
+    await data.writeRecordIO(d, [0, 0, 1].map((label) => ({ label, image: good })), { imageSize: [H, W] });
+    const ds = data.openRecordIO(d);
+    const idx = readFileSync(join(d, 'train.idx'), 'latin1').trim().split('\n').map((l) => l.split('\t').map(Number));
+    const rec = readFileSync(join(d, 'train.rec'));
+    rec[idx[1]![1]!] ^= 0xff; // key 2: bad magic
+    writeFileSync(join(d, 'train.rec'), rec);
+    const bad: data.BadRecord[] = [];
+    const l = data.loader(ds, { batchSize: 3, shuffle: false, imageSize: [H, W], onBadRecord: (b) => bad.push(b) });
+    for await (const b of l) {
+      expect(Array.from(b.indices)).toEqual([0, 2]);
+      b.dispose();
+    }
+    expect(bad).toHaveLength(1);
+    expect(bad[0]!.reason).toMatch(new RegExp(`train\\.rec: bad magic at byte ${idx[1]![1]}`));
+    expect(bad[0]!.offset).toBe(idx[1]![1]);
+    ds.close();
+  });
+
   it('works with any dataset exposing read(i) (in-memory path)', async () => {
     const folderDs = data.openImageFolder(folder);
     const mem: data.ImageDataset = { length: 21, numClasses: 6, read: (i) => folderDs.read(i), close: () => {} };
