@@ -2,7 +2,7 @@
  * The `data` namespace: datasets (insightface RecordIO, image folders, `.bin` pair sets), native
  * image codecs, the batch loader, and the restricted unpickler.
  */
-export { openRecordIO, parseIdx, labelOf, readRawRecord, type RecordIODataset, type RecordIOPaths, type OpenRecordIOOptions } from './recordio.js';
+export { openRecordIO, parseIdx, type IdxIndex, labelOf, readRawRecord, type RecordIODataset, type RecordIOPaths, type OpenRecordIOOptions } from './recordio.js';
 export { writeRecordIO, type WriteRecordIOOptions, type WriteRecordIOResult } from './recordio-writer.js';
 export { encodeRecord, readRecordAt, parseIRHeader, packIR, RecordIOError, RECORD_MAGIC, type IRRecord } from './recordio-format.js';
 export { openImageFolder, type ImageFolderDataset } from './image-folder.js';
