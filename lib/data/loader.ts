@@ -267,7 +267,10 @@ export function loader(dataset: ImageDataset, options: LoaderOptions): Loader {
       };
       return {
         async next(): Promise<IteratorResult<Batch>> {
-          if (position.epoch !== epoch) return { done: true, value: undefined };
+          if (position.epoch !== epoch) {
+            await drain(); // resumed elsewhere meanwhile: free what was prefetched
+            return { done: true, value: undefined };
+          }
           fill();
           const p = queue.shift();
           if (!p) {

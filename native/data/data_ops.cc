@@ -186,7 +186,7 @@ std::string DecodeItem(const BatchJob& job, std::size_t k, const std::vector<std
   const uint8_t* img = nullptr;
   std::size_t imgSize = 0;
   std::string err;
-  label = static_cast<int64_t>(job.labels[k]);
+  label = std::isfinite(job.labels[k]) ? static_cast<int64_t>(job.labels[k]) : -1;
   if (job.hasBuffer[k]) {
     img = job.buffers[k].data();
     imgSize = job.buffers[k].size();
