@@ -36,7 +36,9 @@ export interface UnpickleOptions {
   source?: string;
   /**
    * Whitelist hook: returns the callable that `module.name` stands for, or `undefined` to refuse
-   * it. Consulted before the default whitelist.
+   * it. Consulted before the default whitelist. REDUCE and NEWOBJ call it with the argument
+   * tuple as an array. A callable standing for a dict-like class (e.g. `collections.OrderedDict`)
+   * must return a `Map` for SETITEM(S) to fill, a list-like one an array for APPEND(S).
    */
   globals?: (module: string, name: string) => PickleCallable | undefined;
   /**
