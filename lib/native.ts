@@ -230,8 +230,11 @@ export interface NativeBinding {
       channelsLast: boolean;
       pin: boolean;
       device?: string;
+      pool?: { readonly __dataBatchPool: true };
     },
   ): Promise<{ images: T; labels: T; failed: { index: number; reason: string }[] }>;
+  /** Opaque recycled-buffer pool of one loader (passed back as options.pool). */
+  dataBatchPool(keep: number): { readonly __dataBatchPool: true };
   // (end data)
 
   // data/align.cc — five-point face alignment (issue 6)

@@ -152,6 +152,8 @@ export function loader(dataset: ImageDataset, options: LoaderOptions): Loader {
   const batchesPerEpoch = dropLast ? Math.floor(samplesPerEpoch / batchSize) : Math.ceil(samplesPerEpoch / batchSize);
   if (batchesPerEpoch === 0) throw new RangeError(`loader: ${n} samples give no batch of ${batchSize} per rank (worldSize ${worldSize}, dropLast ${dropLast})`);
   const stats = { badRecords: 0, batches: 0, mainThreadMs: 0 };
+  // Recycled output buffers (CPU targets): enough for the prefetched batches and the consumer's.
+  const pool = device === 'cpu' ? native.dataBatchPool(prefetch + 2) : undefined;
   let position: LoaderPosition = { epoch: 0, step: 0 };
   let permCache: { epoch: number; perm: Int32Array } | undefined;
 
@@ -201,6 +203,7 @@ export function loader(dataset: ImageDataset, options: LoaderOptions): Loader {
       channelsLast: options.channelsLast ?? false,
       pin: device !== 'cpu',
       ...(device !== 'cpu' ? { device } : {}),
+      ...(pool ? { pool } : {}),
     });
     stats.mainThreadMs += performance.now() - t0;
     return p.then((r) => {

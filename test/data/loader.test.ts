@@ -136,6 +136,24 @@ describe('loader', () => {
     expect(() => r.resume({ epoch: 0, step: 99 })).toThrow(/bad position/);
   });
 
+  it('recycles disposed batch buffers without touching batches still held', async () => {
+    const ds = data.openRecordIO(rec);
+    const l = data.loader(ds, { batchSize: 2, shuffle: false, prefetch: 1, imageSize: [H, W] });
+    const held: data.Batch[] = [];
+    for (let epoch = 0; epoch < 2; epoch++) {
+      for await (const b of l) {
+        if (epoch === 0) held.push(b); // keep every batch of epoch 0 alive
+        else b.dispose(); // epoch 1 recycles buffers as it goes
+      }
+    }
+    for (const b of held) {
+      const flat = b.images.toTypedArray() as Float32Array;
+      b.indices.forEach((idx, r) => expect(inspect(flat, r)).toMatchObject({ index: idx, exact: true }));
+      b.dispose();
+    }
+    ds.close();
+  });
+
   it('returns channels_last batches with the same values', async () => {
     const ds = data.openRecordIO(rec);
     const l = data.loader(ds, { batchSize: 21, shuffle: false, channelsLast: true, imageSize: [H, W] });
