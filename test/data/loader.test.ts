@@ -224,6 +224,26 @@ describe('loader', () => {
     ds.close();
   });
 
+  it('normalises odd widths exactly (unaligned rows), NCHW and channels_last', async () => {
+    const w = 5, h = 3;
+    const rgb = Buffer.from(Array.from({ length: w * h * 3 }, (_, i) => (i * 37) % 256));
+    const png = data.encodePng(rgb, w, h);
+    const mem: data.ImageDataset = { length: 3, numClasses: 1, read: () => ({ image: png, label: 0 }), close: () => {} };
+    for (const channelsLast of [false, true]) {
+      for await (const b of data.loader(mem, { batchSize: 3, shuffle: false, imageSize: [h, w], channelsLast })) {
+        const flat = b.images.toTypedArray() as Float32Array; // logical NCHW order
+        for (let n = 0; n < 3; n++)
+          for (let c = 0; c < 3; c++)
+            for (let y = 0; y < h; y++)
+              for (let x = 0; x < w; x++) {
+                const v = rgb[(y * w + x) * 3 + c]!;
+                expect(flat[((n * 3 + c) * h + y) * w + x]).toBeCloseTo((v / 255 - 0.5) / 0.5, 6);
+              }
+        b.dispose();
+      }
+    }
+  });
+
   it('works with any dataset exposing read(i) (in-memory path)', async () => {
     const folderDs = data.openImageFolder(folder);
     const mem: data.ImageDataset = { length: 21, numClasses: 6, read: (i) => folderDs.read(i), close: () => {} };
