@@ -84,4 +84,21 @@ describe('unpickle', () => {
     }) as Map<string, string>;
     expect(v.get('x')).toBe('loaded:storage,3');
   });
+
+  it('fails only with PickleError on randomly corrupted pickles (fuzz, fixed seed)', () => {
+    const seeds = ['pairs_p2.bin', 'pairs_p3.bin', 'pairs_p4.bin', 'pairs_py2.bin', 'pairs_numpy.bin'].map((n) => readFileSync(fx(n)));
+    let s = 12345;
+    const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
+    const other: string[] = [];
+    for (let it = 0; it < 5000; it++) {
+      const b = Buffer.from(seeds[it % seeds.length]!);
+      for (let j = 0, m = 1 + Math.floor(rnd() * 4); j < m; j++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+      try {
+        data.unpickle(b);
+      } catch (e) {
+        if (!(e instanceof data.PickleError)) other.push(String(e));
+      }
+    }
+    expect(other).toEqual([]);
+  });
 });
