@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { imageDimensions } from './image-size.js';
 import { batchItems, type BatchItems, type ImageDataset, type NativeReadable, type Sample } from './dataset.js';
 
 /** An image folder opened by {@link openImageFolder}. */
@@ -22,7 +23,7 @@ const IMAGE_EXT = /\.(jpe?g|png)$/i;
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * Lists `root/<identity>/<image>` (JPEG/PNG by extension; other files are ignored). Identities
+ * Lists `root/<identity>/<image>` and reads the first image's header for `imageSize` (JPEG/PNG by extension; other files are ignored). Identities
  * without images are skipped (they get no label). Throws if the folder has no images.
  */
 export function openImageFolder(root: string): ImageFolderDataset {
@@ -51,6 +52,8 @@ export function openImageFolder(root: string): ImageFolderDataset {
   }
   if (files.length === 0) throw new Error(`openImageFolder: no images found under ${root} (expected root/<identity>/<image>.jpg|png)`);
   const labelArr = Int32Array.from(labels);
+  // The loader's default size: the first image's (face crops of one folder share a size).
+  const imageSize = imageDimensions(readFileSync(files[0]!));
   return {
     root,
     classes,
@@ -58,7 +61,7 @@ export function openImageFolder(root: string): ImageFolderDataset {
     labels: labelArr,
     length: files.length,
     numClasses: classes.length,
-    imageSize: undefined,
+    imageSize,
     read(i: number): Sample {
       if (!Number.isInteger(i) || i < 0 || i >= files.length) throw new RangeError(`read: index ${i} out of range [0, ${files.length})`);
       return { image: readFileSync(files[i]!), label: labelArr[i]! };

@@ -45,6 +45,7 @@ describe('openImageFolder', () => {
     expect(ds.length).toBe(21);
     expect(ds.numClasses).toBe(6);
     expect(ds.classes[0]).toBe('id000');
+    expect(ds.imageSize).toEqual([H, W]);
     expect(Array.from(ds.labels)).toEqual(labels);
     const s = ds.read(4);
     expect(s.label).toBe(1);
