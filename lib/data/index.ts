@@ -3,7 +3,7 @@
  * image codecs, the batch loader, and the restricted unpickler.
  */
 export { openRecordIO, parseIdx, type IdxIndex, labelOf, readRawRecord, type RecordIODataset, type RecordIOPaths, type OpenRecordIOOptions } from './recordio.js';
-export { writeRecordIO, type WriteRecordIOOptions, type WriteRecordIOResult } from './recordio-writer.js';
+export { writeRecordIO, type RecordIOInput, type WriteRecordIOOptions, type WriteRecordIOResult } from './recordio-writer.js';
 export { encodeRecord, readRecordAt, parseIRHeader, packIR, RecordIOError, RECORD_MAGIC, type IRRecord } from './recordio-format.js';
 export { openImageFolder, type ImageFolderDataset } from './image-folder.js';
 export { readBin, parseBin, writeBin, encodeBin, type PairSet, type WriteBinOptions } from './bin.js';

@@ -88,6 +88,9 @@ describe('openRecordIO', () => {
     expect(ds.read(3).label).toBe(2);
     expect(Buffer.compare(ds.read(1).image, samples[1]!.image)).toBe(0);
     ds.close();
+    const grouped = join(tmp, 'grouped');
+    await data.writeRecordIO(grouped, [{ images: [samples[0]!.image, samples[1]!.image] }, { images: [samples[2]!.image] }, { images: [samples[3]!.image, samples[4]!.image] }], { imageSize: [12, 16] });
+    expect(Buffer.compare(readFileSync(join(grouped, 'train.rec')), readFileSync(fx('rec_f2r', 'train.rec')))).toBe(0);
     await expect(data.writeRecordIO(join(tmp, 'bad'), [samples[0]!, samples[2]!, samples[1]!])).rejects.toThrow(/grouped by identity/);
     await expect(data.writeRecordIO(join(tmp, 'bad2'), [samples[2]!])).rejects.toThrow(/label 1 after label -1/);
   });
