@@ -247,6 +247,7 @@ export interface NativeBinding {
       seed: number;
       channelsLast: boolean;
       pin: boolean;
+      fastDecode?: boolean;
       device?: string;
       pool?: { readonly __dataBatchPool: true };
     },

@@ -237,7 +237,7 @@ struct BatchJob {
   std::vector<char> hasBuffer;
   int64_t height = 112, width = 112, numClasses = -1;
   int threads = 1;
-  bool flip = false, channelsLast = false, pin = false;
+  bool flip = false, channelsLast = false, pin = false, fastDecode = false;
   uint64_t seed = 0;
   c10::Device device = c10::Device(c10::kCPU);
   PoolRef pool;  // may be null
@@ -293,7 +293,7 @@ std::string DecodeItem(const BatchJob& job, std::size_t k, const std::vector<std
     return "label " + std::to_string(label) + " outside [0, " + std::to_string(job.numClasses) + ")";
   }
   int w = 0, h = 0;
-  if (!dec.Decode(img, imgSize, rgb, w, h, err)) return err;
+  if (!dec.Decode(img, imgSize, rgb, w, h, err, job.fastDecode)) return err;
   if (h != job.height || w != job.width) {
     return "decoded " + std::to_string(w) + "x" + std::to_string(h) + ", expected " + std::to_string(job.width) + "x" + std::to_string(job.height);
   }
@@ -447,6 +447,7 @@ Napi::Value DecodeBatchJs(const Napi::CallbackInfo& info) {
   job->flip = flag("flip");
   job->channelsLast = flag("channelsLast");
   job->pin = flag("pin");
+  job->fastDecode = flag("fastDecode");
   job->seed = static_cast<uint64_t>(num("seed", 0));
   Napi::Value pool = o.Get("pool");
   if (pool.IsExternal()) job->pool = *pool.As<Napi::External<PoolRef>>().Data();

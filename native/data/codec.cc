@@ -97,7 +97,7 @@ bool DecodeImage(const uint8_t* data, std::size_t size, std::vector<uint8_t>& rg
 }
 
 bool Decoder::Decode(const uint8_t* data, std::size_t size, std::vector<uint8_t>& rgb, int& width,
-                     int& height, std::string& err) {
+                     int& height, std::string& err, bool fast) {
   if (IsJpeg(data, size)) {
 #ifdef ECF_WITH_TURBOJPEG
     if (!tj_) tj_ = tjInitDecompress();
@@ -116,7 +116,8 @@ bool Decoder::Decode(const uint8_t* data, std::size_t size, std::vector<uint8_t>
       return false;
     }
     rgb.resize(std::size_t(width) * height * 3);
-    if (tjDecompress2(h, data, static_cast<unsigned long>(size), rgb.data(), width, 0, height, TJPF_RGB, 0) != 0 &&
+    if (tjDecompress2(h, data, static_cast<unsigned long>(size), rgb.data(), width, 0, height, TJPF_RGB,
+                      fast ? (TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE) : 0) != 0 &&
         tjGetErrorCode(h) != TJERR_WARNING) {
       err = std::string("JPEG: ") + tjGetErrorStr2(h);
       return false;

@@ -24,8 +24,10 @@ class Decoder {
   ~Decoder();
   Decoder(const Decoder&) = delete;
   Decoder& operator=(const Decoder&) = delete;
+  // fast: libjpeg-turbo's fast IDCT and fast chroma upsampling (JPEG only; values then differ
+  // from PIL/OpenCV by a few levels at chroma edges).
   bool Decode(const uint8_t* data, std::size_t size, std::vector<uint8_t>& rgb, int& width, int& height,
-              std::string& err);
+              std::string& err, bool fast = false);
 
  private:
   void* tj_ = nullptr;

@@ -245,6 +245,34 @@ describe('loader', () => {
     }
   });
 
+  it('decodes JPEG batches like PIL (±2 levels); fastDecode stays within a few levels', async () => {
+    const fxDir = join(__dirname, '..', 'fixtures', 'data');
+    const jpg = readFileSync(join(fxDir, 'img_rgb420.jpg'));
+    const ref = readFileSync(join(fxDir, 'img_rgb420.rgb')); // PIL's RGB, HWC
+    const mem: data.ImageDataset = { length: 2, numClasses: 1, read: () => ({ image: jpg, label: 0 }), close: () => {} };
+    const run = async (fastDecode: boolean): Promise<Float32Array> => {
+      let out = new Float32Array(0);
+      for await (const b of data.loader(mem, { batchSize: 2, shuffle: false, imageSize: [12, 16], fastDecode })) {
+        out = b.images.toTypedArray() as Float32Array;
+        b.dispose();
+      }
+      return out;
+    };
+    const levels = (v: number): number => (v * 0.5 + 0.5) * 255;
+    const maxDiff = (got: Float32Array): number => {
+      let m = 0;
+      for (let c = 0; c < 3; c++)
+        for (let i = 0; i < 12 * 16; i++) m = Math.max(m, Math.abs(levels(got[c * 192 + i]!) - ref[i * 3 + c]!));
+      return m;
+    };
+    expect(maxDiff(await run(false))).toBeLessThanOrEqual(2.001);
+    const fast = await run(true);
+    expect(maxDiff(fast)).toBeLessThanOrEqual(20); // fast chroma upsampling: worst at colour edges
+    let sum = 0;
+    for (let c = 0; c < 3; c++) for (let i = 0; i < 192; i++) sum += Math.abs(levels(fast[c * 192 + i]!) - ref[i * 3 + c]!);
+    expect(sum / 576).toBeLessThan(6); // 3.9 on this noisy 12×16 image
+  });
+
   it('works with any dataset exposing read(i) (in-memory path)', async () => {
     const folderDs = data.openImageFolder(folder);
     const mem: data.ImageDataset = { length: 21, numClasses: 6, read: (i) => folderDs.read(i), close: () => {} };
