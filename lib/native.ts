@@ -252,8 +252,8 @@ export interface NativeBinding {
       pool?: { readonly __dataBatchPool: true };
     },
   ): Promise<{ images: T; labels: T; failed: { index: number; reason: string }[] }>;
-  /** Opaque recycled-buffer pool of one loader (passed back as options.pool). */
-  dataBatchPool(keep: number): { readonly __dataBatchPool: true };
+  /** Opaque per-loader state (recycled buffers, decode threads), passed back as options.pool. */
+  dataBatchPool(keep: number, threads: number): { readonly __dataBatchPool: true };
   // (end data)
 
   // data/align.cc — five-point face alignment (issue 6)

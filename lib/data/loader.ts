@@ -158,8 +158,9 @@ export function loader(dataset: ImageDataset, options: LoaderOptions): Loader {
   const batchesPerEpoch = dropLast ? Math.floor(samplesPerEpoch / batchSize) : Math.ceil(samplesPerEpoch / batchSize);
   if (batchesPerEpoch === 0) throw new RangeError(`loader: ${n} samples give no batch of ${batchSize} per rank (worldSize ${worldSize}, dropLast ${dropLast})`);
   const stats = { badRecords: 0, batches: 0, mainThreadMs: 0 };
-  // Recycled output buffers (CPU targets): enough for the prefetched batches and the consumer's.
-  const pool = device === 'cpu' ? native.dataBatchPool(prefetch + 2) : undefined;
+  // Per-loader native state: persistent decode threads, and recycled output buffers (CPU
+  // targets) — enough for the prefetched batches and the consumer's.
+  const pool = native.dataBatchPool(device === 'cpu' ? prefetch + 2 : 0, threads);
   let position: LoaderPosition = { epoch: 0, step: 0 };
   let permCache: { epoch: number; perm: Int32Array } | undefined;
 
@@ -210,7 +211,7 @@ export function loader(dataset: ImageDataset, options: LoaderOptions): Loader {
       fastDecode: options.fastDecode ?? false,
       pin: device !== 'cpu',
       ...(device !== 'cpu' ? { device } : {}),
-      ...(pool ? { pool } : {}),
+      pool,
     });
     stats.mainThreadMs += performance.now() - t0;
     return p.then((r) => {

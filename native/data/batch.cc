@@ -12,6 +12,8 @@
 #endif
 
 #include <atomic>
+#include <condition_variable>
+#include <functional>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -150,15 +152,90 @@ class BufferPool {
   std::size_t keep_;
 };
 
-using PoolRef = std::shared_ptr<BufferPool>;
+// Persistent decode threads of one loader, so that a batch does not pay for starting threads.
+// RunParallel(fn, n) runs fn on up to n − 1 workers and on the calling thread, and returns when
+// every copy has returned (fn pulls work items from a shared atomic counter).
+class WorkerPool {
+ public:
+  explicit WorkerPool(int extra) {
+    for (int i = 0; i < extra; ++i) threads_.emplace_back([this] { Loop(); });
+  }
+  ~WorkerPool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
 
-// dataBatchPool(keep) → an opaque pool handle for dataDecodeBatch's options.pool
+  void RunParallel(const std::function<void()>& fn, int n) {
+    std::lock_guard<std::mutex> serial(run_mu_);
+    const int use = std::max(0, std::min<int>(n - 1, static_cast<int>(threads_.size())));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      task_ = &fn;
+      slots_ = use;
+      remaining_ = use;
+      ++gen_;
+    }
+    if (use > 0) cv_.notify_all();
+    fn();
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [this] { return remaining_ == 0; });
+    task_ = nullptr;
+  }
+
+ private:
+  void Loop() {
+    uint64_t seen = 0;
+    for (;;) {
+      const std::function<void()>* task = nullptr;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || (gen_ != seen && slots_ > 0); });
+        if (stop_) return;
+        seen = gen_;
+        --slots_;
+        task = task_;
+      }
+      (*task)();
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--remaining_ == 0) done_.notify_one();
+    }
+  }
+
+  std::mutex run_mu_;
+  std::mutex mu_;
+  std::condition_variable cv_, done_;
+  std::vector<std::thread> threads_;
+  const std::function<void()>* task_ = nullptr;
+  int slots_ = 0, remaining_ = 0;
+  uint64_t gen_ = 0;
+  bool stop_ = false;
+};
+
+// Per-loader native state: recycled output buffers and persistent decode threads.
+struct LoaderContext {
+  LoaderContext(std::size_t keep, int threads) : buffers(keep), workers(std::max(0, threads - 1)) {}
+  BufferPool buffers;
+  WorkerPool workers;
+};
+
+using PoolRef = std::shared_ptr<LoaderContext>;
+
+// dataBatchPool(keep, threads) → an opaque per-loader handle for dataDecodeBatch's options.pool
 Napi::Value BatchPoolJs(const Napi::CallbackInfo& info) {
   int64_t keep = IntArg(info, 0, "dataBatchPool", "keep");
+  int64_t threads = IntArg(info, 1, "dataBatchPool", "threads");
   if (keep < 0 || keep > 64) throw std::invalid_argument("dataBatchPool: keep must be in 0..64");
-  return Napi::External<PoolRef>::New(info.Env(), new PoolRef(std::make_shared<BufferPool>(std::size_t(keep))),
+  if (threads < 1 || threads > 1024) throw std::invalid_argument("dataBatchPool: threads must be in 1..1024");
+  return Napi::External<PoolRef>::New(info.Env(), new PoolRef(std::make_shared<LoaderContext>(std::size_t(keep), int(threads))),
                                       [](Napi::Env, PoolRef* p) { delete p; });
 }
+
 // Copies one row of floats to `dst`. The batch is written once and read later by another
 // consumer (a device copy, the first conv), so on x86 aligned rows use non-temporal stores,
 // which skip the read-for-ownership of ~20 MB of output per batch.
@@ -338,8 +415,8 @@ BatchResult RunBatch(const BatchJob& job) {
   if (job.pool && !pinned) {
     const std::size_t bytes = std::size_t(B) * 3 * H * W * sizeof(float);
     PoolRef pool = job.pool;
-    void* mem = pool->Get(bytes);
-    storage = at::from_blob(mem, shape, [pool, bytes](void* p) { pool->Put(p, bytes); }, opts);
+    void* mem = pool->buffers.Get(bytes);
+    storage = at::from_blob(mem, shape, [pool, bytes](void* p) { pool->buffers.Put(p, bytes); }, opts);
   } else {
     storage = at::empty(shape, opts);
   }
@@ -349,7 +426,7 @@ BatchResult RunBatch(const BatchJob& job) {
   std::vector<int64_t> labels(B, -1);
   std::vector<std::string> reasons(B);
   std::atomic<std::size_t> next{0};
-  auto worker = [&]() {
+  std::function<void()> worker = [&]() {
     data::Decoder dec;
     std::vector<uint8_t> raw, rgb;
     std::vector<float> tmp;
@@ -364,7 +441,9 @@ BatchResult RunBatch(const BatchJob& job) {
     }
   };
   int nt = std::max(1, std::min<int>(job.threads, static_cast<int>(B)));
-  {
+  if (job.pool) {
+    job.pool->workers.RunParallel(worker, nt);
+  } else {
     std::vector<std::thread> pool;
     for (int t = 1; t < nt; ++t) pool.emplace_back(worker);
     worker();

@@ -92,7 +92,7 @@ describe('loader', () => {
     const ds = data.openRecordIO(rec);
     for (const dropLast of [false, true]) {
       const per = await Promise.all(
-        [0, 1, 2, 3].map(async (rank) => (await collect(data.loader(ds, { batchSize: 2, seed: 1, rank, worldSize: 4, dropLast, imageSize: [H, W] }))).batches),
+        [0, 1, 2, 3].map(async (rank) => (await collect(data.loader(ds, { batchSize: 2, seed: 1, rank, worldSize: 4, dropLast, threads: 4, imageSize: [H, W] }))).batches),
       );
       const counts = per.map((b) => b.length);
       expect(new Set(counts).size).toBe(1);
@@ -111,7 +111,7 @@ describe('loader', () => {
 
   it('flips about half the training images, reproducibly, and resumes exactly', async () => {
     const ds = data.openImageFolder(folder);
-    const opts = { batchSize: 3, seed: 11, train: true, imageSize: [H, W] as const };
+    const opts = { batchSize: 3, seed: 11, train: true, threads: 3, imageSize: [H, W] as const };
     const full = await collect(data.loader(ds, opts));
     const flips = full.batches.flat().filter((s) => s.flipped).length;
     expect(flips).toBeGreaterThan(3);
