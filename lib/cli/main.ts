@@ -8,6 +8,7 @@ import { registerInfo } from './commands/info.js';
 import { registerDemo } from './commands/demo.js';
 // commands of later areas register here, one import and one call each
 import { registerSummary } from './commands/summary.js';
+import { registerPack } from './commands/pack.js';
 // (end command imports)
 
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerDemo(program);
   registerSummary(program);
+  registerPack(program);
   // (end command registration)
   return program;
 }
