@@ -58,6 +58,7 @@ export * as heads from './heads/index.js';
 // (end heads)
 
 // data (issue 5)
+export * as data from './data/index.js';
 // (end data)
 
 // evaluation, inference, interop (issue 6)

@@ -256,6 +256,32 @@ export interface NativeBinding {
   // (end ops/margin.cc)
 
   // data/*.cc — RecordIO, image decoding, batches (issue 5)
+  dataDecode(bytes: Uint8Array): { data: Uint8Array; width: number; height: number };
+  dataEncodeJpeg(rgb: Uint8Array, width: number, height: number, quality: number): Buffer;
+  dataEncodePng(rgb: Uint8Array, width: number, height: number): Buffer;
+  dataCodecs(): { jpeg: boolean; png: boolean };
+  dataDecodeBatch(
+    paths: string[],
+    pathIndex: Int32Array,
+    offsets: Float64Array,
+    labels: Float64Array,
+    buffers: (Uint8Array | null)[] | null,
+    options: {
+      height: number;
+      width: number;
+      numClasses?: number;
+      threads: number;
+      flip: boolean;
+      seed: number;
+      channelsLast: boolean;
+      pin: boolean;
+      fastDecode?: boolean;
+      device?: string;
+      pool?: { readonly __dataBatchPool: true };
+    },
+  ): Promise<{ images: T; labels: T; failed: { index: number; reason: string }[] }>;
+  /** Opaque per-loader state (recycled buffers, decode threads), passed back as options.pool. */
+  dataBatchPool(keep: number, threads: number): { readonly __dataBatchPool: true };
   // (end data)
 
   // data/align.cc — five-point face alignment (issue 6)

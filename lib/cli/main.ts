@@ -8,6 +8,7 @@ import { registerInfo } from './commands/info.js';
 import { registerDemo } from './commands/demo.js';
 // commands of later areas register here, one import and one call each
 import { registerSummary } from './commands/summary.js';
+import { registerPack } from './commands/pack.js';
 import { registerTrain } from './commands/train.js';
 import { registerPlot } from './commands/plot.js';
 import { registerSynth } from './commands/synth.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerDemo(program);
   registerSummary(program);
+  registerPack(program);
   registerTrain(program);
   registerPlot(program);
   registerSynth(program);
