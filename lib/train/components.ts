@@ -4,7 +4,7 @@
  * verification with flip TTA) and the model export (safetensors + model card).
  */
 import { basename, dirname, join } from 'node:path';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { decode, loader, openImageFolder, openRecordIO, readBin, type ImageDataset, type Loader } from '../data/index.js';
 import { evaluate as verify } from '../eval/verification.js';
 import { create as createHead } from '../heads/index.js';
@@ -70,8 +70,11 @@ export class LoaderSource implements BatchSource {
 export function openTrainData(config: TrainConfig): ImageDataset {
   const t = config.data.train;
   if (t.type === 'folder') return openImageFolder(t.path);
-  const isDir = statSync(t.path).isDirectory();
-  return openRecordIO(isDir ? t.path : join(dirname(t.path), basename(t.path)));
+  if (statSync(t.path).isDirectory()) return openRecordIO(t.path);
+  const dir = dirname(t.path);
+  const stem = basename(t.path).replace(/\.rec$/, '');
+  const property = join(dir, 'property');
+  return openRecordIO({ rec: t.path, idx: join(dir, `${stem}.idx`), property: existsSync(property) ? property : undefined });
 }
 
 /** A decoded verification set. */
