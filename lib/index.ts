@@ -49,6 +49,7 @@ export {
 } from './tensor/index.js';
 
 // nn modules and backbones (issue 3)
+export * as nn from './nn/index.js';
 // (end nn/models)
 
 // heads (issue 4)

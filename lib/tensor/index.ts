@@ -3,7 +3,7 @@ export { Tensor, type TensorOrScalar, type NestedArray } from './tensor.js';
 export { type DType, DTYPES, dtypeSize, isFloatingDtype } from './dtype.js';
 export { type Device } from './device.js';
 export * from './creation.js';
-export { scope, keep } from './scope.js';
+export { scope, keep, persist } from './scope.js';
 export {
   manualSeed,
   getRngState,

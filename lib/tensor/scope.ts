@@ -15,6 +15,7 @@ export interface Disposable {
 
 const stack: Disposable[][] = [];
 const kept = new WeakSet<Disposable>();
+const owned = new WeakSet<Disposable>();
 
 /** @internal Called by every new Tensor. */
 export function track(t: Disposable): void {
@@ -26,6 +27,16 @@ export function track(t: Disposable): void {
 export function keep<T>(value: T): T {
   visit(value, (t) => kept.add(t), 0);
   return value;
+}
+
+/**
+ * Marks a tensor as owned by a long-lived object (an nn `Module`'s parameter or buffer): no scope
+ * disposes it, whichever scope it was created in; its owner frees it (`Module.dispose()`).
+ * Returns its argument.
+ */
+export function persist<T extends Disposable>(t: T): T {
+  owned.add(t);
+  return t;
 }
 
 function isDisposable(v: unknown): v is Disposable {
@@ -76,6 +87,7 @@ export function scope<R>(fn: () => R): R {
 function release(mine: Disposable[], survivors: Set<Disposable>): void {
   const parent = stack[stack.length - 1];
   for (const t of mine) {
+    if (owned.has(t)) continue;
     if (survivors.has(t) || kept.has(t)) {
       kept.delete(t);
       if (parent !== undefined && !t.isDisposed) parent.push(t);

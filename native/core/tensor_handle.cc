@@ -8,9 +8,15 @@
 namespace ecf {
 namespace {
 
-int64_t LogicalBytes(const at::Tensor& t) {
-  if (!t.defined()) return 0;
-  return static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size());
+// Tensors below this size are not reported to V8's external-memory accounting: the two extra
+// Node-API calls per tensor would dominate the cost of small ops, and small tensors cannot build
+// up enough hidden memory to matter before the next GC.
+constexpr int64_t kAccountThreshold = 1 << 16;
+
+int64_t AccountedBytes(const at::Tensor& t) {
+  if (!t.defined() || t.is_cuda()) return 0;
+  int64_t n = static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size());
+  return n >= kAccountThreshold ? n : 0;
 }
 
 void Finalize(Napi::Env env, TensorHolder* raw) {
@@ -61,7 +67,7 @@ Napi::Value Wrap(Napi::Env env, at::Tensor t) {
   if (!t.defined()) return env.Null();
   auto holder = std::make_unique<TensorHolder>();
   holder->tensor = std::move(t);
-  holder->accounted_bytes = holder->tensor.is_cuda() ? 0 : LogicalBytes(holder->tensor);
+  holder->accounted_bytes = AccountedBytes(holder->tensor);
   State(env).Link(holder.get());
   int64_t bytes = holder->accounted_bytes;
   auto ext = Napi::External<TensorHolder>::New(env, holder.release(), Finalize);

@@ -1,0 +1,20 @@
+/** Dropout (torch.nn.Dropout): zeroes elements with probability p in training mode, scaling the rest by 1/(1−p). */
+import { functional as F, type Tensor } from '../tensor/index.js';
+import { Module } from './module.js';
+
+export class Dropout extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`Dropout: p must be in [0, 1], got ${p}`);
+  }
+  forward(x: Tensor): Tensor {
+    if (!this.training || this.p === 0) return x;
+    return F.dropout(x, this.p, true);
+  }
+  override traceShape(input: number[]): number[] {
+    return input.slice();
+  }
+  override extraRepr(): string {
+    return `p=${this.p}`;
+  }
+}
