@@ -59,6 +59,10 @@ export * as nn from './nn/index.js';
 // (end data)
 
 // evaluation, inference, interop (issue 6)
+export * from './eval/index.js';
+export * as io from './io/index.js';
+export { loadStateDict, loadSafetensors, saveSafetensors, readTorchCheckpoint, mapInsightfaceStateDict, readModelCard, writeModelCard, type ModelCard } from './io/index.js';
+export { lineChart, lineChartSvg, svgToPng, type LineChartOptions, type LineSeries, type RenderedChart } from './plot/charts.js';
 // (end eval)
 
 // training (issue 7)

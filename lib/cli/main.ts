@@ -7,6 +7,10 @@ import { Command } from 'commander';
 import { registerInfo } from './commands/info.js';
 import { registerDemo } from './commands/demo.js';
 // commands of later areas register here, one import and one call each
+import { registerEval } from './commands/eval.js';
+import { registerEmbed } from './commands/embed.js';
+import { registerCompare } from './commands/compare.js';
+import { registerAlign } from './commands/align.js';
 // (end command imports)
 
 export function buildProgram(): Command {
@@ -15,6 +19,10 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerInfo(program);
   registerDemo(program);
+  registerEval(program);
+  registerEmbed(program);
+  registerCompare(program);
+  registerAlign(program);
   // (end command registration)
   return program;
 }

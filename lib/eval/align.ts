@@ -4,6 +4,7 @@
  * reflection) from the detected landmarks onto the template, then a bilinear warp in native code
  * with a constant-0 border (cv2.warpAffine's default). Same geometry as insightface `norm_crop`.
  */
+import { decode } from '../data/codec.js';
 import { native } from '../native.js';
 
 /** The standard five points (left eye, right eye, nose tip, left and right mouth corners) for 112×112. */
@@ -71,8 +72,7 @@ export function alignmentMatrix(landmarks: ArrayLike<number> | ReadonlyArray<rea
 
 /**
  * Aligns a face given its five landmarks in the image (pixel coordinates, pixel centres at
- * integers as in OpenCV). The image is decoded HWC uint8 pixels; for encoded JPEG/PNG bytes use
- * {@link alignEncoded}.
+ * integers as in OpenCV). The image is decoded HWC uint8 pixels (see {@link align} for JPEG/PNG).
  */
 export function alignRaw(image: RawImage, landmarks: ArrayLike<number> | ReadonlyArray<readonly [number, number]>, options: AlignOptions = {}): AlignedFace {
   const size = options.size ?? 112;
@@ -80,4 +80,27 @@ export function alignRaw(image: RawImage, landmarks: ArrayLike<number> | Readonl
   if (!(image.data instanceof Uint8Array)) throw new TypeError('align: image.data must be a Uint8Array (HWC pixels)');
   const r = native.alignWarp(image.data, image.width, image.height, channels, flattenLandmarks(landmarks), templateFor(size), size, size);
   return { data: r.data, width: size, height: size, channels, matrix: r.matrix };
+}
+
+/**
+ * Aligns a face to the 112×112 template: `image` is encoded JPEG/PNG bytes (decoded to RGB) or
+ * decoded HWC pixels; `landmarks` are the five points (eyes, nose tip, mouth corners) in image
+ * pixel coordinates, as 10 numbers or five [x, y] pairs.
+ * @example
+ * const face = align(readFileSync('photo.jpg'), [[191, 220], [262, 218], [228, 262], [200, 300], [255, 298]]);
+ * const [embedding] = await model.embed([face]);
+ */
+export function align(
+  image: Uint8Array | RawImage,
+  landmarks: ArrayLike<number> | ReadonlyArray<readonly [number, number]>,
+  options: AlignOptions = {},
+): AlignedFace {
+  if (image instanceof Uint8Array) {
+    const d = decode(image);
+    return alignRaw({ data: d.data, width: d.width, height: d.height, channels: 3 }, landmarks, options);
+  }
+  if (image === null || typeof image !== 'object' || !(image.data instanceof Uint8Array)) {
+    throw new TypeError('align: image must be JPEG/PNG bytes or decoded pixels {data, width, height}');
+  }
+  return alignRaw(image, landmarks, options);
 }

@@ -156,3 +156,16 @@ describe('align: warp', () => {
     expect(() => alignRaw({ data: new Uint8Array(10), width: 4, height: 4 }, ARCFACE_TEMPLATE)).toThrow(/data has 10 bytes but a 4×4×3 image needs 48/);
   });
 });
+
+describe('align: encoded input', () => {
+  it('decodes PNG bytes and gives the same face as the raw pixels', async () => {
+    const { encodePng } = await import('../../lib/data/codec.js');
+    const { align } = await import('../../lib/eval/align.js');
+    const img = synthImage(160, 150);
+    const lm = [60, 60, 100, 58, 80, 85, 64, 110, 98, 108];
+    const a = align(encodePng(img, 160, 150), lm);
+    const b = align({ data: img, width: 160, height: 150 }, lm);
+    expect(a.data.equals(b.data)).toBe(true);
+    expect(() => align(Buffer.from('not an image'), lm)).toThrow();
+  });
+});
