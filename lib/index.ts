@@ -63,6 +63,7 @@ export * as models from './models/index.js';
 export * from './eval/index.js';
 export * as io from './io/index.js';
 export { loadStateDict, loadSafetensors, saveSafetensors, readTorchCheckpoint, mapInsightfaceStateDict, readModelCard, writeModelCard, type ModelCard } from './io/index.js';
+export { InsightfaceIResNet, iresnetSpec, inferIResNetSpec, parseIResNetSpec, type IResNetSpec } from './models/insightface-iresnet.js';
 export { lineChart, lineChartSvg, svgToPng, type LineChartOptions, type LineSeries, type RenderedChart } from './plot/charts.js';
 // (end eval)
 

@@ -6,7 +6,6 @@
  */
 import { basename, extname } from 'node:path';
 import { readBin } from '../data/bin.js';
-import type { Backbone } from '../models/index.js';
 import { cat } from '../tensor/creation.js';
 import type { Device } from '../tensor/device.js';
 import { noGrad } from '../tensor/runtime.js';
@@ -14,7 +13,7 @@ import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { DEFAULT_INPUT, parseModelCard, thresholdFromDistance, type ModelCard } from '../io/model-card.js';
 import { loadBatch, type FaceImage } from './images.js';
-import { FaceModel } from './model.js';
+import { FaceModel, type EmbeddingNet } from './model.js';
 import { evaluate as verify, formatFixed, type VerificationResult } from './verification.js';
 
 /** Options of {@link evaluate}. */
@@ -42,7 +41,7 @@ export interface SetResult {
 }
 
 /** A backbone for evaluation: a {@link FaceModel} or a bare backbone (e.g. during training). */
-export type EvaluableModel = FaceModel | Backbone;
+export type EvaluableModel = FaceModel | EmbeddingNet;
 
 function asFaceModel(m: EvaluableModel, device?: Device): FaceModel {
   if (m instanceof FaceModel) return m;

@@ -21,9 +21,19 @@ import { scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { DEFAULT_INPUT, parseModelCard, readModelCard, writeModelCard, type ModelCard } from '../io/model-card.js';
 import { extractStateDict, readTorchCheckpoint } from '../io/pytorch.js';
-import { toOurNames } from '../io/layouts.js';
+import { detectLayout, toOurNames } from '../io/layouts.js';
+import { InsightfaceIResNet, inferIResNetSpec, parseIResNetSpec, type IResNetSpec } from '../models/insightface-iresnet.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import { loadBatch, type FaceImage } from './images.js';
+
+/** A network that maps [N, 3, S, S] images to [N, E] embeddings: one of our backbones, or insightface's iresnet layout. */
+export type EmbeddingNet = Backbone | InsightfaceIResNet;
+
+/** Builds the network of a model card spec (our IR/MobileFaceNet specs, or `block: 'iresnet'`). */
+export function buildNet(spec: unknown): EmbeddingNet {
+  if (spec !== null && typeof spec === 'object' && (spec as { block?: unknown }).block === 'iresnet') return new InsightfaceIResNet(parseIResNetSpec(spec));
+  return buildBackbone(spec);
+}
 
 /** Options of {@link FaceModel.embed}. */
 export interface EmbedOptions {
@@ -52,7 +62,7 @@ export interface Comparison {
 /** A backbone in eval mode with its model card. Dispose it to free the weights. */
 export class FaceModel {
   constructor(
-    readonly backbone: Backbone,
+    readonly backbone: EmbeddingNet,
     readonly card: ModelCard,
     readonly device: Device = 'cpu',
   ) {
@@ -178,8 +188,11 @@ function unit(v: Float32Array): Float32Array {
 export interface LoadModelOptions {
   /** Device for the weights and the forward pass (default 'cpu'). */
   device?: Device;
-  /** For PyTorch checkpoints (.pt/.pth): the backbone spec they were trained with. */
-  spec?: BackboneSpec;
+  /**
+   * For PyTorch checkpoints (.pt/.pth) of the CurricularFace/face.evoLVe layout: the backbone spec
+   * they were trained with. insightface iresnet checkpoints need none (read from the shapes).
+   */
+  spec?: BackboneSpec | IResNetSpec;
 }
 
 const CARD_META = 'ecacface.card';
@@ -223,9 +236,20 @@ export function loadModel(path: string, options: LoadModelOptions = {}): FaceMod
     card = parseModelCard(JSON.parse(meta), `${path} (metadata ${CARD_META})`);
   } else {
     weights = files.weights;
-    if (!options.spec) throw new Error(`loadModel: '${path}' is a PyTorch checkpoint; pass { spec } (the backbone spec it was trained with, e.g. models.backboneSpec({ arch: 'ir50' }))`);
-    sd = toOurNames(extractStateDict(readTorchCheckpoint(weights), weights), weights);
-    const spec = options.spec;
+    const raw = extractStateDict(readTorchCheckpoint(weights), weights);
+    let spec: BackboneSpec | IResNetSpec;
+    if (detectLayout(raw.keys()) === 'insightface') {
+      // insightface iresnet: loads 1:1 into its own layout (see docs/interop.md)
+      sd = raw;
+      spec = options.spec ?? inferIResNetSpec(new Map([...raw].map(([k, t]) => [k, t.shape])), basename(weights, extname(weights)));
+    } else {
+      if (!options.spec) {
+        for (const t of raw.values()) t.dispose();
+        throw new Error(`loadModel: '${path}' is a PyTorch checkpoint; pass { spec } (the backbone spec it was trained with, e.g. models.backboneSpec({ arch: 'ir50' }))`);
+      }
+      sd = toOurNames(raw, weights);
+      spec = options.spec;
+    }
     card = parseModelCard({
       format: 'ecacface-model-card',
       version: 1,
@@ -240,9 +264,9 @@ export function loadModel(path: string, options: LoadModelOptions = {}): FaceMod
       source: `PyTorch checkpoint ${weights}`,
     });
   }
-  let backbone: Backbone | undefined;
+  let backbone: EmbeddingNet | undefined;
   try {
-    backbone = buildBackbone(card.spec);
+    backbone = buildNet(card.spec);
     backbone.loadStateDict(sd);
     if (options.device && options.device !== 'cpu') backbone.to(options.device);
   } catch (e) {
@@ -261,7 +285,7 @@ export type ExportCardFields = Partial<Pick<ModelCard, 'threshold' | 'validation
  * Writes `<dir>/model.safetensors` (the state dict with the reference PyTorch names; the card is
  * also embedded in its metadata) and `<dir>/model.json` (the model card). Returns the card.
  */
-export function exportModel(backbone: Backbone, dir: string, fields: ExportCardFields = {}): ModelCard {
+export function exportModel(backbone: EmbeddingNet, dir: string, fields: ExportCardFields = {}): ModelCard {
   mkdirSync(dir, { recursive: true });
   const spec = backbone.spec;
   const card = parseModelCard({

@@ -112,7 +112,8 @@ export function toOurNames(sd: Map<string, Tensor>, source = '<checkpoint>'): Ma
       `${source}: an insightface iresnet checkpoint (blocks per stage ${m.blocks.join('/')}) does not map 1:1 onto the ` +
         `CurricularFace IR layout: ${m.problems.join('; ')}. Loading it without those layers would change the ` +
         `network's output, so it is refused (the other ${m.mapped.size} tensors map by backbones.md §1.6; ` +
-        `mapInsightfaceStateDict() lists both). Use a CurricularFace/face.evoLVe IR checkpoint, or our own export.`,
+        `mapInsightfaceStateDict() lists both). loadModel() loads it 1:1 into the insightface layout ` +
+        `(InsightfaceIResNet) instead.`,
     );
   }
   return sd;

@@ -6,6 +6,7 @@ import { encodePng } from '../../lib/data/codec.js';
 import { loadModel, exportModel, type FaceModel } from '../../lib/eval/model.js';
 import { loadBatch } from '../../lib/eval/images.js';
 import { readSafetensorsHeader } from '../../lib/io/safetensors.js';
+import { loadStateDict } from '../../lib/io/state-dict.js';
 import { parseBackboneSpec } from '../../lib/models/index.js';
 
 const dir = join(__dirname, '../fixtures/checkpoints');
@@ -16,6 +17,7 @@ const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as
   tensors: Record<string, { dtype: string; shape: number[] }>;
   embeddings: number[][];
   embeddings_esca: number[][];
+  embeddings_iresnet: number[][];
 };
 const faces = readFileSync(join(dir, 'faces.u8'));
 const S = 112;
@@ -55,6 +57,30 @@ describe('PyTorch interop: import', () => {
     const m = loadModel(join(dir, 'ir_tiny_esca.pt'), { spec: parseBackboneSpec(expected.spec_esca) });
     expect(maxAbsDiff(await rawEmbeddings(m), expected.embeddings_esca)).toBeLessThanOrEqual(1e-4);
     m.dispose();
+  });
+
+  it('an insightface iresnet checkpoint loads 1:1 into the insightface layout (spec read from the shapes) and equals PyTorch', async () => {
+    const m = loadModel(join(dir, 'iresnet_tiny.pt'));
+    expect(m.card.spec).toMatchObject({ block: 'iresnet', stem: { channels: 8 }, head: { embeddingSize: 16 } });
+    expect((m.card.spec as { stages: unknown }).stages).toEqual([
+      { channels: 8, blocks: 1 },
+      { channels: 16, blocks: 2 },
+      { channels: 16, blocks: 1 },
+      { channels: 16, blocks: 1 },
+    ]);
+    expect(maxAbsDiff(await rawEmbeddings(m), expected.embeddings_iresnet)).toBeLessThanOrEqual(1e-4);
+    // exported and loaded back with the same names
+    const out = join(tmp, 'iresnet');
+    exportModel(m.backbone, out);
+    const h = readSafetensorsHeader(join(out, 'model.safetensors'));
+    expect(h.tensors.has('layer2.1.bn2.running_var')).toBe(true);
+    expect(h.tensors.has('features.weight')).toBe(true);
+    const back = loadModel(out);
+    expect(maxAbsDiff(await rawEmbeddings(back), expected.embeddings_iresnet)).toBeLessThanOrEqual(1e-4);
+    // but it does not go into the CurricularFace layout
+    expect(() => loadStateDict(join(dir, 'iresnet_tiny.pt'))).toThrow(/insightface iresnet checkpoint \(blocks per stage 1\/2\/1\/1\) does not map 1:1.*bn2/);
+    m.dispose();
+    back.dispose();
   });
 
   it('a checkpoint that does not fit the spec fails with the key problems named', () => {
