@@ -164,9 +164,15 @@ export class ZipReader {
         const len = cd.readUInt16LE(e + 2);
         if (id === 0x0001) {
           let q = e + 4;
-          if (usize === 0xffffffff) (usize = u64(cd, q)), (q += 8);
-          if (csize === 0xffffffff) (csize = u64(cd, q)), (q += 8);
-          if (offset === 0xffffffff) (offset = u64(cd, q)), (q += 8);
+          if (usize === 0xffffffff) {
+            usize = u64(cd, q);
+            q += 8;
+          }
+          if (csize === 0xffffffff) {
+            csize = u64(cd, q);
+            q += 8;
+          }
+          if (offset === 0xffffffff) offset = u64(cd, q);
         }
         e += 4 + len;
       }
