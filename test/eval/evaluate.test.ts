@@ -5,6 +5,7 @@ import { calibratedThreshold, evaluate, formatTable, validationEntries } from '.
 import { loadModel } from '../../lib/eval/model.js';
 import { formatAccuracy } from '../../lib/eval/verification.js';
 import { buildBackbone, parseBackboneSpec } from '../../lib/models/index.js';
+import { memory } from '../../lib/tensor/index.js';
 
 const dir = join(__dirname, '../fixtures/checkpoints');
 const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as {
@@ -14,6 +15,7 @@ const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as
 
 describe('evaluate(model, binFiles)', () => {
   it('reproduces the PyTorch + numpy reference on a .bin set (flip TTA, 10 folds) to the printed digit', async () => {
+    const live = memory().tensors;
     const m = loadModel(join(dir, 'ir_tiny.pt'), { spec: parseBackboneSpec(expected.spec) });
     const seen: number[] = [];
     const [r] = await evaluate(m, [join(dir, 'pairs_tiny.bin')], { batchSize: 16, onProgress: (_s, done) => seen.push(done) });
@@ -34,7 +36,9 @@ describe('evaluate(model, binFiles)', () => {
     expect(table).toContain(`${(r!.result.accuracy * 100).toFixed(2)} ± ${(r!.result.std * 100).toFixed(2)}`);
     expect(table).toContain(expected.bin.printed);
     expect(table.split('\n').at(-1)).toMatch(/^mean/);
+    await m.embed([readFileSync(join(dir, 'faces.u8')).subarray(0, 37632)]);
     m.dispose();
+    expect(memory().tensors).toBe(live); // nothing leaked by loading, embedding and evaluating
   });
 
   it('accepts a bare backbone in training mode and leaves it in training mode', async () => {
