@@ -43,8 +43,10 @@ export interface SetResult {
 /** A backbone for evaluation: a {@link FaceModel} or a bare backbone (e.g. during training). */
 export type EvaluableModel = FaceModel | EmbeddingNet;
 
-function asFaceModel(m: EvaluableModel, device?: Device): FaceModel {
+function asFaceModel(m: EvaluableModel): FaceModel {
   if (m instanceof FaceModel) return m;
+  // a bare backbone runs where its weights are (e.g. on the GPU during training)
+  const device = (m.parameters()[0]?.device ?? 'cpu') as Device;
   const spec = m.spec;
   const card: ModelCard = parseModelCard({
     format: 'ecacface-model-card',
@@ -58,7 +60,7 @@ function asFaceModel(m: EvaluableModel, device?: Device): FaceModel {
     validation: [],
     weights: '(in memory)',
   });
-  return new FaceModel(m, card, device ?? 'cpu');
+  return new FaceModel(m, card, device);
 }
 
 /**

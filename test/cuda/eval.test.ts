@@ -53,3 +53,14 @@ test('evaluate() on cuda prints the same Accuracy-Flip as the reference', { skip
   assert.equal(`${r!.result.accuracy.toFixed(5)}+-${r!.result.std.toFixed(5)}`, expected.bin.printed);
   m.dispose();
 });
+
+test('evaluate() of a bare backbone on cuda (as during training) runs where its weights are', { skip }, async () => {
+  const dir = fixtures();
+  const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8'));
+  const m = loadModel(join(dir, 'ir_tiny.pt'), { spec: parseBackboneSpec(expected.spec), device: 'cuda' });
+  m.backbone.train();
+  const [r] = await evaluate(m.backbone, join(dir, 'pairs_tiny.bin'), { batchSize: 32 });
+  assert.equal(m.backbone.training, true);
+  assert.equal(`${r!.result.accuracy.toFixed(5)}+-${r!.result.std.toFixed(5)}`, expected.bin.printed);
+  m.dispose();
+});
