@@ -84,22 +84,16 @@ export function contiguousFolds(n: number, k: number): Array<[number, number]> {
   return out;
 }
 
-function toFloat64(x: Float32Array | Float64Array | Tensor, arg: string): { data: Float64Array; cols?: number } {
+type Values = Float32Array | Float64Array;
+
+function toValues(x: Float32Array | Float64Array | Tensor, arg: string): { data: Values; cols?: number } {
   if (x instanceof Tensor) {
     if (x.ndim !== 2) throw new TypeError(`verification: '${arg}' must be a 2-d tensor (images × D), got shape [${x.shape.join(', ')}]`);
     using c = x.to({ device: 'cpu', dtype: 'float64' });
     return { data: c.toTypedArray() as Float64Array, cols: x.shape[1] };
   }
-  if (x instanceof Float64Array) return { data: x };
-  if (x instanceof Float32Array) return { data: Float64Array.from(x) };
+  if (x instanceof Float64Array || x instanceof Float32Array) return { data: x };
   throw new TypeError(`verification: '${arg}' must be a Float32Array, Float64Array or Tensor`);
-}
-
-function rowNorm(e: Float64Array, row: number, d: number): number {
-  let s = 0;
-  const o = row * d;
-  for (let j = 0; j < d; j++) s += e[o + j]! * e[o + j]!;
-  return Math.sqrt(s);
 }
 
 /** Mean and population std (ddof 0), as `np.mean` / `np.std`. */
@@ -113,38 +107,49 @@ export function meanStd(v: ArrayLike<number>): { mean: number; std: number } {
 }
 
 /**
- * Flip-sum (optional), L2 normalisation and squared pair distances.
+ * Flip-sum (optional), L2 normalisation and squared pair distances, in float64, one pair at a time
+ * (no copy of the embeddings).
  * @returns one distance per pair, and the mean raw norm (XNorm).
  */
-export function pairDistances(
-  embeddings: Float64Array,
-  flipped: Float64Array | undefined,
-  d: number,
-  pairs: number,
-): { dist: Float64Array; xnorm: number } {
-  const rows = 2 * pairs;
+export function pairDistances(embeddings: Values, flipped: Values | undefined, d: number, pairs: number): { dist: Float64Array; xnorm: number } {
   let normSum = 0;
   let normCount = 0;
-  const e = new Float64Array(rows * d);
-  for (let r = 0; r < rows; r++) {
-    normSum += rowNorm(embeddings, r, d);
+  const a = new Float64Array(d);
+  const b = new Float64Array(d);
+  // row r → summed vector in `out`; returns its norm and adds the raw norms to XNorm
+  const load = (r: number, out: Float64Array): number => {
+    const o = r * d;
+    let n0 = 0;
+    let n1 = 0;
+    let n = 0;
+    for (let j = 0; j < d; j++) {
+      const x = embeddings[o + j]!;
+      n0 += x * x;
+      let v = x;
+      if (flipped) {
+        const y = flipped[o + j]!;
+        n1 += y * y;
+        v += y;
+      }
+      out[j] = v;
+      n += v * v;
+    }
+    normSum += Math.sqrt(n0);
     normCount++;
     if (flipped) {
-      normSum += rowNorm(flipped, r, d);
+      normSum += Math.sqrt(n1);
       normCount++;
     }
-    const o = r * d;
-    for (let j = 0; j < d; j++) e[o + j] = embeddings[o + j]! + (flipped ? flipped[o + j]! : 0);
-    const n = rowNorm(e, r, d);
-    if (n !== 0) for (let j = 0; j < d; j++) e[o + j] = e[o + j]! / n;
-  }
+    return Math.sqrt(n);
+  };
   const dist = new Float64Array(pairs);
   for (let p = 0; p < pairs; p++) {
-    const a = 2 * p * d;
-    const b = a + d;
+    // sklearn normalize: an all-zero row stays zero
+    const na = load(2 * p, a) || 1;
+    const nb = load(2 * p + 1, b) || 1;
     let s = 0;
     for (let j = 0; j < d; j++) {
-      const diff = e[a + j]! - e[b + j]!;
+      const diff = a[j]! / na - b[j]! / nb;
       s += diff * diff;
     }
     dist[p] = s;
@@ -279,7 +284,7 @@ export function evaluate(
   const same = issameArray(issame);
   const P = same.length;
   if (P === 0) throw new RangeError('verification: issame is empty');
-  const emb = toFloat64(embeddings, 'embeddings');
+  const emb = toValues(embeddings, 'embeddings');
   let d = options.embeddingSize ?? emb.cols;
   if (d === undefined) {
     d = emb.data.length / (2 * P);
@@ -292,9 +297,9 @@ export function evaluate(
   const rows = emb.data.length / d;
   if (!Number.isInteger(rows)) throw new RangeError(`verification: ${emb.data.length} values are not a whole number of ${d}-d rows`);
   if (rows !== 2 * P) throw new RangeError(`verification: ${rows} embeddings but ${P} pairs (need exactly 2·P = ${2 * P})`);
-  let flipped: Float64Array | undefined;
+  let flipped: Values | undefined;
   if (options.flippedEmbeddings !== undefined) {
-    flipped = toFloat64(options.flippedEmbeddings, 'flippedEmbeddings').data;
+    flipped = toValues(options.flippedEmbeddings, 'flippedEmbeddings').data;
     if (flipped.length !== emb.data.length) {
       throw new RangeError(`verification: flippedEmbeddings has ${flipped.length} values, embeddings ${emb.data.length}`);
     }
