@@ -62,6 +62,11 @@ export * as data from './data/index.js';
 // (end data)
 
 // evaluation, inference, interop (issue 6)
+export * from './eval/index.js';
+export * as io from './io/index.js';
+export { loadStateDict, loadSafetensors, saveSafetensors, readTorchCheckpoint, mapInsightfaceStateDict, readModelCard, writeModelCard, type ModelCard } from './io/index.js';
+export { InsightfaceIResNet, iresnetSpec, inferIResNetSpec, parseIResNetSpec, type IResNetSpec } from './models/insightface-iresnet.js';
+export { lineChart, lineChartSvg, svgToPng, type LineChartOptions, type LineSeries, type RenderedChart } from './plot/charts.js';
 // (end eval)
 
 // training (issue 7)

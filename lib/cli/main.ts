@@ -9,6 +9,10 @@ import { registerDemo } from './commands/demo.js';
 // commands of later areas register here, one import and one call each
 import { registerSummary } from './commands/summary.js';
 import { registerPack } from './commands/pack.js';
+import { registerEval } from './commands/eval.js';
+import { registerEmbed } from './commands/embed.js';
+import { registerCompare } from './commands/compare.js';
+import { registerAlign } from './commands/align.js';
 // (end command imports)
 
 export function buildProgram(): Command {
@@ -19,6 +23,10 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerSummary(program);
   registerPack(program);
+  registerEval(program);
+  registerEmbed(program);
+  registerCompare(program);
+  registerAlign(program);
   // (end command registration)
   return program;
 }
