@@ -301,6 +301,20 @@ export interface NativeBinding {
   // (end data/align.cc)
 
   // train/sgd.cc — fused SGD step (issue 7)
+  /** One SGD step over all params; returns, per param, the momentum buffer it created (or null). */
+  sgdStep(
+    params: T[],
+    momentumBuffers: (T | null)[],
+    weightDecays: number[],
+    lr: number,
+    momentum: number,
+    dampening?: number,
+    nesterov?: boolean,
+  ): (T | null)[];
+  /** Multiplies every gradient by invScale; true when some gradient is inf/NaN. */
+  unscaleGrads(params: T[], invScale: number): boolean;
+  setAutocast(enabled: boolean, dtype?: number): void;
+  isAutocastEnabled(): boolean;
   // (end train/sgd.cc)
 }
 

@@ -13,6 +13,9 @@ import { registerEval } from './commands/eval.js';
 import { registerEmbed } from './commands/embed.js';
 import { registerCompare } from './commands/compare.js';
 import { registerAlign } from './commands/align.js';
+import { registerTrain } from './commands/train.js';
+import { registerPlot } from './commands/plot.js';
+import { registerSynth } from './commands/synth.js';
 // (end command imports)
 
 export function buildProgram(): Command {
@@ -27,6 +30,9 @@ export function buildProgram(): Command {
   registerEmbed(program);
   registerCompare(program);
   registerAlign(program);
+  registerTrain(program);
+  registerPlot(program);
+  registerSynth(program);
   // (end command registration)
   return program;
 }
