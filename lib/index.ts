@@ -62,6 +62,11 @@ export * as data from './data/index.js';
 // (end data)
 
 // evaluation, inference, interop (issue 6)
+export * from './eval/index.js';
+export * as io from './io/index.js';
+export { loadStateDict, loadSafetensors, saveSafetensors, readTorchCheckpoint, mapInsightfaceStateDict, readModelCard, writeModelCard, type ModelCard } from './io/index.js';
+export { InsightfaceIResNet, iresnetSpec, inferIResNetSpec, parseIResNetSpec, type IResNetSpec } from './models/insightface-iresnet.js';
+export { lineChart, lineChartSvg, svgToPng, type LineChartOptions, type LineSeries, type RenderedChart } from './plot/charts.js';
 // (end eval)
 
 // training (issue 7)
@@ -91,7 +96,7 @@ export { MultiStepSchedule, type ScheduleOptions } from './train/schedule.js';
 export { readMetrics, type MetricRecord, type TrainRecord, type ValRecord } from './train/metrics.js';
 export { plotRun } from './train/plots.js';
 export { progressReporter, type ProgressReporter } from './train/progress.js';
-export { exportBackbone, type ModelCard } from './train/export.js';
+export { exportBackbone } from './train/export.js';
 export { saveTensors, loadTensors } from './train/checkpoint.js';
 export { generateSynthDataset, type SynthOptions, type SynthDataset } from './data/synth-files.js';
 export { renderFace, makeIdentity, renderTemplate } from './data/synth.js';

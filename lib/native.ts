@@ -285,6 +285,19 @@ export interface NativeBinding {
   // (end data)
 
   // data/align.cc — five-point face alignment (issue 6)
+  /** Least-squares similarity (no reflection) mapping src points onto dst: row-major 2×3 [a, −b, tx, b, a, ty]. */
+  similarityTransform(src: number[], dst: number[]): number[];
+  /** Similarity-aligns an HWC uint8 image onto the template points; bilinear, constant-0 border. */
+  alignWarp(
+    data: Uint8Array,
+    width: number,
+    height: number,
+    channels: number,
+    landmarks: number[],
+    template: number[],
+    outWidth: number,
+    outHeight: number,
+  ): { data: Buffer; matrix: number[] };
   // (end data/align.cc)
 
   // train/sgd.cc — fused SGD step (issue 7)

@@ -9,6 +9,10 @@ import { registerDemo } from './commands/demo.js';
 // commands of later areas register here, one import and one call each
 import { registerSummary } from './commands/summary.js';
 import { registerPack } from './commands/pack.js';
+import { registerEval } from './commands/eval.js';
+import { registerEmbed } from './commands/embed.js';
+import { registerCompare } from './commands/compare.js';
+import { registerAlign } from './commands/align.js';
 import { registerTrain } from './commands/train.js';
 import { registerPlot } from './commands/plot.js';
 import { registerSynth } from './commands/synth.js';
@@ -22,6 +26,10 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerSummary(program);
   registerPack(program);
+  registerEval(program);
+  registerEmbed(program);
+  registerCompare(program);
+  registerAlign(program);
   registerTrain(program);
   registerPlot(program);
   registerSynth(program);
