@@ -88,14 +88,20 @@ export interface PairImages {
 /** Reads and decodes a .bin (optionally only its first `maxPairs` pairs); images must be `size`². */
 export function loadPairSet(path: string, size: number, maxPairs = 0): PairImages {
   const set = readBin(path);
-  const P = maxPairs > 0 ? Math.min(maxPairs, set.issame.length) : set.issame.length;
+  const all = set.issame.length;
+  const P = maxPairs > 0 ? Math.min(maxPairs, all) : all;
+  // A subset is taken evenly spread over the file (pair ⌊j·all/P⌋), so that every contiguous fold
+  // keeps the file's mix of same and different pairs (the official files are ordered in blocks).
+  const pick = Array.from({ length: P }, (_, j) => Math.floor((j * all) / P));
   const images: Uint8Array[] = [];
-  for (let i = 0; i < 2 * P; i++) {
-    const d = decode(set.images[i]!);
-    if (d.width !== size || d.height !== size) throw new Error(`${path}: image ${i} is ${d.width}×${d.height}, the model takes ${size}×${size}`);
-    images.push(d.data);
+  for (const p of pick) {
+    for (const i of [2 * p, 2 * p + 1]) {
+      const d = decode(set.images[i]!);
+      if (d.width !== size || d.height !== size) throw new Error(`${path}: image ${i} is ${d.width}×${d.height}, the model takes ${size}×${size}`);
+      images.push(d.data);
+    }
   }
-  return { name: basename(path).replace(/\.bin$/, ''), images, issame: set.issame.slice(0, P), size };
+  return { name: basename(path).replace(/\.bin$/, ''), images, issame: pick.map((p) => set.issame[p]!), size };
 }
 
 /** Embeds images (uint8 HWC) in batches, without gradients; flips when asked. */

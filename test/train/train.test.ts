@@ -64,9 +64,10 @@ describe('train() end to end', () => {
       imageSize: 32,
       embeddingSize: 16,
       head: { type: 'curricularface', options: {} },
-      data: { train: { type: 'recordio', path: d.rec }, val: d.bins.map((b) => b.path), workers: 1 },
+      data: { train: { type: 'recordio', path: d.rec }, val: [d.bins[0]!.path], workers: 1 },
       batchSize: 8,
       epochs: 2,
+      stepsPerEpoch: 3,
       milestones: [1],
       lr: 0.05,
       logEvery: 1,
@@ -74,10 +75,11 @@ describe('train() end to end', () => {
       outDir: root,
       name: 'e2e',
     });
-    expect(r.steps).toBe(12);
+    expect(r.steps).toBe(6);
     const recs = readMetrics(r.metricsPath);
     const train_ = recs.filter((x) => x.type === 'train');
-    expect(train_.length).toBe(12);
+    expect(train_.length).toBe(6);
+    expect(train_.map((x) => (x.type === 'train' ? x.lr : 0))).toEqual([0.05, 0.05, 0.05, 0.05 * 0.1, 0.05 * 0.1, 0.05 * 0.1]);
     for (const x of train_) {
       if (x.type !== 'train') continue;
       expect(Number.isFinite(x.loss)).toBe(true);
@@ -85,7 +87,7 @@ describe('train() end to end', () => {
       expect(x.hardFraction).toBeGreaterThanOrEqual(0);
     }
     const val = recs.filter((x) => x.type === 'val');
-    expect(val.length).toBe(2 * 3); // start + 2 epoch ends, two sets
+    expect(val.length).toBe(3); // start + 2 epoch ends
     for (const v of val) if (v.type === 'val') expect(v.accuracy).toBeGreaterThan(0.2);
     expect(r.plots.some((p) => p.endsWith('loss.png'))).toBe(true);
     expect(r.plots.some((p) => p.endsWith('accuracy.svg'))).toBe(true);
