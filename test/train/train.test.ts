@@ -71,6 +71,7 @@ describe('train() end to end', () => {
       milestones: [1],
       lr: 0.05,
       logEvery: 1,
+      threads: 1,
       valAtStart: true,
       outDir: root,
       name: 'e2e',

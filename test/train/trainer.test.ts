@@ -27,6 +27,7 @@ function config(name: string, extra: Record<string, unknown> = {}) {
       outDir: root,
       name,
       seed: 3,
+      threads: 1,
       ...extra,
     },
     { checkFiles: true },
