@@ -11,6 +11,7 @@ import { generateSynthDataset } from '../../lib/data/synth-files.js';
 import { loadTensors } from '../../lib/train/checkpoint.js';
 import { readMetrics } from '../../lib/train/metrics.js';
 import { train } from '../../lib/train/train.js';
+import { loadModel } from '../../lib/eval/model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ecf-e2e-'));
 const synth = { seed: 11, identities: 6, imagesPerIdentity: 8, valIdentities: 6, valPairs: 40, imageSize: 32, cacheDir: join(root, 'cache') };
@@ -94,10 +95,15 @@ describe('train() end to end', () => {
     expect(r.plots.some((p) => p.endsWith('accuracy.svg'))).toBe(true);
     const png = readFileSync(r.plots.find((p) => p.endsWith('.png'))!);
     expect(png.subarray(1, 4).toString()).toBe('PNG');
-    const card = JSON.parse(readFileSync(join(r.last.modelDir, 'model-card.json'), 'utf8'));
+    const card = JSON.parse(readFileSync(join(r.last.modelDir, 'model.json'), 'utf8'));
     expect(card.arch).toBe('mobilefacenet');
     expect(card.attention).toBe('esca');
-    const w = loadTensors(join(r.last.modelDir, 'backbone.safetensors'));
+    expect(card.validation.length).toBe(1);
+    // the evaluation area loads the exported model as is and embeds with it
+    const m = loadModel(r.best!.modelDir);
+    expect(m.embeddingSize).toBe(16);
+    m.dispose();
+    const w = loadTensors(join(r.last.modelDir, 'model.safetensors'));
     expect([...w.tensors.keys()].some((k) => k.includes('attention.sa.conv.weight'))).toBe(true);
     for (const t of w.tensors.values()) t.dispose();
     expect(existsSync(join(r.runDir, 'checkpoint.safetensors'))).toBe(true);
