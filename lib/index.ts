@@ -50,6 +50,7 @@ export {
 
 // nn modules and backbones (issue 3)
 export * as nn from './nn/index.js';
+export * as models from './models/index.js';
 // (end nn/models)
 
 // heads (issue 4)

@@ -90,27 +90,45 @@ export interface NativeBinding {
   uniform_(t: T, low: number, high: number): void;
   normal_(t: T, mean: number, std: number): void;
   bernoulli_(t: T, p: number): void;
-  add_(t: T, other: T | number, alpha?: number): void;
-  mul_(t: T, other: T | number): void;
+  add_(t: T, other: T, alpha?: number): void;
+  mul_(t: T, other: T): void;
+  addScalar_(t: T, s: number): void;
+  mulScalar_(t: T, s: number): void;
   clamp_(t: T, min?: number | null, max?: number | null): void;
 
   // ops/math_ops.cc
-  add(a: T, b: T | number): T;
-  sub(a: T, b: T | number): T;
-  mul(a: T, b: T | number): T;
-  div(a: T, b: T | number): T;
-  pow(a: T, b: T | number): T;
-  remainder(a: T, b: T | number): T;
-  eq(a: T, b: T | number): T;
-  ne(a: T, b: T | number): T;
-  gt(a: T, b: T | number): T;
-  ge(a: T, b: T | number): T;
-  lt(a: T, b: T | number): T;
-  le(a: T, b: T | number): T;
-  maximum(a: T, b: T | number): T;
-  minimum(a: T, b: T | number): T;
-  logicalAnd(a: T, b: T | boolean): T;
-  logicalOr(a: T, b: T | boolean): T;
+  add(a: T, b: T): T;
+  addScalar(a: T, s: number): T;
+  sub(a: T, b: T): T;
+  subScalar(a: T, s: number): T;
+  mul(a: T, b: T): T;
+  mulScalar(a: T, s: number): T;
+  div(a: T, b: T): T;
+  divScalar(a: T, s: number): T;
+  pow(a: T, b: T): T;
+  powScalar(a: T, s: number): T;
+  remainder(a: T, b: T): T;
+  remainderScalar(a: T, s: number): T;
+  eq(a: T, b: T): T;
+  eqScalar(a: T, s: number): T;
+  ne(a: T, b: T): T;
+  neScalar(a: T, s: number): T;
+  gt(a: T, b: T): T;
+  gtScalar(a: T, s: number): T;
+  ge(a: T, b: T): T;
+  geScalar(a: T, s: number): T;
+  lt(a: T, b: T): T;
+  ltScalar(a: T, s: number): T;
+  le(a: T, b: T): T;
+  leScalar(a: T, s: number): T;
+  maximum(a: T, b: T): T;
+  maximumScalar(a: T, s: number): T;
+  minimum(a: T, b: T): T;
+  minimumScalar(a: T, s: number): T;
+  logicalAnd(a: T, b: T): T;
+  logicalAndScalar(a: T, s: boolean): T;
+  logicalOr(a: T, b: T): T;
+  logicalOrScalar(a: T, s: boolean): T;
   rsub(a: T, s: number): T;
   rdiv(a: T, s: number): T;
   addScaled(a: T, b: T, alpha: number): T;
@@ -204,6 +222,10 @@ export interface NativeBinding {
   buildInfo(): { torchVersion: string; cuda: boolean; parallel: string };
 
   // ops/esca.cc — ESCA and ECA attention (issue 3)
+  /** Fused ESCA (autograd-aware): x [N,C,H,W], caWeight [1,1,k], saWeight [1,2C,3,3]. */
+  esca(x: T, caWeight: T, saWeight: T): T;
+  /** Fused ECA (autograd-aware): x [N,C,H,W], caWeight [1,1,k]. */
+  eca(x: T, caWeight: T): T;
   // (end ops/esca.cc)
 
   // ops/margin.cc — fused margin logits + cross-entropy (issue 4)

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { registerInfo } from './commands/info.js';
 import { registerDemo } from './commands/demo.js';
 // commands of later areas register here, one import and one call each
+import { registerSummary } from './commands/summary.js';
 // (end command imports)
 
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerInfo(program);
   registerDemo(program);
+  registerSummary(program);
   // (end command registration)
   return program;
 }

@@ -11,3 +11,4 @@ export { Flatten } from './flatten.js';
 export * as init from './init.js';
 export { summary, profile, type SummaryRow, type SummaryTotals } from './summary.js';
 export { weightDecayGroups, type WeightDecayGroups } from './param-groups.js';
+export * from './attention/index.js';

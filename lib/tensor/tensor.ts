@@ -24,12 +24,6 @@ export function handleOf(t: unknown, arg: string): NativeTensor {
   return t.handle;
 }
 
-/** @internal Handle or number (for the ops that take either). */
-function operand(v: unknown, arg: string): NativeTensor | number {
-  if (typeof v === 'number') return v;
-  return handleOf(v, arg);
-}
-
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
@@ -46,6 +40,12 @@ function shapeArgs(shape: (number | number[])[]): number[] {
   const first = shape[0];
   return shape.length === 1 && Array.isArray(first) ? first : (shape as number[]);
 }
+
+/**
+ * Safety net: frees the native tensor of a Tensor that was garbage-collected without dispose().
+ * dispose() unregisters, so deterministic code never waits for the collector.
+ */
+const finalizer = new FinalizationRegistry<NativeTensor>((h) => native.dispose(h));
 
 /** @internal Wraps a fresh native handle. */
 export function wrap(h: NativeTensor): Tensor {
@@ -66,6 +66,7 @@ export class Tensor {
   /** @internal Use the creation functions (`tensor`, `zeros`, …) instead. */
   constructor(handle: NativeTensor) {
     this.#h = handle;
+    finalizer.register(this, handle, this);
     track(this);
   }
 
@@ -127,6 +128,7 @@ export class Tensor {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    finalizer.unregister(this);
     native.dispose(this.#h);
   }
   [Symbol.dispose](): void {
@@ -347,22 +349,22 @@ export class Tensor {
 
   // ---------------------------------------------------------------- arithmetic
   add(other: TensorOrScalar): Tensor {
-    return wrap(native.add(this.handle, operand(other, 'other')));
+    return wrap(typeof other === 'number' ? native.addScalar(this.handle, other) : native.add(this.handle, handleOf(other, 'other')));
   }
   sub(other: TensorOrScalar): Tensor {
-    return wrap(native.sub(this.handle, operand(other, 'other')));
+    return wrap(typeof other === 'number' ? native.subScalar(this.handle, other) : native.sub(this.handle, handleOf(other, 'other')));
   }
   mul(other: TensorOrScalar): Tensor {
-    return wrap(native.mul(this.handle, operand(other, 'other')));
+    return wrap(typeof other === 'number' ? native.mulScalar(this.handle, other) : native.mul(this.handle, handleOf(other, 'other')));
   }
   div(other: TensorOrScalar): Tensor {
-    return wrap(native.div(this.handle, operand(other, 'other')));
+    return wrap(typeof other === 'number' ? native.divScalar(this.handle, other) : native.div(this.handle, handleOf(other, 'other')));
   }
   pow(exponent: TensorOrScalar): Tensor {
-    return wrap(native.pow(this.handle, operand(exponent, 'exponent')));
+    return wrap(typeof exponent === 'number' ? native.powScalar(this.handle, exponent) : native.pow(this.handle, handleOf(exponent, 'exponent')));
   }
   remainder(other: TensorOrScalar): Tensor {
-    return wrap(native.remainder(this.handle, operand(other, 'other')));
+    return wrap(typeof other === 'number' ? native.remainderScalar(this.handle, other) : native.remainder(this.handle, handleOf(other, 'other')));
   }
   /** `scalar - this`. */
   rsub(scalar: number): Tensor {
@@ -373,10 +375,10 @@ export class Tensor {
     return wrap(native.addScaled(this.handle, handleOf(other, 'other'), alpha));
   }
   maximum(other: TensorOrScalar): Tensor {
-    return wrap(native.maximum(this.handle, operand(other, 'other')));
+    return wrap(typeof other === 'number' ? native.maximumScalar(this.handle, other) : native.maximum(this.handle, handleOf(other, 'other')));
   }
   minimum(other: TensorOrScalar): Tensor {
-    return wrap(native.minimum(this.handle, operand(other, 'other')));
+    return wrap(typeof other === 'number' ? native.minimumScalar(this.handle, other) : native.minimum(this.handle, handleOf(other, 'other')));
   }
   clamp(min?: number | null, max?: number | null): Tensor {
     return wrap(native.clamp(this.handle, min ?? null, max ?? null));
@@ -450,22 +452,22 @@ export class Tensor {
 
   // ---------------------------------------------------------------- comparison and logic
   eq(other: TensorOrScalar): Tensor {
-    return wrap(native.eq(this.handle, operand(other, 'other')));
+    return wrap(typeof other === 'number' ? native.eqScalar(this.handle, other) : native.eq(this.handle, handleOf(other, 'other')));
   }
   ne(other: TensorOrScalar): Tensor {
-    return wrap(native.ne(this.handle, operand(other, 'other')));
+    return wrap(typeof other === 'number' ? native.neScalar(this.handle, other) : native.ne(this.handle, handleOf(other, 'other')));
   }
   gt(other: TensorOrScalar): Tensor {
-    return wrap(native.gt(this.handle, operand(other, 'other')));
+    return wrap(typeof other === 'number' ? native.gtScalar(this.handle, other) : native.gt(this.handle, handleOf(other, 'other')));
   }
   ge(other: TensorOrScalar): Tensor {
-    return wrap(native.ge(this.handle, operand(other, 'other')));
+    return wrap(typeof other === 'number' ? native.geScalar(this.handle, other) : native.ge(this.handle, handleOf(other, 'other')));
   }
   lt(other: TensorOrScalar): Tensor {
-    return wrap(native.lt(this.handle, operand(other, 'other')));
+    return wrap(typeof other === 'number' ? native.ltScalar(this.handle, other) : native.lt(this.handle, handleOf(other, 'other')));
   }
   le(other: TensorOrScalar): Tensor {
-    return wrap(native.le(this.handle, operand(other, 'other')));
+    return wrap(typeof other === 'number' ? native.leScalar(this.handle, other) : native.le(this.handle, handleOf(other, 'other')));
   }
   logicalNot(): Tensor {
     return wrap(native.logicalNot(this.handle));
@@ -581,11 +583,13 @@ export class Tensor {
     return this;
   }
   add_(other: TensorOrScalar, alpha?: number): this {
-    native.add_(this.handle, operand(other, 'other'), alpha);
+    if (typeof other === 'number') native.addScalar_(this.handle, other);
+    else native.add_(this.handle, handleOf(other, 'other'), alpha);
     return this;
   }
   mul_(other: TensorOrScalar): this {
-    native.mul_(this.handle, operand(other, 'other'));
+    if (typeof other === 'number') native.mulScalar_(this.handle, other);
+    else native.mul_(this.handle, handleOf(other, 'other'));
     return this;
   }
   clamp_(min?: number | null, max?: number | null): this {

@@ -1,6 +1,6 @@
 #include "core/tensor_handle.h"
 
-#include <memory>
+#include <string>
 
 #include "core/env_state.h"
 #include "core/errors.h"
@@ -8,71 +8,51 @@
 namespace ecf {
 namespace {
 
-// Tensors below this size are not reported to V8's external-memory accounting: the two extra
-// Node-API calls per tensor would dominate the cost of small ops, and small tensors cannot build
-// up enough hidden memory to matter before the next GC.
+// Tensors below this size are not reported to V8's external-memory accounting: the extra
+// Node-API calls would dominate the cost of small ops, and small tensors cannot hide enough
+// memory from the garbage collector (the safety net) to matter.
 constexpr int64_t kAccountThreshold = 1 << 16;
 
-int64_t AccountedBytes(const at::Tensor& t) {
-  if (!t.defined() || t.is_cuda()) return 0;
-  int64_t n = static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size());
-  return n >= kAccountThreshold ? n : 0;
+bool HandleValue(const Napi::Value& v, uint32_t* out) {
+  if (!v.IsNumber()) return false;
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d < 4294967296.0)) return false;
+  *out = static_cast<uint32_t>(d);
+  return static_cast<double>(*out) == d;
 }
 
-void Finalize(Napi::Env env, TensorHolder* raw) {
-  std::unique_ptr<TensorHolder> owned(raw);
-  if (owned->env != nullptr) {
-    // Not disposed explicitly: the garbage collector is the safety net.
-    Release(owned.get());
-    if (owned->accounted_bytes != 0) {
-      Napi::MemoryManagement::AdjustExternalMemory(env, -owned->accounted_bytes);
-      owned->accounted_bytes = 0;
-    }
-  }
-}
-
-TensorHolder* HolderOf(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg) {
-  if (info.Length() <= i || !info[i].IsExternal()) ThrowArgType(info.Env(), fn, arg, "a Tensor");
-  return info[i].As<Napi::External<TensorHolder>>().Data();
+[[noreturn]] void ThrowDisposed(Napi::Env env, const char* fn, const char* arg) {
+  throw Napi::Error::New(env, std::string(fn) + ": argument '" + arg + "' is a disposed Tensor");
 }
 
 // dispose(handle): frees the tensor now. Safe to call twice.
 Napi::Value Dispose(const Napi::CallbackInfo& info) {
-  TensorHolder* h = HolderOf(info, 0, "dispose", "tensor");
-  int64_t bytes = h->accounted_bytes;
-  Release(h);
-  if (bytes != 0) {
-    h->accounted_bytes = 0;
-    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -bytes);
-  }
+  uint32_t h;
+  if (info.Length() < 1 || !HandleValue(info[0], &h)) ThrowArgType(info.Env(), "dispose", "tensor", "a Tensor");
+  int64_t bytes = State(info.Env()).tensors.Remove(h);
+  if (bytes != 0) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -bytes);
   return info.Env().Undefined();
 }
 
 Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
-  TensorHolder* h = HolderOf(info, 0, "isDisposed", "tensor");
-  return Napi::Boolean::New(info.Env(), !h->tensor.defined());
+  uint32_t h;
+  if (info.Length() < 1 || !HandleValue(info[0], &h)) ThrowArgType(info.Env(), "isDisposed", "tensor", "a Tensor");
+  return Napi::Boolean::New(info.Env(), State(info.Env()).tensors.Find(h) == nullptr);
 }
 
 }  // namespace
 
-void Release(TensorHolder* h) {
-  if (h->env != nullptr) {
-    h->env->Unlink(h);
-    h->env = nullptr;
-  }
-  h->tensor = at::Tensor();
-}
-
 Napi::Value Wrap(Napi::Env env, at::Tensor t) {
   if (!t.defined()) return env.Null();
-  auto holder = std::make_unique<TensorHolder>();
-  holder->tensor = std::move(t);
-  holder->accounted_bytes = AccountedBytes(holder->tensor);
-  State(env).Link(holder.get());
-  int64_t bytes = holder->accounted_bytes;
-  auto ext = Napi::External<TensorHolder>::New(env, holder.release(), Finalize);
-  if (bytes != 0) Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
-  return ext;
+  const bool account = !t.is_cuda();
+  const int64_t bytes = account ? static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size()) : 0;
+  TensorTable& table = State(env).tensors;
+  uint32_t h = table.Add(std::move(t));
+  if (bytes >= kAccountThreshold) {
+    table.SetAccountedBytes(h, bytes);
+    Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
+  }
+  return Napi::Number::New(env, static_cast<double>(h));
 }
 
 Napi::Value WrapList(Napi::Env env, const std::vector<at::Tensor>& ts) {
@@ -82,11 +62,11 @@ Napi::Value WrapList(Napi::Env env, const std::vector<at::Tensor>& ts) {
 }
 
 const at::Tensor& TensorArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg) {
-  TensorHolder* h = HolderOf(info, i, fn, arg);
-  if (!h->tensor.defined()) {
-    throw Napi::Error::New(info.Env(), std::string(fn) + ": argument '" + arg + "' is a disposed Tensor");
-  }
-  return h->tensor;
+  uint32_t h;
+  if (info.Length() <= i || !HandleValue(info[i], &h)) ThrowArgType(info.Env(), fn, arg, "a Tensor");
+  const at::Tensor* t = State(info.Env()).tensors.Find(h);
+  if (t == nullptr) ThrowDisposed(info.Env(), fn, arg);
+  return *t;
 }
 
 at::Tensor OptTensorArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg) {
@@ -94,21 +74,35 @@ at::Tensor OptTensorArg(const Napi::CallbackInfo& info, size_t i, const char* fn
   return TensorArg(info, i, fn, arg);
 }
 
-std::vector<at::Tensor> TensorListArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg) {
-  if (info.Length() <= i || !info[i].IsArray()) ThrowArgType(info.Env(), fn, arg, "an array of Tensors");
+static std::vector<at::Tensor> ListArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg,
+                                       bool allow_null) {
+  const char* expected = allow_null ? "an array of Tensors or nulls" : "an array of Tensors";
+  if (info.Length() <= i || !info[i].IsArray()) ThrowArgType(info.Env(), fn, arg, expected);
   Napi::Array arr = info[i].As<Napi::Array>();
+  const TensorTable& table = State(info.Env()).tensors;
   std::vector<at::Tensor> out;
   out.reserve(arr.Length());
   for (uint32_t k = 0; k < arr.Length(); ++k) {
     Napi::Value v = arr.Get(k);
-    if (!v.IsExternal()) ThrowArgType(info.Env(), fn, arg, "an array of Tensors");
-    TensorHolder* h = v.As<Napi::External<TensorHolder>>().Data();
-    if (!h->tensor.defined()) {
-      throw Napi::Error::New(info.Env(), std::string(fn) + ": argument '" + arg + "' holds a disposed Tensor");
+    if (allow_null && (v.IsNull() || v.IsUndefined())) {
+      out.emplace_back();
+      continue;
     }
-    out.push_back(h->tensor);
+    uint32_t h;
+    if (!HandleValue(v, &h)) ThrowArgType(info.Env(), fn, arg, expected);
+    const at::Tensor* t = table.Find(h);
+    if (t == nullptr) ThrowDisposed(info.Env(), fn, arg);
+    out.push_back(*t);
   }
   return out;
+}
+
+std::vector<at::Tensor> TensorListArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg) {
+  return ListArg(info, i, fn, arg, false);
+}
+
+std::vector<at::Tensor> OptTensorListArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg) {
+  return ListArg(info, i, fn, arg, true);
 }
 
 void RegisterTensorHandle(Napi::Env env, Napi::Object exports) {

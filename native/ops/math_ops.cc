@@ -4,21 +4,20 @@
 namespace ecf {
 namespace {
 
-bool IsScalarArg(const Napi::CallbackInfo& info, size_t i) {
-  return info.Length() > i && (info[i].IsNumber() || info[i].IsBoolean());
-}
-
-// Binary op whose second operand is a Tensor or a JS number.
+// Binary ops come in two exports: `name(a, b)` with a Tensor b and `nameScalar(a, s)` with a JS
+// number (handles are numbers too, so one export cannot tell them apart).
 #define ECF_BINARY(Name, js, expr_t, expr_s)                          \
   Napi::Value Name(const Napi::CallbackInfo& info) {                  \
     constexpr const char* kFn = js;                                   \
     const at::Tensor& a = ECF_T(0, "input");                          \
-    if (IsScalarArg(info, 1)) {                                       \
-      c10::Scalar s = ECF_SCALAR(1, "other");                         \
-      ECF_RET(expr_s);                                                \
-    }                                                                 \
     const at::Tensor& b = ECF_T(1, "other");                          \
     ECF_RET(expr_t);                                                  \
+  }                                                                   \
+  Napi::Value Name##Scalar(const Napi::CallbackInfo& info) {          \
+    constexpr const char* kFn = js "Scalar";                          \
+    const at::Tensor& a = ECF_T(0, "input");                          \
+    c10::Scalar s = ECF_SCALAR(1, "other");                           \
+    ECF_RET(expr_s);                                                  \
   }
 
 ECF_BINARY(Add, "add", at::add(a, b), at::add(a, s))
@@ -210,6 +209,22 @@ void RegisterMathOps(Napi::Env env, Napi::Object e) {
   Export<Minimum>(env, e, "minimum");
   Export<LogicalAnd>(env, e, "logicalAnd");
   Export<LogicalOr>(env, e, "logicalOr");
+  Export<AddScalar>(env, e, "addScalar");
+  Export<SubScalar>(env, e, "subScalar");
+  Export<MulScalar>(env, e, "mulScalar");
+  Export<DivScalar>(env, e, "divScalar");
+  Export<PowScalar>(env, e, "powScalar");
+  Export<RemainderScalar>(env, e, "remainderScalar");
+  Export<EqScalar>(env, e, "eqScalar");
+  Export<NeScalar>(env, e, "neScalar");
+  Export<GtScalar>(env, e, "gtScalar");
+  Export<GeScalar>(env, e, "geScalar");
+  Export<LtScalar>(env, e, "ltScalar");
+  Export<LeScalar>(env, e, "leScalar");
+  Export<MaximumScalar>(env, e, "maximumScalar");
+  Export<MinimumScalar>(env, e, "minimumScalar");
+  Export<LogicalAndScalar>(env, e, "logicalAndScalar");
+  Export<LogicalOrScalar>(env, e, "logicalOrScalar");
   Export<Rsub>(env, e, "rsub");
   Export<Rdiv>(env, e, "rdiv");
   Export<AddScaled>(env, e, "addScaled");

@@ -126,24 +126,23 @@ Napi::Value CudaDeviceName(const Napi::CallbackInfo& info) {
 // memory() -> { tensors, bytes, created }: live handles of this environment and the bytes of the
 // distinct storages behind them (views share their base's storage and count once).
 Napi::Value Memory(const Napi::CallbackInfo& info) {
-  EnvState& st = State(info.Env());
+  const TensorTable& table = State(info.Env()).tensors;
   std::unordered_map<const void*, int64_t> storages;
   int64_t cuda_bytes = 0, cpu_bytes = 0;
-  for (TensorHolder* h = st.head; h != nullptr; h = h->next) {
-    const at::Tensor& t = h->tensor;
-    if (!t.defined() || !t.has_storage()) continue;
+  table.ForEach([&](const at::Tensor& t) {
+    if (!t.has_storage()) return;
     const void* key = t.storage().unsafeGetStorageImpl();
     if (storages.emplace(key, 0).second) {
       int64_t n = static_cast<int64_t>(t.storage().nbytes());
       (t.is_cuda() ? cuda_bytes : cpu_bytes) += n;
     }
-  }
+  });
   Napi::Object out = Napi::Object::New(info.Env());
-  out.Set("tensors", Napi::Number::New(info.Env(), static_cast<double>(st.live)));
+  out.Set("tensors", Napi::Number::New(info.Env(), static_cast<double>(table.live())));
   out.Set("bytes", Napi::Number::New(info.Env(), static_cast<double>(cpu_bytes + cuda_bytes)));
   out.Set("cpuBytes", Napi::Number::New(info.Env(), static_cast<double>(cpu_bytes)));
   out.Set("cudaBytes", Napi::Number::New(info.Env(), static_cast<double>(cuda_bytes)));
-  out.Set("created", Napi::Number::New(info.Env(), static_cast<double>(st.created)));
+  out.Set("created", Napi::Number::New(info.Env(), static_cast<double>(table.created())));
   return out;
 }
 

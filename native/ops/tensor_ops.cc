@@ -359,21 +359,25 @@ Napi::Value Bernoulli_(const Napi::CallbackInfo& info) {
 Napi::Value AddInPlace(const Napi::CallbackInfo& info) {
   constexpr const char* kFn = "add_";
   at::Tensor t = ECF_T(0, "tensor");
-  if (info.Length() > 1 && info[1].IsNumber()) {
-    t.add_(ECF_SCALAR(1, "other"));
-  } else {
-    t.add_(ECF_T(1, "other"), IsAbsent(info, 2) ? c10::Scalar(1) : ECF_SCALAR(2, "alpha"));
-  }
+  t.add_(ECF_T(1, "other"), IsAbsent(info, 2) ? c10::Scalar(1) : ECF_SCALAR(2, "alpha"));
   return info.Env().Undefined();
 }
 Napi::Value MulInPlace(const Napi::CallbackInfo& info) {
   constexpr const char* kFn = "mul_";
   at::Tensor t = ECF_T(0, "tensor");
-  if (info.Length() > 1 && info[1].IsNumber()) {
-    t.mul_(ECF_SCALAR(1, "other"));
-  } else {
-    t.mul_(ECF_T(1, "other"));
-  }
+  t.mul_(ECF_T(1, "other"));
+  return info.Env().Undefined();
+}
+Napi::Value AddScalarInPlace(const Napi::CallbackInfo& info) {
+  constexpr const char* kFn = "addScalar_";
+  at::Tensor t = ECF_T(0, "tensor");
+  t.add_(ECF_SCALAR(1, "other"));
+  return info.Env().Undefined();
+}
+Napi::Value MulScalarInPlace(const Napi::CallbackInfo& info) {
+  constexpr const char* kFn = "mulScalar_";
+  at::Tensor t = ECF_T(0, "tensor");
+  t.mul_(ECF_SCALAR(1, "other"));
   return info.Env().Undefined();
 }
 Napi::Value ClampInPlace(const Napi::CallbackInfo& info) {
@@ -452,6 +456,8 @@ void RegisterTensorOps(Napi::Env env, Napi::Object e) {
   Export<Bernoulli_>(env, e, "bernoulli_");
   Export<AddInPlace>(env, e, "add_");
   Export<MulInPlace>(env, e, "mul_");
+  Export<AddScalarInPlace>(env, e, "addScalar_");
+  Export<MulScalarInPlace>(env, e, "mulScalar_");
   Export<ClampInPlace>(env, e, "clamp_");
 }
 

@@ -1,0 +1,115 @@
+/**
+ * Backbone specs: plain JSON-serialisable data describing a backbone, so a user can write a new
+ * one (other widths, depths, strides, head, attention) without touching code. `backboneSpec()`
+ * (presets.ts) returns the paper's; {@link parseBackboneSpec} validates any object and names the
+ * offending field.
+ *
+ * Two block families:
+ * - `block: 'ir'` — CurricularFace/face.evoLVe IR layout (spec backbones.md §1): stem
+ *   conv3×3 + BN + PReLU, stages of `bottleneck_IR` blocks (the first block of each stage carries
+ *   the stride), output layer BN2d → Dropout → Flatten → Linear → BN1d.
+ * - `block: 'mobilefacenet'` — face.evoLVe MobileFaceNet layout (§2.2): stem conv3×3 s2 +
+ *   depthwise conv3×3, stages of `Depth_Wise` bottlenecks, conv1×1 → GDConv 7×7 → Linear → BN1d.
+ */
+import { z } from 'zod';
+import { ATTENTION_KINDS } from '../nn/attention/base.js';
+
+const positive = z.number().int().positive();
+const attentionKind = z.enum(ATTENTION_KINDS as unknown as ['none', 'esca', 'eca', 'se', 'cbam', 'bam', 'sk', 'sge']);
+/** 'kaiming': CurricularFace's loop (§1.5); 'pytorch-default': the layers' own PyTorch defaults. */
+const initKind = z.enum(['kaiming', 'pytorch-default']);
+
+export const irSpecSchema = z
+  .object({
+    block: z.literal('ir'),
+    name: z.string().min(1),
+    inputChannels: positive,
+    /** Input height = width (112 in the paper). */
+    inputSize: positive,
+    stem: z.object({ channels: positive }).strict(),
+    /** Stages in order; the first block of each has `stride`, the others stride 1. */
+    stages: z.array(z.object({ channels: positive, blocks: positive, stride: positive }).strict()).min(1),
+    head: z
+      .object({
+        /** Dropout before the Linear (0.4 in CurricularFace). */
+        dropout: z.number().min(0).max(1),
+        embeddingSize: positive,
+        /** Affine final BatchNorm1d (false in CurricularFace, true in face.evoLVe). */
+        bnAffine: z.boolean(),
+      })
+      .strict(),
+    /** Attention in every block at `res_layer.5`. */
+    attention: attentionKind,
+    init: initKind,
+  })
+  .strict();
+
+export const mobileFaceNetSpecSchema = z
+  .object({
+    block: z.literal('mobilefacenet'),
+    name: z.string().min(1),
+    inputChannels: positive,
+    inputSize: positive,
+    /** conv1 (3×3, stride) + conv2_dw (depthwise 3×3, stride 1). */
+    stem: z.object({ channels: positive, stride: positive }).strict(),
+    /**
+     * Bottleneck stages in order: `residual: true` → `<name>.model.<i>` (all blocks stride 1 and
+     * in = out); `residual: false` → one `Depth_Wise` block named `<name>` carrying `stride`.
+     */
+    stages: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+            channels: positive,
+            hidden: positive,
+            blocks: positive,
+            stride: positive,
+            residual: z.boolean(),
+          })
+          .strict(),
+      )
+      .min(1),
+    head: z
+      .object({
+        /** conv_6_sep output channels (the GDConv is depthwise over them). */
+        channels: positive,
+        embeddingSize: positive,
+      })
+      .strict(),
+    /** Attention after `project` of every bottleneck, as `<block>.attention`. */
+    attention: attentionKind,
+    init: initKind,
+  })
+  .strict();
+
+/** A CurricularFace-layout IR backbone. */
+export type IRSpec = z.infer<typeof irSpecSchema>;
+/** A face.evoLVe-layout MobileFaceNet backbone. */
+export type MobileFaceNetSpec = z.infer<typeof mobileFaceNetSpecSchema>;
+/** Any backbone spec. */
+export type BackboneSpec = IRSpec | MobileFaceNetSpec;
+
+const backboneSpecSchema = z.discriminatedUnion('block', [irSpecSchema, mobileFaceNetSpecSchema]);
+
+/** Validates `value` as a backbone spec (e.g. parsed JSON); throws an Error naming each bad field. */
+export function parseBackboneSpec(value: unknown): BackboneSpec {
+  const r = backboneSpecSchema.safeParse(value);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+    throw new Error(`invalid backbone spec: ${lines.join('; ')}`);
+  }
+  const spec = r.data;
+  if (spec.block === 'mobilefacenet') {
+    spec.stages.forEach((s, i) => {
+      if (s.residual && s.stride !== 1) throw new Error(`invalid backbone spec: stages.${i}.stride: a residual stage must have stride 1, got ${s.stride}`);
+      if (!s.residual && s.blocks !== 1) throw new Error(`invalid backbone spec: stages.${i}.blocks: a non-residual stage is one block, got ${s.blocks}`);
+    });
+    const names = new Set<string>();
+    for (const s of spec.stages) {
+      if (names.has(s.name)) throw new Error(`invalid backbone spec: duplicate stage name '${s.name}'`);
+      names.add(s.name);
+    }
+  }
+  return spec;
+}

@@ -1,0 +1,41 @@
+/** The base class and kinds of the attention modules (spec backbones.md §3). */
+import type { Tensor } from '../../tensor/index.js';
+import { Module } from '../module.js';
+
+/** Attention kinds a backbone can place in its blocks. */
+export type AttentionKind = 'none' | 'esca' | 'eca' | 'se' | 'cbam' | 'bam' | 'sk' | 'sge';
+
+/** Every kind, 'none' first. */
+export const ATTENTION_KINDS: readonly AttentionKind[] = ['none', 'esca', 'eca', 'se', 'cbam', 'bam', 'sk', 'sge'];
+
+/** An attention module on `channels` channels: [N, C, H, W] → [N, C, H, W]. */
+export abstract class Attention extends Module {
+  abstract readonly kind: Exclude<AttentionKind, 'none'>;
+
+  constructor(readonly channels: number) {
+    super();
+    if (!Number.isInteger(channels) || channels < 1) {
+      throw new RangeError(`${new.target.name}: channels must be a positive integer, got ${channels}`);
+    }
+  }
+
+  /**
+   * True when a backbone's Kaiming init loop must leave this module's layers at their own
+   * initialisation (ESCA/ECA: spec §5 items 7 and 8).
+   */
+  get excludeFromBackboneInit(): boolean {
+    return false;
+  }
+
+  /** Called by a backbone after its init loop (e.g. CBAM zeroes its spatial-gate BN scale). */
+  afterBackboneInit(): void {}
+
+  /** Throws a RangeError naming the module unless `x` is [N, channels, H, W]. */
+  protected check(shape: number[]): void {
+    if (shape.length !== 4 || shape[1] !== this.channels) {
+      throw new RangeError(`${this.constructor.name}(${this.channels}): expected input [N, ${this.channels}, H, W], got [${shape.join(', ')}]`);
+    }
+  }
+
+  abstract override forward(x: Tensor): Tensor;
+}

@@ -1,0 +1,75 @@
+/**
+ * ESCA, the paper's attention (spec §3.2): channel attention ECA followed by a spatial attention
+ * on its output,
+ *   y = ECA(x),  SA(y) = σ(conv3×3([avgpool3(y), maxpool3(y)])) ∈ R^{1×H×W},  ESCA(x) = y · SA(y)
+ * (avg-pooled maps first, AvgPool2d(3,1,1) counting the zero padding, MaxPool2d(3,1,1), SA conv
+ * 2C → 1, pad 1, no bias, no BN; no residual). Params k(C) + 18C; MACs C·k + 18·C·H·W.
+ * Names `ca.conv.weight` [1, 1, k] and `sa.conv.weight` [1, 2C, 3, 3].
+ * The forward calls the `esca()` op of lib/ops/esca.ts (the native fused op once it lands).
+ * Init: both convs keep PyTorch's default init and backbone Kaiming loops skip them (spec §5
+ * items 7 and 8; docs/decisions/models.md).
+ */
+import { cat, functional as F, scope, type Tensor } from '../../tensor/index.js';
+import { esca } from '../../ops/esca.js';
+import { Conv2d } from '../conv.js';
+import type { Tracer } from '../module.js';
+import { Attention } from './base.js';
+import { ECA, ecaKernelSize } from './eca.js';
+
+/** ESCA's spatial half: σ(conv3×3([avgpool3(y), maxpool3(y)])), the 1×H×W map (not applied). */
+export class SpatialAttention extends Attention {
+  readonly kind = 'esca' as const;
+  conv: Conv2d;
+
+  constructor(channels: number) {
+    super(channels);
+    this.conv = this.registerModule('conv', new Conv2d(2 * channels, 1, 3, { padding: 1, bias: false }));
+  }
+
+  override get excludeFromBackboneInit(): boolean {
+    return true;
+  }
+
+  /** The attention map [N, 1, H, W] for `y`. */
+  forward(y: Tensor): Tensor {
+    this.check(y.shape);
+    return scope(() => {
+      const avg = F.avgPool2d(y, 3, { stride: 1, padding: 1, countIncludePad: true });
+      const max = F.maxPool2d(y, 3, { stride: 1, padding: 1 });
+      return this.conv.forward(cat([avg, max], 1)).sigmoid();
+    });
+  }
+
+  override traceShape(input: number[], tracer: Tracer): number[] {
+    this.check(input);
+    return tracer.run(this.conv, [input[0]!, 2 * this.channels, input[2]!, input[3]!]);
+  }
+}
+
+export class ESCA extends Attention {
+  readonly kind = 'esca' as const;
+  ca: ECA;
+  sa: SpatialAttention;
+
+  constructor(channels: number, kernelSize = ecaKernelSize(channels)) {
+    super(channels);
+    this.ca = this.registerModule('ca', new ECA(channels, kernelSize));
+    this.sa = this.registerModule('sa', new SpatialAttention(channels));
+  }
+
+  override get excludeFromBackboneInit(): boolean {
+    return true;
+  }
+
+  forward(x: Tensor): Tensor {
+    this.check(x.shape);
+    return esca(x, this.ca.conv.weight, this.sa.conv.weight);
+  }
+
+  override traceShape(input: number[], tracer: Tracer): number[] {
+    this.check(input);
+    tracer.run(this.ca, input);
+    tracer.run(this.sa, input);
+    return input.slice();
+  }
+}
