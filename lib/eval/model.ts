@@ -121,8 +121,10 @@ export class FaceModel {
     const load = (start: number): Promise<Tensor> =>
       loadBatch(images.slice(start, start + bs), input, { device: this.device, threads: options.threads });
     const outs: Tensor[] = [];
+    let next: Promise<Tensor> | undefined;
+    let ok = false;
     try {
-      let next: Promise<Tensor> | undefined = load(0);
+      next = load(0);
       for (let start = 0; start < images.length; start += bs) {
         const x = await next!;
         next = start + bs < images.length ? load(start + bs) : undefined;
@@ -140,9 +142,13 @@ export class FaceModel {
         }
         options.onProgress?.(Math.min(start + bs, images.length), images.length);
       }
-      return outs.length === 1 ? outs[0]! : scope(() => cat(outs, 0));
+      const result = outs.length === 1 ? outs[0]! : scope(() => cat(outs, 0));
+      ok = true;
+      return result;
     } finally {
-      if (outs.length > 1) for (const o of outs) o.dispose();
+      // a batch decoded ahead for a loop that failed
+      next?.then((t) => t.dispose(), () => undefined);
+      if (!ok || outs.length > 1) for (const o of outs) o.dispose();
     }
   }
 
