@@ -5,11 +5,14 @@
  *   SA(y)   = σ(conv3x3([avgpool3(y), maxpool3(y)]))      (spatial attention, weight [1,2C,3,3])
  *   ESCA(x) = y · SA(y),  y = ECA(x)
  *
- * `esca`/`eca` are the ops the models call. Until the native fused op lands they are the
- * composed reference below; `escaComposed`/`ecaComposed` stay as the reference the native op is
- * tested and benchmarked against.
+ * `esca`/`eca` are the ops the models call: native fused kernels (native/ops/esca.cc) with their own
+ * hand-written backward, on CPU (float32/float64; float16/bfloat16 computed in float32) and CUDA
+ * (float32/float16/bfloat16). `escaComposed`/`ecaComposed` are the same math composed of ATen ops:
+ * the reference the native ops are tested and benchmarked against.
  */
+import { native } from '../native.js';
 import { cat, functional as F, scope, type Tensor } from '../tensor/index.js';
+import { handleOf, wrap } from '../tensor/tensor.js';
 
 function checkEca(x: Tensor, caWeight: Tensor, fn: string): void {
   if (x.ndim !== 4) throw new RangeError(`${fn}: input must be [N, C, H, W], got [${x.shape.join(', ')}]`);
@@ -31,14 +34,18 @@ export function ecaComposed(x: Tensor, caWeight: Tensor): Tensor {
   });
 }
 
-/** ESCA by composition of ATen ops (reference). */
-export function escaComposed(x: Tensor, caWeight: Tensor, saWeight: Tensor): Tensor {
+function checkEsca(x: Tensor, caWeight: Tensor, saWeight: Tensor): void {
   checkEca(x, caWeight, 'esca');
   const c = x.size(1);
   const s = saWeight.shape;
   if (s.length !== 4 || s[0] !== 1 || s[1] !== 2 * c || s[2] !== 3 || s[3] !== 3) {
     throw new RangeError(`esca: spatial-attention weight must be [1, ${2 * c}, 3, 3], got [${s.join(', ')}]`);
   }
+}
+
+/** ESCA by composition of ATen ops (reference). */
+export function escaComposed(x: Tensor, caWeight: Tensor, saWeight: Tensor): Tensor {
+  checkEsca(x, caWeight, saWeight);
   return scope(() => {
     const y = ecaComposed(x, caWeight);
     const avg = F.avgPool2d(y, 3, { stride: 1, padding: 1, countIncludePad: true });
@@ -48,12 +55,31 @@ export function escaComposed(x: Tensor, caWeight: Tensor, saWeight: Tensor): Ten
   });
 }
 
-/** ECA attention: the op models call. */
+/**
+ * ECA attention (spec §3.1), the op models call: `x · σ(conv1d_k(GAP(x)))`, fused native kernel.
+ * @param x input [N, C, H, W] (any memory layout; the output keeps channels_last if x has it)
+ * @param caWeight channel-attention conv1d weight [1, 1, k], k odd, same dtype and device as x
+ * @returns a new tensor [N, C, H, W], differentiable in x and caWeight
+ */
 export function eca(x: Tensor, caWeight: Tensor): Tensor {
-  return ecaComposed(x, caWeight);
+  const xh = handleOf(x, 'x');
+  const wh = handleOf(caWeight, 'caWeight');
+  checkEca(x, caWeight, 'eca');
+  return wrap(native.eca(xh, wh));
 }
 
-/** ESCA attention: the op models call. */
+/**
+ * ESCA attention (spec §3.2), the op models call: `y · σ(conv3x3([avgpool3(y), maxpool3(y)]))` with
+ * `y = eca(x)`, fused native kernel with its own backward.
+ * @param x input [N, C, H, W] (any memory layout; the output keeps channels_last if x has it)
+ * @param caWeight channel-attention conv1d weight [1, 1, k], k odd
+ * @param saWeight spatial-attention conv weight [1, 2C, 3, 3] (avg-pooled maps first, then max-pooled)
+ * @returns a new tensor [N, C, H, W], differentiable in x, caWeight and saWeight
+ */
 export function esca(x: Tensor, caWeight: Tensor, saWeight: Tensor): Tensor {
-  return escaComposed(x, caWeight, saWeight);
+  const xh = handleOf(x, 'x');
+  const ch = handleOf(caWeight, 'caWeight');
+  const sh = handleOf(saWeight, 'saWeight');
+  checkEsca(x, caWeight, saWeight);
+  return wrap(native.esca(xh, ch, sh));
 }

@@ -1,8 +1,289 @@
-// Placeholder: this area's functions are added by its issue.
+// ESCA and ECA attention as native ops with their own backward (spec backbones.md §3.1, §3.2, §5).
+//
+//   eca(x, caWeight)            = x · σ(conv1d_k(GAP(x)))                    caWeight [1,1,k], k odd
+//   esca(x, caWeight, saWeight) = y · σ(conv3x3([avgpool3(y), maxpool3(y)])), y = eca(x)
+//                                                                            saWeight [1,2C,3,3]
+//
+// Each op is a torch::autograd::Function whose forward and backward call hand-written kernels:
+// ops/esca_cpu.h on CPU (float32, float64; float16/bfloat16 are computed in float32 and cast back)
+// and kernels/esca.cu on CUDA (float32, float16, bfloat16 with float32 accumulation). The pass
+// structure of each direction is documented in ops/esca_cpu.h.
+//
+// Memory layout: the kernels work on contiguous NCHW. Any other layout (channels_last included)
+// is converted with contiguous() on entry; the output (and the input gradient) is returned in the
+// input's suggested memory format, so a channels_last network stays channels_last. This costs one
+// copy each way for channels_last inputs; a native NHWC kernel is left for later.
+//
+// Double backward is not supported: the backward is not itself differentiable.
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <cstdlib>
+#include <initializer_list>
+#include <limits>
+
 #include "core/registry.h"
+#include "ops/common.h"
+#include "ops/esca_cpu.h"
+
+#ifdef ECF_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+
+#include "kernels/esca.h"
+#endif
 
 namespace ecf {
+namespace {
 
-void RegisterEscaOps(Napi::Env, Napi::Object) {}
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Validates the arguments with messages that name the argument and show the shapes.
+void CheckArgs(const char* fn, const at::Tensor& x, const at::Tensor& wca, const at::Tensor* wsa) {
+  TORCH_CHECK(x.dim() == 4, fn, ": input must be [N, C, H, W], got shape ", x.sizes());
+  TORCH_CHECK(at::isFloatingType(x.scalar_type()), fn, ": input must be a floating-point tensor, got ",
+              x.scalar_type());
+  const int64_t C = x.size(1);
+  TORCH_CHECK(C > 0 && x.size(2) > 0 && x.size(3) > 0, fn, ": input must have C, H, W > 0, got shape ", x.sizes());
+  TORCH_CHECK(wca.dim() == 3 && wca.size(0) == 1 && wca.size(1) == 1 && wca.size(2) % 2 == 1, fn,
+              ": channel-attention weight must be [1, 1, k] with odd k, got shape ", wca.sizes());
+  TORCH_CHECK(wca.scalar_type() == x.scalar_type(), fn, ": channel-attention weight dtype ", wca.scalar_type(),
+              " differs from the input dtype ", x.scalar_type());
+  TORCH_CHECK(wca.device() == x.device(), fn, ": channel-attention weight is on ", wca.device(),
+              " but the input is on ", x.device());
+  if (wsa) {
+    TORCH_CHECK(wsa->dim() == 4 && wsa->size(0) == 1 && wsa->size(1) == 2 * C && wsa->size(2) == 3 &&
+                    wsa->size(3) == 3,
+                fn, ": spatial-attention weight must be [1, ", 2 * C, ", 3, 3] for C = ", C, ", got shape ",
+                wsa->sizes());
+    TORCH_CHECK(wsa->scalar_type() == x.scalar_type(), fn, ": spatial-attention weight dtype ", wsa->scalar_type(),
+                " differs from the input dtype ", x.scalar_type());
+    TORCH_CHECK(wsa->device() == x.device(), fn, ": spatial-attention weight is on ", wsa->device(),
+                " but the input is on ", x.device());
+  }
+}
+
+esca_cpu::Dims DimsOf(const at::Tensor& x, const at::Tensor& wca) {
+  return {x.size(0), x.size(1), x.size(2), x.size(3), wca.size(2)};
+}
+
+bool IsChannelsLast(const at::Tensor& x) {
+  return x.suggest_memory_format() == at::MemoryFormat::ChannelsLast && !x.is_contiguous();
+}
+
+at::Tensor RestoreLayout(at::Tensor t, bool channels_last) {
+  return channels_last ? t.contiguous(at::MemoryFormat::ChannelsLast) : t;
+}
+
+// With ECF_POISON_OUTPUTS set in the environment (tests), every buffer a kernel must write
+// completely (outputs, gradients, saved statistics, workspace) is first filled with NaN, so an
+// element a kernel forgets shows up as NaN instead of as stale memory that happens to be right.
+void Poison(std::initializer_list<at::Tensor*> ts) {
+  const char* v = std::getenv("ECF_POISON_OUTPUTS");
+  if (!v || !*v || *v == '0') return;
+  for (at::Tensor* t : ts) {
+    if (t->defined()) t->fill_(std::numeric_limits<double>::quiet_NaN());
+  }
+}
+
+// CPU compute dtype: float16/bfloat16 are computed in float32.
+at::ScalarType CpuComputeType(at::ScalarType t) {
+  return (t == at::kHalf || t == at::kBFloat16) ? at::kFloat : t;
+}
+
+#ifdef ECF_WITH_CUDA
+kernels::EscaDtype CudaDtype(const char* fn, at::ScalarType t) {
+  switch (t) {
+    case at::kFloat:
+      return kernels::EscaDtype::kFloat32;
+    case at::kHalf:
+      return kernels::EscaDtype::kFloat16;
+    case at::kBFloat16:
+      return kernels::EscaDtype::kBFloat16;
+    default:
+      TORCH_CHECK(false, fn, ": CUDA kernels take float32, float16 or bfloat16 input, got ", t);
+  }
+}
+
+void CheckCuda(const char* fn, cudaError_t err) {
+  TORCH_CHECK(err == cudaSuccess, fn, ": CUDA kernel failed: ", cudaGetErrorString(err));
+}
+#endif
+
+struct Forward {
+  at::Tensor out, g, a, sw;  // sw undefined for ECA
+};
+
+// Runs the forward kernel. wsa undefined → ECA.
+Forward ForwardImpl(const char* fn, const at::Tensor& x_in, const at::Tensor& wca, const at::Tensor& wsa) {
+  const bool spatial = wsa.defined();
+  const bool cl = IsChannelsLast(x_in);
+  const at::Tensor x = x_in.contiguous();
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  Forward r;
+  if (x.is_cuda()) {
+#ifdef ECF_WITH_CUDA
+    c10::cuda::CUDAGuard guard(x.device());
+    const auto dt = CudaDtype(fn, x.scalar_type());
+    const auto fopt = x.options().dtype(at::kFloat);
+    const at::Tensor wcaf = wca.to(at::kFloat).contiguous();
+    const at::Tensor wsaf = spatial ? wsa.to(at::kFloat).contiguous() : at::Tensor();
+    const kernels::EscaShape s{N, C, H, W, wca.size(2)};
+    r.out = at::empty_like(x, at::MemoryFormat::Contiguous);
+    r.g = at::empty({N, C}, fopt);
+    r.a = at::empty({N, C}, fopt);
+    if (spatial) r.sw = at::empty({N, H, W}, fopt);
+    at::Tensor ws = at::empty({static_cast<int64_t>(kernels::EscaForwardWorkspace(s, spatial)) + 1}, fopt);
+    Poison({&r.out, &r.g, &r.a, &r.sw, &ws});
+    CheckCuda(fn, kernels::EscaForwardCuda(dt, x.data_ptr(), wcaf.data_ptr<float>(),
+                                           spatial ? wsaf.data_ptr<float>() : nullptr, s, r.out.data_ptr(),
+                                           r.g.data_ptr<float>(), r.a.data_ptr<float>(),
+                                           spatial ? r.sw.data_ptr<float>() : nullptr, ws.data_ptr<float>(),
+                                           at::cuda::getCurrentCUDAStream().stream()));
+    r.out = RestoreLayout(r.out, cl);
+    return r;
+#else
+    TORCH_CHECK(false, fn, ": this build of ecacface-torch has no CUDA support");
+#endif
+  }
+  TORCH_CHECK(x.device().is_cpu(), fn, ": unsupported device ", x.device());
+  const at::ScalarType ct = CpuComputeType(x.scalar_type());
+  const at::Tensor xc = x.to(ct);
+  const at::Tensor wcac = wca.to(ct).contiguous();
+  const at::Tensor wsac = spatial ? wsa.to(ct).contiguous() : at::Tensor();
+  const esca_cpu::Dims d = DimsOf(x, wca);
+  at::Tensor out = at::empty_like(xc, at::MemoryFormat::Contiguous);
+  r.g = at::empty({N, C}, xc.options());
+  r.a = at::empty({N, C}, xc.options());
+  if (spatial) r.sw = at::empty({N, H, W}, xc.options());
+  Poison({&out, &r.g, &r.a, &r.sw});
+  AT_DISPATCH_FLOATING_TYPES(ct, "esca_forward_cpu", [&] {
+    if (spatial) {
+      esca_cpu::EscaForward<scalar_t>(xc.data_ptr<scalar_t>(), wcac.data_ptr<scalar_t>(), wsac.data_ptr<scalar_t>(),
+                                      d, out.data_ptr<scalar_t>(), r.g.data_ptr<scalar_t>(),
+                                      r.a.data_ptr<scalar_t>(), r.sw.data_ptr<scalar_t>());
+    } else {
+      esca_cpu::EcaForward<scalar_t>(xc.data_ptr<scalar_t>(), wcac.data_ptr<scalar_t>(), d,
+                                     out.data_ptr<scalar_t>(), r.g.data_ptr<scalar_t>(), r.a.data_ptr<scalar_t>());
+    }
+  });
+  r.out = RestoreLayout(out.to(x.scalar_type()), cl);
+  return r;
+}
+
+// Returns {dx, dwca, dwsa (undefined for ECA)}.
+variable_list BackwardImpl(const char* fn, const at::Tensor& go_in, const at::Tensor& x_in, const at::Tensor& wca,
+                           const at::Tensor& wsa, const at::Tensor& g, const at::Tensor& a, const at::Tensor& sw) {
+  const bool spatial = wsa.defined();
+  const bool cl = IsChannelsLast(x_in);
+  const at::Tensor x = x_in.contiguous();
+  const int64_t C = x.size(1);
+  if (x.is_cuda()) {
+#ifdef ECF_WITH_CUDA
+    c10::cuda::CUDAGuard guard(x.device());
+    const int64_t H = x.size(2), W = x.size(3);
+    const auto dt = CudaDtype(fn, x.scalar_type());
+    const auto fopt = x.options().dtype(at::kFloat);
+    const at::Tensor go = go_in.to(x.scalar_type()).contiguous();
+    const at::Tensor wcaf = wca.to(at::kFloat).contiguous();
+    const at::Tensor wsaf = spatial ? wsa.to(at::kFloat).contiguous() : at::Tensor();
+    const kernels::EscaShape s{x.size(0), C, H, W, wca.size(2)};
+    at::Tensor dx = at::empty_like(x, at::MemoryFormat::Contiguous);
+    at::Tensor dwca = at::empty({1, 1, wca.size(2)}, fopt);
+    at::Tensor dwsa = spatial ? at::empty({1, 2 * C, 3, 3}, fopt) : at::Tensor();
+    at::Tensor ws = at::empty({static_cast<int64_t>(kernels::EscaBackwardWorkspace(s, spatial)) + 1}, fopt);
+    Poison({&dx, &dwca, &dwsa, &ws});
+    CheckCuda(fn, kernels::EscaBackwardCuda(dt, go.data_ptr(), x.data_ptr(), wcaf.data_ptr<float>(),
+                                            spatial ? wsaf.data_ptr<float>() : nullptr, g.data_ptr<float>(),
+                                            a.data_ptr<float>(), spatial ? sw.data_ptr<float>() : nullptr, s,
+                                            dx.data_ptr(), dwca.data_ptr<float>(),
+                                            spatial ? dwsa.data_ptr<float>() : nullptr, ws.data_ptr<float>(),
+                                            at::cuda::getCurrentCUDAStream().stream()));
+    return {RestoreLayout(dx, cl), dwca.to(wca.scalar_type()), spatial ? dwsa.to(wsa.scalar_type()) : at::Tensor()};
+#else
+    TORCH_CHECK(false, fn, ": this build of ecacface-torch has no CUDA support");
+#endif
+  }
+  const at::ScalarType ct = CpuComputeType(x.scalar_type());
+  const at::Tensor xc = x.to(ct);
+  const at::Tensor go = go_in.to(ct).contiguous();
+  const at::Tensor wcac = wca.to(ct).contiguous();
+  const at::Tensor wsac = spatial ? wsa.to(ct).contiguous() : at::Tensor();
+  const esca_cpu::Dims d = DimsOf(x, wca);
+  at::Tensor dx = at::empty_like(xc, at::MemoryFormat::Contiguous);
+  at::Tensor dwca = at::empty({1, 1, wca.size(2)}, xc.options());
+  at::Tensor dwsa = spatial ? at::empty({1, 2 * C, 3, 3}, xc.options()) : at::Tensor();
+  Poison({&dx, &dwca, &dwsa});
+  AT_DISPATCH_FLOATING_TYPES(ct, "esca_backward_cpu", [&] {
+    if (spatial) {
+      esca_cpu::EscaBackward<scalar_t>(go.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(), wcac.data_ptr<scalar_t>(),
+                                       wsac.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(), a.data_ptr<scalar_t>(),
+                                       sw.data_ptr<scalar_t>(), d, dx.data_ptr<scalar_t>(),
+                                       dwca.data_ptr<scalar_t>(), dwsa.data_ptr<scalar_t>());
+    } else {
+      esca_cpu::EcaBackward<scalar_t>(go.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(), wcac.data_ptr<scalar_t>(),
+                                      g.data_ptr<scalar_t>(), a.data_ptr<scalar_t>(), d, dx.data_ptr<scalar_t>(),
+                                      dwca.data_ptr<scalar_t>());
+    }
+  });
+  return {RestoreLayout(dx.to(x.scalar_type()), cl), dwca.to(wca.scalar_type()),
+          spatial ? dwsa.to(wsa.scalar_type()) : at::Tensor()};
+}
+
+class EcaFunction : public torch::autograd::Function<EcaFunction> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& wca) {
+    Forward f = ForwardImpl("eca", x, wca, at::Tensor());
+    ctx->save_for_backward({x, wca, f.g, f.a});
+    return f.out;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    at::NoGradGuard no_grad;
+    const auto s = ctx->get_saved_variables();
+    auto r = BackwardImpl("eca", grads[0], s[0], s[1], at::Tensor(), s[2], s[3], at::Tensor());
+    return {r[0], r[1]};
+  }
+};
+
+class EscaFunction : public torch::autograd::Function<EscaFunction> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& wca, const at::Tensor& wsa) {
+    Forward f = ForwardImpl("esca", x, wca, wsa);
+    ctx->save_for_backward({x, wca, wsa, f.g, f.a, f.sw});
+    return f.out;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    at::NoGradGuard no_grad;
+    const auto s = ctx->get_saved_variables();
+    return BackwardImpl("esca", grads[0], s[0], s[1], s[2], s[3], s[4], s[5]);
+  }
+};
+
+// esca(x, caWeight, saWeight) → autograd-aware output
+Napi::Value Esca(const Napi::CallbackInfo& info) {
+  constexpr const char* kFn = "esca";
+  const at::Tensor& x = ECF_T(0, "x");
+  const at::Tensor& wca = ECF_T(1, "caWeight");
+  const at::Tensor& wsa = ECF_T(2, "saWeight");
+  CheckArgs(kFn, x, wca, &wsa);
+  ECF_RET(EscaFunction::apply(x, wca, wsa));
+}
+
+// eca(x, caWeight) → autograd-aware output
+Napi::Value Eca(const Napi::CallbackInfo& info) {
+  constexpr const char* kFn = "eca";
+  const at::Tensor& x = ECF_T(0, "x");
+  const at::Tensor& wca = ECF_T(1, "caWeight");
+  CheckArgs(kFn, x, wca, nullptr);
+  ECF_RET(EcaFunction::apply(x, wca));
+}
+
+}  // namespace
+
+void RegisterEscaOps(Napi::Env env, Napi::Object exports) {
+  Export<Esca>(env, exports, "esca");
+  Export<Eca>(env, exports, "eca");
+}
 
 }  // namespace ecf
