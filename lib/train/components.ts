@@ -45,6 +45,7 @@ export class LoaderSource implements BatchSource {
       dropLast: true,
       train: config.data.flip > 0,
       imageSize: [config.imageSize, config.imageSize],
+      ...(config.device !== 'cpu' ? { device: config.device as 'cpu' } : {}),
       ...(config.data.workers > 0 ? { threads: config.data.workers } : {}),
     });
     this.batchesPerEpoch = this.#loader.batchesPerEpoch;
@@ -153,13 +154,15 @@ export function buildComponents(config: TrainConfig): TrainComponents {
   const source = new LoaderSource(dataset, config);
   const backbone = buildConfiguredBackbone(config);
   const head = createHead({ type: config.head.type, numClasses: dataset.numClasses, embeddingSize: config.embeddingSize, ...config.head.options }) as unknown as HeadLike;
-  const groups = weightDecayGroups(backbone as never);
   const sets = config.data.val.map((p) => loadPairSet(p, config.imageSize, config.valPairs));
   return {
     backbone,
     head,
     source,
-    backboneGroups: { decay: groups.decay, noDecay: groups.noDecay },
+    backboneGroups: () => {
+      const g = weightDecayGroups(backbone as never);
+      return { decay: g.decay, noDecay: g.noDecay };
+    },
     ...(sets.length ? { validator: pairSetValidator(sets) } : {}),
     exportModel: (dir, info) => exportBackbone(dir, backbone, config, info),
   };

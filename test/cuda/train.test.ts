@@ -85,7 +85,8 @@ for (const precision of ['fp16', 'bf16'] as const) {
     );
     const backbone = new TinyBackbone();
     const head = new TinyHead(4);
-    const s = await runTraining(cfg, { backbone, head, source: new ArraySource({ ...data, size: 16, batchSize: 8, seed: 3 }) }, { handleSigint: false });
+    const source = new ArraySource({ ...data, size: 16, batchSize: 8, seed: 3 });
+    const s = await runTraining(cfg, { backbone, head, source, backboneGroups: () => backbone.groups() }, { handleSigint: false });
     assert.equal(s.steps, 18);
     assert.ok(Number.isFinite(s.finalLoss));
     backbone.dispose();

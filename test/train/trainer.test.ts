@@ -43,7 +43,7 @@ function components(): TrainComponents {
     backbone,
     head,
     source,
-    backboneGroups: backbone.groups(),
+    backboneGroups: () => backbone.groups(),
     validator: async () => [{ name: 'fake', accuracy: 0.5 + 0.01 * head.calls, std: 0 }],
   };
 }
