@@ -33,7 +33,7 @@ describe('progress reporter', () => {
       kind: 'step', step: 1, totalSteps: 2, epoch: 0, epochs: 1, batchesPerEpoch: 2,
       loss: 1, lr: 0.1, t: NaN, positiveCosine: 0.1, hardFraction: NaN, imagesPerSec: 1, dataWait: 0,
     });
-    expect(f.text()).toMatch(/t –  cos\+ 0\.100  hard –  1\.0 img/s/);
+    expect(f.text()).toMatch(/t –  cos\+ 0\.100  hard –  1\.0 img\/s/);
     expect(formatValidation([])).toBe('');
   });
 });
