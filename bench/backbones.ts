@@ -4,14 +4,15 @@
  * python3-torch: the same libtorch; bench/backbones_ref.py), side by side in one run, with the same
  * intra-op thread count. Prints (1) the time per config and the ratio ours/Python (goal ≤ 1.0),
  * (2) each attention's overhead over `none` on the same backbone (goal: ESCA ≤ +5% on IR_101).
- * Each config is measured ours-then-Python back to back, so both see the same machine load.
+ * Ours and Python's iterations alternate (Python runs as a line-driven child process), so both see
+ * the same machine load — this machine's 2 cores are shared.
  *
  *   npm run bench:backbones [-- --ir101 --batch 8 --warmup 1 --iters 3 --threads N --archs mobilefacenet,ir50 --attentions none,eca,esca,se,cbam]
  *
  * IR_101 is off by default (about 2× IR_50's time; on 2 cores the whole default run takes ~5–10 min):
  * pass --ir101 to add it.
  */
-import { execFileSync } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getNumThreads, manualSeed, randn, scope, setNumThreads } from '../lib/index.js';
@@ -37,49 +38,116 @@ manualSeed(0);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const refScript = join(here, '..', '..', 'bench', 'backbones_ref.py');
 
-/** Median seconds of one forward+backward of ours. */
-function ours(arch: Arch, att: AttentionKind): number {
+/** The Python reference as a line-driven child process (see backbones_ref.py). */
+class PythonRef {
+  #proc: ChildProcessWithoutNullStreams | null = null;
+  #lines: string[] = [];
+  #waiters: ((line: string) => void)[] = [];
+  #error: string | null = null;
+
+  constructor() {
+    try {
+      const p = spawn('/usr/bin/python3', [refScript, String(threads)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      this.#proc = p;
+      let buf = '';
+      p.stdout.setEncoding('utf8').on('data', (d: string) => {
+        buf += d;
+        let i: number;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          const w = this.#waiters.shift();
+          if (w) w(line);
+          else this.#lines.push(line);
+        }
+      });
+      let err = '';
+      p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      p.on('exit', () => {
+        this.#error = err.trim().split('\n').pop() || 'python exited';
+        for (const w of this.#waiters.splice(0)) w(`error ${this.#error}`);
+      });
+      p.on('error', (e) => {
+        this.#error = e.message;
+        for (const w of this.#waiters.splice(0)) w(`error ${this.#error}`);
+      });
+      p.stdin.on('error', () => {}); // a dead child: reported through 'exit'/'error' above
+    } catch (e) {
+      this.#error = (e as Error).message;
+    }
+  }
+
+  async ask(cmd: string): Promise<string> {
+    if (this.#proc === null || this.#error !== null) return `error ${this.#error}`;
+    const r = new Promise<string>((res) => {
+      const l = this.#lines.shift();
+      if (l !== undefined) res(l);
+      else this.#waiters.push(res);
+    });
+    this.#proc.stdin.write(`${cmd}\n`);
+    return r;
+  }
+
+  close(): void {
+    this.#proc?.stdin.end('quit\n');
+  }
+}
+
+const median = (v: number[]): number => {
+  const s = v.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+/**
+ * One config: ours and Python's iterations interleaved (ours, Python, ours, …) so both see the
+ * same load; returns the median seconds of each (null when Python is unavailable).
+ */
+async function measure(py: PythonRef, arch: Arch, att: AttentionKind): Promise<{ ours: number; py: number | null }> {
   const m = backbone({ arch, attention: att });
   const x = randn([batch, 3, 112, 112]);
-  const times: number[] = [];
+  const built = await py.ask(`build ${arch} ${att} ${batch}`);
+  let pyOk = built === 'ok';
+  if (!pyOk) console.error(`Python reference unavailable (${built}); run: sudo bash scripts/setup.sh --bench`);
+  const o: number[] = [];
+  const p: number[] = [];
   for (let i = 0; i < warmup + iters; i++) {
     const t0 = process.hrtime.bigint();
     scope(() => m.forward(x).sum().backward());
     m.zeroGrad();
-    if (i >= warmup) times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (i >= warmup) o.push(dt);
+    if (pyOk) {
+      const r = await py.ask('step');
+      const v = Number(r);
+      if (!Number.isFinite(v)) {
+        console.error(`Python reference failed (${r}); run: sudo bash scripts/setup.sh --bench`);
+        pyOk = false;
+      } else if (i >= warmup) p.push(v);
+    }
   }
   x.dispose();
   m.dispose();
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return { ours: median(o), py: pyOk && p.length > 0 ? median(p) : null };
 }
 
-function python(arch: Arch, att: AttentionKind): number | null {
-  try {
-    const out = execFileSync('/usr/bin/python3', [refScript, String(threads), String(batch), String(warmup), String(iters), `${arch}:${att}`], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 20,
-    });
-    return (JSON.parse(out) as Record<string, number>)[`${arch}:${att}`] ?? null;
-  } catch (e) {
-    console.error(`Python reference unavailable (${(e as Error).message.split('\n')[0]}); run: sudo bash scripts/setup.sh --bench`);
-    return null;
-  }
-}
-
-console.log(`bench:backbones — forward+backward, batch ${batch}, train mode, median of ${iters} after ${warmup} warm-up, ${threads} intra-op thread(s)`);
+console.log(`bench:backbones — forward+backward, batch ${batch}, train mode, median of ${iters} after ${warmup} warm-up, ${threads} intra-op thread(s), ours and Python interleaved`);
 console.log('backbone'.padEnd(15) + 'attention'.padEnd(11) + 'ours s'.padStart(9) + 'python s'.padStart(10) + 'ratio'.padStart(8));
 const results = new Map<string, { ours: number; py: number | null }>();
+const py = new PythonRef();
 for (const arch of archs) {
   for (const att of attentions) {
-    const o = ours(arch, att);
-    const p = python(arch, att);
-    results.set(`${arch}:${att}`, { ours: o, py: p });
+    const r = await measure(py, arch, att);
+    results.set(`${arch}:${att}`, r);
     console.log(
-      arch.padEnd(15) + att.padEnd(11) + o.toFixed(3).padStart(9) + (p === null ? '—' : p.toFixed(3)).padStart(10) + (p === null ? '—' : (o / p).toFixed(2)).padStart(8),
+      arch.padEnd(15) +
+        att.padEnd(11) +
+        r.ours.toFixed(3).padStart(9) +
+        (r.py === null ? '—' : r.py.toFixed(3)).padStart(10) +
+        (r.py === null ? '—' : (r.ours / r.py).toFixed(2)).padStart(8),
     );
   }
 }
+py.close();
 
 console.log('\noverhead over none (same backbone; ours, python)');
 for (const arch of archs) {

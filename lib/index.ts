@@ -54,13 +54,51 @@ export * as models from './models/index.js';
 // (end nn/models)
 
 // heads (issue 4)
+export * as heads from './heads/index.js';
 // (end heads)
 
 // data (issue 5)
+export * as data from './data/index.js';
 // (end data)
 
 // evaluation, inference, interop (issue 6)
+export * from './eval/index.js';
+export * as io from './io/index.js';
+export { loadStateDict, loadSafetensors, saveSafetensors, readTorchCheckpoint, mapInsightfaceStateDict, readModelCard, writeModelCard, type ModelCard } from './io/index.js';
+export { InsightfaceIResNet, iresnetSpec, inferIResNetSpec, parseIResNetSpec, type IResNetSpec } from './models/insightface-iresnet.js';
+export { lineChart, lineChartSvg, svgToPng, type LineChartOptions, type LineSeries, type RenderedChart } from './plot/charts.js';
 // (end eval)
 
 // training (issue 7)
+export { train, type TrainResult } from './train/train.js';
+export {
+  runTraining,
+  DivergenceError,
+  runDirOf,
+  type TrainComponents,
+  type TrainOptions,
+  type TrainSummary,
+  type ProgressEvent,
+} from './train/trainer.js';
+export {
+  trainConfigSchema,
+  validateConfig,
+  readConfigFile,
+  applyOverrides,
+  mergeConfig,
+  ConfigError,
+  type TrainConfig,
+  type TrainConfigInput,
+} from './train/config.js';
+export { preset, presetNames, PRESET_RECIPES, PRESET_METHODS } from './train/presets.js';
+export { SGD, type ParamGroupInput, type SGDOptions, type SGDState } from './train/sgd.js';
+export { MultiStepSchedule, type ScheduleOptions } from './train/schedule.js';
+export { readMetrics, type MetricRecord, type TrainRecord, type ValRecord } from './train/metrics.js';
+export { plotRun } from './train/plots.js';
+export { progressReporter, type ProgressReporter } from './train/progress.js';
+export { exportBackbone } from './train/export.js';
+export { saveTensors, loadTensors } from './train/checkpoint.js';
+export { generateSynthDataset, type SynthOptions, type SynthDataset } from './data/synth-files.js';
+export { renderFace, makeIdentity, renderTemplate } from './data/synth.js';
+export type { BackboneLike, HeadLike, BatchSource, ValidationResult, Validator } from './train/types.js';
 // (end train)

@@ -229,15 +229,92 @@ export interface NativeBinding {
   // (end ops/esca.cc)
 
   // ops/margin.cc — fused margin logits + cross-entropy (issue 4)
+  /**
+   * Fused margin logits + mean cross-entropy: [loss, stats float64 [4] (mean c_y, t used, hard
+   * fraction, top-1 fraction), logits s·c or null]. `t` (a [1] buffer) is updated in place when
+   * config.negative is CurricularFace (1) and config.training.
+   */
+  marginLoss(
+    embeddings: T,
+    kernel: T,
+    labels: T,
+    t: OptT,
+    config: {
+      target: number;
+      negative: number;
+      s: number;
+      m: number;
+      mvT?: number;
+      training?: boolean;
+      tNewWeight?: number;
+      tStatistic?: number;
+      returnLogits?: boolean;
+      /** tests: NaN-fill the per-row outputs before the kernel runs */
+      poison?: boolean;
+    },
+  ): [T, T, T | null];
   // (end ops/margin.cc)
 
   // data/*.cc — RecordIO, image decoding, batches (issue 5)
+  dataDecode(bytes: Uint8Array): { data: Uint8Array; width: number; height: number };
+  dataEncodeJpeg(rgb: Uint8Array, width: number, height: number, quality: number): Buffer;
+  dataEncodePng(rgb: Uint8Array, width: number, height: number): Buffer;
+  dataCodecs(): { jpeg: boolean; png: boolean };
+  dataDecodeBatch(
+    paths: string[],
+    pathIndex: Int32Array,
+    offsets: Float64Array,
+    labels: Float64Array,
+    buffers: (Uint8Array | null)[] | null,
+    options: {
+      height: number;
+      width: number;
+      numClasses?: number;
+      threads: number;
+      flip: boolean;
+      seed: number;
+      channelsLast: boolean;
+      pin: boolean;
+      fastDecode?: boolean;
+      device?: string;
+      pool?: { readonly __dataBatchPool: true };
+    },
+  ): Promise<{ images: T; labels: T; failed: { index: number; reason: string }[] }>;
+  /** Opaque per-loader state (recycled buffers, decode threads), passed back as options.pool. */
+  dataBatchPool(keep: number, threads: number): { readonly __dataBatchPool: true };
   // (end data)
 
   // data/align.cc — five-point face alignment (issue 6)
+  /** Least-squares similarity (no reflection) mapping src points onto dst: row-major 2×3 [a, −b, tx, b, a, ty]. */
+  similarityTransform(src: number[], dst: number[]): number[];
+  /** Similarity-aligns an HWC uint8 image onto the template points; bilinear, constant-0 border. */
+  alignWarp(
+    data: Uint8Array,
+    width: number,
+    height: number,
+    channels: number,
+    landmarks: number[],
+    template: number[],
+    outWidth: number,
+    outHeight: number,
+  ): { data: Buffer; matrix: number[] };
   // (end data/align.cc)
 
   // train/sgd.cc — fused SGD step (issue 7)
+  /** One SGD step over all params; returns, per param, the momentum buffer it created (or null). */
+  sgdStep(
+    params: T[],
+    momentumBuffers: (T | null)[],
+    weightDecays: number[],
+    lr: number,
+    momentum: number,
+    dampening?: number,
+    nesterov?: boolean,
+  ): (T | null)[];
+  /** Multiplies every gradient by invScale; true when some gradient is inf/NaN. */
+  unscaleGrads(params: T[], invScale: number): boolean;
+  setAutocast(enabled: boolean, dtype?: number): void;
+  isAutocastEnabled(): boolean;
   // (end train/sgd.cc)
 }
 

@@ -7,6 +7,15 @@ import { Command } from 'commander';
 import { registerInfo } from './commands/info.js';
 import { registerDemo } from './commands/demo.js';
 // commands of later areas register here, one import and one call each
+import { registerSummary } from './commands/summary.js';
+import { registerPack } from './commands/pack.js';
+import { registerEval } from './commands/eval.js';
+import { registerEmbed } from './commands/embed.js';
+import { registerCompare } from './commands/compare.js';
+import { registerAlign } from './commands/align.js';
+import { registerTrain } from './commands/train.js';
+import { registerPlot } from './commands/plot.js';
+import { registerSynth } from './commands/synth.js';
 // (end command imports)
 
 export function buildProgram(): Command {
@@ -15,6 +24,15 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerInfo(program);
   registerDemo(program);
+  registerSummary(program);
+  registerPack(program);
+  registerEval(program);
+  registerEmbed(program);
+  registerCompare(program);
+  registerAlign(program);
+  registerTrain(program);
+  registerPlot(program);
+  registerSynth(program);
   // (end command registration)
   return program;
 }

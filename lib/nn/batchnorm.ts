@@ -4,7 +4,7 @@
  * updated (running = (1 − momentum)·running + momentum·batch, unbiased batch variance) and
  * `num_batches_tracked` (int64) counts the batches; in eval mode the running statistics normalise.
  */
-import { functional as F, noGrad, ones, zeros, type Tensor } from '../tensor/index.js';
+import { functional as F, ones, zeros, type Tensor } from '../tensor/index.js';
 import { Module } from './module.js';
 
 /** Options of the BatchNorm layers. */
@@ -54,9 +54,8 @@ export abstract class BatchNorm extends Module {
 
   forward(x: Tensor): Tensor {
     this.#check(x.shape);
-    if (this.training) {
-      noGrad(() => this.num_batches_tracked.add_(1));
-    }
+    // a buffer without requiresGrad: the in-place add records nothing for autograd
+    if (this.training) this.num_batches_tracked.add_(1);
     return F.batchNorm(x, this.running_mean, this.running_var, {
       weight: this.weight,
       bias: this.bias,

@@ -1,8 +1,444 @@
-// Placeholder: this area's functions are added by its issue.
-#include "core/registry.h"
+// The fused margin logits + cross-entropy op of the margin family (CurricularFace, ArcFace
+// "thresh", CosFace, MV-Arc-Softmax; spec heads-eval-data.md §2.2–2.5), with its own backward.
+//
+//   marginLoss(x̂ [B,D], W [D,C], labels [B], t [1] | null, config) → [loss, stats, logits | null]
+//
+// x̂ is already L2-normalised (ATen ops with autograd around the op, lib/heads/margin-op.ts); W is
+// the raw class-weight "kernel": the column normalisation happens inside the op, so no
+// normalised copy of W ([D,C], as large as W) is ever made.
+//
+// Memory: one [B,C] buffer. Forward: buf = x̂·W (one matmul); a row-parallel pass reads it (times
+// 1/‖w_j‖, clamped to [−1, 1]) to build the margin logits and a stable logsumexp per row; the
+// logits are never stored. The buffer is kept for backward, which recomputes the logits from it
+// and overwrites it in place with dL/d(x̂·W) = (softmax − onehot)/B · s · f'(c) / ‖w_j‖; then
+// dL/dx̂ = buf·Wᵀ and dL/dW = x̂ᵀ·buf, finished in place by the column-normalisation term
+// A_j ← A_j − (W_j·A_j)/‖w_j‖²·W_j. The buffer is released at the end of backward (a second
+// backward through the same graph is refused with a clear error).
+//
+// CurricularFace's t (a buffer, updated in place here in training mode, before use, spec §2.5
+// step 4):  t ← w·r + (1 − w)·t,  r = mean c_y (tStatistic 0) or mean cos(θ_y + m) (1).
+// stats (float64 [4], no grad): mean c_y, the t used, fraction of hard negatives among the
+// B·(C − 1) non-target entries, fraction of rows whose argmax_j c_ij is the label.
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <dlfcn.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "kernels/margin.h"
+#include "ops/common.h"
+
+#ifdef ECF_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+#endif
 
 namespace ecf {
+namespace {
 
-void RegisterMarginOps(Napi::Env, Napi::Object) {}
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+constexpr double kNormEps = 1e-12;  // as F.normalize
+
+struct MarginConfig {
+  int64_t target = margin::kThresh;
+  int64_t negative = margin::kNegPlain;
+  double s = 64.0;
+  double m = 0.5;
+  double mv_t = 0.2;          // MV-Arc's fixed t
+  bool training = false;      // CurricularFace: update t
+  double t_new_weight = 0.01; // t ← w·r + (1 − w)·t
+  int64_t t_statistic = 0;    // 0: mean cos θ_y; 1: mean cos(θ_y + m)
+  bool return_logits = false; // s·c (no margin), for accuracy logging
+  bool poison = false;        // tests: fill the per-row outputs with NaN before the kernel
+};
+
+template <typename A>
+margin::Consts<A> MakeConsts(const MarginConfig& c) {
+  const double pi = 3.14159265358979323846;
+  margin::Consts<A> k;
+  k.target = static_cast<int32_t>(c.target);
+  k.negative = static_cast<int32_t>(c.negative);
+  k.s = static_cast<A>(c.s);
+  k.m = static_cast<A>(c.m);
+  k.cos_m = static_cast<A>(std::cos(c.m));
+  k.sin_m = static_cast<A>(std::sin(c.m));
+  k.th = static_cast<A>(std::cos(pi - c.m));
+  k.mm = static_cast<A>(std::sin(pi - c.m) * c.m);
+  return k;
+}
+
+at::ScalarType AccType(at::ScalarType st) { return st == at::kDouble ? at::kDouble : at::kFloat; }
+
+#ifdef ECF_WITH_CUDA
+margin::Storage StorageOf(at::ScalarType st) {
+  switch (st) {
+    case at::kFloat: return margin::Storage::kFloat;
+    case at::kDouble: return margin::Storage::kDouble;
+    case at::kHalf: return margin::Storage::kHalf;
+    case at::kBFloat16: return margin::Storage::kBFloat16;
+    default: TORCH_CHECK(false, "marginLoss: unsupported dtype ", st);
+  }
+}
+void CheckCuda(cudaError_t err, const char* what) {
+  TORCH_CHECK(err == cudaSuccess, "marginLoss: CUDA ", what, " kernel failed: ", cudaGetErrorString(err));
+}
+#endif
+
+// Forward row pass over buf (raw x̂·W) → row_out [B, 4].
+void RunForward(const at::Tensor& buf, const at::Tensor& inv, const at::Tensor& labels, const at::Tensor& t_used,
+                const at::Tensor& row_out, const MarginConfig& cfg) {
+  const int64_t B = buf.size(0), C = buf.size(1), ld = buf.stride(0);
+  if (buf.is_cuda()) {
+#ifdef ECF_WITH_CUDA
+    c10::cuda::CUDAGuard guard(buf.device());
+    CheckCuda(margin::ForwardCuda(StorageOf(buf.scalar_type()), buf.data_ptr(), ld, inv.data_ptr(),
+                                  labels.data_ptr<int64_t>(), B, C, MakeConsts<double>(cfg), t_used.data_ptr(),
+                                  row_out.data_ptr(), at::cuda::getCurrentCUDAStream()),
+              "forward");
+    return;
+#else
+    TORCH_CHECK(false, "marginLoss: this build has no CUDA support");
+#endif
+  }
+  const int64_t* lab = labels.data_ptr<int64_t>();
+  if (buf.scalar_type() == at::kFloat) {
+    const auto k = MakeConsts<float>(cfg);
+    const float t = t_used.item<float>();
+    at::parallel_for(0, B, 1, [&](int64_t r0, int64_t r1) {
+      std::vector<float> scratch(static_cast<size_t>(C));
+      margin::ForwardRowsCpu(buf.data_ptr<float>(), ld, inv.data_ptr<float>(), lab, C, r0, r1, k, t,
+                             row_out.data_ptr<float>(), scratch.data());
+    });
+  } else {
+    const auto k = MakeConsts<double>(cfg);
+    const double t = t_used.item<double>();
+    at::parallel_for(0, B, 1, [&](int64_t r0, int64_t r1) {
+      std::vector<double> scratch(static_cast<size_t>(C));
+      margin::ForwardRowsCpu(buf.data_ptr<double>(), ld, inv.data_ptr<double>(), lab, C, r0, r1, k, t,
+                             row_out.data_ptr<double>(), scratch.data());
+    });
+  }
+}
+
+// Backward row pass: buf ← dL/d(x̂·W) in place.
+void RunBackward(const at::Tensor& buf, const at::Tensor& inv, const at::Tensor& labels, const at::Tensor& t_used,
+                 const at::Tensor& row_out, const at::Tensor& gout, const MarginConfig& cfg) {
+  const int64_t B = buf.size(0), C = buf.size(1), ld = buf.stride(0);
+  if (buf.is_cuda()) {
+#ifdef ECF_WITH_CUDA
+    c10::cuda::CUDAGuard guard(buf.device());
+    CheckCuda(margin::BackwardCuda(StorageOf(buf.scalar_type()), buf.data_ptr(), ld, inv.data_ptr(),
+                                   labels.data_ptr<int64_t>(), B, C, MakeConsts<double>(cfg), t_used.data_ptr(),
+                                   row_out.data_ptr(), gout.data_ptr(), at::cuda::getCurrentCUDAStream()),
+              "backward");
+    return;
+#else
+    TORCH_CHECK(false, "marginLoss: this build has no CUDA support");
+#endif
+  }
+  const int64_t* lab = labels.data_ptr<int64_t>();
+  if (buf.scalar_type() == at::kFloat) {
+    const auto k = MakeConsts<float>(cfg);
+    const float t = t_used.item<float>(), gs = gout.item<float>() / static_cast<float>(B);
+    at::parallel_for(0, B, 1, [&](int64_t r0, int64_t r1) {
+      margin::BackwardRowsCpu(buf.data_ptr<float>(), ld, inv.data_ptr<float>(), lab, C, r0, r1, k, t,
+                              row_out.data_ptr<float>(), gs);
+    });
+  } else {
+    const auto k = MakeConsts<double>(cfg);
+    const double t = t_used.item<double>(), gs = gout.item<double>() / static_cast<double>(B);
+    at::parallel_for(0, B, 1, [&](int64_t r0, int64_t r1) {
+      margin::BackwardRowsCpu(buf.data_ptr<double>(), ld, inv.data_ptr<double>(), lab, C, r0, r1, k, t,
+                              row_out.data_ptr<double>(), gs);
+    });
+  }
+}
+
+// A_j ← A_j − (W_j·A_j)·q_j·W_j in place (A, W [D, C] contiguous).
+void RunProject(const at::Tensor& W, const at::Tensor& A, const at::Tensor& q) {
+  const int64_t D = W.size(0), C = W.size(1);
+  if (W.is_cuda()) {
+#ifdef ECF_WITH_CUDA
+    c10::cuda::CUDAGuard guard(W.device());
+    CheckCuda(margin::ProjectColumnsCuda(StorageOf(W.scalar_type()), W.data_ptr(), A.data_ptr(), q.data_ptr(), D, C,
+                                         at::cuda::getCurrentCUDAStream()),
+              "normalisation-gradient");
+    return;
+#else
+    TORCH_CHECK(false, "marginLoss: this build has no CUDA support");
+#endif
+  }
+  if (W.scalar_type() == at::kFloat) {
+    at::parallel_for(0, C, 256, [&](int64_t c0, int64_t c1) {
+      std::vector<float> scratch(static_cast<size_t>(c1 - c0));
+      margin::ProjectColumnsCpu(W.data_ptr<float>(), A.data_ptr<float>(), q.data_ptr<float>(), D, C, c0, c1,
+                                scratch.data());
+    });
+  } else {
+    at::parallel_for(0, C, 256, [&](int64_t c0, int64_t c1) {
+      std::vector<double> scratch(static_cast<size_t>(c1 - c0));
+      margin::ProjectColumnsCpu(W.data_ptr<double>(), A.data_ptr<double>(), q.data_ptr<double>(), D, C, c0, c1,
+                                scratch.data());
+    });
+  }
+}
+
+// ---- float32 CPU matmuls ---------------------------------------------------------------------
+// Debian's libtorch runs at::mm on the reference BLAS (BLAS_INFO=generic → libblas3), 10–20×
+// slower than an optimised SGEMM. libtorch's own oneDNN (libdnnl.so.2, already loaded with
+// libtorch_cpu) exports dnnl_sgemm (row-major C = op(A)·op(B)): use it when it is in the process,
+// else at::mm. Set ECACFACE_NO_DNNL_SGEMM=1 to force at::mm.
+using SgemmFn = int (*)(char, char, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float,
+                        float*, int64_t);
+
+SgemmFn DnnlSgemm() {
+  static const SgemmFn fn = []() -> SgemmFn {
+    const char* off = std::getenv("ECACFACE_NO_DNNL_SGEMM");
+    if (off != nullptr && off[0] != '\0' && off[0] != '0') return nullptr;
+    void* lib = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_NOLOAD);  // only if libtorch brought it
+    void* sym = lib != nullptr ? dlsym(lib, "dnnl_sgemm") : nullptr;
+    return reinterpret_cast<SgemmFn>(sym);
+  }();
+  return fn;
+}
+
+// A 2-D operand as (transpose flag, leading dimension), or false when neither it nor its
+// transpose is row-major contiguous.
+bool GemmOperand(const at::Tensor& t, char& trans, int64_t& ld) {
+  if (t.stride(1) == 1 && t.stride(0) >= std::max<int64_t>(1, t.size(1))) {
+    trans = 'N';
+    ld = t.stride(0);
+    return true;
+  }
+  if (t.stride(0) == 1 && t.stride(1) >= std::max<int64_t>(1, t.size(0))) {
+    trans = 'T';
+    ld = t.stride(1);
+    return true;
+  }
+  return false;
+}
+
+// a [M, K] · b [K, N] → new contiguous [M, N]; a and b may be transposed views.
+at::Tensor MatMul(const at::Tensor& a, const at::Tensor& b) {
+  SgemmFn sgemm = DnnlSgemm();
+  char ta = 0, tb = 0;
+  int64_t lda = 0, ldb = 0;
+  if (sgemm != nullptr && !a.is_cuda() && a.scalar_type() == at::kFloat && b.scalar_type() == at::kFloat &&
+      a.size(0) > 0 && a.size(1) > 0 && b.size(1) > 0 && GemmOperand(a, ta, lda) && GemmOperand(b, tb, ldb)) {
+    const int64_t M = a.size(0), K = a.size(1), N = b.size(1);
+    at::Tensor c = at::empty({M, N}, a.options());
+    if (sgemm(ta, tb, M, N, K, 1.0f, a.data_ptr<float>(), lda, b.data_ptr<float>(), ldb, 0.0f, c.data_ptr<float>(), N) ==
+        0) {
+      return c;
+    }
+  }
+  return at::mm(a, b);
+}
+
+// cos(θ + m) of a [B] tensor with the radicand floor (spec D10).
+at::Tensor CtmOf(const at::Tensor& c, double m) {
+  return c * std::cos(m) - (1 - c * c).clamp_min(margin::kRadicandFloor).sqrt() * std::sin(m);
+}
+
+struct MarginFn : public torch::autograd::Function<MarginFn> {
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& xhat, const at::Tensor& weight,
+                               const at::Tensor& labels_in, const at::Tensor& t, MarginConfig cfg) {
+    TORCH_CHECK(xhat.dim() == 2, "marginLoss: embeddings must be [B, D], got ", xhat.sizes());
+    TORCH_CHECK(weight.dim() == 2, "marginLoss: kernel must be [D, C], got ", weight.sizes());
+    TORCH_CHECK(xhat.size(1) == weight.size(0), "marginLoss: embeddings are ", xhat.size(1),
+                "-d but the kernel has ", weight.size(0), " rows (expected [D, C])");
+    TORCH_CHECK(xhat.scalar_type() == weight.scalar_type(), "marginLoss: embeddings (", xhat.scalar_type(),
+                ") and kernel (", weight.scalar_type(), ") must have the same dtype");
+    TORCH_CHECK(xhat.device() == weight.device(), "marginLoss: embeddings on ", xhat.device(), " but kernel on ",
+                weight.device());
+    const auto st = xhat.scalar_type();
+    if (xhat.is_cuda()) {
+      TORCH_CHECK(st == at::kFloat || st == at::kDouble || st == at::kHalf || st == at::kBFloat16,
+                  "marginLoss: CUDA supports float32, float64, float16 and bfloat16, got ", st);
+    } else {
+      TORCH_CHECK(st == at::kFloat || st == at::kDouble, "marginLoss: on CPU the dtype must be float32 or float64, got ",
+                  st);
+    }
+    const int64_t B = xhat.size(0), C = weight.size(1);
+    TORCH_CHECK(B > 0, "marginLoss: empty batch");
+    TORCH_CHECK(C > 0, "marginLoss: the kernel has no classes");
+    TORCH_CHECK(labels_in.dim() == 1 && labels_in.size(0) == B, "marginLoss: labels must be [", B, "], got ",
+                labels_in.sizes());
+    TORCH_CHECK(!labels_in.is_floating_point() && !labels_in.is_complex() && labels_in.scalar_type() != at::kBool,
+                "marginLoss: labels must be integers, got ", labels_in.scalar_type());
+    at::Tensor labels = labels_in.to(xhat.device(), at::kLong).contiguous();
+    {
+      const int64_t lo = labels.min().item<int64_t>(), hi = labels.max().item<int64_t>();
+      TORCH_CHECK(lo >= 0 && hi < C, "marginLoss: labels must lie in [0, ", C, "), got values in [", lo, ", ", hi,
+                  "]");
+    }
+    const at::ScalarType acc = AccType(st);
+    const auto acc_opts = xhat.options().dtype(acc);
+    at::Tensor x = xhat.contiguous();
+    at::Tensor W = weight.contiguous();
+
+    // Column norms: inv = 1/max(‖w_j‖, eps); q = 1/‖w_j‖² where ‖w_j‖ ≥ eps, else 0 (the clamp
+    // blocks the norm's gradient there).
+    at::Tensor norm = at::linalg_vector_norm(W, 2, at::IntArrayRef{0}, false, acc);
+    at::Tensor inv = norm.clamp_min(kNormEps).reciprocal();
+    at::Tensor q = at::where(norm >= kNormEps, inv * inv, at::zeros_like(inv));
+    norm.reset();
+
+    at::Tensor buf = MatMul(x, W);  // the one [B, C] matrix
+
+    // The target cosine (clamped, margin-free), for t and the stats.
+    at::Tensor cy = (buf.gather(1, labels.view({B, 1})).view({B}).to(acc) * inv.index_select(0, labels))
+                        .clamp(-1, 1);
+    at::Tensor t_used;
+    if (cfg.negative == margin::kNegCurricular) {
+      TORCH_CHECK(t.numel() == 1 && t.is_floating_point(),
+                  "marginLoss: CurricularFace needs the t buffer (a 1-element float tensor)");
+      TORCH_CHECK(t.device() == xhat.device(), "marginLoss: t is on ", t.device(), " but the embeddings on ",
+                  xhat.device());
+      if (cfg.training) {
+        at::Tensor r = cfg.t_statistic == 1 ? CtmOf(cy, cfg.m).mean() : cy.mean();
+        t.mul_(1.0 - cfg.t_new_weight).add_(r.to(t.scalar_type()) * cfg.t_new_weight);
+      }
+      t_used = t.detach().reshape({1}).to(acc).clone();
+    } else if (cfg.negative == margin::kNegMv) {
+      t_used = at::full({1}, cfg.mv_t, acc_opts);
+    } else {
+      t_used = at::zeros({1}, acc_opts);
+    }
+
+    at::Tensor row_out = at::empty({B, margin::kRowOut}, acc_opts);
+    if (cfg.poison) row_out.fill_(std::numeric_limits<double>::quiet_NaN());
+    RunForward(buf, inv, labels, t_used, row_out, cfg);
+
+    at::Tensor loss = row_out.select(1, 1).mean();
+    at::Tensor hard_frac = C > 1 ? row_out.select(1, 2).sum() / static_cast<double>(B * (C - 1))
+                                 : at::zeros({}, acc_opts);
+    at::Tensor stats =
+        at::stack({cy.mean(), t_used.select(0, 0), hard_frac, row_out.select(1, 3).mean()}).to(at::kDouble);
+    at::Tensor logits;
+    if (cfg.return_logits) {
+      logits = buf.to(acc).mul(inv).clamp_(-1, 1).mul_(cfg.s);
+    } else {
+      logits = at::empty({0}, acc_opts);
+    }
+
+    ctx->save_for_backward({x, W});
+    ctx->saved_data["buf"] = buf;
+    ctx->saved_data["inv"] = inv;
+    ctx->saved_data["q"] = q;
+    ctx->saved_data["labels"] = labels;
+    ctx->saved_data["t"] = t_used;
+    ctx->saved_data["row_out"] = row_out;
+    ctx->saved_data["target"] = cfg.target;
+    ctx->saved_data["negative"] = cfg.negative;
+    ctx->saved_data["s"] = cfg.s;
+    ctx->saved_data["m"] = cfg.m;
+    ctx->mark_non_differentiable({stats, logits});
+    return {loss, stats, logits};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto it = ctx->saved_data.find("buf");
+    TORCH_CHECK(it != ctx->saved_data.end(),
+                "marginLoss: backward ran twice through the same graph; the fused op turns its saved [B x C] "
+                "buffer into the gradient in place, so it supports one backward per forward (no retainGraph)");
+    at::Tensor buf = it->second.toTensor();
+    ctx->saved_data.erase(it);
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor& x = saved[0];
+    const at::Tensor& W = saved[1];
+    MarginConfig cfg;
+    cfg.target = ctx->saved_data["target"].toInt();
+    cfg.negative = ctx->saved_data["negative"].toInt();
+    cfg.s = ctx->saved_data["s"].toDouble();
+    cfg.m = ctx->saved_data["m"].toDouble();
+    at::Tensor inv = ctx->saved_data["inv"].toTensor();
+    at::Tensor q = ctx->saved_data["q"].toTensor();
+    at::Tensor labels = ctx->saved_data["labels"].toTensor();
+    at::Tensor t_used = ctx->saved_data["t"].toTensor();
+    at::Tensor row_out = ctx->saved_data["row_out"].toTensor();
+    at::Tensor gout = grads[0].to(inv.scalar_type()).reshape({1}).contiguous();
+
+    RunBackward(buf, inv, labels, t_used, row_out, gout, cfg);
+    at::Tensor dx, dW;
+    if (ctx->needs_input_grad(0)) dx = MatMul(buf, W.t());
+    if (ctx->needs_input_grad(1)) {
+      dW = MatMul(x.t(), buf);
+      buf.reset();
+      RunProject(W, dW, q);
+    }
+    return {dx, dW, at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+double NumberField(const Napi::Object& o, const char* key, double dflt) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return dflt;
+  if (!v.IsNumber())
+    throw Napi::TypeError::New(o.Env(), std::string("marginLoss: config.") + key + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+bool BoolField(const Napi::Object& o, const char* key, bool dflt) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return dflt;
+  if (!v.IsBoolean())
+    throw Napi::TypeError::New(o.Env(), std::string("marginLoss: config.") + key + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+// marginLoss(xhat, kernel, labels, t | null, config) → [loss, stats, logits | null]
+Napi::Value MarginLoss(const Napi::CallbackInfo& info) {
+  constexpr const char* kFn = "marginLoss";
+  const at::Tensor& xhat = ECF_T(0, "embeddings");
+  const at::Tensor& weight = ECF_T(1, "kernel");
+  const at::Tensor& labels = ECF_T(2, "labels");
+  at::Tensor t = ECF_OPT_T(3, "t");
+  if (info.Length() <= 4 || !info[4].IsObject()) ThrowArgType(info.Env(), kFn, "config", "an object");
+  Napi::Object o = info[4].As<Napi::Object>();
+  MarginConfig cfg;
+  cfg.target = static_cast<int64_t>(NumberField(o, "target", margin::kThresh));
+  cfg.negative = static_cast<int64_t>(NumberField(o, "negative", margin::kNegPlain));
+  cfg.s = NumberField(o, "s", 64.0);
+  cfg.m = NumberField(o, "m", 0.5);
+  cfg.mv_t = NumberField(o, "mvT", 0.2);
+  cfg.training = BoolField(o, "training", false);
+  cfg.t_new_weight = NumberField(o, "tNewWeight", 0.01);
+  cfg.t_statistic = static_cast<int64_t>(NumberField(o, "tStatistic", 0));
+  cfg.return_logits = BoolField(o, "returnLogits", false);
+  cfg.poison = BoolField(o, "poison", false);
+  if (cfg.target < margin::kThresh || cfg.target > margin::kNone)
+    throw Napi::RangeError::New(info.Env(), "marginLoss: config.target must be 0..4");
+  if (cfg.negative < margin::kNegPlain || cfg.negative > margin::kNegMv)
+    throw Napi::RangeError::New(info.Env(), "marginLoss: config.negative must be 0..2");
+  if (cfg.t_statistic != 0 && cfg.t_statistic != 1)
+    throw Napi::RangeError::New(info.Env(), "marginLoss: config.tStatistic must be 0 or 1");
+  if (!(cfg.t_new_weight >= 0 && cfg.t_new_weight <= 1))
+    throw Napi::RangeError::New(info.Env(), "marginLoss: config.tNewWeight must lie in [0, 1]");
+  if (!(cfg.s > 0)) throw Napi::RangeError::New(info.Env(), "marginLoss: config.s must be > 0");
+
+  if (!t.defined()) {
+    if (cfg.negative == margin::kNegCurricular)
+      throw Napi::TypeError::New(info.Env(), "marginLoss: CurricularFace needs the t buffer (argument 't')");
+    t = at::zeros({1}, xhat.options());  // unused placeholder: autograd inputs must be defined
+  }
+  variable_list out = MarginFn::apply(xhat, weight, labels, t, cfg);
+  Napi::Env env = info.Env();
+  Napi::Array arr = Napi::Array::New(env, 3);
+  arr.Set(0u, Wrap(env, out[0]));
+  arr.Set(1u, Wrap(env, out[1]));
+  arr.Set(2u, cfg.return_logits ? Wrap(env, out[2]) : env.Null());
+  return arr;
+}
+
+}  // namespace
+
+void RegisterMarginOps(Napi::Env env, Napi::Object exports) { Export<MarginLoss>(env, exports, "marginLoss"); }
 
 }  // namespace ecf

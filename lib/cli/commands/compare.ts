@@ -1,0 +1,21 @@
+/** `ecacface compare --model <m> <a> <b>`: cosine similarity and same/different at the card's threshold. */
+import type { Command } from 'commander';
+import { addModelOptions, modelFromOptions, type ModelOptions } from '../model-option.js';
+
+export function registerCompare(program: Command): void {
+  addModelOptions(program.command('compare').description('compare two aligned face images: cosine similarity and a same/different verdict'))
+    .argument('<a>', 'first image (aligned 112×112 JPEG/PNG)')
+    .argument('<b>', 'second image')
+    .option('--threshold <d>', 'squared L2 distance threshold in [0, 4] (default: the model card\'s calibrated one)')
+    .action(async (a: string, b: string, o: ModelOptions & { threshold?: string }) => {
+      const thr = o.threshold === undefined ? undefined : Number(o.threshold);
+      if (thr !== undefined && !(thr >= 0 && thr <= 4)) throw new Error(`--threshold must be a number in [0, 4], got '${o.threshold}'`);
+      const model = modelFromOptions(o);
+      try {
+        const r = await model.compare(a, b, { threshold: thr });
+        console.log(`cosine ${r.cosine.toFixed(4)}  distance ${r.distance.toFixed(4)}  threshold ${r.threshold.toFixed(4)}  → ${r.same ? 'same person' : 'different people'}`);
+      } finally {
+        model.dispose();
+      }
+    });
+}

@@ -1,0 +1,50 @@
+/** `ecacface train --config run.yaml [--preset name] [--set key=value …] [--resume [runDir]]`. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { applyOverrides, mergeConfig, readConfigFile } from '../../train/config.js';
+import { preset } from '../../train/presets.js';
+import { formatValidation, progressReporter } from '../../train/progress.js';
+import { train } from '../../train/train.js';
+
+function collect(v: string, acc: string[]): string[] {
+  return [...acc, v];
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train a face-recognition model (SGD, multi-step LR, validation, checkpoints)')
+    .option('-c, --config <file>', 'run configuration (JSON or YAML)')
+    .option('-p, --preset <name>', "a paper recipe, e.g. 'casia-ir50' or 'ms1mv2-ir101:arcface' (the config and --set win)")
+    .option('-s, --set <key=value>', 'override a config key (dotted keys reach into objects); repeatable', collect, [] as string[])
+    .option('-r, --resume [runDir]', "continue a run from its checkpoint (runDir: use that run's saved config)")
+    .option('--plain', 'plain log lines even on a terminal')
+    .action(async (o: { config?: string; preset?: string; set: string[]; resume?: string | boolean; plain?: boolean }) => {
+      let raw: Record<string, unknown> = {};
+      if (typeof o.resume === 'string') {
+        const saved = join(o.resume, 'config.json');
+        if (!existsSync(saved)) throw new Error(`--resume ${o.resume}: no config.json in that folder (is it a run directory?)`);
+        raw = readConfigFile(saved);
+      }
+      if (o.preset) raw = mergeConfig(raw, preset(o.preset));
+      if (o.config) raw = mergeConfig(raw, readConfigFile(o.config));
+      raw = applyOverrides(raw, o.set);
+      if (!o.config && !o.preset && typeof o.resume !== 'string') throw new Error('train: give --config <file>, --preset <name> or --resume <runDir>');
+      const reporter = progressReporter({ plain: o.plain ?? false });
+      try {
+        const r = await train(raw as never, {
+          onProgress: reporter.onProgress,
+          ...(o.resume ? { resume: typeof o.resume === 'string' ? o.resume : true } : {}),
+        });
+        reporter.stop();
+        console.log(`${r.interrupted ? 'interrupted' : 'done'}: ${r.steps} steps in ${r.seconds.toFixed(0)} s, run directory ${r.runDir}`);
+        if (r.validation.length) console.log(`last validation: ${formatValidation(r.validation)}`);
+        if (r.best) console.log(`best (step ${r.best.step}): ${formatValidation(r.best.results)} → ${r.best.modelDir}`);
+        if (r.interrupted) console.log(`resume with: ecacface train --resume ${r.runDir}`);
+        if (r.plots.length) console.log(`plots: ${join(r.runDir, 'plots')}`);
+      } finally {
+        reporter.stop();
+      }
+    });
+}

@@ -1,0 +1,49 @@
+/** Options shared by the commands that load a model: --model, --arch/--attention/--spec (for .pt), --device. */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadModel, type FaceModel } from '../eval/model.js';
+import { backboneSpec, parseBackboneSpec, ARCHS, type Arch } from '../models/index.js';
+import type { Device } from '../tensor/device.js';
+
+export interface ModelOptions {
+  model: string;
+  arch?: string;
+  attention?: string;
+  spec?: string;
+  device?: string;
+  batchSize?: string;
+  threads?: string;
+}
+
+/** Adds the model options to a command. */
+export function addModelOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('-m, --model <path>', 'model folder (model.json + model.safetensors), model card .json, exported .safetensors, or PyTorch .pt/.pth')
+    .option('--arch <arch>', `for a PyTorch checkpoint: the preset it was trained with (${ARCHS.join(', ')})`)
+    .option('--attention <kind>', 'for a PyTorch checkpoint with --arch: attention in every block (none, esca, eca, se, …)', 'none')
+    .option('--spec <file>', 'for a PyTorch checkpoint: a backbone spec JSON file (instead of --arch)')
+    .option('--device <device>', "'cpu', 'cuda' or 'cuda:N'", 'cpu')
+    .option('--batch-size <n>', 'images per forward pass', '64')
+    .option('--threads <n>', 'image decoder threads', '2');
+}
+
+/** A positive integer option, or an error naming it. */
+export function intOption(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got '${v}'`);
+  return n;
+}
+
+/** Loads the model named by the options. */
+export function modelFromOptions(o: ModelOptions): FaceModel {
+  const device = (o.device ?? 'cpu') as Device;
+  if (device !== 'cpu' && !/^cuda(:\d+)?$/.test(device)) throw new Error(`--device must be 'cpu', 'cuda' or 'cuda:N', got '${device}'`);
+  let spec;
+  if (o.spec) spec = parseBackboneSpec(JSON.parse(readFileSync(o.spec, 'utf8')));
+  else if (o.arch) {
+    if (!(ARCHS as readonly string[]).includes(o.arch)) throw new Error(`--arch must be one of ${ARCHS.join(', ')}, got '${o.arch}'`);
+    spec = backboneSpec({ arch: o.arch as Arch, attention: (o.attention ?? 'none') as never });
+  }
+  return loadModel(o.model, { device, spec });
+}

@@ -1,0 +1,161 @@
+/**
+ * Writes a synthetic face-identity set (see `synth.ts`) in the real formats: an insightface
+ * RecordIO pack (train.rec/.idx/property, JPEG images) for training, and `.bin` pair sets for
+ * verification on identities never seen in training. Generated once per parameter set and cached
+ * under `cacheDir/<hash>` (a `done.json` marker, written last and atomically, marks a complete set).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { encodeJpeg } from './codec.js';
+import { writeBin } from './bin.js';
+import { writeRecordIO } from './recordio-writer.js';
+import { Rng, hashSeed, identitySeed, makeIdentity, renderFace, renderTemplate } from './synth.js';
+
+/** Parameters of a synthetic set (all have defaults). */
+export interface SynthOptions {
+  seed?: number;
+  /** Training identities (classes). */
+  identities?: number;
+  imagesPerIdentity?: number;
+  /** Identities reserved for validation (never in the training pack). */
+  valIdentities?: number;
+  /** Pairs per .bin set (half same, half different; a multiple of 20 keeps the folds balanced). */
+  valPairs?: number;
+  imageSize?: number;
+  jpegQuality?: number;
+  /** Cache root (default `.cache/synth`). */
+  cacheDir?: string;
+}
+
+/** A generated set. */
+export interface SynthDataset {
+  dir: string;
+  /** The RecordIO pack (`train.rec`; `train.idx` and `property` beside it). */
+  rec: string;
+  bins: { name: string; path: string; pairs: number }[];
+  identities: number;
+  images: number;
+  imageSize: number;
+  cached: boolean;
+  seconds: number;
+}
+
+const DEFAULTS = {
+  seed: 2023,
+  identities: 300,
+  imagesPerIdentity: 24,
+  valIdentities: 200,
+  valPairs: 1200,
+  imageSize: 112,
+  jpegQuality: 90,
+};
+
+/** The resolved parameters (what the cache key hashes). */
+export function synthParams(o: SynthOptions = {}): typeof DEFAULTS {
+  const p = { ...DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'cacheDir')) } as typeof DEFAULTS;
+  const bad: string[] = [];
+  for (const [k, v] of Object.entries(p)) if (!Number.isInteger(v) || v < 0) bad.push(`${k} must be a non-negative integer (got ${v})`);
+  if (p.identities < 2) bad.push(`identities must be at least 2 (got ${p.identities})`);
+  if (p.imagesPerIdentity < 2) bad.push(`imagesPerIdentity must be at least 2 (got ${p.imagesPerIdentity})`);
+  if (p.valPairs > 0 && p.valIdentities < 2) bad.push(`valIdentities must be at least 2 for pair sets (got ${p.valIdentities})`);
+  if (p.valPairs % 2 !== 0) bad.push(`valPairs must be even (half same, half different; got ${p.valPairs})`);
+  if (p.imageSize < 16) bad.push(`imageSize must be at least 16 (got ${p.imageSize})`);
+  if (p.jpegQuality < 1 || p.jpegQuality > 100) bad.push(`jpegQuality must be in [1, 100] (got ${p.jpegQuality})`);
+  if (bad.length) throw new RangeError(`synthetic set: ${bad.join('; ')}`);
+  return p;
+}
+
+/** Cache folder name for the parameters. */
+export function synthKey(o: SynthOptions = {}): string {
+  return createHash('sha256').update(JSON.stringify(synthParams(o))).digest('hex').slice(0, 16);
+}
+
+/**
+ * The pairs of a verification set: P pairs in 10 contiguous folds, each fold first half "same",
+ * then half "different" (like LFW's folds). `difficulty` = undefined draws each sample's
+ * difficulty; a number fixes it (the "hard" set uses high values).
+ */
+function pairPlan(seed: number, tag: number, P: number, V: number): { a: [number, number]; b: [number, number]; same: boolean }[] {
+  const r = new Rng(hashSeed(seed, 21, tag));
+  const folds = 10;
+  const out: { a: [number, number]; b: [number, number]; same: boolean }[] = [];
+  for (let f = 0; f < folds; f++) {
+    const n = Math.floor(P / folds) + (f < P % folds ? 1 : 0);
+    const nSame = Math.floor(n / 2);
+    for (let i = 0; i < n; i++) {
+      const same = i < nSame;
+      const id1 = r.int(V);
+      let id2 = id1;
+      if (!same) while (id2 === id1) id2 = r.int(V);
+      // sample indices: distinct streams per set so the two sets share no image
+      const k1 = 1000 * tag + 2 * out.length;
+      out.push({ a: [id1, k1], b: [id2, k1 + 1], same });
+    }
+  }
+  return out;
+}
+
+/** Generates (or finds in the cache) a synthetic set. */
+export async function generateSynthDataset(o: SynthOptions = {}, onProgress?: (done: number, total: number, what: string) => void): Promise<SynthDataset> {
+  const t0 = Date.now();
+  const p = synthParams(o);
+  const root = resolve(o.cacheDir ?? join('.cache', 'synth'));
+  const dir = join(root, synthKey(o));
+  const marker = join(dir, 'done.json');
+  if (existsSync(marker)) {
+    const d = JSON.parse(readFileSync(marker, 'utf8')) as Omit<SynthDataset, 'cached' | 'seconds' | 'dir'>;
+    return { ...d, dir, cached: true, seconds: (Date.now() - t0) / 1000 };
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const S = p.imageSize;
+  const tplSize = Math.round(S * 1.25);
+  const total = p.identities * p.imagesPerIdentity + 2 * 2 * p.valPairs;
+  let done = 0;
+  function* trainSamples(): Generator<{ image: Uint8Array; label: number }> {
+    for (let i = 0; i < p.identities; i++) {
+      const tpl = renderTemplate(makeIdentity(identitySeed(p.seed, 'train', i)), tplSize);
+      for (let k = 0; k < p.imagesPerIdentity; k++) {
+        const rgb = renderFace(p.seed, 'train', i, k, S, { template: tpl });
+        done++;
+        if (onProgress && done % 500 === 0) onProgress(done, total, 'train');
+        yield { image: encodeJpeg(rgb, S, S, p.jpegQuality), label: i };
+      }
+    }
+  }
+  const w = await writeRecordIO(dir, trainSamples(), { imageSize: [S, S] });
+  const bins: SynthDataset['bins'] = [];
+  if (p.valPairs > 0) {
+    const templates = new Map<number, ReturnType<typeof renderTemplate>>();
+    const tpl = (id: number) => {
+      let t = templates.get(id);
+      if (!t) templates.set(id, (t = renderTemplate(makeIdentity(identitySeed(p.seed, 'val', id)), tplSize)));
+      return t;
+    };
+    for (const [tag, name, difficulty] of [
+      [1, 'synth-val', undefined],
+      [2, 'synth-hard', 0.85],
+    ] as const) {
+      const images: Uint8Array[] = [];
+      const issame: boolean[] = [];
+      for (const pr of pairPlan(p.seed, tag, p.valPairs, p.valIdentities)) {
+        for (const [id, k] of [pr.a, pr.b]) {
+          const rgb = renderFace(p.seed, 'val', id, k, S, { template: tpl(id), difficulty });
+          images.push(encodeJpeg(rgb, S, S, p.jpegQuality));
+          done++;
+          if (onProgress && done % 500 === 0) onProgress(done, total, name);
+        }
+        issame.push(pr.same);
+      }
+      const path = join(dir, `${name}.bin`);
+      writeBin(path, images, issame);
+      bins.push({ name, path, pairs: issame.length });
+    }
+  }
+  const d = { rec: w.rec, bins, identities: p.identities, images: w.images, imageSize: S, params: p };
+  const tmp = marker + '.tmp';
+  writeFileSync(tmp, JSON.stringify(d, null, 2));
+  renameSync(tmp, marker);
+  return { ...d, dir, cached: false, seconds: (Date.now() - t0) / 1000 };
+}

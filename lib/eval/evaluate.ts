@@ -1,0 +1,191 @@
+/**
+ * `evaluate(model, binFiles)`: the verification protocol (spec heads-eval-data.md §4) on
+ * insightface `.bin` pair sets: decode every image (natively, off the JS thread), embed the image
+ * and its mirror in eval mode, then {@link verification.evaluate} on the raw embeddings with the
+ * flip sum, L2 normalisation, 10 folds, TAR@FAR and ROC.
+ */
+import { basename, extname } from 'node:path';
+import { readBin } from '../data/bin.js';
+import { cat } from '../tensor/creation.js';
+import type { Device } from '../tensor/device.js';
+import { noGrad } from '../tensor/runtime.js';
+import { scope } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { DEFAULT_INPUT, parseModelCard, thresholdFromDistance, type ModelCard } from '../io/model-card.js';
+import { loadBatch, type FaceImage } from './images.js';
+import { FaceModel, type EmbeddingNet } from './model.js';
+import { evaluate as verify, formatFixed, type VerificationResult } from './verification.js';
+
+/** Options of {@link evaluate}. */
+export interface EvaluateOptions {
+  /** Images per forward pass (default 64). */
+  batchSize?: number;
+  /** Number of folds (default 10). */
+  folds?: number;
+  /** Decoder threads (default 2). */
+  threads?: number;
+  /** Progress callback per batch: set name, images done, images in the set. */
+  onProgress?: (set: string, done: number, total: number) => void;
+}
+
+/** The result of one verification set. */
+export interface SetResult {
+  /** Set name (the file name without `.bin`, e.g. "lfw", "cfp_fp"). */
+  name: string;
+  path: string;
+  /** Number of pairs. */
+  pairs: number;
+  result: VerificationResult;
+  /** Seconds spent embedding the set. */
+  seconds: number;
+}
+
+/** A backbone for evaluation: a {@link FaceModel} or a bare backbone (e.g. during training). */
+export type EvaluableModel = FaceModel | EmbeddingNet;
+
+function asFaceModel(m: EvaluableModel): FaceModel {
+  if (m instanceof FaceModel) return m;
+  // a bare backbone runs where its weights are (e.g. on the GPU during training)
+  const device = (m.parameters()[0]?.device ?? 'cpu') as Device;
+  const spec = m.spec;
+  const card: ModelCard = parseModelCard({
+    format: 'ecacface-model-card',
+    version: 1,
+    arch: spec.name,
+    attention: spec.attention,
+    embeddingSize: spec.head.embeddingSize,
+    spec,
+    input: { ...DEFAULT_INPUT, size: spec.inputSize },
+    flipTTA: true,
+    validation: [],
+    weights: '(in memory)',
+  });
+  return new FaceModel(m, card, device);
+}
+
+/**
+ * Raw embeddings of images and of their mirrors, CPU float32 [N, E] each, batched; the next batch
+ * is decoded while the current one runs forward.
+ */
+export async function embedWithFlip(model: FaceModel, images: readonly FaceImage[], options: EvaluateOptions & { label?: string } = {}): Promise<{ plain: Tensor; flipped: Tensor }> {
+  const bs = options.batchSize ?? 64;
+  if (!Number.isInteger(bs) || bs < 1) throw new RangeError(`evaluate: batchSize must be a positive integer, got ${bs}`);
+  const input = { size: model.card.input.size, colorOrder: model.card.input.colorOrder, mean: model.card.input.mean, std: model.card.input.std };
+  const load = (s: number): Promise<Tensor> => loadBatch(images.slice(s, s + bs), input, { device: model.device, threads: options.threads });
+  const plain: Tensor[] = [];
+  const flipped: Tensor[] = [];
+  try {
+    let next: Promise<Tensor> | undefined = load(0);
+    for (let s = 0; s < images.length; s += bs) {
+      const x = await next!;
+      next = s + bs < images.length ? load(s + bs) : undefined;
+      next?.catch(() => undefined);
+      try {
+        const [a, b] = noGrad(() =>
+          scope(() => [
+            model.backbone.forward(x).to({ device: 'cpu', dtype: 'float32' }),
+            model.backbone.forward(x.flip(3)).to({ device: 'cpu', dtype: 'float32' }),
+          ]),
+        );
+        plain.push(a!);
+        flipped.push(b!);
+      } finally {
+        x.dispose();
+      }
+      options.onProgress?.(options.label ?? '', Math.min(s + bs, images.length), images.length);
+    }
+    return scope(() => ({ plain: cat(plain, 0), flipped: cat(flipped, 0) }));
+  } finally {
+    for (const t of [...plain, ...flipped]) t.dispose();
+  }
+}
+
+/** The set name of a `.bin` path ("/data/cfp_fp.bin" → "cfp_fp"). */
+export function setName(path: string): string {
+  return basename(path, extname(path));
+}
+
+/**
+ * Runs the verification protocol on each `.bin` set. The backbone is put in eval mode for the
+ * run and returned to its previous mode after.
+ * @example
+ * const model = loadModel('runs/ecacface-ir50');
+ * for (const r of await evaluate(model, ['lfw.bin', 'cfp_fp.bin'])) console.log(r.name, r.result.accuracy);
+ */
+export async function evaluate(model: EvaluableModel, binFiles: string | readonly string[], options: EvaluateOptions = {}): Promise<SetResult[]> {
+  const files = typeof binFiles === 'string' ? [binFiles] : [...binFiles];
+  if (files.length === 0) throw new RangeError('evaluate: no .bin files given');
+  const wasTraining = (model instanceof FaceModel ? model.backbone : model).training;
+  const fm = asFaceModel(model);
+  fm.backbone.eval();
+  const out: SetResult[] = [];
+  try {
+    for (const path of files) {
+      const name = setName(path);
+      const set = readBin(path);
+      const t0 = performance.now();
+      let emb: { plain: Tensor; flipped: Tensor } | undefined;
+      try {
+        emb = await embedWithFlip(fm, set.images, { ...options, label: name });
+        const seconds = (performance.now() - t0) / 1000;
+        const result = verify(emb.plain, set.issame, { folds: options.folds ?? 10, flippedEmbeddings: emb.flipped });
+        out.push({ name, path, pairs: set.issame.length, result, seconds });
+      } catch (e) {
+        throw new Error(`evaluate: ${path}: ${(e as Error).message}`);
+      } finally {
+        emb?.plain.dispose();
+        emb?.flipped.dispose();
+      }
+    }
+  } finally {
+    if (wasTraining) fm.backbone.train();
+  }
+  return out;
+}
+
+/**
+ * The threshold to store in a model card: the mean best fold threshold of the set named
+ * `preferred` (default "lfw") when present, else of the first set.
+ */
+export function calibratedThreshold(results: readonly SetResult[], preferred = 'lfw'): NonNullable<ModelCard['threshold']> {
+  if (results.length === 0) throw new RangeError('calibratedThreshold: no results');
+  const r = results.find((x) => x.name === preferred) ?? results[0]!;
+  return thresholdFromDistance(r.result.bestThreshold, r.name);
+}
+
+/** Model card validation entries from evaluation results. */
+export function validationEntries(results: readonly SetResult[]): ModelCard['validation'] {
+  return results.map((r) => ({
+    set: r.name,
+    accuracy: r.result.accuracy,
+    std: r.result.std,
+    pairs: r.pairs,
+    threshold: r.result.bestThreshold,
+    tarAtFar1e3: r.result.tar.far1e3.tar,
+  }));
+}
+
+/**
+ * A plain-text table like the paper's Table 7: one row per set with accuracy ± std in percent
+ * (2 decimals), insightface's `Accuracy-Flip` line (5 decimals), the mean threshold, TAR@FAR=1e-3
+ * and XNorm; a last row with the mean accuracy over the sets.
+ */
+export function formatTable(results: readonly SetResult[]): string {
+  const head = ['set', 'pairs', 'accuracy (%)', 'Accuracy-Flip', 'threshold', 'TAR@FAR=1e-3', 'XNorm'];
+  const rows = results.map((r) => [
+    r.name,
+    String(r.pairs),
+    `${formatFixed(r.result.accuracy * 100, 2)} ± ${formatFixed(r.result.std * 100, 2)}`,
+    `${formatFixed(r.result.accuracy, 5)}+-${formatFixed(r.result.std, 5)}`,
+    formatFixed(r.result.bestThreshold, 3),
+    formatFixed(r.result.tar.far1e3.tar * 100, 2),
+    formatFixed(r.result.xnorm, 3),
+  ]);
+  if (results.length > 1) {
+    const mean = results.reduce((a, r) => a + r.result.accuracy, 0) / results.length;
+    rows.push(['mean', '', formatFixed(mean * 100, 2), '', '', '', '']);
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,58 @@
+/**
+ * `heads.create({ type, numClasses, embeddingSize, ...options })`: a head by name with the spec's
+ * defaults (s 64 and m 0.5 for the margin heads, CosFace m 0.35, MV-Arc D4, MagFace D5).
+ */
+import { ArcFaceHead, type ArcFaceOptions } from './arcface.js';
+import { CosFaceHead, type CosFaceOptions } from './cosface.js';
+import { CurricularFaceHead, type CurricularFaceOptions } from './curricularface.js';
+import type { Head } from './head.js';
+import { MagFaceHead, type MagFaceOptions } from './magface.js';
+import { MvArcFaceHead, type MvArcFaceOptions } from './mv-arcface.js';
+import { SoftmaxHead, type SoftmaxOptions } from './softmax.js';
+
+/** The head names {@link create} accepts. */
+export const HEAD_TYPES = ['softmax', 'cosface', 'arcface', 'mv-arcface', 'curricularface', 'magface'] as const;
+/** A head name. */
+export type HeadType = (typeof HEAD_TYPES)[number];
+
+/** Options of {@link create}: `type` plus that head's options. */
+export type CreateHeadOptions =
+  | ({ type: 'softmax' } & SoftmaxOptions)
+  | ({ type: 'cosface' } & CosFaceOptions)
+  | ({ type: 'arcface' } & ArcFaceOptions)
+  | ({ type: 'mv-arcface' } & MvArcFaceOptions)
+  | ({ type: 'curricularface' } & CurricularFaceOptions)
+  | ({ type: 'magface' } & MagFaceOptions);
+
+/** The head class for each type. */
+export interface HeadByType {
+  softmax: SoftmaxHead;
+  cosface: CosFaceHead;
+  arcface: ArcFaceHead;
+  'mv-arcface': MvArcFaceHead;
+  curricularface: CurricularFaceHead;
+  magface: MagFaceHead;
+}
+
+/** Creates a head; throws a RangeError naming the unknown type. */
+export function create<O extends CreateHeadOptions>(options: O): HeadByType[O['type']];
+export function create(options: CreateHeadOptions): Head {
+  if (typeof options !== 'object' || options === null) throw new TypeError('heads.create: options must be an object');
+  const { type, ...rest } = options;
+  switch (type) {
+    case 'softmax':
+      return new SoftmaxHead(rest as SoftmaxOptions);
+    case 'cosface':
+      return new CosFaceHead(rest as CosFaceOptions);
+    case 'arcface':
+      return new ArcFaceHead(rest as ArcFaceOptions);
+    case 'mv-arcface':
+      return new MvArcFaceHead(rest as MvArcFaceOptions);
+    case 'curricularface':
+      return new CurricularFaceHead(rest as CurricularFaceOptions);
+    case 'magface':
+      return new MagFaceHead(rest as MagFaceOptions);
+    default:
+      throw new RangeError(`heads.create: unknown type '${String(type)}' (expected one of ${HEAD_TYPES.join(', ')})`);
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Line charts without a browser: echarts 6 server-side SVG rendering, @resvg/resvg-js for the PNG.
+ * Shared by evaluation (ROC curves) and training (loss and accuracy curves).
+ *
+ * The font is loaded explicitly from a file (DejaVu Sans by default, Debian's fonts-dejavu-core),
+ * so the PNG looks the same on every machine and never depends on system font discovery.
+ */
+import { existsSync } from 'node:fs';
+import { Resvg } from '@resvg/resvg-js';
+import * as echarts from 'echarts';
+
+/** One line of a chart. */
+export interface LineSeries {
+  /** Legend name. */
+  name: string;
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+}
+
+/** Options of {@link lineChart}. */
+export interface LineChartOptions {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: LineSeries[];
+  /** Pixels (default 800 × 560). */
+  width?: number;
+  height?: number;
+  /** Logarithmic x axis (points with x ≤ 0 are left out: a log axis cannot show them). */
+  logX?: boolean;
+  /** Axis ranges (default: fitted to the data). */
+  xMin?: number;
+  xMax?: number;
+  yMin?: number;
+  yMax?: number;
+  /** PNG scale factor (default 1). */
+  pixelRatio?: number;
+  /** A TrueType font file (default DejaVu Sans, or the ECACFACE_FONT environment variable). */
+  fontFile?: string;
+}
+
+/** A rendered chart. */
+export interface RenderedChart {
+  svg: string;
+  png: Buffer;
+}
+
+const FONT_CANDIDATES = [
+  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+  '/usr/share/fonts/TTF/DejaVuSans.ttf',
+  '/usr/share/fonts/dejavu/DejaVuSans.ttf',
+  '/Library/Fonts/DejaVuSans.ttf',
+];
+
+/** The font file used for chart text; throws a clear error when none is found. */
+export function chartFont(fontFile?: string): string {
+  const wanted = fontFile ?? process.env.ECACFACE_FONT;
+  if (wanted !== undefined) {
+    if (!existsSync(wanted)) throw new Error(`lineChart: font file '${wanted}' does not exist`);
+    return wanted;
+  }
+  const found = FONT_CANDIDATES.find((f) => existsSync(f));
+  if (found === undefined) {
+    throw new Error(
+      `lineChart: no font found (looked for ${FONT_CANDIDATES[0]} and others). Install DejaVu ` +
+        `(Debian: apt-get install fonts-dejavu-core) or pass fontFile / set ECACFACE_FONT to a .ttf file.`,
+    );
+  }
+  return found;
+}
+
+const FAMILY = 'DejaVu Sans';
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
+function points(s: LineSeries, logX: boolean, i: number): Array<[number, number]> {
+  if (s.x.length !== s.y.length) {
+    throw new RangeError(`lineChart: series[${i}] '${s.name}' has ${s.x.length} x values and ${s.y.length} y values`);
+  }
+  const out: Array<[number, number]> = [];
+  for (let k = 0; k < s.x.length; k++) {
+    const x = s.x[k]!;
+    const y = s.y[k]!;
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    if (logX && x <= 0) continue;
+    out.push([x, y]);
+  }
+  return out;
+}
+
+/** Renders the chart's SVG only (no PNG). */
+export function lineChartSvg(options: LineChartOptions): string {
+  const width = options.width ?? 800;
+  const height = options.height ?? 560;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 50 || height < 50) {
+    throw new RangeError(`lineChart: width and height must be integers ≥ 50, got ${width}×${height}`);
+  }
+  if (!Array.isArray(options.series) || options.series.length === 0) throw new RangeError('lineChart: series must be a non-empty array');
+  const logX = options.logX ?? false;
+  const text = { fontFamily: FAMILY, color: '#222' };
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+  try {
+    chart.setOption({
+      animation: false,
+      backgroundColor: '#ffffff',
+      color: PALETTE,
+      textStyle: text,
+      title: { text: options.title, left: 'center', top: 8, textStyle: { ...text, fontSize: 16 } },
+      legend: {
+        top: 36,
+        textStyle: text,
+        data: options.series.map((s) => s.name),
+      },
+      grid: { left: 80, right: 30, top: 80, bottom: 60 },
+      xAxis: {
+        type: logX ? 'log' : 'value',
+        name: options.xLabel,
+        nameLocation: 'middle',
+        nameGap: 32,
+        nameTextStyle: text,
+        axisLabel: text,
+        min: options.xMin,
+        max: options.xMax,
+        splitLine: { show: true, lineStyle: { color: '#e5e5e5' } },
+      },
+      yAxis: {
+        type: 'value',
+        name: options.yLabel,
+        nameLocation: 'middle',
+        nameGap: 52,
+        nameTextStyle: text,
+        axisLabel: text,
+        min: options.yMin,
+        max: options.yMax,
+        scale: options.yMin === undefined && options.yMax === undefined,
+        splitLine: { show: true, lineStyle: { color: '#e5e5e5' } },
+      },
+      series: options.series.map((s, i) => ({
+        type: 'line',
+        name: s.name,
+        data: points(s, logX, i),
+        showSymbol: false,
+        lineStyle: { width: 2 },
+      })),
+    });
+    return chart.renderToSVGString();
+  } finally {
+    chart.dispose();
+  }
+}
+
+/** Renders an SVG to PNG with the chart font. */
+export function svgToPng(svg: string, options: { fontFile?: string; pixelRatio?: number; width?: number } = {}): Buffer {
+  const font = chartFont(options.fontFile);
+  const ratio = options.pixelRatio ?? 1;
+  const resvg = new Resvg(svg, {
+    background: '#ffffff',
+    fitTo: options.width !== undefined ? { mode: 'width', value: Math.round(options.width * ratio) } : { mode: 'zoom', value: ratio },
+    font: { fontFiles: [font], loadSystemFonts: false, defaultFontFamily: FAMILY, sansSerifFamily: FAMILY },
+  });
+  return Buffer.from(resvg.render().asPng());
+}
+
+/**
+ * A line chart as SVG text and PNG bytes.
+ * @example
+ * const { svg, png } = lineChart({ title: 'ROC', xLabel: 'FPR', yLabel: 'TPR', logX: true,
+ *   series: [{ name: 'lfw', x: roc.fpr, y: roc.tpr }] });
+ */
+export function lineChart(options: LineChartOptions): RenderedChart {
+  const svg = lineChartSvg(options);
+  const png = svgToPng(svg, { fontFile: options.fontFile, pixelRatio: options.pixelRatio });
+  return { svg, png };
+}

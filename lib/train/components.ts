@@ -1,0 +1,157 @@
+/**
+ * Builds what the loop trains from a config: the backbone (models), the head (heads), the batch
+ * source (data loader over RecordIO or an image folder), the validator (.bin sets, 10-fold
+ * verification with flip TTA) and the model export (safetensors + model card).
+ */
+import { basename, dirname, join } from 'node:path';
+import { statSync } from 'node:fs';
+import { decode, loader, openImageFolder, openRecordIO, readBin, type ImageDataset, type Loader } from '../data/index.js';
+import { evaluate as verify } from '../eval/verification.js';
+import { create as createHead } from '../heads/index.js';
+import { backboneSpec, buildBackbone, type Arch } from '../models/index.js';
+import { weightDecayGroups } from '../nn/index.js';
+import type { AttentionKind } from '../nn/attention/base.js';
+import { noGrad, scope } from '../tensor/index.js';
+import { tensor } from '../tensor/creation.js';
+import { toPlanar } from './array-source.js';
+import type { TrainConfig } from './config.js';
+import { exportBackbone } from './export.js';
+import type { TrainComponents } from './trainer.js';
+import type { BackboneLike, Batch, BatchSource, HeadLike, ValidationResult, Validator } from './types.js';
+
+/** The backbone of a config: the preset spec with the configured attention, embedding and input size. */
+export function buildConfiguredBackbone(config: TrainConfig): BackboneLike {
+  if (config.backboneSpec) return buildBackbone(config.backboneSpec) as unknown as BackboneLike;
+  const spec = backboneSpec({ arch: config.backbone as Arch, attention: config.attention as AttentionKind, embeddingSize: config.embeddingSize });
+  return buildBackbone({ ...spec, inputSize: config.imageSize }) as unknown as BackboneLike;
+}
+
+/** Adapts the data loader to the trainer's resumable batch source. */
+export class LoaderSource implements BatchSource {
+  readonly numClasses: number;
+  readonly numImages: number;
+  readonly batchesPerEpoch: number;
+  readonly #loader: Loader;
+  readonly #dataset: ImageDataset;
+
+  constructor(dataset: ImageDataset, config: TrainConfig) {
+    this.#dataset = dataset;
+    this.numClasses = dataset.numClasses;
+    this.numImages = dataset.length;
+    this.#loader = loader(dataset, {
+      batchSize: config.batchSize,
+      shuffle: config.data.shuffle,
+      seed: config.seed,
+      dropLast: true,
+      train: config.data.flip > 0,
+      imageSize: [config.imageSize, config.imageSize],
+      ...(config.data.workers > 0 ? { threads: config.data.workers } : {}),
+    });
+    this.batchesPerEpoch = this.#loader.batchesPerEpoch;
+  }
+
+  async *epoch(epoch: number, fromBatch: number): AsyncIterable<Batch> {
+    this.#loader.resume({ epoch, step: fromBatch });
+    for await (const b of this.#loader) {
+      if (b.epoch !== epoch) {
+        b.dispose();
+        return;
+      }
+      yield { images: b.images, labels: b.labels };
+    }
+  }
+
+  close(): void {
+    this.#dataset.close();
+  }
+}
+
+/** Opens the configured training data. */
+export function openTrainData(config: TrainConfig): ImageDataset {
+  const t = config.data.train;
+  if (t.type === 'folder') return openImageFolder(t.path);
+  const isDir = statSync(t.path).isDirectory();
+  return openRecordIO(isDir ? t.path : join(dirname(t.path), basename(t.path)));
+}
+
+/** A decoded verification set. */
+export interface PairImages {
+  name: string;
+  images: Uint8Array[];
+  issame: boolean[];
+  size: number;
+}
+
+/** Reads and decodes a .bin (optionally only its first `maxPairs` pairs); images must be `size`². */
+export function loadPairSet(path: string, size: number, maxPairs = 0): PairImages {
+  const set = readBin(path);
+  const P = maxPairs > 0 ? Math.min(maxPairs, set.issame.length) : set.issame.length;
+  const images: Uint8Array[] = [];
+  for (let i = 0; i < 2 * P; i++) {
+    const d = decode(set.images[i]!);
+    if (d.width !== size || d.height !== size) throw new Error(`${path}: image ${i} is ${d.width}×${d.height}, the model takes ${size}×${size}`);
+    images.push(d.data);
+  }
+  return { name: basename(path).replace(/\.bin$/, ''), images, issame: set.issame.slice(0, P), size };
+}
+
+/** Embeds images (uint8 HWC) in batches, without gradients; flips when asked. */
+export function embedImages(backbone: BackboneLike, images: Uint8Array[], size: number, flip: boolean, batch = 64): Float32Array {
+  const chunks: Float32Array[] = [];
+  const per = 3 * size * size;
+  for (let s = 0; s < images.length; s += batch) {
+    const n = Math.min(batch, images.length - s);
+    const buf = new Float32Array(n * per);
+    for (let i = 0; i < n; i++) toPlanar(images[s + i]!, size, flip, buf, i * per);
+    chunks.push(
+      scope(() =>
+        noGrad(() => {
+          const dev = backbone.parameters()[0]?.device ?? 'cpu';
+          const x = tensor(buf, { shape: [n, 3, size, size], device: dev });
+          return backbone.forward(x).float().toTypedArray() as Float32Array;
+        }),
+      ),
+    );
+  }
+  const d = chunks[0] ? chunks[0].length / Math.min(batch, images.length) : 0;
+  const out = new Float32Array(images.length * d);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+/** A validator over decoded pair sets: flip TTA, 10-fold accuracy. */
+export function pairSetValidator(sets: PairImages[]): Validator {
+  return async (backbone) => {
+    const out: ValidationResult[] = [];
+    for (const s of sets) {
+      const e = embedImages(backbone, s.images, s.size, false);
+      const f = embedImages(backbone, s.images, s.size, true);
+      const r = verify(e, s.issame, { flippedEmbeddings: f });
+      out.push({ name: s.name, accuracy: r.accuracy, std: r.std, threshold: r.bestThreshold, pairs: r.pairs });
+      await new Promise((res) => setImmediate(res)); // let signals and I/O through between sets
+    }
+    return out;
+  };
+}
+
+/** Builds every component of a run from its config. */
+export function buildComponents(config: TrainConfig): TrainComponents {
+  const dataset = openTrainData(config);
+  const source = new LoaderSource(dataset, config);
+  const backbone = buildConfiguredBackbone(config);
+  const head = createHead({ type: config.head.type, numClasses: dataset.numClasses, embeddingSize: config.embeddingSize, ...config.head.options }) as unknown as HeadLike;
+  const groups = weightDecayGroups(backbone as never);
+  const sets = config.data.val.map((p) => loadPairSet(p, config.imageSize, config.valPairs));
+  return {
+    backbone,
+    head,
+    source,
+    backboneGroups: { decay: groups.decay, noDecay: groups.noDecay },
+    ...(sets.length ? { validator: pairSetValidator(sets) } : {}),
+    exportModel: (dir, info) => exportBackbone(dir, backbone, config, info),
+  };
+}

@@ -1,0 +1,55 @@
+/** `report.md` of a run: what was trained, the verification table, and where the files are. */
+import { writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { readMetrics, type ValRecord } from './metrics.js';
+import type { TrainConfig } from './config.js';
+import type { TrainSummary } from './trainer.js';
+
+/** The verification table (markdown): one row per set, first and last validation, and the best. */
+export function verificationTable(runDir: string): { markdown: string; rows: { name: string; pairs: number | undefined; start?: ValRecord; last: ValRecord; best: ValRecord }[] } {
+  const val = readMetrics(join(runDir, 'metrics.jsonl')).filter((r): r is ValRecord => r.type === 'val');
+  const names = [...new Set(val.map((v) => v.name))];
+  const rows = names.map((name) => {
+    const vs = val.filter((v) => v.name === name);
+    const best = vs.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+    const start = vs[0]!.step === 0 ? vs[0] : undefined;
+    return { name, pairs: undefined as number | undefined, ...(start ? { start } : {}), last: vs[vs.length - 1]!, best };
+  });
+  const pct = (r: ValRecord | undefined) => (r ? `${(r.accuracy * 100).toFixed(2)} ± ${(r.std * 100).toFixed(2)}` : '–');
+  const lines = [
+    '| set | untrained (step 0) | last | best (step) | chance |',
+    '|---|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.name} | ${pct(r.start)} | ${pct(r.last)} (step ${r.last.step}) | ${pct(r.best)} (${r.best.step}) | 50.00 |`),
+  ];
+  return { markdown: lines.join('\n'), rows };
+}
+
+/** Writes `runDir/report.md` and returns its path. */
+export function writeReport(summary: TrainSummary & { plots?: string[] }, config: TrainConfig, extra: string[] = []): string {
+  const dir = summary.runDir;
+  const rel = (p: string) => relative(dir, p) || '.';
+  const pngs = (summary.plots ?? []).filter((p) => p.endsWith('.png'));
+  const md = [
+    `# Training run ${rel(dir) === '.' ? dir : dir}`,
+    '',
+    `${config.backbone} + ${config.attention} attention, ${config.head.type} head; ${summary.steps} steps (${summary.epochs} epochs of ${config.epochs}), ` +
+      `batch ${config.batchSize}, lr ${config.lr} ÷10 at epochs ${config.milestones.join('/') || '–'}, ${config.imageSize}px, ${config.device} ${config.precision}, ${summary.seconds.toFixed(0)} s.`,
+    '',
+    ...extra,
+    '## Verification (10-fold accuracy, %, flip TTA)',
+    '',
+    verificationTable(dir).markdown,
+    '',
+    '## Files',
+    '',
+    `- metrics: \`${rel(summary.metricsPath)}\``,
+    `- checkpoint: \`${rel(summary.last.checkpoint)}\``,
+    `- last model: \`${rel(summary.last.modelDir)}\``,
+    ...(summary.best ? [`- best model: \`${rel(summary.best.modelDir)}\``] : []),
+    '',
+    ...(pngs.length ? ['## Curves', '', ...pngs.map((p) => `![${rel(p)}](${rel(p)})`), ''] : []),
+  ].join('\n');
+  const path = join(dir, 'report.md');
+  writeFileSync(path, md);
+  return path;
+}

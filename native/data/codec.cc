@@ -1,0 +1,213 @@
+#include "data/codec.h"
+
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+
+#ifdef ECF_WITH_TURBOJPEG
+#include <turbojpeg.h>
+#endif
+#ifdef ECF_WITH_PNG
+#include <png.h>
+#endif
+
+namespace ecf {
+namespace data {
+
+namespace {
+
+bool IsJpeg(const uint8_t* d, std::size_t n) { return n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF; }
+bool IsPng(const uint8_t* d, std::size_t n) {
+  static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  return n >= 8 && std::memcmp(d, sig, 8) == 0;
+}
+
+#ifdef ECF_WITH_TURBOJPEG
+struct TjDeleter {
+  void operator()(void* h) const {
+    if (h) tjDestroy(h);
+  }
+};
+using TjHandle = std::unique_ptr<void, TjDeleter>;
+#endif
+
+// Images larger than this are refused before allocating (a corrupt header can claim 65535²).
+constexpr int64_t kMaxPixels = int64_t(1) << 28;
+
+}  // namespace
+
+bool HasJpeg() {
+#ifdef ECF_WITH_TURBOJPEG
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool HasPng() {
+#ifdef ECF_WITH_PNG
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool ImageSize(const uint8_t* data, std::size_t size, int& width, int& height, std::string& err) {
+  if (IsJpeg(data, size)) {
+#ifdef ECF_WITH_TURBOJPEG
+    TjHandle h(tjInitDecompress());
+    if (!h) {
+      err = "cannot create a JPEG decompressor";
+      return false;
+    }
+    int subsamp = 0, colorspace = 0;
+    if (tjDecompressHeader3(h.get(), data, static_cast<unsigned long>(size), &width, &height, &subsamp, &colorspace) != 0) {
+      err = std::string("JPEG header: ") + tjGetErrorStr2(h.get());
+      return false;
+    }
+    return true;
+#else
+    err = "JPEG support is not built in (libturbojpeg was not found at build time)";
+    return false;
+#endif
+  }
+  if (IsPng(data, size)) {
+    if (size < 24) {
+      err = "PNG header truncated";
+      return false;
+    }
+    width = static_cast<int>((uint32_t(data[16]) << 24) | (uint32_t(data[17]) << 16) | (uint32_t(data[18]) << 8) | data[19]);
+    height = static_cast<int>((uint32_t(data[20]) << 24) | (uint32_t(data[21]) << 16) | (uint32_t(data[22]) << 8) | data[23]);
+    return true;
+  }
+  err = size == 0 ? "empty image data" : "not a JPEG or PNG (unknown signature)";
+  return false;
+}
+
+Decoder::~Decoder() {
+#ifdef ECF_WITH_TURBOJPEG
+  if (tj_) tjDestroy(tj_);
+#endif
+}
+
+bool DecodeImage(const uint8_t* data, std::size_t size, std::vector<uint8_t>& rgb, int& width,
+                 int& height, std::string& err) {
+  Decoder d;
+  return d.Decode(data, size, rgb, width, height, err);
+}
+
+bool Decoder::Decode(const uint8_t* data, std::size_t size, std::vector<uint8_t>& rgb, int& width,
+                     int& height, std::string& err, bool fast) {
+  if (IsJpeg(data, size)) {
+#ifdef ECF_WITH_TURBOJPEG
+    if (!tj_) tj_ = tjInitDecompress();
+    if (!tj_) {
+      err = "cannot create a JPEG decompressor";
+      return false;
+    }
+    void* h = tj_;
+    int subsamp = 0, colorspace = 0;
+    if (tjDecompressHeader3(h, data, static_cast<unsigned long>(size), &width, &height, &subsamp, &colorspace) != 0) {
+      err = std::string("JPEG header: ") + tjGetErrorStr2(h);
+      return false;
+    }
+    if (width <= 0 || height <= 0 || int64_t(width) * height > kMaxPixels) {
+      err = "JPEG dimensions " + std::to_string(width) + "x" + std::to_string(height) + " out of range";
+      return false;
+    }
+    rgb.resize(std::size_t(width) * height * 3);
+    if (tjDecompress2(h, data, static_cast<unsigned long>(size), rgb.data(), width, 0, height, TJPF_RGB,
+                      fast ? (TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE) : 0) != 0 &&
+        tjGetErrorCode(h) != TJERR_WARNING) {
+      err = std::string("JPEG: ") + tjGetErrorStr2(h);
+      return false;
+    }
+    return true;
+#else
+    err = "JPEG support is not built in (libturbojpeg was not found at build time)";
+    return false;
+#endif
+  }
+  if (IsPng(data, size)) {
+#ifdef ECF_WITH_PNG
+    png_image img;
+    std::memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_memory(&img, data, size)) {
+      err = std::string("PNG: ") + img.message;
+      png_image_free(&img);
+      return false;
+    }
+    img.format = PNG_FORMAT_RGB;
+    width = static_cast<int>(img.width);
+    height = static_cast<int>(img.height);
+    if (width <= 0 || height <= 0 || int64_t(width) * height > kMaxPixels) {
+      err = "PNG dimensions " + std::to_string(width) + "x" + std::to_string(height) + " out of range";
+      png_image_free(&img);
+      return false;
+    }
+    rgb.resize(PNG_IMAGE_SIZE(img));
+    // Alpha, if any, is composited onto black (background = null).
+    if (!png_image_finish_read(&img, nullptr, rgb.data(), 0, nullptr)) {
+      err = std::string("PNG: ") + img.message;
+      png_image_free(&img);
+      return false;
+    }
+    return true;
+#else
+    err = "PNG support is not built in (libpng was not found at build time)";
+    return false;
+#endif
+  }
+  err = size == 0 ? "empty image data" : "not a JPEG or PNG (unknown signature)";
+  return false;
+}
+
+std::vector<uint8_t> EncodeJpeg(const uint8_t* rgb, int width, int height, int quality) {
+#ifdef ECF_WITH_TURBOJPEG
+  TjHandle h(tjInitCompress());
+  if (!h) throw std::runtime_error("encodeJpeg: cannot create a JPEG compressor");
+  unsigned char* out = nullptr;
+  unsigned long outSize = 0;
+  if (tjCompress2(h.get(), rgb, width, 0, height, TJPF_RGB, &out, &outSize, TJSAMP_420, quality, 0) != 0) {
+    std::string msg = std::string("encodeJpeg: ") + tjGetErrorStr2(h.get());
+    if (out) tjFree(out);
+    throw std::runtime_error(msg);
+  }
+  std::vector<uint8_t> v(out, out + outSize);
+  tjFree(out);
+  return v;
+#else
+  throw std::runtime_error("encodeJpeg: JPEG support is not built in (libturbojpeg was not found at build time)");
+#endif
+}
+
+std::vector<uint8_t> EncodePng(const uint8_t* rgb, int width, int height) {
+#ifdef ECF_WITH_PNG
+  png_image img;
+  std::memset(&img, 0, sizeof img);
+  img.version = PNG_IMAGE_VERSION;
+  img.width = static_cast<png_uint_32>(width);
+  img.height = static_cast<png_uint_32>(height);
+  img.format = PNG_FORMAT_RGB;
+  png_alloc_size_t size = 0;
+  if (!png_image_write_to_memory(&img, nullptr, &size, 0, rgb, 0, nullptr)) {
+    std::string msg = std::string("encodePng: ") + img.message;
+    png_image_free(&img);
+    throw std::runtime_error(msg);
+  }
+  std::vector<uint8_t> v(size);
+  if (!png_image_write_to_memory(&img, v.data(), &size, 0, rgb, 0, nullptr)) {
+    std::string msg = std::string("encodePng: ") + img.message;
+    png_image_free(&img);
+    throw std::runtime_error(msg);
+  }
+  v.resize(size);
+  return v;
+#else
+  throw std::runtime_error("encodePng: PNG support is not built in (libpng was not found at build time)");
+#endif
+}
+
+}  // namespace data
+}  // namespace ecf

@@ -1,0 +1,47 @@
+// Image codecs for the data pipeline: JPEG through libjpeg-turbo's tj* API, PNG through
+// libpng's simplified API. Plain C++ (no Node-API, no libtorch), safe to call from any thread:
+// every call owns its codec state.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ecf {
+namespace data {
+
+// Decodes a JPEG or PNG into 8-bit RGB, HWC, rows packed. Returns false with `err` set on
+// failure (never throws for bad data). JPEG warnings (e.g. extraneous bytes) are accepted, as
+// OpenCV/mxnet do.
+bool DecodeImage(const uint8_t* data, std::size_t size, std::vector<uint8_t>& rgb, int& width,
+                 int& height, std::string& err);
+
+// A reusable decoder (keeps its JPEG decompressor between images); one per thread.
+class Decoder {
+ public:
+  Decoder() = default;
+  ~Decoder();
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
+  // fast: libjpeg-turbo's fast IDCT and fast chroma upsampling (JPEG only; values then differ
+  // from PIL/OpenCV by a few levels at chroma edges).
+  bool Decode(const uint8_t* data, std::size_t size, std::vector<uint8_t>& rgb, int& width, int& height,
+              std::string& err, bool fast = false);
+
+ private:
+  void* tj_ = nullptr;
+};
+
+// Reads the dimensions only (false if the format is unknown or the header is bad).
+bool ImageSize(const uint8_t* data, std::size_t size, int& width, int& height, std::string& err);
+
+// Encoders of packed RGB HWC; throw std::runtime_error on failure.
+std::vector<uint8_t> EncodeJpeg(const uint8_t* rgb, int width, int height, int quality);
+std::vector<uint8_t> EncodePng(const uint8_t* rgb, int width, int height);
+
+bool HasJpeg();
+bool HasPng();
+
+}  // namespace data
+}  // namespace ecf
