@@ -130,6 +130,23 @@ describe('runTraining', () => {
     for (const t of ck.tensors.values()) t.dispose();
   });
 
+  it('Ctrl-C (SIGINT) finishes the step, writes a checkpoint and resolves as interrupted', async () => {
+    const c = components();
+    const s = await runTraining(config('sigint'), c, {
+      onProgress: (e) => {
+        if (e.kind === 'step' && e.step === 3) process.emit('SIGINT', 'SIGINT');
+      },
+    });
+    expect(s.interrupted).toBe(true);
+    expect(s.steps).toBe(3);
+    expect(process.listenerCount('SIGINT')).toBe(0); // the handler is removed again
+    const ck = loadTensors(s.last.checkpoint);
+    expect(JSON.parse(ck.metadata.train!).position).toEqual({ epoch: 0, batch: 3 });
+    for (const t of ck.tensors.values()) t.dispose();
+    c.backbone.dispose();
+    c.head.dispose();
+  });
+
   it('stops at maxMinutes after validating and checkpointing', async () => {
     const c = components();
     const s = await runTraining(config('timed', { maxMinutes: 1e-6 }), c, {});
