@@ -131,7 +131,7 @@ describe('train() end to end', () => {
       threads: 1,
       logEvery: 1,
       outDir: root,
-      name: 'folder',
+      name: 'folder-run',
     });
     expect(r.steps).toBe(2);
     expect(Number.isFinite(r.finalLoss)).toBe(true);
