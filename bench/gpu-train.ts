@@ -11,8 +11,8 @@
  * cudnn.benchmark, foreach SGD. It also measures the card's bf16 matmul rate (8192³).
  *
  *   npx tsc -p tsconfig.json && node dist/bench/gpu-train.js --out gpu-out/train.json
- *   options: --device cuda|cpu  --classes 85742  --batches 512,128  --archs ir101,ir50,mobilefacenet
- *            --attention esca,none  --warmup 3  --iters 10  --budget 240 (s; later configs skipped)
+ *   options: --device cuda|cpu  --classes 85742  --batches 512,128  --archs ir50,ir101,mobilefacenet
+ *            --attention esca,none  --warmup 2  --iters 8  --budget 240 (s; later configs skipped)
  *            --python python3  --no-ref
  * Dry run on a CPU machine: --device cpu --batches 2 --classes 1000 --warmup 1 --iters 1 --python /usr/bin/python3
  */
@@ -37,10 +37,10 @@ function opt(name: string, dflt: string): string {
 const device = opt('device', 'cuda') as 'cuda' | 'cpu';
 const classes = Number(opt('classes', '85742'));
 const batches = opt('batches', '512,128').split(',').map(Number);
-const archs = opt('archs', 'ir101,ir50,mobilefacenet').split(',') as Arch[];
+const archs = opt('archs', 'ir50,ir101,mobilefacenet').split(',') as Arch[];
 const atts = opt('attention', 'esca,none').split(',') as AttentionKind[];
-const warmup = Number(opt('warmup', '3'));
-const iters = Number(opt('iters', '10'));
+const warmup = Number(opt('warmup', '2'));
+const iters = Number(opt('iters', '8'));
 const budget = Number(opt('budget', '240'));
 const python = opt('python', 'python3');
 const outPath = opt('out', '');
@@ -151,14 +151,23 @@ interface Row {
 async function main(): Promise<void> {
   if (device === 'cuda' && !cuda.isAvailable()) throw new Error('gpu-train: CUDA is not available (build with CUDA libtorch, or pass --device cpu)');
   const card = device === 'cuda' ? cuda.deviceName(0) : 'cpu';
+  const settings = { classes, warmup, iters, amp: amp ? 'bfloat16' : 'off', channelsLast: true, cudnnBenchmark: device === 'cuda', lossItemEveryStep: true };
   const prevBench = device === 'cuda' ? cuda.cudnnBenchmark(true) : false;
   const ref = withRef ? new Ref() : null;
   let refInfo: Record<string, unknown> = {};
   if (ref) refInfo = await ref.ask(device === 'cuda' ? 'info 8192' : 'info 512');
   console.log(`gpu-train: ${card}; ours: libtorch ${buildInfo().torchVersion}; reference: ${JSON.stringify(refInfo)}`);
   const rows: Row[] = [];
+  // partial results on disk after every row, in case the machine's time runs out mid-list
+  const save = (rs: Row[], extra: Record<string, unknown> = {}) => {
+    if (!outPath) return;
+    mkdirSync(dirname(outPath), { recursive: true });
+    writeFileSync(outPath, JSON.stringify({ card, device, when: new Date().toISOString(), ours: { libtorch: buildInfo().torchVersion, node: process.version }, reference: refInfo, settings, rows: rs, ...extra }, null, 2));
+  };
   for (const batch of batches) {
-    for (const arch of archs) {
+    // the large batch from the largest model down, the small one from the smallest up: the rows
+    // the goals need most come first when the time budget cuts the list short
+    for (const arch of batch >= 256 ? archs : [...archs].reverse()) {
       for (const attention of atts) {
         const row: Row = { arch, attention, batch };
         rows.push(row);
@@ -178,6 +187,7 @@ async function main(): Promise<void> {
           if (device === 'cuda') cuda.emptyCache();
         }
         const f = (s?: Side) => (s ? `${s.imgPerSec.toFixed(0).padStart(7)} img/s ${s.msPerStep.toFixed(1).padStart(7)} ms` : '        -');
+        save(rows);
         console.log(
           `[${elapsed().toFixed(0).padStart(4)} s] ${arch.padEnd(13)} ${attention.padEnd(5)} b${String(batch).padEnd(4)} ours ${f(row.ours)}   torch ${f(row.ref)}   ` +
             (row.ratio !== undefined ? `×${row.ratio.toFixed(2)}` : row.error ? `ERROR ${row.error}` : ''),
@@ -201,24 +211,11 @@ async function main(): Promise<void> {
   }
   const ir50 = get('ir50', 'esca', 512)?.ours ?? get('ir50', 'none', 512)?.ours;
   const ir50Tflops = ir50 ? (ir50.imgPerSec * GFLOP_PER_IMAGE.ir50!) / 1000 : NaN;
-  const result = {
-    card,
-    device,
-    when: new Date().toISOString(),
-    ours: { libtorch: buildInfo().torchVersion, node: process.version },
-    reference: refInfo,
-    settings: { classes, warmup, iters, amp: amp ? 'bfloat16' : 'off', channelsLast: true, cudnnBenchmark: device === 'cuda', lossItemEveryStep: true },
-    rows,
-    escaCost,
-    ir50: { tflops: ir50Tflops, fractionOfMatmul: ir50Tflops / matmulTflops },
-  };
-  if (outPath) {
-    mkdirSync(dirname(outPath), { recursive: true });
-    writeFileSync(outPath, JSON.stringify(result, null, 2));
-  }
+  const ir50Fraction = ir50Tflops / matmulTflops;
+  save(rows, { escaCost, ir50: { tflops: ir50Tflops, fractionOfMatmul: ir50Fraction } });
 
   // summary table, last
-  console.log(`\n== training throughput on ${card} (img/s; bf16 autocast, ${classes} classes; ours vs PyTorch ${String(refInfo.torch ?? '-')} eager) ==`);
+  console.log(`\n== training throughput on ${card} (img/s; ${amp ? 'bf16 autocast' : 'float32'}, ${classes} classes; ours vs PyTorch ${String(refInfo.torch ?? '-')} eager) ==`);
   console.log('| model | attention | batch | ours img/s | PyTorch img/s | ratio |');
   console.log('| --- | --- | --- | ---: | ---: | ---: |');
   for (const r of rows) {
@@ -226,7 +223,7 @@ async function main(): Promise<void> {
     console.log(`| ${r.arch} | ${r.attention} | ${r.batch} | ${v(r.ours)} | ${v(r.ref)} | ${r.ratio !== undefined ? r.ratio.toFixed(2) + '×' : '-'} |`);
   }
   for (const [k, v] of Object.entries(escaCost)) console.log(`ESCA cost over no attention, ours, ${k}: ${(100 * v).toFixed(1)}%`);
-  console.log(`bf16 matmul ${Number.isFinite(matmulTflops) ? matmulTflops.toFixed(0) : '-'} TFLOP/s; IR_50@512 ${ir50Tflops.toFixed(1)} TFLOP/s = ${(100 * result.ir50.fractionOfMatmul).toFixed(1)}% of it`);
+  console.log(`bf16 matmul ${Number.isFinite(matmulTflops) ? matmulTflops.toFixed(0) : '-'} TFLOP/s; IR_50@512 ${ir50Tflops.toFixed(1)} TFLOP/s = ${(100 * ir50Fraction).toFixed(1)}% of it`);
 }
 
 main().catch((e: unknown) => {
