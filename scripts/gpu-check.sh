@@ -68,6 +68,11 @@ if [ "$DRY" = 0 ]; then
   log "nvcc ${nvcc_bin:-none}: $("${nvcc_bin:-false}" --version 2>/dev/null | tail -1)"
   nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader 2>/dev/null | tee -a "$OUT/gpu-check.log"
   log "torch $("$PY" -c 'import torch; print(torch.__version__, torch.version.cuda)')  prefix $prefix"
+  # the pip wheel's CUDA libraries (cuDNN, cuBLAS, …) for the node process, in case libtorch's
+  # RUNPATH does not reach them from outside Python
+  site=$(dirname "$(dirname "$(dirname "$prefix")")")
+  nvlibs=$(ls -d "$site"/nvidia/*/lib "$site"/nvidia/cu*/lib 2>/dev/null | sort -u | tr '\n' ':')
+  export LD_LIBRARY_PATH="$site/torch/lib:${nvlibs}${LD_LIBRARY_PATH:-}"
 fi
 if [ -n "$PREBUILT" ]; then
   BUILD_S=0
