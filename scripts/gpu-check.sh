@@ -51,6 +51,7 @@ PY=${PYTHON:-python3}
 [ "$DRY" = 1 ] && PY=/usr/bin/python3
 BUILD=${ECF_BUILD_DIR:-build-gpu}
 ARCHS=${ECF_CUDA_ARCHS:-90}
+export ECF_CUDA_ARCHS=$ARCHS
 cmake_args=(-S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$ARCHS")
 if [ "$DRY" = 0 ]; then
   prefix=$("$PY" -c 'import torch; print(torch.utils.cmake_prefix_path)')
@@ -84,15 +85,16 @@ else
     log "cmake configure FAILED"; tail -30 "$OUT/cmake-configure.log"; exit 1
   fi
   grep 'ecacface-torch:' "$OUT/cmake-configure.log" | tee -a "$OUT/gpu-check.log"
-  if ! cmake --build "$BUILD" -j "$(nproc)" > "$OUT/cmake-build.log" 2>&1; then
-    log "build FAILED"; grep -E 'error|Error' "$OUT/cmake-build.log" | head -40
+  keep_going=(); [ "$DRY" = 0 ] && command -v ninja >/dev/null && keep_going=(-- -k 0)
+  if ! cmake --build "$BUILD" -j "$(nproc)" "${keep_going[@]}" > "$OUT/cmake-build.log" 2>&1; then
+    log "build FAILED"; grep -E 'error' "$OUT/cmake-build.log" | sort -u | head -60
     case " ${cmake_args[*]} " in
       *ECF_CXX_STANDARD=20*) exit 1 ;;
     esac
     # one retry in C++20 (newer libtorch headers), the errors above kept for the record
     log "retrying the build with C++20"
     cmake "${cmake_args[@]}" -DECF_CXX_STANDARD=20 >> "$OUT/cmake-configure.log" 2>&1 &&
-      cmake --build "$BUILD" -j "$(nproc)" >> "$OUT/cmake-build.log" 2>&1 ||
+      cmake --build "$BUILD" -j "$(nproc)" "${keep_going[@]}" >> "$OUT/cmake-build.log" 2>&1 ||
       { log "build FAILED in C++20 too"; tail -200 "$OUT/cmake-build.log" | grep -E "error|Error" | head -40; exit 1; }
   fi
   BUILD_S=$(( $(date +%s) - t0 ))
@@ -109,7 +111,7 @@ TESTS_S=0
 if [ "$TESTS" = 1 ]; then
   log "running ${#tests[@]} CUDA test file(s)"
   t1=$(date +%s)
-  timeout "${GPU_CHECK_TEST_TIMEOUT:-150}" "$NODE" --test --test-concurrency=1 --test-reporter=dot --test-reporter-destination=stdout \
+  timeout "${GPU_CHECK_TEST_TIMEOUT:-100}" "$NODE" --test --test-concurrency=1 --test-reporter=dot --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$OUT/cuda-tests.tap" "${tests[@]}" > "$OUT/cuda-tests.log" 2>&1
   rc=$?
   TESTS_S=$(( $(date +%s) - t1 ))
