@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # One command for a GPU machine (which may have no Node and no network): unpack the carried,
 # xz-compressed node binary, build the addon against the machine's PyTorch libtorch with CUDA
-# (plain cmake, sm_90 by default), run the CUDA tests (node --test over dist/test/cuda, compiled
-# beforehand on the CPU machine) and print a summary. Results go to $OUT (or ./gpu-out).
+# (plain cmake, sm_90 by default; C++20 retried if the headers need it), run the CUDA tests
+# (node --test over dist/test/cuda, compiled beforehand on the CPU machine), then the training
+# throughput benchmark against PyTorch eager (bench/gpu-train.ts), and print a summary, the
+# benchmark's table last. Results go to $OUT (or ./gpu-out).
 #
 #   bash scripts/gpu-check.sh                 # on the GPU machine
-#   bash scripts/gpu-check.sh --dry-run       # here: same build path against the CPU libtorch
-#   options: --no-tests  --no-bench  --prebuilt ADDON (skip the build, use that .node)  --budget S (seconds for the whole script; the benchmark gets
-#            what the build and tests left, less a margin)
-# Afterwards $OUT holds gpu-check.log, cmake logs, cuda-tests.{log,tap}, gpu-train.json (the
-# benchmark: card, every row, ours/PyTorch img/s) and summary.json (card, build, tests, bench).
+#   bash scripts/gpu-check.sh --dry-run       # here: same path against the CPU libtorch (tiny bench)
+#   options: --no-tests  --no-bench  --prebuilt ADDON (skip the build, use that .node)
+#            --budget S (seconds for the whole script; the benchmark gets what the build and the
+#            tests left, less a margin, and skips the configurations that no longer fit)
+#   env: ECF_CUDA_ARCHS (default 90), GPU_CHECK_TEST_TIMEOUT (s, default 100),
+#        GPU_TRAIN_ARGS (extra bench/gpu-train.ts options, e.g. "--iters 10"), PYTHON
+# Afterwards $OUT holds gpu-check.log, cmake-{configure,build}.log, cuda-tests.{log,tap},
+# gpu-train.{json,log} (the benchmark: card, every row, ours/PyTorch img/s) and summary.json.
 #
-# What must travel with the working tree (carry): .gpu/node.xz, dist, node_modules/node-addon-api,
-# node_modules/node-api-headers, node_modules/node-gyp-build. Prepare them with:
-#   bash scripts/gpu-prepare.sh
+# What must travel: ONE file, .gpu/bundle.tar.xz (scripts/gpu-bundle.sh: the tree, dist/, the
+# production node_modules and .gpu/node.xz). On the GPU machine:
+#   mkdir -p /tmp/ecf && tar -xJf .gpu/bundle.tar.xz -C /tmp/ecf && cd /tmp/ecf && bash scripts/gpu-check.sh
+# Notes of every run: bench/RESULTS.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
