@@ -18,7 +18,7 @@ export interface ModelOptions {
 /** Adds the model options to a command. */
 export function addModelOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('-m, --model <path>', 'model folder (model.json + model.safetensors), model card .json, exported .safetensors, or PyTorch .pt/.pth')
+    .requiredOption('-m, --model <path>', 'model folder (model.json + model.safetensors, or a training export), model card .json, .safetensors with a card, or PyTorch .pt/.pth')
     .option('--arch <arch>', `for a PyTorch checkpoint: the preset it was trained with (${ARCHS.join(', ')})`)
     .option('--attention <kind>', 'for a PyTorch checkpoint with --arch: attention in every block (none, esca, eca, se, …)', 'none')
     .option('--spec <file>', 'for a PyTorch checkpoint: a backbone spec JSON file (instead of --arch)')

@@ -74,8 +74,9 @@ export async function embedWithFlip(model: FaceModel, images: readonly FaceImage
   const load = (s: number): Promise<Tensor> => loadBatch(images.slice(s, s + bs), input, { device: model.device, threads: options.threads });
   const plain: Tensor[] = [];
   const flipped: Tensor[] = [];
+  let next: Promise<Tensor> | undefined;
   try {
-    let next: Promise<Tensor> | undefined = load(0);
+    next = load(0);
     for (let s = 0; s < images.length; s += bs) {
       const x = await next!;
       next = s + bs < images.length ? load(s + bs) : undefined;
@@ -96,6 +97,7 @@ export async function embedWithFlip(model: FaceModel, images: readonly FaceImage
     }
     return scope(() => ({ plain: cat(plain, 0), flipped: cat(flipped, 0) }));
   } finally {
+    next?.then((t) => t.dispose(), () => undefined); // decoded ahead for a loop that failed
     for (const t of [...plain, ...flipped]) t.dispose();
   }
 }

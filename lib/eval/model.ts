@@ -10,16 +10,17 @@
  *   calibrated threshold;
  * - {@link exportModel}: weights + card, loadable by `load_state_dict` in PyTorch (same names).
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { buildBackbone, type Backbone, type BackboneSpec } from '../models/index.js';
+import { ARCHS, backboneSpec, buildBackbone, type Arch, type Backbone, type BackboneSpec } from '../models/index.js';
+import type { AttentionKind } from '../nn/attention/base.js';
 import { cat } from '../tensor/creation.js';
 import { functional as F } from '../tensor/index.js';
 import type { Device } from '../tensor/device.js';
 import { noGrad } from '../tensor/runtime.js';
 import { scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
-import { DEFAULT_INPUT, parseModelCard, readModelCard, writeModelCard, type ModelCard } from '../io/model-card.js';
+import { DEFAULT_INPUT, parseModelCard, writeModelCard, type ModelCard } from '../io/model-card.js';
 import { extractStateDict, readTorchCheckpoint } from '../io/pytorch.js';
 import { detectLayout, toOurNames } from '../io/layouts.js';
 import { InsightfaceIResNet, inferIResNetSpec, parseIResNetSpec, type IResNetSpec } from '../models/insightface-iresnet.js';
@@ -121,8 +122,10 @@ export class FaceModel {
     const load = (start: number): Promise<Tensor> =>
       loadBatch(images.slice(start, start + bs), input, { device: this.device, threads: options.threads });
     const outs: Tensor[] = [];
+    let next: Promise<Tensor> | undefined;
+    let ok = false;
     try {
-      let next: Promise<Tensor> | undefined = load(0);
+      next = load(0);
       for (let start = 0; start < images.length; start += bs) {
         const x = await next!;
         next = start + bs < images.length ? load(start + bs) : undefined;
@@ -140,9 +143,13 @@ export class FaceModel {
         }
         options.onProgress?.(Math.min(start + bs, images.length), images.length);
       }
-      return outs.length === 1 ? outs[0]! : scope(() => cat(outs, 0));
+      const result = outs.length === 1 ? outs[0]! : scope(() => cat(outs, 0));
+      ok = true;
+      return result;
     } finally {
-      if (outs.length > 1) for (const o of outs) o.dispose();
+      // a batch decoded ahead for a loop that failed
+      next?.then((t) => t.dispose(), () => undefined);
+      if (!ok || outs.length > 1) for (const o of outs) o.dispose();
     }
   }
 
@@ -196,24 +203,74 @@ export interface LoadModelOptions {
 }
 
 const CARD_META = 'ecacface.card';
+/** The metadata key of the card in the training area's exports (lib/train/export.ts). */
+const TRAIN_CARD_META = 'model_card';
 
 function resolveFiles(path: string): { card?: string; weights: string } {
   const p = resolve(path);
   if (!existsSync(p)) throw new Error(`loadModel: '${path}' does not exist`);
   if (statSync(p).isDirectory()) {
-    const card = join(p, 'model.json');
-    if (!existsSync(card)) throw new Error(`loadModel: folder '${path}' has no model.json (the model card written by exportModel)`);
-    return { card, weights: '' };
+    for (const name of ['model.json', 'model-card.json']) {
+      const card = join(p, name);
+      if (existsSync(card)) return { card, weights: '' };
+    }
+    throw new Error(`loadModel: folder '${path}' has no model.json (exportModel) or model-card.json (a training export)`);
   }
   if (extname(p) === '.json') return { card: p, weights: '' };
   return { weights: p };
 }
 
 /**
+ * A model card from JSON: ours, or the card a training run exports (lib/train/export.ts:
+ * `arch`, `attention`, `embeddingSize`, `inputSize`, `validation[].name`, no spec), whose preset spec
+ * is rebuilt from those fields (a run with a custom backbone spec needs `options.spec`).
+ */
+function cardFromJson(json: unknown, source: string, spec?: BackboneSpec | IResNetSpec): ModelCard {
+  const t = json as {
+    spec?: unknown;
+    arch?: unknown;
+    attention?: unknown;
+    embeddingSize?: unknown;
+    inputSize?: unknown;
+    input?: { mean?: number[]; std?: number[] };
+    validation?: { name?: string; accuracy: number; std: number; pairs?: number }[];
+    weights?: unknown;
+    created?: unknown;
+  };
+  if (t === null || typeof t !== 'object' || t.spec !== undefined || !('inputSize' in t)) return parseModelCard(json, source);
+  const size = Array.isArray(t.inputSize) ? Number(t.inputSize[0]) : 112;
+  let s: BackboneSpec | IResNetSpec;
+  if (spec) s = spec;
+  else if (typeof t.arch === 'string' && (ARCHS as readonly string[]).includes(t.arch)) {
+    s = { ...backboneSpec({ arch: t.arch as Arch, attention: t.attention as AttentionKind, embeddingSize: Number(t.embeddingSize) }), inputSize: size } as BackboneSpec;
+  } else {
+    throw new Error(`${source}: the training card names backbone '${String(t.arch)}', which is not a preset; pass { spec } (the run's backboneSpec)`);
+  }
+  return parseModelCard(
+    {
+      format: 'ecacface-model-card',
+      version: 1,
+      arch: String(t.arch),
+      attention: String(t.attention),
+      embeddingSize: Number(t.embeddingSize),
+      spec: s,
+      input: { ...DEFAULT_INPUT, size, mean: t.input?.mean ?? DEFAULT_INPUT.mean, std: t.input?.std ?? DEFAULT_INPUT.std },
+      flipTTA: true,
+      validation: (t.validation ?? []).map((v) => ({ set: String(v.name), accuracy: v.accuracy, std: v.std, ...(v.pairs !== undefined ? { pairs: v.pairs } : {}) })),
+      weights: String(t.weights),
+      source: `training export (${source})`,
+      ...(typeof t.created === 'string' ? { createdAt: t.created } : {}),
+    },
+    source,
+  );
+}
+
+/**
  * Loads a model for inference, in eval mode.
- * @param path a folder with `model.json` + weights, a model card `.json`, a `.safetensors` written by
- *   {@link exportModel} (its metadata carries the card), or a PyTorch `.pt`/`.pth` state dict of the
- *   CurricularFace IR layout (pass `options.spec`).
+ * @param path a folder with `model.json` + weights (or a training run's export with
+ *   `model-card.json` + `backbone.safetensors`), a model card `.json`, a `.safetensors` whose metadata
+ *   carries the card, or a PyTorch `.pt`/`.pth` state dict (CurricularFace IR layout: pass
+ *   `options.spec`; insightface iresnet: none needed).
  */
 export function loadModel(path: string, options: LoadModelOptions = {}): FaceModel {
   const files = resolveFiles(path);
@@ -221,19 +278,29 @@ export function loadModel(path: string, options: LoadModelOptions = {}): FaceMod
   let weights: string;
   let sd: Map<string, Tensor>;
   if (files.card) {
-    card = readModelCard(files.card);
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(files.card, 'utf8'));
+    } catch (e) {
+      throw new Error(`loadModel: cannot read the model card ${files.card} (${(e as Error).message})`);
+    }
+    card = cardFromJson(json, files.card, options.spec);
     weights = resolve(dirname(files.card), card.weights);
     sd = loadSafetensors(weights).tensors;
   } else if (files.weights.endsWith('.safetensors')) {
     weights = files.weights;
     const loaded = loadSafetensors(weights);
     sd = loaded.tensors;
-    const meta = loaded.metadata[CARD_META];
-    if (meta === undefined) {
+    const meta = loaded.metadata[CARD_META] ?? loaded.metadata[TRAIN_CARD_META];
+    try {
+      if (meta === undefined) {
+        throw new Error(`loadModel: '${path}' carries no model card in its metadata ('${CARD_META}'); load it with its model.json, or build the backbone yourself and use loadStateDict`);
+      }
+      card = cardFromJson(JSON.parse(meta), `${path} (metadata)`, options.spec);
+    } catch (e) {
       for (const t of sd.values()) t.dispose();
-      throw new Error(`loadModel: '${path}' carries no model card in its metadata ('${CARD_META}'); load it with its model.json, or build the backbone yourself and use loadStateDict`);
+      throw e;
     }
-    card = parseModelCard(JSON.parse(meta), `${path} (metadata ${CARD_META})`);
   } else {
     weights = files.weights;
     const raw = extractStateDict(readTorchCheckpoint(weights), weights);

@@ -103,8 +103,10 @@ kernels::EscaDtype CudaDtype(const char* fn, at::ScalarType t) {
     case at::kBFloat16:
       return kernels::EscaDtype::kBFloat16;
     default:
-      TORCH_CHECK(false, fn, ": CUDA kernels take float32, float16 or bfloat16 input, got ", t);
+      break;
   }
+  TORCH_CHECK(false, fn, ": CUDA kernels take float32, float16 or bfloat16 input, got ", t);
+  return kernels::EscaDtype::kFloat32;  // not reached
 }
 
 void CheckCuda(const char* fn, cudaError_t err) {

@@ -22,7 +22,6 @@
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
-#include <dlfcn.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -190,57 +189,9 @@ void RunProject(const at::Tensor& W, const at::Tensor& A, const at::Tensor& q) {
   }
 }
 
-// ---- float32 CPU matmuls ---------------------------------------------------------------------
-// Debian's libtorch runs at::mm on the reference BLAS (BLAS_INFO=generic → libblas3), 10–20×
-// slower than an optimised SGEMM. libtorch's own oneDNN (libdnnl.so.2, already loaded with
-// libtorch_cpu) exports dnnl_sgemm (row-major C = op(A)·op(B)): use it when it is in the process,
-// else at::mm. Set ECACFACE_NO_DNNL_SGEMM=1 to force at::mm.
-using SgemmFn = int (*)(char, char, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float,
-                        float*, int64_t);
-
-SgemmFn DnnlSgemm() {
-  static const SgemmFn fn = []() -> SgemmFn {
-    const char* off = std::getenv("ECACFACE_NO_DNNL_SGEMM");
-    if (off != nullptr && off[0] != '\0' && off[0] != '0') return nullptr;
-    void* lib = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_NOLOAD);  // only if libtorch brought it
-    void* sym = lib != nullptr ? dlsym(lib, "dnnl_sgemm") : nullptr;
-    return reinterpret_cast<SgemmFn>(sym);
-  }();
-  return fn;
-}
-
-// A 2-D operand as (transpose flag, leading dimension), or false when neither it nor its
-// transpose is row-major contiguous.
-bool GemmOperand(const at::Tensor& t, char& trans, int64_t& ld) {
-  if (t.stride(1) == 1 && t.stride(0) >= std::max<int64_t>(1, t.size(1))) {
-    trans = 'N';
-    ld = t.stride(0);
-    return true;
-  }
-  if (t.stride(0) == 1 && t.stride(1) >= std::max<int64_t>(1, t.size(0))) {
-    trans = 'T';
-    ld = t.stride(1);
-    return true;
-  }
-  return false;
-}
-
-// a [M, K] · b [K, N] → new contiguous [M, N]; a and b may be transposed views.
-at::Tensor MatMul(const at::Tensor& a, const at::Tensor& b) {
-  SgemmFn sgemm = DnnlSgemm();
-  char ta = 0, tb = 0;
-  int64_t lda = 0, ldb = 0;
-  if (sgemm != nullptr && !a.is_cuda() && a.scalar_type() == at::kFloat && b.scalar_type() == at::kFloat &&
-      a.size(0) > 0 && a.size(1) > 0 && b.size(1) > 0 && GemmOperand(a, ta, lda) && GemmOperand(b, tb, ldb)) {
-    const int64_t M = a.size(0), K = a.size(1), N = b.size(1);
-    at::Tensor c = at::empty({M, N}, a.options());
-    if (sgemm(ta, tb, M, N, K, 1.0f, a.data_ptr<float>(), lda, b.data_ptr<float>(), ldb, 0.0f, c.data_ptr<float>(), N) ==
-        0) {
-      return c;
-    }
-  }
-  return at::mm(a, b);
-}
+// a [M, K] · b [K, N]; a and b may be transposed views. On CPU this is libtorch's BLAS
+// (OpenBLAS once scripts/setup.sh installed it: Debian's default reference BLAS is 10–20× slower).
+at::Tensor MatMul(const at::Tensor& a, const at::Tensor& b) { return at::mm(a, b); }
 
 // cos(θ + m) of a [B] tensor with the radicand floor (spec D10).
 at::Tensor CtmOf(const at::Tensor& c, double m) {

@@ -150,3 +150,44 @@ describe('export and inference', () => {
     m.dispose();
   });
 });
+
+describe('training exports', () => {
+  it("loads a training run's export (model-card.json + backbone.safetensors, preset rebuilt from the card)", async () => {
+    const { backbone } = await import('../../lib/models/index.js');
+    const { saveSafetensors } = await import('../../lib/io/safetensors.js');
+    const net = backbone({ arch: 'mobilefacenet', attention: 'esca' });
+    net.eval();
+    const out = join(tmp, 'trained');
+    const card = {
+      format: 'ecacface-model-card',
+      version: 1,
+      weights: 'backbone.safetensors',
+      arch: 'mobilefacenet',
+      attention: 'esca',
+      embeddingSize: 512,
+      inputSize: [112, 112],
+      input: { channels: 'RGB', layout: 'NCHW', normalisation: '(x / 255 - 0.5) / 0.5', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+      output: 'raw 512-d embedding',
+      head: { type: 'curricularface', options: {} },
+      training: { step: 1, epoch: 0, epochs: 1, batchSize: 8, lr: 0.1, milestones: [], seed: 0, data: 'synthetic' },
+      validation: [{ name: 'lfw', accuracy: 0.9, std: 0.01, pairs: 30 }],
+      created: '2026-11-27T00:00:00Z',
+    };
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(out, { recursive: true });
+    saveSafetensors(join(out, 'backbone.safetensors'), net, { format: 'pt', model_card: JSON.stringify(card) });
+    writeFileSync(join(out, 'model-card.json'), JSON.stringify(card));
+    for (const m of [loadModel(out), loadModel(join(out, 'backbone.safetensors'))]) {
+      expect(m.card.spec).toMatchObject({ block: 'mobilefacenet', attention: 'esca' });
+      expect(m.card.validation[0]).toMatchObject({ set: 'lfw', accuracy: 0.9 });
+      const want = net.stateDict();
+      const got = m.backbone.stateDict();
+      expect([...got.keys()]).toEqual([...want.keys()]);
+      for (const [k, t] of want) expect(got.get(k)!.toBuffer().equals(t.toBuffer()), k).toBe(true);
+      m.dispose();
+    }
+    writeFileSync(join(out, 'model-card.json'), JSON.stringify({ ...card, arch: 'my-net' }));
+    expect(() => loadModel(out)).toThrow(/names backbone 'my-net', which is not a preset; pass \{ spec \}/);
+    net.dispose();
+  });
+});

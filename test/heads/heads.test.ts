@@ -224,6 +224,21 @@ describe('head forward', () => {
       });
       expect(out.loss.item()).toBeCloseTo(loss, 12);
       expect(out.logits!.shape).toEqual([3, 6]);
+      // gradients: dL/dz = (softmax − onehot)/B, dL/dW = dzᵀ·x, dL/db = Σ_i dz_i
+      out.loss.backward();
+      const xs = nested(x);
+      const dz = xs.map((r, i) => {
+        const z = W.map((w, j) => w.reduce((a, e, d) => a + e * r[d]!, b[j]!));
+        const mx = Math.max(...z);
+        const se = z.reduce((a, e) => a + Math.exp(e - mx), 0);
+        return z.map((e, j) => (Math.exp(e - mx) / se - (j === labels[i] ? 1 : 0)) / 3);
+      });
+      const gW = nested(h.weight.grad!);
+      const gb = h.bias.grad!.toArray() as number[];
+      W.forEach((w, j) => {
+        w.forEach((_, d) => expect(gW[j]![d]!).toBeCloseTo(dz.reduce((a, r, i) => a + r[j]! * xs[i]![d]!, 0), 12));
+        expect(gb[j]!).toBeCloseTo(dz.reduce((a, r) => a + r[j]!, 0), 12);
+      });
       const c = cosines(nested(x), W[0]!.map((_, d) => W.map((w) => w[d]!)));
       expect(out.stats.positiveCosine).toBeCloseTo(labels.reduce((a, y, i) => a + c[i]![y]!, 0) / 3, 12);
       h.dispose();

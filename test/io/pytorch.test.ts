@@ -63,6 +63,7 @@ describe('readTorchCheckpoint', () => {
 
   it('refuses code in the pickle, the legacy format and non-checkpoints with clear errors', () => {
     expect(() => readTorchCheckpoint(join(dir, 'evil.pt'))).toThrow(/evil.pt: refusing global (posix|os)\.system: a checkpoint may reference only tensors/);
+    expect(() => readTorchCheckpoint(join(dir, 'codecs.pt'))).toThrow(/codecs.pt: refusing global _codecs.encode/);
     expect(() => readTorchCheckpoint(join(dir, 'legacy.pt'))).toThrow(/legacy \(pre-1.6\) torch.save format.*torch.save\(torch.load/);
     expect(() => readTorchCheckpoint(join(dir, 'faces.u8'))).toThrow(/faces.u8: not a torch.save zip checkpoint/);
     const bytes = Buffer.from(readFileSync(join(dir, 'ir_tiny.pt')));
