@@ -15,6 +15,7 @@
 // copy each way for channels_last inputs; a native NHWC kernel is left for later.
 //
 // Double backward is not supported: the backward is not itself differentiable.
+#include <ATen/core/grad_mode.h>
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/custom_function.h>
 
