@@ -35,7 +35,9 @@ test('sgdStep on CUDA matches the CPU step', { skip }, () => {
     });
   const a = run('cpu');
   const b = run('cuda');
-  assert.ok(a.sub(b).abs().max().item() < 1e-6);
+  // float32 values up to a few units: a few ulps (CUDA fuses multiply-adds) is ~1e-6 absolute.
+  const scale = Math.max(1, a.abs().max().item());
+  assert.ok(a.sub(b).abs().max().item() <= 1e-5 * scale);
 });
 
 test('autocast makes CUDA matmuls bf16 / fp16 and turns off again', { skip }, () =>
