@@ -266,7 +266,7 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
   let lastLoss = NaN;
   let interrupted = false;
   let timeLimited = false;
-  const tTrain = Date.now();
+  const tTrain = performance.now();
   try {
     outer: for (let epoch = position.epoch; epoch < config.epochs; epoch++) {
       const from = epoch === position.epoch ? position.batch : 0;
@@ -365,7 +365,7 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
               saveCheckpoint('interrupt');
               break outer;
             }
-            if (config.maxMinutes > 0 && Date.now() - tTrain > config.maxMinutes * 60_000) {
+            if (config.maxMinutes > 0 && performance.now() - tTrain > config.maxMinutes * 60_000) {
               timeLimited = true;
               emit({ kind: 'message', text: `time limit of ${config.maxMinutes} min reached at step ${step}: validating and saving` });
               await validate();
