@@ -30,6 +30,12 @@ export interface EscaOpRow {
   composedMs: number;
   /** composedMs / fusedMs. */
   speedup: number;
+  /** Process CPU time (all threads, user + system) of one fused forward + backward, median ms. */
+  fusedCpuMs: number;
+  /** Same for the composed op. */
+  composedCpuMs: number;
+  /** composedCpuMs / fusedCpuMs: less sensitive to other load on the machine than wall time. */
+  cpuSpeedup: number;
   /** Python PyTorch eager composed op, median ms (null when python3-torch is unavailable). */
   pythonMs: number | null;
 }
@@ -70,7 +76,15 @@ function median(v: number[]): number {
 
 type EscaFn = (x: Tensor, wca: Tensor, wsa: Tensor) => Tensor;
 
-function timeFwdBwd(fn: EscaFn, x: Tensor, wca: Tensor, wsa: Tensor, go: Tensor, reps: number): number {
+/** Median wall and CPU milliseconds of one forward + backward. */
+function timeFwdBwd(
+  fn: EscaFn,
+  x: Tensor,
+  wca: Tensor,
+  wsa: Tensor,
+  go: Tensor,
+  reps: number,
+): { wall: number; cpu: number } {
   const once = (): void =>
     scope(() => {
       for (const t of [x, wca, wsa]) t.zeroGrad();
@@ -78,13 +92,17 @@ function timeFwdBwd(fn: EscaFn, x: Tensor, wca: Tensor, wsa: Tensor, go: Tensor,
     });
   once();
   once();
-  const times: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < reps; r++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     once();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e3);
   }
-  return median(times);
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 function pythonTimes(
@@ -127,11 +145,19 @@ export async function benchEscaOp(options: EscaOpOptions = {}): Promise<EscaOpRo
         const wsa = randn([1, 2 * c, 3, 3]).mul(1 / Math.sqrt(18 * c)).detach();
         wsa.requiresGrad = true;
         const go = randn(shape);
-        const fusedMs = timeFwdBwd(esca, x, wca, wsa, go, reps);
-        const composedMs = timeFwdBwd(escaComposed, x, wca, wsa, go, reps);
-        return { fusedMs, composedMs };
+        const tf = timeFwdBwd(esca, x, wca, wsa, go, reps);
+        const tc = timeFwdBwd(escaComposed, x, wca, wsa, go, reps);
+        return { fusedMs: tf.wall, composedMs: tc.wall, fusedCpuMs: tf.cpu, composedCpuMs: tc.cpu };
       });
-      rows.push({ model, shape, k, ...r, speedup: r.composedMs / r.fusedMs, pythonMs: null });
+      rows.push({
+        model,
+        shape,
+        k,
+        ...r,
+        speedup: r.composedMs / r.fusedMs,
+        cpuSpeedup: r.composedCpuMs / r.fusedCpuMs,
+        pythonMs: null,
+      });
       await new Promise((res) => setImmediate(res));
     }
   } finally {
@@ -151,12 +177,16 @@ export async function benchEscaOp(options: EscaOpOptions = {}): Promise<EscaOpRo
 /** Prints rows as a table. */
 export function printEscaOpRows(rows: EscaOpRow[], threads: number): void {
   console.log(`ESCA op alone, forward + backward, float32, CPU, ${threads} intra-op thread(s), median ms`);
+  console.log('(wall ms; "cpu" columns: process CPU ms, which other load on the machine disturbs less)');
   console.log(
     'model'.padEnd(20) +
       'shape'.padEnd(18) +
       'fused'.padStart(9) +
       'composed'.padStart(10) +
       'speed-up'.padStart(10) +
+      'cpu fused'.padStart(11) +
+      'cpu comp.'.padStart(11) +
+      'cpu x'.padStart(8) +
       'python'.padStart(9) +
       'vs py'.padStart(8),
   );
@@ -167,12 +197,19 @@ export function printEscaOpRows(rows: EscaOpRow[], threads: number): void {
         r.fusedMs.toFixed(2).padStart(9) +
         r.composedMs.toFixed(2).padStart(10) +
         `${r.speedup.toFixed(2)}×`.padStart(10) +
+        r.fusedCpuMs.toFixed(2).padStart(11) +
+        r.composedCpuMs.toFixed(2).padStart(11) +
+        `${r.cpuSpeedup.toFixed(2)}×`.padStart(8) +
         (r.pythonMs === null ? '—' : r.pythonMs.toFixed(2)).padStart(9) +
         (r.pythonMs === null ? '—' : `${(r.pythonMs / r.fusedMs).toFixed(2)}×`).padStart(8),
     );
   }
-  const g = Math.exp(rows.reduce((s, r) => s + Math.log(r.speedup), 0) / rows.length);
-  console.log(`geometric-mean speed-up fused vs composed: ${g.toFixed(2)}× (goal ≥ 2×)`);
+  const gm = (f: (r: EscaOpRow) => number): number =>
+    Math.exp(rows.reduce((s, r) => s + Math.log(f(r)), 0) / rows.length);
+  console.log(
+    `geometric-mean speed-up fused vs composed: ${gm((r) => r.speedup).toFixed(2)}× wall, ` +
+      `${gm((r) => r.cpuSpeedup).toFixed(2)}× CPU time (goal ≥ 2×)`,
+  );
 }
 
 function arg(name: string): string | undefined {

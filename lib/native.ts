@@ -218,6 +218,9 @@ export interface NativeBinding {
   cudaDeviceCount(): number;
   cudaSynchronize(): void;
   cudaDeviceName(index?: number): string;
+  /** Sets cuDNN autotuning when `enable` is given; returns the setting before. */
+  cudnnBenchmark(enable?: boolean): boolean;
+  cudaEmptyCache(): void;
   memory(): { tensors: number; bytes: number; cpuBytes: number; cudaBytes: number; created: number };
   buildInfo(): { torchVersion: string; cuda: boolean; parallel: string };
 

@@ -1,25 +1,41 @@
 #!/usr/bin/env bash
 # One command for a GPU machine (which may have no Node and no network): unpack the carried,
 # xz-compressed node binary, build the addon against the machine's PyTorch libtorch with CUDA
-# (plain cmake, sm_90 by default), run the CUDA tests (node --test over dist/test/cuda, compiled
-# beforehand on the CPU machine) and print a summary. Results go to $OUT (or ./gpu-out).
+# (plain cmake, sm_90 by default; C++20 retried if the headers need it), run the CUDA tests
+# (node --test over dist/test/cuda, compiled beforehand on the CPU machine), then the training
+# throughput benchmark against PyTorch eager (bench/gpu-train.ts), and print a summary, the
+# benchmark's table last. Results go to $OUT (or ./gpu-out).
 #
 #   bash scripts/gpu-check.sh                 # on the GPU machine
-#   bash scripts/gpu-check.sh --dry-run       # here: same build path against the CPU libtorch
+#   bash scripts/gpu-check.sh --dry-run       # here: same path against the CPU libtorch (tiny bench)
+#   options: --no-tests  --no-bench  --prebuilt ADDON (skip the build, use that .node)
+#            --budget S (seconds for the whole script; the benchmark gets what the build and the
+#            tests left, less a margin, and skips the configurations that no longer fit)
+#   env: ECF_CUDA_ARCHS (default 90), GPU_CHECK_TEST_TIMEOUT (s, default 100),
+#        GPU_TRAIN_ARGS (extra bench/gpu-train.ts options, e.g. "--iters 10"), PYTHON
+# Afterwards $OUT holds gpu-check.log, cmake-{configure,build}.log, cuda-tests.{log,tap},
+# gpu-train.{json,log} (the benchmark: card, every row, ours/PyTorch img/s) and summary.json.
 #
-# What must travel with the working tree (carry): .gpu/node.xz, dist, node_modules/node-addon-api,
-# node_modules/node-api-headers, node_modules/node-gyp-build. Prepare them with:
-#   bash scripts/gpu-prepare.sh
+# What must travel: ONE file, .gpu/bundle.tar.xz (scripts/gpu-bundle.sh: the tree, dist/, the
+# production node_modules and .gpu/node.xz). On the GPU machine:
+#   mkdir -p /tmp/ecf && tar -xJf .gpu/bundle.tar.xz -C /tmp/ecf && cd /tmp/ecf && bash scripts/gpu-check.sh
+# Notes of every run: bench/RESULTS.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-DRY=0
-for a in "$@"; do
-  case "$a" in
+DRY=0 TESTS=1 BENCH=1 BUDGET=420 PREBUILT=
+while [ $# -gt 0 ]; do
+  case "$1" in
     --dry-run) DRY=1 ;;
-    *) echo "gpu-check: unknown option $a" >&2; exit 2 ;;
+    --no-tests) TESTS=0 ;;
+    --no-bench) BENCH=0 ;;
+    --budget) BUDGET=$2; shift ;;
+    --prebuilt) PREBUILT=$2; shift ;;
+    *) echo "gpu-check: unknown option $1" >&2; exit 2 ;;
   esac
+  shift
 done
+T_START=$(date +%s)
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
 log() { printf '[gpu-check %s] %s\n' "$(date +%H:%M:%S)" "$*" | tee -a "$OUT/gpu-check.log"; }
@@ -39,33 +55,91 @@ log "node $("$NODE" --version)"
 # -- build -------------------------------------------------------------------------------------
 PY=${PYTHON:-python3}
 [ "$DRY" = 1 ] && PY=/usr/bin/python3
-BUILD=build-gpu
+BUILD=${ECF_BUILD_DIR:-build-gpu}
 ARCHS=${ECF_CUDA_ARCHS:-90}
+export ECF_CUDA_ARCHS=$ARCHS
 cmake_args=(-S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$ARCHS")
 if [ "$DRY" = 0 ]; then
   prefix=$("$PY" -c 'import torch; print(torch.utils.cmake_prefix_path)')
   cmake_args+=(-DCMAKE_PREFIX_PATH="$prefix")
   command -v ninja >/dev/null && cmake_args+=(-G Ninja)
+  nvcc_bin=$(command -v nvcc || true)
+  [ -z "$nvcc_bin" ] && [ -x /usr/local/cuda/bin/nvcc ] && nvcc_bin=/usr/local/cuda/bin/nvcc
+  [ -n "$nvcc_bin" ] && cmake_args+=(-DCMAKE_CUDA_COMPILER="$nvcc_bin")
+  # newer libtorch headers may demand C++20: follow what they say
+  inc=$("$PY" -c 'import torch.utils.cpp_extension as e; print(e.include_paths()[0])' 2>/dev/null)
+  if [ -n "$inc" ] && grep -rqsE '#error.*C\+\+2[0-9]' "$inc/c10/util" "$inc/c10/macros"; then
+    cmake_args+=(-DECF_CXX_STANDARD=20)
+    log "libtorch headers require C++20"
+  fi
+  log "nvcc ${nvcc_bin:-none}: $("${nvcc_bin:-false}" --version 2>/dev/null | tail -1)"
+  nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader 2>/dev/null | tee -a "$OUT/gpu-check.log"
   log "torch $("$PY" -c 'import torch; print(torch.__version__, torch.version.cuda)')  prefix $prefix"
+  # the pip wheel's CUDA libraries (cuDNN, cuBLAS, …) for the node process, in case libtorch's
+  # RUNPATH does not reach them from outside Python
+  site=$(dirname "$(dirname "$(dirname "$prefix")")")
+  nvlibs=$(ls -d "$site"/nvidia/*/lib "$site"/nvidia/cu*/lib 2>/dev/null | sort -u | tr '\n' ':')
+  export LD_LIBRARY_PATH="$site/torch/lib:${nvlibs}${LD_LIBRARY_PATH:-}"
 fi
-t0=$(date +%s)
-if ! cmake "${cmake_args[@]}" > "$OUT/cmake-configure.log" 2>&1; then
-  log "cmake configure FAILED"; tail -30 "$OUT/cmake-configure.log"; exit 1
+if [ -n "$PREBUILT" ]; then
+  BUILD_S=0
+  export ECACFACE_NATIVE=$(readlink -f "$PREBUILT")
+  log "prebuilt addon $ECACFACE_NATIVE"
+else
+  t0=$(date +%s)
+  if ! cmake "${cmake_args[@]}" > "$OUT/cmake-configure.log" 2>&1; then
+    log "cmake configure FAILED"; tail -30 "$OUT/cmake-configure.log"; exit 1
+  fi
+  grep 'ecacface-torch:' "$OUT/cmake-configure.log" | tee -a "$OUT/gpu-check.log"
+  keep_going=(); [ "$DRY" = 0 ] && command -v ninja >/dev/null && keep_going=(-- -k 0)
+  if ! cmake --build "$BUILD" -j "$(nproc)" "${keep_going[@]}" > "$OUT/cmake-build.log" 2>&1; then
+    log "build FAILED"; grep -E 'error' "$OUT/cmake-build.log" | sort -u | head -60
+    case " ${cmake_args[*]} " in
+      *ECF_CXX_STANDARD=20*) exit 1 ;;
+    esac
+    # one retry in C++20 (newer libtorch headers), the errors above kept for the record
+    log "retrying the build with C++20"
+    cmake "${cmake_args[@]}" -DECF_CXX_STANDARD=20 >> "$OUT/cmake-configure.log" 2>&1 &&
+      cmake --build "$BUILD" -j "$(nproc)" "${keep_going[@]}" >> "$OUT/cmake-build.log" 2>&1 ||
+      { log "build FAILED in C++20 too"; tail -200 "$OUT/cmake-build.log" | grep -E "error|Error" | head -40; exit 1; }
+  fi
+  BUILD_S=$(( $(date +%s) - t0 ))
+  log "addon built in $BUILD_S s: $BUILD/Release/ecacface.node"
+  export ECACFACE_NATIVE=$PWD/$BUILD/Release/ecacface.node
 fi
-grep 'ecacface-torch:' "$OUT/cmake-configure.log" | tee -a "$OUT/gpu-check.log"
-if ! cmake --build "$BUILD" -j "$(nproc)" > "$OUT/cmake-build.log" 2>&1; then
-  log "build FAILED"; grep -E 'error|Error' "$OUT/cmake-build.log" | head -40; exit 1
-fi
-log "addon built in $(( $(date +%s) - t0 )) s: $BUILD/Release/ecacface.node"
-export ECACFACE_NATIVE=$PWD/$BUILD/Release/ecacface.node
+"$NODE" -e "import('./dist/lib/tensor/index.js').then(m => { const c = m.cuda.isAvailable(); console.log('[gpu-check] addon:', JSON.stringify(m.buildInfo()), 'cuda available:', c, c ? m.cuda.deviceName(0) : ''); })" 2>&1 | tee -a "$OUT/gpu-check.log"
 
 # -- CUDA tests --------------------------------------------------------------------------------
 [ -d dist/test/cuda ] || { log "dist/test/cuda missing: compile the TypeScript before (npx tsc)"; exit 1; }
 mapfile -t tests < <(find dist/test/cuda -name '*.test.js' | sort)
-log "running ${#tests[@]} CUDA test file(s)"
-"$NODE" --test --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=tap --test-reporter-destination="$OUT/cuda-tests.tap" "${tests[@]}" 2>&1 | tee "$OUT/cuda-tests.log"
-rc=${PIPESTATUS[0]}
+rc=0
+TESTS_S=0
+if [ "$TESTS" = 1 ]; then
+  log "running ${#tests[@]} CUDA test file(s)"
+  t1=$(date +%s)
+  timeout "${GPU_CHECK_TEST_TIMEOUT:-100}" "$NODE" --test --test-concurrency=1 --test-reporter=dot --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$OUT/cuda-tests.tap" "${tests[@]}" > "$OUT/cuda-tests.log" 2>&1
+  rc=$?
+  TESTS_S=$(( $(date +%s) - t1 ))
+  # failures in full, the rest as counts
+  grep -B2 -A12 -E '^\s*not ok ' "$OUT/cuda-tests.tap" | head -150
+  grep -E '^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms)' "$OUT/cuda-tests.tap" | tee -a "$OUT/gpu-check.log"
+  log "CUDA tests: exit $rc in $TESTS_S s"
+fi
+
+# -- training throughput against PyTorch ------------------------------------------------------------
+BENCH_RC=0
+if [ "$BENCH" = 1 ]; then
+  left=$(( BUDGET - ($(date +%s) - T_START) - 25 ))
+  [ "$left" -lt 20 ] && left=20
+  bench_args=(--out "$OUT/gpu-train.json" --budget "$left" --python "$PY")
+  # shellcheck disable=SC2206
+  [ -n "${GPU_TRAIN_ARGS:-}" ] && bench_args+=(${GPU_TRAIN_ARGS})
+  [ "$DRY" = 1 ] && bench_args+=(--device cpu --batches 2 --classes 1000 --archs mobilefacenet,ir50 --warmup 1 --iters 1)
+  log "training benchmark (budget $left s): ${bench_args[*]}"
+  "$NODE" dist/bench/gpu-train.js "${bench_args[@]}" 2>&1 | tee "$OUT/gpu-train.log"
+  BENCH_RC=${PIPESTATUS[0]}
+fi
 
 # -- extra steps (benchmarks) ------------------------------------------------------------------
 if [ -n "${GPU_CHECK_EXTRA:-}" ]; then
@@ -73,7 +147,20 @@ if [ -n "${GPU_CHECK_EXTRA:-}" ]; then
   NODE="$NODE" bash -c "$GPU_CHECK_EXTRA" 2>&1 | tee "$OUT/extra.log"
 fi
 
-pass=$(grep -cE '^ok ' "$OUT/cuda-tests.tap" 2>/dev/null || true)
-fail=$(grep -cE '^not ok ' "$OUT/cuda-tests.tap" 2>/dev/null || true)
-log "summary: CUDA test files ${#tests[@]}, top-level ok ${pass:-0}, not ok ${fail:-0}, exit $rc"
+tap() { grep -E "^# $1 " "$OUT/cuda-tests.tap" 2>/dev/null | awk '{print $3}' | tail -1; }
+"$PY" - "$OUT" <<PYEOF 2>/dev/null || true
+import json, os, sys
+out = sys.argv[1]
+bench = None
+p = os.path.join(out, 'gpu-train.json')
+if os.path.exists(p):
+    bench = json.load(open(p))
+json.dump({'card': bench['card'] if bench else None, 'buildSeconds': int('$BUILD_S'),
+           'tests': {'files': ${#tests[@]}, 'exit': $rc, 'seconds': $TESTS_S, 'pass': '$(tap pass)', 'fail': '$(tap fail)', 'skipped': '$(tap skipped)'},
+           'benchExit': $BENCH_RC, 'bench': bench}, open(os.path.join(out, 'summary.json'), 'w'), indent=2)
+PYEOF
+log "summary: build ${BUILD_S} s; CUDA tests (${#tests[@]} files): pass $(tap pass) fail $(tap fail) skipped $(tap skipped), exit $rc; benchmark exit $BENCH_RC; total $(( $(date +%s) - T_START )) s"
+# the benchmark's table last
+[ -f "$OUT/gpu-train.log" ] && sed -n '/^== training throughput/,$p' "$OUT/gpu-train.log"
+[ "$rc" = 0 ] && exit "$BENCH_RC"
 exit "$rc"

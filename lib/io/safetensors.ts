@@ -8,7 +8,8 @@
  * Writing orders tensors as the reference implementation (larger element size first, then by
  * name) and pads the header with spaces to an 8-byte boundary.
  */
-import { closeSync, openSync, readSync, fstatSync, writeFileSync, renameSync } from 'node:fs';
+import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import { writeFileAtomic } from './atomic.js';
 import { native } from '../native.js';
 import { dtypeCode, dtypeSize, type DType } from '../tensor/dtype.js';
 import { Tensor, wrap } from '../tensor/tensor.js';
@@ -190,11 +191,8 @@ function entriesOf(src: TensorSource): [string, Tensor][] {
   return Object.entries(src as Record<string, Tensor>);
 }
 
-/**
- * Serialises named tensors (a Map, a record, or a module's `stateDict()`) to safetensors bytes.
- * CUDA tensors are copied to the CPU; every tensor is written contiguous in its own dtype.
- */
-export function serializeSafetensors(src: TensorSource, metadata: Record<string, string> = {}): Buffer {
+/** The safetensors bytes of named tensors, as chunks (length, header, each tensor's data). */
+function encode(src: TensorSource, metadata: Record<string, string>): Buffer[] {
   const entries = entriesOf(src);
   for (const [k, v] of Object.entries(metadata)) {
     if (typeof v !== 'string') throw new TypeError(`saveSafetensors: metadata '${k}' must be a string, got ${typeof v}`);
@@ -217,13 +215,18 @@ export function serializeSafetensors(src: TensorSource, metadata: Record<string,
   if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([len, json, ...items.map((i) => i.bytes)]);
+  return [len, json, ...items.map((i) => i.bytes)];
 }
 
-/** Writes named tensors to a safetensors file (atomically: a temporary file, then a rename). */
+/**
+ * Serialises named tensors (a Map, a record, or a module's `stateDict()`) to safetensors bytes.
+ * CUDA tensors are copied to the CPU; every tensor is written contiguous in its own dtype.
+ */
+export function serializeSafetensors(src: TensorSource, metadata: Record<string, string> = {}): Buffer {
+  return Buffer.concat(encode(src, metadata));
+}
+
+/** Writes named tensors to a safetensors file atomically (temporary file, fsync, rename). */
 export function saveSafetensors(path: string, src: TensorSource, metadata: Record<string, string> = {}): void {
-  const bytes = serializeSafetensors(src, metadata);
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
+  writeFileAtomic(path, encode(src, metadata));
 }

@@ -22,6 +22,17 @@ function checkEca(x: Tensor, caWeight: Tensor, fn: string): void {
   }
 }
 
+/**
+ * Mixed precision: a float16/bfloat16 input (as autocast makes the convolution before the block)
+ * with float32 weights runs with the weights cast to the input's dtype, as autocast casts a
+ * convolution's weight; the cast is differentiable, so gradients reach the float32 weights.
+ * Returns null when the weight needs no cast. Other dtype mismatches reach the native check.
+ */
+function castForInput(x: Tensor, w: Tensor): Tensor | null {
+  const low = x.dtype === 'float16' || x.dtype === 'bfloat16';
+  return low && w.dtype === 'float32' ? w.to(x.dtype) : null;
+}
+
 /** ECA by composition of ATen ops (reference). */
 export function ecaComposed(x: Tensor, caWeight: Tensor): Tensor {
   checkEca(x, caWeight, 'eca');
@@ -58,14 +69,20 @@ export function escaComposed(x: Tensor, caWeight: Tensor, saWeight: Tensor): Ten
 /**
  * ECA attention (spec §3.1), the op models call: `x · σ(conv1d_k(GAP(x)))`, fused native kernel.
  * @param x input [N, C, H, W] (any memory layout; the output keeps channels_last if x has it)
- * @param caWeight channel-attention conv1d weight [1, 1, k], k odd, same dtype and device as x
+ * @param caWeight channel-attention conv1d weight [1, 1, k], k odd, same dtype and device as x (float32
+ *   weights with a float16/bfloat16 input are cast to the input's dtype, differentiably)
  * @returns a new tensor [N, C, H, W], differentiable in x and caWeight
  */
 export function eca(x: Tensor, caWeight: Tensor): Tensor {
   const xh = handleOf(x, 'x');
   const wh = handleOf(caWeight, 'caWeight');
   checkEca(x, caWeight, 'eca');
-  return wrap(native.eca(xh, wh));
+  const wc = castForInput(x, caWeight);
+  try {
+    return wrap(native.eca(xh, wc ? wc.handle : wh));
+  } finally {
+    wc?.dispose();
+  }
 }
 
 /**
@@ -73,7 +90,8 @@ export function eca(x: Tensor, caWeight: Tensor): Tensor {
  * `y = eca(x)`, fused native kernel with its own backward.
  * @param x input [N, C, H, W] (any memory layout; the output keeps channels_last if x has it)
  * @param caWeight channel-attention conv1d weight [1, 1, k], k odd
- * @param saWeight spatial-attention conv weight [1, 2C, 3, 3] (avg-pooled maps first, then max-pooled)
+ * @param saWeight spatial-attention conv weight [1, 2C, 3, 3] (avg-pooled maps first, then max-pooled);
+ *   float32 weights with a float16/bfloat16 input are cast to the input's dtype, differentiably
  * @returns a new tensor [N, C, H, W], differentiable in x, caWeight and saWeight
  */
 export function esca(x: Tensor, caWeight: Tensor, saWeight: Tensor): Tensor {
@@ -81,5 +99,12 @@ export function esca(x: Tensor, caWeight: Tensor, saWeight: Tensor): Tensor {
   const ch = handleOf(caWeight, 'caWeight');
   const sh = handleOf(saWeight, 'saWeight');
   checkEsca(x, caWeight, saWeight);
-  return wrap(native.esca(xh, ch, sh));
+  const cc = castForInput(x, caWeight);
+  const sc = castForInput(x, saWeight);
+  try {
+    return wrap(native.esca(xh, cc ? cc.handle : ch, sc ? sc.handle : sh));
+  } finally {
+    cc?.dispose();
+    sc?.dispose();
+  }
 }

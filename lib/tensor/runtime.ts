@@ -86,4 +86,16 @@ export const cuda = {
   deviceName(index = 0): string {
     return native.cudaDeviceName(index);
   },
+  /**
+   * cuDNN autotuning (PyTorch's `torch.backends.cudnn.benchmark`): with fixed input shapes, the
+   * first step of each shape times the convolution algorithms and later steps use the fastest.
+   * Sets it when `enable` is given; returns the setting before. Process-wide.
+   */
+  cudnnBenchmark(enable?: boolean): boolean {
+    return enable === undefined ? native.cudnnBenchmark() : native.cudnnBenchmark(enable);
+  },
+  /** Returns the unused blocks of libtorch's CUDA caching allocator to the driver (no-op without CUDA). */
+  emptyCache(): void {
+    native.cudaEmptyCache();
+  },
 };

@@ -43,9 +43,36 @@ function shapeArgs(shape: (number | number[])[]): number[] {
 
 /**
  * Safety net: frees the native tensor of a Tensor that was garbage-collected without dispose().
- * dispose() unregisters, so deterministic code never waits for the collector.
+ *
+ * Registering every tensor with a FinalizationRegistry would cost about as much as a small op, so
+ * new tensors wait in a nursery and are registered in batches (when 4096 have accumulated, or
+ * after a second): a tensor disposed before then — most temporaries — is never registered and
+ * costs nothing. dispose() unregisters the ones that were, so deterministic code never waits for
+ * the collector. The nursery keeps forgotten tensors alive until its next flush, no longer.
  */
 const finalizer = new FinalizationRegistry<NativeTensor>((h) => native.dispose(h));
+const NURSERY_MAX = 4096;
+let nursery: Tensor[] = [];
+let flushTimer: ReturnType<typeof setTimeout> | undefined;
+let registerIfLive: (t: Tensor) => void;
+
+function flushNursery(): void {
+  if (flushTimer !== undefined) {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+  }
+  const batch = nursery;
+  nursery = [];
+  for (const t of batch) registerIfLive(t);
+}
+
+function enterNursery(t: Tensor): void {
+  if (nursery.push(t) >= NURSERY_MAX) flushNursery();
+  else if (flushTimer === undefined) {
+    flushTimer = setTimeout(flushNursery, 1000);
+    flushTimer.unref?.();
+  }
+}
 
 /** @internal Wraps a fresh native handle. */
 export function wrap(h: NativeTensor): Tensor {
@@ -61,13 +88,23 @@ export class Tensor {
   /** @internal */
   #h: NativeTensor;
   #disposed = false;
+  #registered = false;
   #meta: [number[], number, string] | undefined;
 
   /** @internal Use the creation functions (`tensor`, `zeros`, …) instead. */
   constructor(handle: NativeTensor) {
     this.#h = handle;
-    finalizer.register(this, handle, this);
+    enterNursery(this);
     track(this);
+  }
+
+  static {
+    registerIfLive = (t: Tensor) => {
+      if (!t.#disposed && !t.#registered) {
+        t.#registered = true;
+        finalizer.register(t, t.#h, t);
+      }
+    };
   }
 
   /** @internal The native handle; throws if the tensor was disposed. */
@@ -128,7 +165,7 @@ export class Tensor {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    finalizer.unregister(this);
+    if (this.#registered) finalizer.unregister(this);
     native.dispose(this.#h);
   }
   [Symbol.dispose](): void {

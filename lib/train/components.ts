@@ -4,7 +4,7 @@
  * verification with flip TTA) and the model export (safetensors + model card).
  */
 import { basename, dirname, join } from 'node:path';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { decode, loader, openImageFolder, openRecordIO, readBin, type ImageDataset, type Loader } from '../data/index.js';
 import { evaluate as verify } from '../eval/verification.js';
 import { create as createHead } from '../heads/index.js';
@@ -45,6 +45,7 @@ export class LoaderSource implements BatchSource {
       dropLast: true,
       train: config.data.flip > 0,
       imageSize: [config.imageSize, config.imageSize],
+      ...(config.device !== 'cpu' ? { device: config.device as 'cpu' } : {}),
       ...(config.data.workers > 0 ? { threads: config.data.workers } : {}),
     });
     this.batchesPerEpoch = this.#loader.batchesPerEpoch;
@@ -70,8 +71,11 @@ export class LoaderSource implements BatchSource {
 export function openTrainData(config: TrainConfig): ImageDataset {
   const t = config.data.train;
   if (t.type === 'folder') return openImageFolder(t.path);
-  const isDir = statSync(t.path).isDirectory();
-  return openRecordIO(isDir ? t.path : join(dirname(t.path), basename(t.path)));
+  if (statSync(t.path).isDirectory()) return openRecordIO(t.path);
+  const dir = dirname(t.path);
+  const stem = basename(t.path).replace(/\.rec$/, '');
+  const property = join(dir, 'property');
+  return openRecordIO({ rec: t.path, idx: join(dir, `${stem}.idx`), property: existsSync(property) ? property : undefined });
 }
 
 /** A decoded verification set. */
@@ -85,14 +89,20 @@ export interface PairImages {
 /** Reads and decodes a .bin (optionally only its first `maxPairs` pairs); images must be `size`². */
 export function loadPairSet(path: string, size: number, maxPairs = 0): PairImages {
   const set = readBin(path);
-  const P = maxPairs > 0 ? Math.min(maxPairs, set.issame.length) : set.issame.length;
+  const all = set.issame.length;
+  const P = maxPairs > 0 ? Math.min(maxPairs, all) : all;
+  // A subset is taken evenly spread over the file (pair ⌊j·all/P⌋), so that every contiguous fold
+  // keeps the file's mix of same and different pairs (the official files are ordered in blocks).
+  const pick = Array.from({ length: P }, (_, j) => Math.floor((j * all) / P));
   const images: Uint8Array[] = [];
-  for (let i = 0; i < 2 * P; i++) {
-    const d = decode(set.images[i]!);
-    if (d.width !== size || d.height !== size) throw new Error(`${path}: image ${i} is ${d.width}×${d.height}, the model takes ${size}×${size}`);
-    images.push(d.data);
+  for (const p of pick) {
+    for (const i of [2 * p, 2 * p + 1]) {
+      const d = decode(set.images[i]!);
+      if (d.width !== size || d.height !== size) throw new Error(`${path}: image ${i} is ${d.width}×${d.height}, the model takes ${size}×${size}`);
+      images.push(d.data);
+    }
   }
-  return { name: basename(path).replace(/\.bin$/, ''), images, issame: set.issame.slice(0, P), size };
+  return { name: basename(path).replace(/\.bin$/, ''), images, issame: pick.map((p) => set.issame[p]!), size };
 }
 
 /** Embeds images (uint8 HWC) in batches, without gradients; flips when asked. */
@@ -144,13 +154,15 @@ export function buildComponents(config: TrainConfig): TrainComponents {
   const source = new LoaderSource(dataset, config);
   const backbone = buildConfiguredBackbone(config);
   const head = createHead({ type: config.head.type, numClasses: dataset.numClasses, embeddingSize: config.embeddingSize, ...config.head.options }) as unknown as HeadLike;
-  const groups = weightDecayGroups(backbone as never);
   const sets = config.data.val.map((p) => loadPairSet(p, config.imageSize, config.valPairs));
   return {
     backbone,
     head,
     source,
-    backboneGroups: { decay: groups.decay, noDecay: groups.noDecay },
+    backboneGroups: () => {
+      const g = weightDecayGroups(backbone as never);
+      return { decay: g.decay, noDecay: g.noDecay };
+    },
     ...(sets.length ? { validator: pairSetValidator(sets) } : {}),
     exportModel: (dir, info) => exportBackbone(dir, backbone, config, info),
   };

@@ -136,23 +136,41 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): TrainC
         problems.push(`${pathOf(issue.path)}: ${issue.message}`);
       }
     }
-    throw new ConfigError(problems, opts.source);
   }
-  const c = parsed.data;
-  c.milestones.forEach((m, i) => {
-    if (m >= c.epochs) problems.push(`milestones[${i}]: ${m} is not before the last epoch (epochs = ${c.epochs})`);
-    if (i > 0 && m <= c.milestones[i - 1]!) problems.push(`milestones[${i}]: must be greater than milestones[${i - 1}] (${c.milestones[i - 1]})`);
-  });
-  if (c.precision !== 'fp32' && c.device === 'cpu') problems.push(`precision: '${c.precision}' needs a CUDA device (device is 'cpu'); use 'fp32' on the CPU`);
-  if (c.device !== 'cpu' && opts.cudaAvailable === false) problems.push(`device: '${c.device}' requested but CUDA is not available in this build/machine`);
-  if (c.batchSize < 2) problems.push('batchSize: must be at least 2 (BatchNorm needs more than one sample)');
+  // Cross-field and file checks also run on the fields that did parse, so one error lists everything.
+  const c: Partial<TrainConfig> = parsed.success ? parsed.data : {};
+  if (!parsed.success && raw !== null && typeof raw === 'object') {
+    const shape = trainConfigSchema.shape as Record<string, z.ZodType>;
+    for (const [k, schema] of Object.entries(shape)) {
+      const r = schema.safeParse((raw as Record<string, unknown>)[k]);
+      if (r.success) (c as Record<string, unknown>)[k] = r.data;
+    }
+  }
+  crossChecks(c, problems, opts);
+  if (problems.length || !parsed.success) throw new ConfigError(problems, opts.source);
+  return parsed.data;
+}
+
+function crossChecks(c: Partial<TrainConfig>, problems: string[], opts: ValidateOptions): void {
+  if (c.milestones && c.epochs !== undefined) {
+    const ms = c.milestones;
+    ms.forEach((m, i) => {
+      if (m >= c.epochs!) problems.push(`milestones[${i}]: ${m} is not before the last epoch (epochs = ${c.epochs})`);
+      if (i > 0 && m <= ms[i - 1]!) problems.push(`milestones[${i}]: must be greater than milestones[${i - 1}] (${ms[i - 1]})`);
+    });
+  }
+  if (c.precision && c.precision !== 'fp32' && c.device === 'cpu') problems.push(`precision: '${c.precision}' needs a CUDA device (device is 'cpu'); use 'fp32' on the CPU`);
+  if (c.device && c.device !== 'cpu' && opts.cudaAvailable === false) problems.push(`device: '${c.device}' requested but CUDA is not available in this build/machine`);
+  if (c.batchSize !== undefined && c.batchSize < 2) problems.push('batchSize: must be at least 2 (BatchNorm needs more than one sample)');
   const spec = c.backboneSpec as { inputSize?: unknown; head?: { embeddingSize?: unknown } } | undefined;
   if (spec) {
-    if (spec.inputSize !== c.imageSize) problems.push(`backboneSpec.inputSize (${String(spec.inputSize)}) must equal imageSize (${c.imageSize})`);
-    if (spec.head?.embeddingSize !== c.embeddingSize) problems.push(`backboneSpec.head.embeddingSize (${String(spec.head?.embeddingSize)}) must equal embeddingSize (${c.embeddingSize})`);
-  } else if (c.backbone.startsWith('ir') && c.imageSize !== 112) problems.push(`imageSize: the IR backbones need 112 (got ${c.imageSize})`);
-  if (!spec && c.backbone === 'mobilefacenet' && c.imageSize % 16 !== 0) problems.push(`imageSize: MobileFaceNet needs a multiple of 16 (got ${c.imageSize})`);
-  if (opts.checkFiles !== false) {
+    if (c.imageSize !== undefined && spec.inputSize !== c.imageSize) problems.push(`backboneSpec.inputSize (${String(spec.inputSize)}) must equal imageSize (${c.imageSize})`);
+    if (c.embeddingSize !== undefined && spec.head?.embeddingSize !== c.embeddingSize) problems.push(`backboneSpec.head.embeddingSize (${String(spec.head?.embeddingSize)}) must equal embeddingSize (${c.embeddingSize})`);
+  } else if (c.backbone && c.imageSize !== undefined) {
+    if (c.backbone.startsWith('ir') && c.imageSize !== 112) problems.push(`imageSize: the IR backbones need 112 (got ${c.imageSize})`);
+    if (c.backbone === 'mobilefacenet' && c.imageSize % 16 !== 0) problems.push(`imageSize: MobileFaceNet needs a multiple of 16 (got ${c.imageSize})`);
+  }
+  if (opts.checkFiles !== false && c.data) {
     const t = c.data.train;
     if (!existsSync(t.path)) problems.push(`data.train.path: ${t.type === 'recordio' ? 'RecordIO file' : 'folder'} not found: ${t.path}`);
     else if (t.type === 'folder' && !statSync(t.path).isDirectory()) problems.push(`data.train.path: not a folder: ${t.path}`);
@@ -160,8 +178,6 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): TrainC
       if (!existsSync(p)) problems.push(`data.val[${i}]: .bin file not found: ${p}`);
     });
   }
-  if (problems.length) throw new ConfigError(problems, opts.source);
-  return c;
 }
 
 /** Reads a JSON or YAML config file (by extension; unknown extensions are tried as YAML, a JSON superset). */

@@ -10,10 +10,14 @@ function f(v: number, digits: number): string {
   return Number.isFinite(v) ? v.toFixed(digits) : '–';
 }
 
+function pct(v: number, digits: number): string {
+  return Number.isFinite(v) ? `${(v * 100).toFixed(digits)}%` : '–';
+}
+
 function stepLine(e: Extract<ProgressEvent, { kind: 'step' }>): string {
   return (
     `loss ${f(e.loss, 4)}  lr ${e.lr.toPrecision(3)}  t ${f(e.t, 4)}  cos+ ${f(e.positiveCosine, 3)}  ` +
-    `hard ${f(e.hardFraction * 100, 2)}%  ${f(e.imagesPerSec, 1)} img/s  data-wait ${f(e.dataWait * 100, 1)}%`
+    `hard ${pct(e.hardFraction, 2)}  ${f(e.imagesPerSec, 1)} img/s  data-wait ${pct(e.dataWait, 1)}`
   );
 }
 

@@ -2,7 +2,7 @@
  * `train(config)`: validates the config, builds the backbone, head, data and validator, runs the
  * loop, draws the curves, and resolves to the run's summary.
  */
-import { cuda } from '../tensor/index.js';
+import { cuda, manualSeed } from '../tensor/index.js';
 import { buildComponents } from './components.js';
 import { validateConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import { plotRun } from './plots.js';
@@ -22,6 +22,7 @@ export interface TrainResult extends TrainSummary {
  */
 export async function train(config: TrainConfigInput | TrainConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const c = validateConfig(config, { cudaAvailable: cuda.isAvailable() });
+  manualSeed(c.seed); // the initial weights come from the seed too
   const components = buildComponents(c);
   let summary: TrainSummary;
   try {

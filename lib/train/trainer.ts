@@ -25,8 +25,11 @@ export interface TrainComponents {
   source: BatchSource;
   /** Validation on the configured sets; none → no validation. */
   validator?: Validator;
-  /** Weight-decay groups of the backbone (spec D7); default: every parameter decays. */
-  backboneGroups?: { decay: Tensor[]; noDecay: Tensor[] };
+  /**
+   * Weight-decay groups of the backbone (spec D7), called after the modules moved to the device
+   * (moving replaces the parameter tensors); default: every parameter decays.
+   */
+  backboneGroups?: () => { decay: Tensor[]; noDecay: Tensor[] };
   /** Writes the exported backbone (safetensors + model card) into a folder; default: plain safetensors. */
   exportModel?: (dir: string, info: { validation: ValidationResult[]; step: number; epoch: number }) => void;
 }
@@ -128,7 +131,7 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
   }
 
   const { backbone, head, source } = c;
-  const groups = c.backboneGroups ?? { decay: backbone.parameters(), noDecay: [] };
+  const groups = c.backboneGroups ? c.backboneGroups() : { decay: backbone.parameters(), noDecay: [] };
   const opt = new SGD(
     [
       { params: [...groups.decay, ...head.parameters()], weightDecay: config.weightDecay, name: 'decay' },
@@ -263,7 +266,7 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
   let lastLoss = NaN;
   let interrupted = false;
   let timeLimited = false;
-  const tTrain = Date.now();
+  const tTrain = performance.now();
   try {
     outer: for (let epoch = position.epoch; epoch < config.epochs; epoch++) {
       const from = epoch === position.epoch ? position.batch : 0;
@@ -362,7 +365,7 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
               saveCheckpoint('interrupt');
               break outer;
             }
-            if (config.maxMinutes > 0 && Date.now() - tTrain > config.maxMinutes * 60_000) {
+            if (config.maxMinutes > 0 && performance.now() - tTrain > config.maxMinutes * 60_000) {
               timeLimited = true;
               emit({ kind: 'message', text: `time limit of ${config.maxMinutes} min reached at step ${step}: validating and saving` });
               await validate();

@@ -15,6 +15,7 @@
 // copy each way for channels_last inputs; a native NHWC kernel is left for later.
 //
 // Double backward is not supported: the backward is not itself differentiable.
+#include <ATen/core/grad_mode.h>
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/custom_function.h>
 
@@ -102,8 +103,10 @@ kernels::EscaDtype CudaDtype(const char* fn, at::ScalarType t) {
     case at::kBFloat16:
       return kernels::EscaDtype::kBFloat16;
     default:
-      TORCH_CHECK(false, fn, ": CUDA kernels take float32, float16 or bfloat16 input, got ", t);
+      break;
   }
+  TORCH_CHECK(false, fn, ": CUDA kernels take float32, float16 or bfloat16 input, got ", t);
+  return kernels::EscaDtype::kFloat32;  // not reached
 }
 
 void CheckCuda(const char* fn, cudaError_t err) {

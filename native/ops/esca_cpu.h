@@ -241,20 +241,20 @@ inline void ZeroBorderColumns(T* b, const Dims& d) {
 template <typename T, bool kArg>
 void Pools(const T* x, const Dims& d, PlaneScratch<T>& sc) {
   const int64_t H = d.H, W = d.W, PW = d.PW(), lo = sc.lo, hi = sc.hi;
-  T* xz = sc.xz.data();
-  T* xm = sc.xm.data();
+  T* __restrict xz = sc.xz.data();
+  T* __restrict xm = sc.xm.data();
   for (int64_t h = 0; h < H; ++h) {  // borders: 0 for sums, −∞ for maxima
     std::copy(x + h * W, x + (h + 1) * W, xz + (h + 1) * PW + 1);
     std::copy(x + h * W, x + (h + 1) * W, xm + (h + 1) * PW + 1);
   }
-  T* hs = sc.hs.data();
-  T* hm = sc.hm.data();
+  T* __restrict hs = sc.hs.data();
+  T* __restrict hm = sc.hm.data();
   for (int64_t f = lo; f < hi; ++f) {
     hs[f] = xz[f - 1] + xz[f] + xz[f + 1];
     hm[f] = Max(Max(xm[f - 1], xm[f]), xm[f + 1]);
   }
   if (kArg) {
-    int32_t* o = sc.hidx.data();
+    int32_t* __restrict o = sc.hidx.data();
     for (int64_t f = lo; f < hi; ++f) {
       // (arithmetic on 0/1 compare results instead of ?: so that no branch depends on the data)
       const int32_t e0 = xm[f - 1] == hm[f], e1 = xm[f] == hm[f];
@@ -268,16 +268,20 @@ void Pools(const T* x, const Dims& d, PlaneScratch<T>& sc) {
     hm[h * PW] = -std::numeric_limits<T>::infinity();
     hm[h * PW + PW - 1] = -std::numeric_limits<T>::infinity();
   }
-  T* ap = sc.ap.data();
-  T* mp = sc.mp.data();
+  T* __restrict ap = sc.ap.data();
+  T* __restrict mp = sc.mp.data();
   const T inv9 = T(1) / T(9);
-  for (int64_t f = lo; f < hi; ++f) {
-    ap[f] = (hs[f - PW] + hs[f] + hs[f + PW]) * inv9;
-    mp[f] = Max(Max(hm[f - PW], hm[f]), hm[f + PW]);
+  {
+    const T* __restrict s0 = hs - PW;
+    const T* __restrict s2 = hs + PW;
+    const T* __restrict m0 = hm - PW;
+    const T* __restrict m2 = hm + PW;
+    for (int64_t f = lo; f < hi; ++f) ap[f] = (s0[f] + hs[f] + s2[f]) * inv9;
+    for (int64_t f = lo; f < hi; ++f) mp[f] = Max(Max(m0[f], hm[f]), m2[f]);
   }
   if (kArg) {
-    const int32_t* o = sc.hidx.data();
-    int32_t* am = sc.am.data();
+    const int32_t* __restrict o = sc.hidx.data();
+    int32_t* __restrict am = sc.am.data();
     const int32_t pw = static_cast<int32_t>(PW);
     for (int64_t f = lo; f < hi; ++f) {
       const int32_t e0 = hm[f - PW] == mp[f], e1 = hm[f] == mp[f];
@@ -301,11 +305,12 @@ void SaChannel(const T* xp, T ac, const T* wsa_a, const T* wsa_m, const Dims& d,
     wa[i] = ac * wsa_a[i];
     wm[i] = ac * wsa_m[i];
   }
-  const T* A = sc.ap.data();
-  const T* M = sc.mp.data();
+  const T* __restrict A = sc.ap.data();
+  const T* __restrict M = sc.mp.data();
+  T* __restrict out = ps;
   for (int64_t f = sc.lo; f < sc.hi; ++f) {
     const int64_t u = f - PW, l = f + PW;
-    ps[f] += wa[0] * A[u - 1] + wa[1] * A[u] + wa[2] * A[u + 1] + wa[3] * A[f - 1] + wa[4] * A[f] + wa[5] * A[f + 1] +
+    out[f] += wa[0] * A[u - 1] + wa[1] * A[u] + wa[2] * A[u + 1] + wa[3] * A[f - 1] + wa[4] * A[f] + wa[5] * A[f + 1] +
              wa[6] * A[l - 1] + wa[7] * A[l] + wa[8] * A[l + 1] + wm[0] * M[u - 1] + wm[1] * M[u] + wm[2] * M[u + 1] +
              wm[3] * M[f - 1] + wm[4] * M[f] + wm[5] * M[f + 1] + wm[6] * M[l - 1] + wm[7] * M[l] + wm[8] * M[l + 1];
   }
@@ -315,9 +320,14 @@ void SaChannel(const T* xp, T ac, const T* wsa_a, const T* wsa_m, const Dims& d,
 // (zero border). Writes dx = a·dy for the plane and the 18 partial weight gradients dws;
 // returns da = Σ dy·x.
 template <typename T>
-double PlaneBackward(const T* gp, const T* xp, T ac, const T* swp, const T* ds, const T* wa, const T* wm,
-                     const Dims& d, PlaneScratch<T>& sc, double* dws, T* dx) {
+double PlaneBackward(const T* gp, const T* xp, T ac, const T* swp, const T* __restrict ds, const T* wsa_a,
+                     const T* wsa_m, const Dims& d, PlaneScratch<T>& sc, double* dws, T* dx) {
   const int64_t H = d.H, W = d.W, PW = d.PW(), lo = sc.lo, hi = sc.hi;
+  T wa[9], wm[9];  // local copies: provably not aliased by the buffers written below
+  for (int i = 0; i < 9; ++i) {
+    wa[i] = wsa_a[i];
+    wm[i] = wsa_m[i];
+  }
   Pools<T, true>(xp, d, sc);
   const T* A = sc.ap.data();
   const T* M = sc.mp.data();
@@ -333,8 +343,8 @@ double PlaneBackward(const T* gp, const T* xp, T ac, const T* swp, const T* ds, 
   }
 
   // dA_y[f] = Σ_{i,j} wa[i,j]·ds[f − (i−1)·PW − (j−1)] (transposed conv), likewise dM_y with wm.
-  T* dap = sc.dap.data();
-  T* dmp = sc.dmp.data();
+  T* __restrict dap = sc.dap.data();
+  T* __restrict dmp = sc.dmp.data();
   for (int64_t f = lo; f < hi; ++f) {
     const int64_t u = f + PW, l = f - PW;  // i = 0 reads the row below, i = 2 the row above
     dap[f] = wa[0] * ds[u + 1] + wa[1] * ds[u] + wa[2] * ds[u - 1] + wa[3] * ds[f + 1] + wa[4] * ds[f] +
@@ -345,7 +355,7 @@ double PlaneBackward(const T* gp, const T* xp, T ac, const T* swp, const T* ds, 
   ZeroBorderColumns(dap, d);
   // dy (pool part) = boxsum(dA)/9, then the max-pool scatter: every window sends dM to its
   // arg-max (scalar but branch-free; a 9-way gather with compares costs more).
-  T* dyp = sc.dyp.data();
+  T* __restrict dyp = sc.dyp.data();
   const T inv9 = T(1) / T(9);
   for (int64_t f = lo; f < hi; ++f) {
     dyp[f] = (dap[f - PW - 1] + dap[f - PW] + dap[f - PW + 1] + dap[f - 1] + dap[f] + dap[f + 1] + dap[f + PW - 1] +

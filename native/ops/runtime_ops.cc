@@ -9,8 +9,10 @@
 
 #ifdef ECF_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
 #endif
+#include <ATen/Context.h>
 
 #include "core/env_state.h"
 #include "ops/common.h"
@@ -123,6 +125,22 @@ Napi::Value CudaDeviceName(const Napi::CallbackInfo& info) {
 #endif
 }
 
+// cudnnBenchmark(enable?) -> previous setting: cuDNN autotuning of convolution algorithms
+// (PyTorch's torch.backends.cudnn.benchmark). A process-wide libtorch setting.
+Napi::Value CudnnBenchmark(const Napi::CallbackInfo& info) {
+  constexpr const char* kFn = "cudnnBenchmark";
+  const bool before = at::globalContext().benchmarkCuDNN();
+  if (!IsAbsent(info, 0)) at::globalContext().setBenchmarkCuDNN(ECF_BOOL(0, "enable"));
+  return Napi::Boolean::New(info.Env(), before);
+}
+// cudaEmptyCache(): returns the CUDA caching allocator's unused blocks to the driver.
+Napi::Value CudaEmptyCache(const Napi::CallbackInfo& info) {
+#ifdef ECF_WITH_CUDA
+  if (at::hasCUDA()) c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
+  return info.Env().Undefined();
+}
+
 // memory() -> { tensors, bytes, created }: live handles of this environment and the bytes of the
 // distinct storages behind them (views share their base's storage and count once).
 Napi::Value Memory(const Napi::CallbackInfo& info) {
@@ -180,6 +198,8 @@ void RegisterRuntimeOps(Napi::Env env, Napi::Object e) {
   Export<CudaDeviceCount>(env, e, "cudaDeviceCount");
   Export<CudaSynchronize>(env, e, "cudaSynchronize");
   Export<CudaDeviceName>(env, e, "cudaDeviceName");
+  Export<CudnnBenchmark>(env, e, "cudnnBenchmark");
+  Export<CudaEmptyCache>(env, e, "cudaEmptyCache");
   Export<Memory>(env, e, "memory");
   Export<BuildInfo>(env, e, "buildInfo");
 }

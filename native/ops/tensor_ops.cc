@@ -1,4 +1,5 @@
 // Creation, metadata, conversion, views and indexing.
+#include <ATen/core/grad_mode.h>
 #include <cstring>
 
 #include "ops/common.h"

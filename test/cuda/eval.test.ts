@@ -36,11 +36,14 @@ test('embeddings on cuda equal the CPU ones (imported PyTorch checkpoint, flip T
   const gpu = loadModel(join(dir, 'ir_tiny_esca.pt'), { spec, device: 'cuda' });
   const a = await cpu.embed(imgs);
   const b = await gpu.embed(imgs);
-  for (let i = 0; i < 2; i++) for (let j = 0; j < a[i]!.length; j++) assert.ok(Math.abs(a[i]![j]! - b[i]![j]!) <= 1e-4, `embedding ${i}[${j}]`);
+  // cuDNN convolutions run in TF32 by default on Ampere and later (libtorch's allowTF32CuDNN),
+  // a 10-bit mantissa: CUDA and CPU agree to about 1e-3 relative, not float32's 1e-6.
+  const tol = 2e-3;
+  for (let i = 0; i < 2; i++) for (let j = 0; j < a[i]!.length; j++) assert.ok(Math.abs(a[i]![j]! - b[i]![j]!) <= tol, `embedding ${i}[${j}]: ${a[i]![j]} vs ${b[i]![j]}`);
   const raw = await gpu.embedRaw(imgs, { normalise: false, flip: false });
   const rows = raw.toArray() as number[][];
   raw.dispose();
-  rows.forEach((r, i) => r.forEach((v, j) => assert.ok(Math.abs(v - expected.embeddings_esca[i][j]) <= 1e-3, `raw ${i}[${j}] vs PyTorch`)));
+  rows.forEach((r, i) => r.forEach((v, j) => assert.ok(Math.abs(v - expected.embeddings_esca[i][j]) <= tol * Math.max(1, Math.abs(v)), `raw ${i}[${j}] vs PyTorch`)));
   cpu.dispose();
   gpu.dispose();
 });

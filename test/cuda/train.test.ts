@@ -35,7 +35,9 @@ test('sgdStep on CUDA matches the CPU step', { skip }, () => {
     });
   const a = run('cpu');
   const b = run('cuda');
-  assert.ok(a.sub(b).abs().max().item() < 1e-6);
+  // float32 values up to a few units: a few ulps (CUDA fuses multiply-adds) is ~1e-6 absolute.
+  const scale = Math.max(1, a.abs().max().item());
+  assert.ok(a.sub(b).abs().max().item() <= 1e-5 * scale);
 });
 
 test('autocast makes CUDA matmuls bf16 / fp16 and turns off again', { skip }, () =>
@@ -85,7 +87,8 @@ for (const precision of ['fp16', 'bf16'] as const) {
     );
     const backbone = new TinyBackbone();
     const head = new TinyHead(4);
-    const s = await runTraining(cfg, { backbone, head, source: new ArraySource({ ...data, size: 16, batchSize: 8, seed: 3 }) }, { handleSigint: false });
+    const source = new ArraySource({ ...data, size: 16, batchSize: 8, seed: 3 });
+    const s = await runTraining(cfg, { backbone, head, source, backboneGroups: () => backbone.groups() }, { handleSigint: false });
     assert.equal(s.steps, 18);
     assert.ok(Number.isFinite(s.finalLoss));
     backbone.dispose();

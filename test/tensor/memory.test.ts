@@ -58,3 +58,26 @@ describe('deterministic memory', () => {
     expect(grown).toBeLessThan(100 * 1024 * 1024);
   });
 });
+
+describe('garbage-collector safety net', () => {
+  it('frees the native memory of tensors that were never disposed', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const entry = fileURLToPath(new URL('../../dist/lib/index.js', import.meta.url));
+    const script = `
+      const m = await import(${JSON.stringify(entry)});
+      const base = m.memory().tensors;
+      (() => { for (let i = 0; i < 100; i++) m.zeros([1000]); })();   // forgotten, never disposed
+      const made = m.memory().tensors - base;
+      await new Promise((r) => setTimeout(r, 1200));                   // nursery flush
+      for (let i = 0; i < 5 && m.memory().tensors - base > 0; i++) {
+        globalThis.gc();
+        await new Promise((r) => setTimeout(r, 50));                   // finalization callbacks
+      }
+      console.log(JSON.stringify({ made, left: m.memory().tensors - base }));`;
+    const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const { made, left } = JSON.parse(out.trim().split('\n').pop()!);
+    expect(made).toBe(100);
+    expect(left).toBe(0);
+  });
+});

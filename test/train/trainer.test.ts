@@ -27,6 +27,7 @@ function config(name: string, extra: Record<string, unknown> = {}) {
       outDir: root,
       name,
       seed: 3,
+      threads: 1,
       ...extra,
     },
     { checkFiles: true },
@@ -42,7 +43,7 @@ function components(): TrainComponents {
     backbone,
     head,
     source,
-    backboneGroups: backbone.groups(),
+    backboneGroups: () => backbone.groups(),
     validator: async () => [{ name: 'fake', accuracy: 0.5 + 0.01 * head.calls, std: 0 }],
   };
 }
@@ -127,6 +128,23 @@ describe('runTraining', () => {
     const ck = loadTensors(join(root, 'nan', 'checkpoint.safetensors'));
     expect(JSON.parse(ck.metadata.train!).step).toBe(8); // the every-4 checkpoint of step 8, the last good one
     for (const t of ck.tensors.values()) t.dispose();
+  });
+
+  it('Ctrl-C (SIGINT) finishes the step, writes a checkpoint and resolves as interrupted', async () => {
+    const c = components();
+    const s = await runTraining(config('sigint'), c, {
+      onProgress: (e) => {
+        if (e.kind === 'step' && e.step === 3) process.emit('SIGINT', 'SIGINT');
+      },
+    });
+    expect(s.interrupted).toBe(true);
+    expect(s.steps).toBe(3);
+    expect(process.listenerCount('SIGINT')).toBe(0); // the handler is removed again
+    const ck = loadTensors(s.last.checkpoint);
+    expect(JSON.parse(ck.metadata.train!).position).toEqual({ epoch: 0, batch: 3 });
+    for (const t of ck.tensors.values()) t.dispose();
+    c.backbone.dispose();
+    c.head.dispose();
   });
 
   it('stops at maxMinutes after validating and checkpointing', async () => {

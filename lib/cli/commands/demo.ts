@@ -15,19 +15,21 @@ import { verificationTable, writeReport } from '../../train/report.js';
 import { train } from '../../train/train.js';
 
 /** The embedded default: sized for ~3–5 minutes on 2 CPU cores. */
-export const DEMO_DATA: SynthOptions = { seed: 2023, identities: 200, imagesPerIdentity: 24, valIdentities: 150, valPairs: 600, imageSize: 64 };
+export const DEMO_DATA: SynthOptions = { seed: 2023, identities: 200, imagesPerIdentity: 20, valIdentities: 150, valPairs: 400, imageSize: 48 };
 
 export function demoConfig(rec: string, bins: string[], outDir: string): TrainConfigInput {
   return {
     backbone: 'mobilefacenet',
     attention: 'esca',
     head: { type: 'curricularface', options: {} },
-    imageSize: 64,
+    imageSize: 48,
     embeddingSize: 128,
     data: { train: { type: 'recordio', path: rec }, val: bins, workers: 1 },
-    batchSize: 64,
-    epochs: 6,
-    milestones: [4, 5],
+    batchSize: 32,
+    epochs: 4,
+    milestones: [3],
+    // One intra-op thread: on a busy 2-core machine OpenMP's spinning threads make two ~10× slower.
+    threads: 1,
     lr: 0.1,
     weightDecay: 5e-4,
     momentum: 0.9,
@@ -36,6 +38,8 @@ export function demoConfig(rec: string, bins: string[], outDir: string): TrainCo
     name: `demo-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`,
     logEvery: 10,
     valAtStart: true,
+    valPairs: 200,
+    maxMinutes: 6,
   };
 }
 
@@ -72,6 +76,6 @@ export function registerDemo(program: Command): void {
       console.log(`\n${r.interrupted ? 'interrupted' : 'trained'}: ${r.steps} steps in ${r.seconds.toFixed(0)} s`);
       console.log(`report: ${report}`);
       console.log(`plots:  ${join(r.runDir, 'plots')}`);
-      if (r.best) console.log(`model:  ${join(r.best.modelDir, 'backbone.safetensors')} (+ model-card.json)`);
+      if (r.best) console.log(`model:  ${join(r.best.modelDir, 'model.safetensors')} (+ model.json; try: ecacface eval ${r.best.modelDir} …)`);
     });
 }

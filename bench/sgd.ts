@@ -4,7 +4,7 @@
  * same rule composed from per-parameter tensor ops in TypeScript, and Python's torch.optim.SGD
  * (for-loop and foreach) on the same libtorch build, side by side. Prints ms/step and ratios.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/train.js [--iters 50 --threads 1]
+ *   npx tsc -p tsconfig.json && npm run bench:sgd -- [--iters 50 --threads 1]
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -99,7 +99,7 @@ const composed = time(() =>
 const here = fileURLToPath(new URL('.', import.meta.url));
 let py: Record<string, number> = {};
 try {
-  py = JSON.parse(execFileSync('/usr/bin/python3', [join(here, '..', '..', 'bench', 'train_ref.py'), String(threads), String(iters), JSON.stringify(S)], { encoding: 'utf8' }));
+  py = JSON.parse(execFileSync('/usr/bin/python3', [join(here, '..', '..', 'bench', 'sgd_ref.py'), String(threads), String(iters), JSON.stringify(S)], { encoding: 'utf8' }));
 } catch (err) {
   console.error(`Python reference failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
 }

@@ -1,7 +1,7 @@
-"""Python PyTorch reference for bench/train.ts: one torch.optim.SGD step (momentum 0.9, two groups,
+"""Python PyTorch reference for bench/sgd.ts: one torch.optim.SGD step (momentum 0.9, two groups,
 weight decay 5e-4 / 0) over MobileFaceNet-shaped parameters, for-loop and foreach implementations.
 
-Run by bench/train.ts with /usr/bin/python3 (Debian's python3-torch). Prints JSON {name: ms/step}.
+Run by bench/sgd.ts with /usr/bin/python3 (Debian's python3-torch). Prints JSON {name: ms/step}.
 """
 import json
 import sys

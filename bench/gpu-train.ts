@@ -1,0 +1,246 @@
+/**
+ * bench:gpu-train — training throughput of ours against PyTorch eager on the same card, in one
+ * script: train steps (forward under bfloat16 autocast, CurricularFace loss in float32, backward,
+ * SGD momentum 0.9 / weight decay 5e-4 off BN) on a fixed synthetic batch, for MobileFaceNet,
+ * IR_50 and IR_101, each with ESCA and with no attention, at batch 512 and 128, 85,742 classes.
+ * Both sides read the loss every step (`loss.item()`), as both training loops do.
+ *
+ * The reference, bench/gpu-train_ref.py, is driven as a child server (same card, one process at
+ * a time on the GPU: each side frees its memory before the other runs): the same layouts (the
+ * independent models of test/fixtures/models), the official CurricularFace head, channels_last,
+ * cudnn.benchmark, foreach SGD. It also measures the card's bf16 matmul rate (8192³).
+ *
+ *   npx tsc -p tsconfig.json && node dist/bench/gpu-train.js --out gpu-out/train.json
+ *   options: --device cuda|cpu  --classes 85742  --batches 512,128  --archs ir50,ir101,mobilefacenet
+ *            --attention esca,none  --warmup 2  --iters 8  --budget 240 (s; later configs skipped)
+ *            --python python3  --no-ref
+ * Dry run on a CPU machine: --device cpu --batches 2 --classes 1000 --warmup 1 --iters 1 --python /usr/bin/python3
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { native } from '../lib/native.js';
+import { backboneSpec, buildBackbone, type Arch } from '../lib/models/index.js';
+import { create as createHead } from '../lib/heads/index.js';
+import { weightDecayGroups } from '../lib/nn/index.js';
+import type { AttentionKind } from '../lib/nn/attention/base.js';
+import { buildInfo, cuda, manualSeed, randint, randn, scope, type Tensor } from '../lib/tensor/index.js';
+import { dtypeCode } from '../lib/tensor/dtype.js';
+import { SGD } from '../lib/train/sgd.js';
+
+function opt(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : dflt;
+}
+const device = opt('device', 'cuda') as 'cuda' | 'cpu';
+const classes = Number(opt('classes', '85742'));
+const batches = opt('batches', '512,128').split(',').map(Number);
+const archs = opt('archs', 'ir50,ir101,mobilefacenet').split(',') as Arch[];
+const atts = opt('attention', 'esca,none').split(',') as AttentionKind[];
+const warmup = Number(opt('warmup', '2'));
+const iters = Number(opt('iters', '8'));
+const budget = Number(opt('budget', '240'));
+const python = opt('python', 'python3');
+const outPath = opt('out', '');
+const withRef = !process.argv.includes('--no-ref');
+const amp = device === 'cuda';
+const GFLOP_PER_IMAGE: Record<string, number> = { ir50: 6 * 6.3 }; // the issue's figure: 6 × 6.3 GMAC
+
+const t0 = performance.now();
+const elapsed = () => (performance.now() - t0) / 1000;
+const sync = () => {
+  if (device === 'cuda') cuda.synchronize();
+};
+
+/** The reference server (bench/gpu-train_ref.py), one JSON line per command. */
+class Ref {
+  readonly #child;
+  readonly #lines: AsyncIterator<string>;
+  constructor() {
+    const here = dirname(fileURLToPath(import.meta.url));
+    const script = join(here, '..', '..', 'bench', 'gpu-train_ref.py');
+    this.#child = spawn(python, [script, device], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+    this.#lines = createInterface({ input: this.#child.stdout })[Symbol.asyncIterator]();
+  }
+  async ask(cmd: string): Promise<Record<string, unknown>> {
+    this.#child.stdin.write(cmd + '\n');
+    const r = await this.#lines.next();
+    if (r.done) throw new Error(`gpu-train_ref.py exited before answering '${cmd}'`);
+    const v = JSON.parse(r.value) as Record<string, unknown>;
+    if (typeof v.error === 'string') throw new Error(`gpu-train_ref.py: ${v.error}`);
+    return v;
+  }
+  close(): void {
+    this.#child.stdin.end('quit\n');
+  }
+}
+
+interface Side {
+  imgPerSec: number;
+  msPerStep: number;
+  loss: number;
+}
+
+/** Our side: build, warm up (cuDNN autotuning), time `iters` steps, free everything. */
+function ours(arch: Arch, attention: AttentionKind, batch: number): Side {
+  manualSeed(0);
+  const backbone = buildBackbone(backboneSpec({ arch, attention })).to(device);
+  const head = createHead({ type: 'curricularface', numClasses: classes, embeddingSize: 512 }).to(device);
+  const g = weightDecayGroups(backbone);
+  const opt = new SGD(
+    [
+      { params: [...g.decay, ...head.parameters()], weightDecay: 5e-4 },
+      { params: g.noDecay, weightDecay: 0 },
+    ],
+    { lr: 0.1, momentum: 0.9 },
+  );
+  backbone.train(true);
+  head.train(true);
+  const x: Tensor = scope(() => randn([batch, 3, 112, 112], { device }).contiguous('channelsLast'));
+  const y: Tensor = randint(0, classes, [batch], { device });
+  const bf16 = dtypeCode('bfloat16');
+  let loss = NaN;
+  const step = () => {
+    loss = scope(() => {
+      if (amp) native.setAutocast(true, bf16);
+      let emb: Tensor;
+      try {
+        emb = backbone.forward(x);
+      } finally {
+        if (amp) native.setAutocast(false);
+      }
+      const out = head.forward(emb.dtype === 'float32' ? emb : emb.float(), y);
+      const l = out.loss.item();
+      out.loss.backward();
+      return l;
+    });
+    opt.step();
+    opt.zeroGrad();
+  };
+  try {
+    for (let i = 0; i < warmup; i++) step();
+    sync();
+    const s = performance.now();
+    for (let i = 0; i < iters; i++) step();
+    sync();
+    const sec = (performance.now() - s) / 1000;
+    return { imgPerSec: (batch * iters) / sec, msPerStep: (sec * 1000) / iters, loss };
+  } finally {
+    opt.dispose();
+    x.dispose();
+    y.dispose();
+    backbone.dispose();
+    head.dispose();
+    if (device === 'cuda') cuda.emptyCache();
+  }
+}
+
+interface Row {
+  arch: Arch;
+  attention: AttentionKind;
+  batch: number;
+  ours?: Side;
+  ref?: Side;
+  ratio?: number;
+  skipped?: string;
+  error?: string;
+}
+
+async function main(): Promise<void> {
+  if (device === 'cuda' && !cuda.isAvailable()) throw new Error('gpu-train: CUDA is not available (build with CUDA libtorch, or pass --device cpu)');
+  const card = device === 'cuda' ? cuda.deviceName(0) : 'cpu';
+  const settings = { classes, warmup, iters, amp: amp ? 'bfloat16' : 'off', channelsLast: true, cudnnBenchmark: device === 'cuda', lossItemEveryStep: true };
+  const prevBench = device === 'cuda' ? cuda.cudnnBenchmark(true) : false;
+  const ref = withRef ? new Ref() : null;
+  let refInfo: Record<string, unknown> = {};
+  if (ref) refInfo = await ref.ask(device === 'cuda' ? 'info 8192' : 'info 512');
+  console.log(`gpu-train: ${card}; ours: libtorch ${buildInfo().torchVersion}; reference: ${JSON.stringify(refInfo)}`);
+  const rows: Row[] = [];
+  // partial results on disk after every row, in case the machine's time runs out mid-list
+  const save = (rs: Row[], extra: Record<string, unknown> = {}) => {
+    if (!outPath) return;
+    mkdirSync(dirname(outPath), { recursive: true });
+    writeFileSync(outPath, JSON.stringify({ card, device, when: new Date().toISOString(), ours: { libtorch: buildInfo().torchVersion, node: process.version }, reference: refInfo, settings, rows: rs, ...extra }, null, 2));
+  };
+  for (const batch of batches) {
+    // the large batch from the largest model down, the small one from the smallest up: the rows
+    // the goals need most come first when the time budget cuts the list short
+    for (const arch of batch >= 256 ? archs : [...archs].reverse()) {
+      for (const attention of atts) {
+        const row: Row = { arch, attention, batch };
+        rows.push(row);
+        if (elapsed() > budget) {
+          row.skipped = `time budget ${budget} s spent`;
+          continue;
+        }
+        // each side on its own: a failure of one still measures the other
+        const errors: string[] = [];
+        try {
+          row.ours = ours(arch, attention, batch);
+        } catch (e) {
+          errors.push(`ours: ${(e as Error).message.split('\n')[0]}`);
+          if (device === 'cuda') cuda.emptyCache();
+        }
+        if (ref) {
+          try {
+            const r = await ref.ask(`run ${arch} ${attention} ${batch} ${classes} ${warmup} ${iters}`);
+            row.ref = { imgPerSec: Number(r.imgPerSec), msPerStep: Number(r.msPerStep), loss: Number(r.loss) };
+          } catch (e) {
+            errors.push(`reference: ${(e as Error).message.split('\n')[0]}`);
+          }
+        }
+        if (row.ours && row.ref) row.ratio = row.ours.imgPerSec / row.ref.imgPerSec;
+        if (errors.length) row.error = errors.join('; ');
+        const f = (s?: Side) => (s ? `${s.imgPerSec.toFixed(0).padStart(7)} img/s ${s.msPerStep.toFixed(1).padStart(7)} ms` : '        -');
+        save(rows);
+        console.log(
+          `[${elapsed().toFixed(0).padStart(4)} s] ${arch.padEnd(13)} ${attention.padEnd(5)} b${String(batch).padEnd(4)} ours ${f(row.ours)}   torch ${f(row.ref)}   ` +
+            (row.ratio !== undefined ? `×${row.ratio.toFixed(2)}` : '') +
+            (row.error ? ` ERROR ${row.error}` : ''),
+        );
+      }
+    }
+  }
+  ref?.close();
+  if (device === 'cuda') cuda.cudnnBenchmark(prevBench);
+
+  // goals of issue 8
+  const get = (a: string, att: string, b: number) => rows.find((r) => r.arch === a && r.attention === att && r.batch === b);
+  const matmulTflops = typeof refInfo.matmulTflops === 'number' ? refInfo.matmulTflops : NaN;
+  // time per image with ESCA over time per image without, minus one: ours and PyTorch's
+  const escaCost: Record<string, { ours?: number; reference?: number }> = {};
+  for (const b of batches) {
+    for (const a of archs) {
+      const e = get(a, 'esca', b);
+      const n = get(a, 'none', b);
+      const c: { ours?: number; reference?: number } = {};
+      if (e?.ours && n?.ours) c.ours = n.ours.imgPerSec / e.ours.imgPerSec - 1;
+      if (e?.ref && n?.ref) c.reference = n.ref.imgPerSec / e.ref.imgPerSec - 1;
+      if (c.ours !== undefined || c.reference !== undefined) escaCost[`${a}@${b}`] = c;
+    }
+  }
+  const ir50Att = get('ir50', 'esca', 512)?.ours ? 'esca' : 'none';
+  const ir50 = get('ir50', ir50Att, 512)?.ours;
+  const ir50Tflops = ir50 ? (ir50.imgPerSec * GFLOP_PER_IMAGE.ir50!) / 1000 : NaN;
+  const ir50Fraction = ir50Tflops / matmulTflops;
+  save(rows, { escaCost, ir50: { attention: ir50Att, tflops: ir50Tflops, fractionOfMatmul: ir50Fraction } });
+
+  // summary table, last
+  console.log(`\n== training throughput on ${card} (img/s; ${amp ? 'bf16 autocast' : 'float32'}, ${classes} classes; ours vs PyTorch ${String(refInfo.torch ?? '-')} eager) ==`);
+  console.log('| model | attention | batch | ours img/s | PyTorch img/s | ratio |');
+  console.log('| --- | --- | --- | ---: | ---: | ---: |');
+  for (const r of rows) {
+    const v = (s?: Side) => (s ? s.imgPerSec.toFixed(0) : r.skipped ? 'skipped' : r.error ? 'error' : '-');
+    console.log(`| ${r.arch} | ${r.attention} | ${r.batch} | ${v(r.ours)} | ${v(r.ref)} | ${r.ratio !== undefined ? r.ratio.toFixed(2) + '×' : '-'} |`);
+  }
+  const pct = (v?: number) => (v === undefined ? '-' : `${(100 * v).toFixed(1)}%`);
+  for (const [k, v] of Object.entries(escaCost)) console.log(`ESCA cost over no attention, ${k}: ours ${pct(v.ours)}, PyTorch ${pct(v.reference)}`);
+  console.log(`bf16 matmul ${Number.isFinite(matmulTflops) ? matmulTflops.toFixed(0) : '-'} TFLOP/s; IR_50 (${ir50Att})@512 ${ir50Tflops.toFixed(1)} TFLOP/s = ${(100 * ir50Fraction).toFixed(1)}% of it`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

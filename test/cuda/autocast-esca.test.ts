@@ -1,0 +1,54 @@
+/**
+ * CUDA tests of mixed-precision training with ESCA (node:test; skipped without CUDA). Found on an
+ * H200 (bench/RESULTS.md, run 1): under bf16 autocast the convolution before ESCA makes a bfloat16
+ * input while the ESCA weights stay float32, and the op refused the mix. Now the weights are cast
+ * (differentiably); a backbone + ESCA step under autocast must run, keep float32 weight gradients,
+ * and stay close to the float32 step; the training benchmark's channels_last input too.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { native } from '../../lib/native.js';
+import { backbone } from '../../lib/models/index.js';
+import { cuda, manualSeed, randn, scope, type Tensor } from '../../lib/tensor/index.js';
+import { dtypeCode } from '../../lib/tensor/dtype.js';
+
+const skip = !cuda.isAvailable() && 'CUDA not available';
+
+for (const [arch, dtype] of [['mobilefacenet', 'bfloat16'], ['ir18', 'bfloat16'], ['ir18', 'float16']] as const) {
+  test(`${arch} + ESCA under ${dtype} autocast: forward+backward, float32 gradients close to the float32 step`, { skip }, () => {
+    manualSeed(5);
+    const m = backbone({ arch, attention: 'esca' }).to('cuda');
+    m.eval(); // BN running statistics and dropout out of the comparison
+    const x = scope(() => randn([8, 3, 112, 112], { device: 'cuda' }).contiguous('channelsLast'));
+    const grads = (amp: boolean): Map<string, Tensor> =>
+      scope(() => {
+        m.zeroGrad();
+        if (amp) native.setAutocast(true, dtypeCode(dtype));
+        let y: Tensor;
+        try {
+          y = m.forward(x);
+        } finally {
+          if (amp) native.setAutocast(false);
+        }
+        if (amp) assert.notEqual(y.dtype, 'float32', 'autocast did not lower the backbone');
+        y.float().square().mean().backward();
+        const out = new Map<string, Tensor>();
+        for (const [n, p] of m.namedParameters()) {
+          assert.ok(p.grad !== null, `${n}: no gradient`);
+          assert.equal(p.grad.dtype, 'float32', `${n}: gradient dtype`);
+          if (/\.(ca|sa)\.conv\.weight$/.test(n)) out.set(n, p.grad.clone());
+        }
+        return out;
+      });
+    const lo = grads(true);
+    const hi = grads(false);
+    assert.ok(lo.size > 0, 'no ESCA parameters found');
+    for (const [n, g] of lo) {
+      const ref = hi.get(n)!;
+      const err = g.sub(ref).abs().max().item() / Math.max(ref.abs().max().item(), 1e-12);
+      assert.ok(Number.isFinite(err) && err < 0.25, `${n}: ${dtype} gradient relative error ${err}`);
+    }
+    for (const t of [...lo.values(), ...hi.values(), x]) t.dispose();
+    m.dispose();
+  });
+}
