@@ -53,7 +53,14 @@ export abstract class BatchNorm extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    this.#check(x.shape);
+    const shape = x.shape;
+    this.#check(shape);
+    if (this.training && shape.reduce((a, b) => a * b, 1) / shape[1]! === 1) {
+      // as PyTorch: one value per channel has no batch statistics (the output would be all zeros)
+      throw new RangeError(
+        `${this.constructor.name}(${this.numFeatures}): expected more than 1 value per channel when training, got input [${shape.join(', ')}] (use a batch of 2 or more, or eval())`,
+      );
+    }
     // a buffer without requiresGrad: the in-place add records nothing for autograd
     if (this.training) this.num_batches_tracked.add_(1);
     return F.batchNorm(x, this.running_mean, this.running_var, {

@@ -169,6 +169,9 @@ describe('BatchNorm', () => {
     expect(bn.numParameters()).toBe(0);
     expect([...bn.stateDict().keys()]).toEqual(['running_mean', 'running_var', 'num_batches_tracked']);
     expect(() => bn.forward(zeros([2, 4]))).toThrow(/BatchNorm1d\(3\).*got \[2, 4\]/);
+    expect(() => bn.forward(zeros([1, 3]))).toThrow(/more than 1 value per channel when training, got input \[1, 3\]/);
+    bn.eval();
+    expect(bn.forward(zeros([1, 3])).shape).toEqual([1, 3]);
     bn.dispose();
   });
 });
