@@ -11,9 +11,9 @@ import type { Device } from '../tensor/device.js';
 import { noGrad } from '../tensor/runtime.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { DEFAULT_INPUT, parseModelCard, thresholdFromDistance, type ModelCard } from '../io/model-card.js';
+import { thresholdFromDistance, type ModelCard } from '../io/model-card.js';
 import { loadBatch, type FaceImage } from './images.js';
-import { FaceModel, type EmbeddingNet } from './model.js';
+import { cardForSpec, FaceModel, type EmbeddingNet } from './model.js';
 import { evaluate as verify, formatFixed, type VerificationResult } from './verification.js';
 
 /** Options of {@link evaluate}. */
@@ -47,19 +47,7 @@ function asFaceModel(m: EvaluableModel): FaceModel {
   if (m instanceof FaceModel) return m;
   // a bare backbone runs where its weights are (e.g. on the GPU during training)
   const device = (m.parameters()[0]?.device ?? 'cpu') as Device;
-  const spec = m.spec;
-  const card: ModelCard = parseModelCard({
-    format: 'ecacface-model-card',
-    version: 1,
-    arch: spec.name,
-    attention: spec.attention,
-    embeddingSize: spec.head.embeddingSize,
-    spec,
-    input: { ...DEFAULT_INPUT, size: spec.inputSize },
-    flipTTA: true,
-    validation: [],
-    weights: '(in memory)',
-  });
+  const card = cardForSpec(m.spec, '(in memory)');
   return new FaceModel(m, card, device);
 }
 

@@ -317,19 +317,7 @@ export function loadModel(path: string, options: LoadModelOptions = {}): FaceMod
       sd = toOurNames(raw, weights);
       spec = options.spec;
     }
-    card = parseModelCard({
-      format: 'ecacface-model-card',
-      version: 1,
-      arch: spec.name,
-      attention: spec.attention,
-      embeddingSize: spec.head.embeddingSize,
-      spec,
-      input: { ...DEFAULT_INPUT, size: spec.inputSize },
-      flipTTA: true,
-      validation: [],
-      weights: basename(weights),
-      source: `PyTorch checkpoint ${weights}`,
-    });
+    card = cardForSpec(spec, basename(weights), `PyTorch checkpoint ${weights}`);
   }
   let backbone: EmbeddingNet | undefined;
   try {
@@ -347,6 +335,26 @@ export function loadModel(path: string, options: LoadModelOptions = {}): FaceMod
 
 /** Options of {@link exportModel}: card fields to set. */
 export type ExportCardFields = Partial<Pick<ModelCard, 'threshold' | 'validation' | 'source' | 'flipTTA' | 'input'>> & { arch?: string };
+
+/**
+ * The model card of a backbone known only by its spec (an imported checkpoint, or a backbone in
+ * memory): the paper's input normalisation, flip TTA, no threshold or validation yet.
+ */
+export function cardForSpec(spec: BackboneSpec | IResNetSpec, weights: string, source?: string): ModelCard {
+  return parseModelCard({
+    format: 'ecacface-model-card',
+    version: 1,
+    arch: spec.name,
+    attention: spec.attention,
+    embeddingSize: spec.head.embeddingSize,
+    spec,
+    input: { ...DEFAULT_INPUT, size: spec.inputSize },
+    flipTTA: true,
+    validation: [],
+    weights,
+    ...(source === undefined ? {} : { source }),
+  });
+}
 
 /**
  * Writes `<dir>/model.safetensors` (the state dict with the reference PyTorch names; the card is
