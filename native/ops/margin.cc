@@ -90,12 +90,39 @@ void CheckCuda(cudaError_t err, const char* what) {
 }
 #endif
 
+// CPU row passes, one template for float and double, parallel over rows.
+template <typename T>
+void ForwardCpu(const at::Tensor& buf, const at::Tensor& inv, const at::Tensor& labels, const at::Tensor& t_used,
+                const at::Tensor& row_out, const MarginConfig& cfg) {
+  const int64_t B = buf.size(0), C = buf.size(1), ld = buf.stride(0);
+  const int64_t* lab = labels.data_ptr<int64_t>();
+  const auto k = MakeConsts<T>(cfg);
+  const T t = t_used.item<T>();
+  at::parallel_for(0, B, 1, [&](int64_t r0, int64_t r1) {
+    std::vector<T> scratch(static_cast<size_t>(C));
+    margin::ForwardRowsCpu(buf.data_ptr<T>(), ld, inv.data_ptr<T>(), lab, C, r0, r1, k, t, row_out.data_ptr<T>(),
+                           scratch.data());
+  });
+}
+
+template <typename T>
+void BackwardCpu(const at::Tensor& buf, const at::Tensor& inv, const at::Tensor& labels, const at::Tensor& t_used,
+                 const at::Tensor& row_out, const at::Tensor& gout, const MarginConfig& cfg) {
+  const int64_t B = buf.size(0), C = buf.size(1), ld = buf.stride(0);
+  const int64_t* lab = labels.data_ptr<int64_t>();
+  const auto k = MakeConsts<T>(cfg);
+  const T t = t_used.item<T>(), gs = gout.item<T>() / static_cast<T>(B);
+  at::parallel_for(0, B, 1, [&](int64_t r0, int64_t r1) {
+    margin::BackwardRowsCpu(buf.data_ptr<T>(), ld, inv.data_ptr<T>(), lab, C, r0, r1, k, t, row_out.data_ptr<T>(), gs);
+  });
+}
+
 // Forward row pass over buf (raw x̂·W) → row_out [B, 4].
 void RunForward(const at::Tensor& buf, const at::Tensor& inv, const at::Tensor& labels, const at::Tensor& t_used,
                 const at::Tensor& row_out, const MarginConfig& cfg) {
-  const int64_t B = buf.size(0), C = buf.size(1), ld = buf.stride(0);
   if (buf.is_cuda()) {
 #ifdef ECF_WITH_CUDA
+    const int64_t B = buf.size(0), C = buf.size(1), ld = buf.stride(0);
     c10::cuda::CUDAGuard guard(buf.device());
     CheckCuda(margin::ForwardCuda(StorageOf(buf.scalar_type()), buf.data_ptr(), ld, inv.data_ptr(),
                                   labels.data_ptr<int64_t>(), B, C, MakeConsts<double>(cfg), t_used.data_ptr(),
@@ -106,32 +133,19 @@ void RunForward(const at::Tensor& buf, const at::Tensor& inv, const at::Tensor& 
     TORCH_CHECK(false, "marginLoss: this build has no CUDA support");
 #endif
   }
-  const int64_t* lab = labels.data_ptr<int64_t>();
   if (buf.scalar_type() == at::kFloat) {
-    const auto k = MakeConsts<float>(cfg);
-    const float t = t_used.item<float>();
-    at::parallel_for(0, B, 1, [&](int64_t r0, int64_t r1) {
-      std::vector<float> scratch(static_cast<size_t>(C));
-      margin::ForwardRowsCpu(buf.data_ptr<float>(), ld, inv.data_ptr<float>(), lab, C, r0, r1, k, t,
-                             row_out.data_ptr<float>(), scratch.data());
-    });
+    ForwardCpu<float>(buf, inv, labels, t_used, row_out, cfg);
   } else {
-    const auto k = MakeConsts<double>(cfg);
-    const double t = t_used.item<double>();
-    at::parallel_for(0, B, 1, [&](int64_t r0, int64_t r1) {
-      std::vector<double> scratch(static_cast<size_t>(C));
-      margin::ForwardRowsCpu(buf.data_ptr<double>(), ld, inv.data_ptr<double>(), lab, C, r0, r1, k, t,
-                             row_out.data_ptr<double>(), scratch.data());
-    });
+    ForwardCpu<double>(buf, inv, labels, t_used, row_out, cfg);
   }
 }
 
 // Backward row pass: buf ← dL/d(x̂·W) in place.
 void RunBackward(const at::Tensor& buf, const at::Tensor& inv, const at::Tensor& labels, const at::Tensor& t_used,
                  const at::Tensor& row_out, const at::Tensor& gout, const MarginConfig& cfg) {
-  const int64_t B = buf.size(0), C = buf.size(1), ld = buf.stride(0);
   if (buf.is_cuda()) {
 #ifdef ECF_WITH_CUDA
+    const int64_t B = buf.size(0), C = buf.size(1), ld = buf.stride(0);
     c10::cuda::CUDAGuard guard(buf.device());
     CheckCuda(margin::BackwardCuda(StorageOf(buf.scalar_type()), buf.data_ptr(), ld, inv.data_ptr(),
                                    labels.data_ptr<int64_t>(), B, C, MakeConsts<double>(cfg), t_used.data_ptr(),
@@ -142,21 +156,10 @@ void RunBackward(const at::Tensor& buf, const at::Tensor& inv, const at::Tensor&
     TORCH_CHECK(false, "marginLoss: this build has no CUDA support");
 #endif
   }
-  const int64_t* lab = labels.data_ptr<int64_t>();
   if (buf.scalar_type() == at::kFloat) {
-    const auto k = MakeConsts<float>(cfg);
-    const float t = t_used.item<float>(), gs = gout.item<float>() / static_cast<float>(B);
-    at::parallel_for(0, B, 1, [&](int64_t r0, int64_t r1) {
-      margin::BackwardRowsCpu(buf.data_ptr<float>(), ld, inv.data_ptr<float>(), lab, C, r0, r1, k, t,
-                              row_out.data_ptr<float>(), gs);
-    });
+    BackwardCpu<float>(buf, inv, labels, t_used, row_out, gout, cfg);
   } else {
-    const auto k = MakeConsts<double>(cfg);
-    const double t = t_used.item<double>(), gs = gout.item<double>() / static_cast<double>(B);
-    at::parallel_for(0, B, 1, [&](int64_t r0, int64_t r1) {
-      margin::BackwardRowsCpu(buf.data_ptr<double>(), ld, inv.data_ptr<double>(), lab, C, r0, r1, k, t,
-                              row_out.data_ptr<double>(), gs);
-    });
+    BackwardCpu<double>(buf, inv, labels, t_used, row_out, gout, cfg);
   }
 }
 
