@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include "kernels/esca.h"
+#include "kernels/half_convert.cuh"
 
 namespace ecf {
 namespace kernels {
@@ -26,19 +27,6 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kChunk = 32;  // channels per task of the cross-channel sums
-
-__device__ __forceinline__ float ToF(float v) { return v; }
-__device__ __forceinline__ float ToF(__half v) { return __half2float(v); }
-__device__ __forceinline__ float ToF(__nv_bfloat16 v) { return __bfloat162float(v); }
-
-template <typename T>
-__device__ __forceinline__ T FromF(float v);
-template <>
-__device__ __forceinline__ float FromF<float>(float v) { return v; }
-template <>
-__device__ __forceinline__ __half FromF<__half>(float v) { return __float2half_rn(v); }
-template <>
-__device__ __forceinline__ __nv_bfloat16 FromF<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
 
 __device__ __forceinline__ float Sigmoid(float z) { return 1.f / (1.f + __expf(-z)); }
 
@@ -80,7 +68,7 @@ __global__ void GapKernel(const T* __restrict__ x, int64_t HW, float* __restrict
   const int64_t p = blockIdx.x;
   const T* xp = x + p * HW;
   float v[1] = {0.f};
-  for (int64_t i = threadIdx.x; i < HW; i += blockDim.x) v[0] += ToF(xp[i]);
+  for (int64_t i = threadIdx.x; i < HW; i += blockDim.x) v[0] += ToAcc(xp[i]);
   BlockSum<1>(v);
   if (threadIdx.x == 0) g[p] = v[0] / static_cast<float>(HW);
 }
@@ -135,7 +123,7 @@ __global__ void EcaOutKernel(const T* __restrict__ x, const float* __restrict__ 
                              T* __restrict__ out) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    out[i] = FromF<T>(ToF(x[i]) * a[i / HW]);
+    out[i] = FromAcc<T>(ToAcc(x[i]) * a[i / HW]);
 }
 
 // da[p] = Σ_hw go·x (one block per plane).
@@ -143,7 +131,7 @@ template <typename T>
 __global__ void PlaneDotKernel(const T* __restrict__ go, const T* __restrict__ x, int64_t HW, float* __restrict__ da) {
   const int64_t p = blockIdx.x;
   float v[1] = {0.f};
-  for (int64_t i = threadIdx.x; i < HW; i += blockDim.x) v[0] += ToF(go[p * HW + i]) * ToF(x[p * HW + i]);
+  for (int64_t i = threadIdx.x; i < HW; i += blockDim.x) v[0] += ToAcc(go[p * HW + i]) * ToAcc(x[p * HW + i]);
   BlockSum<1>(v);
   if (threadIdx.x == 0) da[p] = v[0];
 }
@@ -155,7 +143,7 @@ __global__ void EcaDxKernel(const T* __restrict__ go, const float* __restrict__ 
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t p = i / HW;
-    dx[i] = FromF<T>(ToF(go[i]) * a[p] + dg[p] * inv);
+    dx[i] = FromAcc<T>(ToAcc(go[i]) * a[p] + dg[p] * inv);
   }
 }
 
@@ -188,7 +176,7 @@ __global__ void SaLogitsKernel(const T* __restrict__ x, const float* __restrict_
       for (int j = 0; j < 5; ++j) {
         const int64_t h = qh + i - 2, w = qw + j - 2;
         in[i][j] = h >= 0 && h < H && w >= 0 && w < W;
-        v[i][j] = in[i][j] ? ToF(xp[h * W + w]) : 0.f;
+        v[i][j] = in[i][j] ? ToAcc(xp[h * W + w]) : 0.f;
       }
     const float* wc = wsh[c - c0];
 #pragma unroll
@@ -233,7 +221,7 @@ __global__ void EscaOutKernel(const T* __restrict__ x, const float* __restrict__
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t p = i / HW;
-    out[i] = FromF<T>(ToF(x[i]) * a[p] * sw[(p / C) * HW + i % HW]);
+    out[i] = FromAcc<T>(ToAcc(x[i]) * a[p] * sw[(p / C) * HW + i % HW]);
   }
 }
 
@@ -250,7 +238,7 @@ __global__ void DswKernel(const T* __restrict__ go, const T* __restrict__ x, con
   float s = 0.f;
   for (int64_t c = c0; c < c1; ++c) {
     const int64_t o = (n * C + c) * HW + q;
-    s += a[n * C + c] * ToF(go[o]) * ToF(x[o]);
+    s += a[n * C + c] * ToAcc(go[o]) * ToAcc(x[o]);
   }
   part[(n * nch + chunk) * HW + q] = s;
 }
@@ -288,10 +276,10 @@ __global__ void EscaPlaneBackwardKernel(const T* __restrict__ go, const T* __res
       for (int j = 0; j < 5; ++j) {
         const int64_t h = ph + i - 2, w = pw + j - 2;
         in[i][j] = h >= 0 && h < H && w >= 0 && w < W;
-        xv[i][j] = in[i][j] ? ToF(xp[h * W + w]) : 0.f;
+        xv[i][j] = in[i][j] ? ToAcc(xp[h * W + w]) : 0.f;
         dv[i][j] = in[i][j] ? dsn[h * W + w] : 0.f;
       }
-    float dy = ToF(gp[pix]) * swn[pix];
+    float dy = ToAcc(gp[pix]) * swn[pix];
 #pragma unroll
     for (int u = 0; u < 3; ++u)
 #pragma unroll
@@ -336,7 +324,7 @@ __global__ void EscaPlaneBackwardKernel(const T* __restrict__ go, const T* __res
         acc[9 + i * 3 + j] += m * d;
       }
     acc[18] += dy * xv[2][2];
-    dx[p * HW + pix] = FromF<T>(ac * dy);
+    dx[p * HW + pix] = FromAcc<T>(ac * dy);
   }
   BlockSum<19>(acc);
   if (threadIdx.x == 0) {
@@ -361,7 +349,7 @@ __global__ void AddDgKernel(const float* __restrict__ dg, int64_t HW, int64_t to
   const float inv = 1.f / static_cast<float>(HW);
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    dx[i] = FromF<T>(ToF(dx[i]) + dg[i / HW] * inv);
+    dx[i] = FromAcc<T>(ToAcc(dx[i]) + dg[i / HW] * inv);
 }
 
 // ---- host side ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "kernels/margin.h"
+#include "kernels/half_convert.cuh"
 
 namespace ecf {
 namespace margin {
@@ -20,19 +21,8 @@ namespace {
 
 constexpr int kThreads = 256;
 
-__device__ __forceinline__ float ToAcc(float v) { return v; }
-__device__ __forceinline__ double ToAcc(double v) { return v; }
-__device__ __forceinline__ float ToAcc(__half v) { return __half2float(v); }
-__device__ __forceinline__ float ToAcc(__nv_bfloat16 v) { return __bfloat162float(v); }
-
-template <typename S>
-__device__ __forceinline__ S FromAcc(float v);
-template <>
-__device__ __forceinline__ float FromAcc<float>(float v) { return v; }
-template <>
-__device__ __forceinline__ __half FromAcc<__half>(float v) { return __float2half(v); }
-template <>
-__device__ __forceinline__ __nv_bfloat16 FromAcc<__nv_bfloat16>(float v) { return __float2bfloat16(v); }
+using kernels::FromAcc;
+using kernels::ToAcc;
 
 template <typename S, typename A>
 __device__ __forceinline__ S Store(A v) {
