@@ -1,6 +1,6 @@
 // ESCA / ECA CUDA kernels (see esca.h). Plain CUDA: no libtorch, compiled by scripts/check-cuda.sh.
 //
-// Same math and pass structure as the CPU kernels (ops/esca_cpu.h): the pools are taken on x and
+// Same math and pass structure as the CPU kernels (kernels/esca_cpu.h): the pools are taken on x and
 // the channel gate a > 0 is folded into the SA weights (avgpool3(a·x) = a·avgpool3(x),
 // maxpool3(a·x) = a·maxpool3(x), same arg-max), so y = a·x is never written.
 //   forward : GAP (reads x) → gate (N·C) → SA logits per (n, channel chunk, pixel) (reads x) →

@@ -1,5 +1,5 @@
 // ESCA / ECA CUDA kernels (plain CUDA: device pointers, sizes, a stream; no libtorch).
-// Semantics: spec backbones.md §3.1, §3.2, §5, identical to the CPU kernels in ops/esca_cpu.h.
+// Semantics: spec backbones.md §3.1, §3.2, §5, identical to the CPU kernels in kernels/esca_cpu.h.
 // x / out / grad buffers are contiguous NCHW in `dtype` (float32, float16 or bfloat16); weights,
 // saved statistics, weight gradients and the workspace are float32; all sums are in float32.
 // wsa == nullptr selects ECA (channel attention only; sw and the SA workspace are then unused).

@@ -5,9 +5,9 @@
 //                                                                            saWeight [1,2C,3,3]
 //
 // Each op is a torch::autograd::Function whose forward and backward call hand-written kernels:
-// ops/esca_cpu.h on CPU (float32, float64; float16/bfloat16 are computed in float32 and cast back)
+// kernels/esca_cpu.h on CPU (float32, float64; float16/bfloat16 are computed in float32 and cast back)
 // and kernels/esca.cu on CUDA (float32, float16, bfloat16 with float32 accumulation). The pass
-// structure of each direction is documented in ops/esca_cpu.h.
+// structure of each direction is documented in kernels/esca_cpu.h.
 //
 // Memory layout: the kernels work on contiguous NCHW. Any other layout (channels_last included)
 // is converted with contiguous() on entry; the output (and the input gradient) is returned in the
@@ -25,7 +25,7 @@
 
 #include "core/registry.h"
 #include "ops/common.h"
-#include "ops/esca_cpu.h"
+#include "kernels/esca_cpu.h"
 
 #ifdef ECF_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
