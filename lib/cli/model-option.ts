@@ -1,5 +1,5 @@
 /** Options shared by the commands that load a model: --model, --arch/--attention/--spec (for .pt), --device. */
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from '../io/regular-file.js';
 import type { Command } from 'commander';
 import { loadModel, type FaceModel } from '../eval/model.js';
 import { backboneSpec, parseBackboneSpec, ARCHS, type Arch } from '../models/index.js';
@@ -40,7 +40,7 @@ export function modelFromOptions(o: ModelOptions): FaceModel {
   const device = (o.device ?? 'cpu') as Device;
   if (device !== 'cpu' && !/^cuda(:\d+)?$/.test(device)) throw new Error(`--device must be 'cpu', 'cuda' or 'cuda:N', got '${device}'`);
   let spec;
-  if (o.spec) spec = parseBackboneSpec(JSON.parse(readFileSync(o.spec, 'utf8')));
+  if (o.spec) spec = parseBackboneSpec(JSON.parse(readRegularFile(o.spec, '--spec file', 'utf8')));
   else if (o.arch) {
     if (!(ARCHS as readonly string[]).includes(o.arch)) throw new Error(`--arch must be one of ${ARCHS.join(', ')}, got '${o.arch}'`);
     spec = backboneSpec({ arch: o.arch as Arch, attention: (o.attention ?? 'none') as never });

@@ -2,7 +2,8 @@
  * Verification pair sets in insightface's `.bin` form: a pickle of `(bins, issame)` where `bins`
  * holds 2·P encoded images and `issame` P booleans (pairs are images 2k and 2k+1).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { readRegularFile } from '../io/regular-file.js';
 import { isTuple, unpickle } from './pickle.js';
 
 /** A verification pair set. */
@@ -20,7 +21,7 @@ export interface PairSet {
  * `_codecs.encode(..., 'latin1')` form and 1-D uint8 numpy images.
  */
 export function readBin(path: string): PairSet {
-  const bytes = readFileSync(path);
+  const bytes = readRegularFile(path, '.bin pair set');
   return parseBin(bytes, path);
 }
 

@@ -5,7 +5,7 @@
  *   lines starting with '#' and blank lines are skipped). Paths are relative to the image folder.
  * Point order: left eye, right eye, nose tip, left mouth corner, right mouth corner (as in the image).
  */
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from '../io/regular-file.js';
 import { flattenLandmarks } from './align.js';
 
 /** One image and its five landmarks (10 numbers). */
@@ -57,5 +57,5 @@ export function parseLandmarks(text: string, source = '<landmarks>'): LandmarkEn
 
 /** Reads a landmarks file (JSON or text, see above). */
 export function readLandmarks(path: string): LandmarkEntry[] {
-  return parseLandmarks(readFileSync(path, 'utf8'), path);
+  return parseLandmarks(readRegularFile(path, 'landmarks file', 'utf8'), path);
 }

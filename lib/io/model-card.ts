@@ -15,7 +15,8 @@
  * `threshold.distance` is on the squared L2 distance of L2-normalised embeddings (the protocol's
  * scale, §4 step 6); `cosine = 1 − distance/2` is the same boundary on cosine similarity.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { readRegularFile } from './regular-file.js';
 import { z } from 'zod';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -103,7 +104,7 @@ export function parseModelCard(value: unknown, source = '<model card>'): ModelCa
 export function readModelCard(path: string): ModelCard {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(readRegularFile(path, 'model card', 'utf8'));
   } catch (e) {
     throw new Error(`${path}: cannot read the model card (${(e as Error).message})`);
   }

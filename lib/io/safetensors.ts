@@ -9,6 +9,7 @@
  * name) and pads the header with spaces to an 8-byte boundary.
  */
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import { assertRegularFile } from './regular-file.js';
 import { writeFileAtomic } from './atomic.js';
 import { native } from '../native.js';
 import { dtypeCode, dtypeSize, type DType } from '../tensor/dtype.js';
@@ -145,6 +146,7 @@ export function parseSafetensors(data: Uint8Array, source = '<safetensors>'): { 
 
 /** Reads only the header of a safetensors file (names, dtypes, shapes, metadata). */
 export function readSafetensorsHeader(path: string): SafetensorsHeader {
+  assertRegularFile(path, 'safetensors file');
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;

@@ -2,7 +2,8 @@
  * The training configuration: a zod 4 schema, loading from JSON/YAML, `--set key=value`
  * overrides with dotted keys, and validation that reports every problem at once.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { readRegularFile } from '../io/regular-file.js';
 import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -183,7 +184,7 @@ function crossChecks(c: Partial<TrainConfig>, problems: string[], opts: Validate
 /** Reads a JSON or YAML config file (by extension; unknown extensions are tried as YAML, a JSON superset). */
 export function readConfigFile(path: string): Record<string, unknown> {
   if (!existsSync(path)) throw new ConfigError([`config file not found: ${path}`]);
-  const text = readFileSync(path, 'utf8');
+  const text = readRegularFile(path, 'config file', 'utf8');
   let value: unknown;
   try {
     value = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);

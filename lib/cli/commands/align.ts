@@ -2,12 +2,14 @@
  * `ecacface align <folder> --landmarks <file> --out <dir>`: five-point alignment of every listed
  * image to the 112×112 insightface template; writes lossless PNGs with the same relative names.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, parse } from 'node:path';
 import type { Command } from 'commander';
 import { encodePng } from '../../data/codec.js';
 import { align } from '../../eval/align.js';
 import { readLandmarks } from '../../eval/landmarks.js';
+import { confinedPath } from '../../io/confined-path.js';
+import { readRegularFile } from '../../io/regular-file.js';
 import { intOption } from '../model-option.js';
 
 export function registerAlign(program: Command): void {
@@ -21,12 +23,20 @@ export function registerAlign(program: Command): void {
     .action((folder: string, o: { landmarks: string; out: string; size: string }) => {
       const size = intOption(o.size, '--size', 112);
       const entries = readLandmarks(o.landmarks);
+      // Every name comes from the landmarks file: each must stay inside the image folder and its
+      // output inside --out. One bad name refuses the whole file before anything is written.
+      const jobs = entries.map((e) => {
+        const p = parse(e.file);
+        return {
+          e,
+          src: confinedPath(folder, e.file, o.landmarks, 'image'),
+          dest: confinedPath(o.out, join(p.dir, `${p.name}.png`), o.landmarks, 'output file'),
+        };
+      });
       const failed: string[] = [];
-      for (const e of entries) {
+      for (const { e, src, dest } of jobs) {
         try {
-          const face = align(readFileSync(join(folder, e.file)), e.landmarks, { size });
-          const p = parse(e.file);
-          const dest = join(o.out, p.dir, `${p.name}.png`);
+          const face = align(readRegularFile(src, 'image'), e.landmarks, { size });
           mkdirSync(dirname(dest), { recursive: true });
           writeFileSync(dest, encodePng(face.data, face.width, face.height));
         } catch (err) {

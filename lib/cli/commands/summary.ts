@@ -1,5 +1,5 @@
 /** `ecacface summary`: a backbone's layers, output shapes, parameters and MACs (or its spec as JSON). */
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from '../../io/regular-file.js';
 import { Command, Option } from 'commander';
 import { ARCHS, backboneSpec, buildBackbone, type Arch } from '../../models/index.js';
 import { ATTENTION_KINDS, type AttentionKind } from '../../nn/index.js';
@@ -18,7 +18,7 @@ export function registerSummary(program: Command): void {
       let spec: unknown;
       if (o.spec !== undefined) {
         try {
-          spec = JSON.parse(readFileSync(o.spec, 'utf8'));
+          spec = JSON.parse(readRegularFile(o.spec, '--spec file', 'utf8'));
         } catch (e) {
           throw new Error(`cannot read spec file '${o.spec}': ${(e as Error).message}`);
         }
