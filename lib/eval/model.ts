@@ -10,7 +10,7 @@
  *   calibrated threshold;
  * - {@link exportModel}: weights + card, loadable by `load_state_dict` in PyTorch (same names).
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ARCHS, backboneSpec, buildBackbone, type Arch, type Backbone, type BackboneSpec } from '../models/index.js';
 import type { AttentionKind } from '../nn/attention/base.js';
@@ -24,7 +24,10 @@ import { DEFAULT_INPUT, parseModelCard, writeModelCard, type ModelCard } from '.
 import { extractStateDict, readTorchCheckpoint } from '../io/pytorch.js';
 import { detectLayout, toOurNames } from '../io/layouts.js';
 import { InsightfaceIResNet, inferIResNetSpec, parseIResNetSpec, type IResNetSpec } from '../models/insightface-iresnet.js';
-import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
+import { loadSafetensors, readSafetensorsHeader, saveSafetensors, type SafetensorsHeader } from '../io/safetensors.js';
+import { confinedPath } from '../io/confined-path.js';
+import { assertRegularFile, readRegularFile } from '../io/regular-file.js';
+import { checkCardAgainstWeights } from './card-check.js';
 import { loadBatch, type FaceImage } from './images.js';
 
 /** A network that maps [N, 3, S, S] images to [N, E] embeddings: one of our backbones, or insightface's iresnet layout. */
@@ -206,6 +209,8 @@ const CARD_META = 'ecacface.card';
 /** The metadata key of the card in the training area's exports (lib/train/export.ts). */
 const TRAIN_CARD_META = 'model_card';
 
+const shapesOf = (h: SafetensorsHeader): Map<string, number[]> => new Map([...h.tensors].map(([k, e]) => [k, e.shape]));
+
 function resolveFiles(path: string): { card?: string; weights: string } {
   const p = resolve(path);
   if (!existsSync(p)) throw new Error(`loadModel: '${path}' does not exist`);
@@ -216,6 +221,7 @@ function resolveFiles(path: string): { card?: string; weights: string } {
     }
     throw new Error(`loadModel: folder '${path}' has no model.json (exportModel) or model-card.json (a training export)`);
   }
+  assertRegularFile(p, 'loadModel: model file');
   if (extname(p) === '.json') return { card: p, weights: '' };
   return { weights: p };
 }
@@ -280,27 +286,30 @@ export function loadModel(path: string, options: LoadModelOptions = {}): FaceMod
   if (files.card) {
     let json: unknown;
     try {
-      json = JSON.parse(readFileSync(files.card, 'utf8'));
+      json = JSON.parse(readRegularFile(files.card, 'model card', 'utf8'));
     } catch (e) {
       throw new Error(`loadModel: cannot read the model card ${files.card} (${(e as Error).message})`);
     }
     card = cardFromJson(json, files.card, options.spec);
-    weights = resolve(dirname(files.card), card.weights);
+    weights = confinedPath(dirname(files.card), card.weights, files.card, 'weights file');
+    checkCardAgainstWeights(card, shapesOf(readSafetensorsHeader(weights)), files.card);
     sd = loadSafetensors(weights).tensors;
   } else if (files.weights.endsWith('.safetensors')) {
     weights = files.weights;
-    const loaded = loadSafetensors(weights);
-    sd = loaded.tensors;
-    const meta = loaded.metadata[CARD_META] ?? loaded.metadata[TRAIN_CARD_META];
-    try {
-      if (meta === undefined) {
-        throw new Error(`loadModel: '${path}' carries no model card in its metadata ('${CARD_META}'); load it with its model.json, or build the backbone yourself and use loadStateDict`);
-      }
-      card = cardFromJson(JSON.parse(meta), `${path} (metadata)`, options.spec);
-    } catch (e) {
-      for (const t of sd.values()) t.dispose();
-      throw e;
+    const header = readSafetensorsHeader(weights);
+    const meta = header.metadata[CARD_META] ?? header.metadata[TRAIN_CARD_META];
+    if (meta === undefined) {
+      throw new Error(`loadModel: '${path}' carries no model card in its metadata ('${CARD_META}'); load it with its model.json, or build the backbone yourself and use loadStateDict`);
     }
+    let json: unknown;
+    try {
+      json = JSON.parse(meta);
+    } catch (e) {
+      throw new Error(`loadModel: '${path}': the model card in its metadata is not valid JSON (${(e as Error).message})`);
+    }
+    card = cardFromJson(json, `${path} (metadata)`, options.spec);
+    checkCardAgainstWeights(card, shapesOf(header), `${path} (metadata)`);
+    sd = loadSafetensors(weights).tensors;
   } else {
     weights = files.weights;
     const raw = extractStateDict(readTorchCheckpoint(weights), weights);

@@ -11,7 +11,8 @@
  * Anything else (a class of a model saved whole, `os.system`, numpy, …) is refused with an error
  * that names the global and the file.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { assertRegularFile } from './regular-file.js';
 import { PickleError, unpickle, isTuple, type PickleCallable } from '../data/pickle.js';
 import { native } from '../native.js';
 import { dtypeCode, dtypeSize, type DType } from '../tensor/dtype.js';
@@ -78,6 +79,11 @@ function tensorFromStorage(st: Storage, offset: number, size: number[], stride: 
   if (numel > 0 && maxIndex >= storageNumel) {
     throw new Error(`_rebuild_tensor_v2: view [${size.join(', ')}] at offset ${offset} with stride [${stride.join(', ')}] reaches element ${maxIndex} of a ${storageNumel}-element storage '${st.key}'`);
   }
+  // A view with more elements than its storage (stride 0, overlapping strides) would be copied
+  // out element by element into memory the file never paid for: state dicts never hold one.
+  if (numel > storageNumel) {
+    throw new Error(`_rebuild_tensor_v2: view [${size.join(', ')}] with stride [${stride.join(', ')}] has ${numel} elements, more than its ${storageNumel}-element storage '${st.key}' holds (overlapping or stride-0 views are refused)`);
+  }
   let contiguous = true;
   let expect = 1;
   for (let d = size.length - 1; d >= 0; d--) {
@@ -104,6 +110,21 @@ function tensorFromStorage(st: Storage, offset: number, size: number[], stride: 
   return wrap(native.fromBuffer(bytes, size, dtypeCode(st.dtype)));
 }
 
+/** The first 4 bytes of a (regular) file. */
+function readHead(path: string): Buffer {
+  assertRegularFile(path, 'checkpoint');
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    return b.subarray(0, readSync(fd, b, 0, 4, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The pickled object of a checkpoint: a state dict's pickle is kilobytes, this is generous. */
+export const MAX_PICKLE_BYTES = 64 * 1024 * 1024;
+
 function dataPklEntry(zip: ZipReader, source: string): { prefix: string } {
   const names = zip.names();
   const pkl = names.filter((n) => n.endsWith('data.pkl') && n.split('/').length === 2);
@@ -129,7 +150,7 @@ function tensorsIn(v: unknown, out: Tensor[] = [], depth = 0): Tensor[] {
  */
 export function readTorchCheckpoint(input: string | Uint8Array, sourceName?: string): CheckpointValue {
   const source = sourceName ?? (typeof input === 'string' ? input : '<checkpoint>');
-  const head = typeof input === 'string' ? readFileSync(input).subarray(0, 4) : input.subarray(0, 4);
+  const head = typeof input === 'string' ? readHead(input) : input.subarray(0, 4);
   if (head.length >= 2 && head[0] === 0x80 && head[1]! <= 5) {
     throw new CheckpointError(
       'this is the legacy (pre-1.6) torch.save format, which is not supported; re-save it as a zip checkpoint with ' +
@@ -142,7 +163,7 @@ export function readTorchCheckpoint(input: string | Uint8Array, sourceName?: str
   try {
     const { prefix } = dataPklEntry(zip, source);
     if (zip.has(prefix + 'byteorder')) {
-      const bo = zip.read(prefix + 'byteorder').toString('latin1').trim();
+      const bo = zip.read(prefix + 'byteorder', { maxBytes: 64 }).toString('latin1').trim();
       if (bo !== 'little') throw new CheckpointError(`byteorder '${bo}' is not supported (only little-endian checkpoints)`, source);
     }
     const storages = new Map<string, Storage>();
@@ -207,7 +228,7 @@ export function readTorchCheckpoint(input: string | Uint8Array, sourceName?: str
       return undefined;
     };
     try {
-      return unpickle(zip.read(prefix + 'data.pkl'), { source: `${source} (${prefix}data.pkl)`, globals, persistentLoad, build }) as CheckpointValue;
+      return unpickle(zip.read(prefix + 'data.pkl', { maxBytes: MAX_PICKLE_BYTES }), { source: `${source} (${prefix}data.pkl)`, globals, persistentLoad, build }) as CheckpointValue;
     } catch (e) {
       for (const t of made) t.dispose();
       if (e instanceof CheckpointError) throw e;

@@ -5,6 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import * as zlib from 'node:zlib';
+import { assertRegularFile } from './regular-file.js';
 
 /** One entry of the central directory. */
 export interface ZipEntry {
@@ -31,6 +32,7 @@ interface ByteSource {
 }
 
 function fileSource(path: string): ByteSource {
+  assertRegularFile(path, 'ZIP file');
   const fd = openSync(path, 'r');
   const size = fstatSync(fd).size;
   return {
@@ -80,6 +82,20 @@ export function crc32(data: Uint8Array): number {
   let c = -1;
   for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ -1) >>> 0;
+}
+
+/**
+ * Inflation caps (issue 17): a deflate entry may declare at most {@link MAX_INFLATE_RATIO} times
+ * its compressed size (deflate's own limit is about 1032:1) and at most {@link MAX_INFLATED_BYTES}.
+ * `torch.save` stores its entries uncompressed, so only re-zipped checkpoints are deflated at all.
+ */
+export const MAX_INFLATE_RATIO = 1032;
+export const MAX_INFLATED_BYTES = 1024 * 1024 * 1024;
+
+/** Options of {@link ZipReader.read}. */
+export interface ZipReadOptions {
+  /** Refuse the entry when it declares more bytes than this (checked before reading it). */
+  maxBytes?: number;
 }
 
 /** A ZIP archive opened for reading. Close it with {@link ZipReader.close} (or `using`). */
@@ -190,10 +206,21 @@ export class ZipReader {
     return this.entries.has(name);
   }
 
-  /** The uncompressed bytes of an entry (CRC-32 checked). */
-  read(name: string): Buffer {
+  /** The uncompressed bytes of an entry (CRC-32 checked; sizes capped, see {@link MAX_INFLATED_BYTES}). */
+  read(name: string, options: ZipReadOptions = {}): Buffer {
     const e = this.entries.get(name);
     if (e === undefined) this.fail(`no entry '${name}' in the archive`);
+    if (options.maxBytes !== undefined && e.size > options.maxBytes) {
+      this.fail(`entry '${name}' declares ${e.size} bytes, more than the ${options.maxBytes} allowed for it`);
+    }
+    if (e.method === 8) {
+      if (e.size > MAX_INFLATED_BYTES) this.fail(`deflated entry '${name}' declares ${e.size} bytes, more than the ${MAX_INFLATED_BYTES}-byte inflation cap`);
+      if (e.size > e.compressedSize * MAX_INFLATE_RATIO + 1024) {
+        this.fail(`deflated entry '${name}' declares ${e.size} bytes from ${e.compressedSize} compressed, beyond deflate's ${MAX_INFLATE_RATIO}:1 limit`);
+      }
+    } else if (e.method === 0 && e.size !== e.compressedSize) {
+      this.fail(`stored entry '${name}' has size ${e.size} but compressed size ${e.compressedSize}`);
+    }
     const lh = this.#src.read(e.localHeaderOffset, 30);
     if (lh.readUInt32LE(0) !== 0x04034b50) this.fail(`bad local header for '${name}' at offset ${e.localHeaderOffset}`);
     const start = e.localHeaderOffset + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28);

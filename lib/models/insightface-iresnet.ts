@@ -18,19 +18,19 @@ import { Conv2d } from '../nn/conv.js';
 import { Dropout } from '../nn/dropout.js';
 import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
+import { boundedInt, SPEC_LIMITS } from './spec.js';
 
-const positive = z.number().int().positive();
 
 export const iresnetSpecSchema = z
   .object({
     block: z.literal('iresnet'),
     name: z.string().min(1),
-    inputChannels: positive,
-    inputSize: positive,
-    stem: z.object({ channels: positive }).strict(),
+    inputChannels: boundedInt(SPEC_LIMITS.inputChannels),
+    inputSize: boundedInt(SPEC_LIMITS.inputSize),
+    stem: z.object({ channels: boundedInt(SPEC_LIMITS.channels) }).strict(),
     /** Stages; each starts with a stride-2 block that has a conv downsample. */
-    stages: z.array(z.object({ channels: positive, blocks: positive }).strict()).min(1),
-    head: z.object({ dropout: z.number().min(0).max(1), embeddingSize: positive }).strict(),
+    stages: z.array(z.object({ channels: boundedInt(SPEC_LIMITS.channels), blocks: boundedInt(SPEC_LIMITS.blocksPerStage) }).strict()).min(1).max(SPEC_LIMITS.stages),
+    head: z.object({ dropout: z.number().min(0).max(1), embeddingSize: boundedInt(SPEC_LIMITS.embeddingSize) }).strict(),
     attention: z.literal('none'),
   })
   .strict();

@@ -15,6 +15,23 @@ import { z } from 'zod';
 import { ATTENTION_KINDS } from '../nn/attention/base.js';
 
 const positive = z.number().int().positive();
+
+/**
+ * Bounds on every spec integer, so that a spec read from a file (a model card) cannot make us
+ * build a network without bound: generous for any face backbone (iresnet200 has 60 blocks in one
+ * stage, 512 channels, 512-d embeddings), far below what would exhaust memory. docs/security.md.
+ */
+export const SPEC_LIMITS = Object.freeze({
+  inputChannels: 4,
+  inputSize: 1024,
+  channels: 8192,
+  blocksPerStage: 256,
+  stages: 32,
+  stride: 8,
+  embeddingSize: 16384,
+});
+/** A positive integer at most `max`. */
+export const boundedInt = (max: number) => positive.max(max, `must be at most ${max} (a bound on spec integers, see docs/security.md)`);
 const attentionKind = z.enum(ATTENTION_KINDS as unknown as ['none', 'esca', 'eca', 'se', 'cbam', 'bam', 'sk', 'sge']);
 /** 'kaiming': CurricularFace's loop (§1.5); 'pytorch-default': the layers' own PyTorch defaults. */
 const initKind = z.enum(['kaiming', 'pytorch-default']);
@@ -23,17 +40,20 @@ export const irSpecSchema = z
   .object({
     block: z.literal('ir'),
     name: z.string().min(1),
-    inputChannels: positive,
+    inputChannels: boundedInt(SPEC_LIMITS.inputChannels),
     /** Input height = width (112 in the paper). */
-    inputSize: positive,
-    stem: z.object({ channels: positive }).strict(),
+    inputSize: boundedInt(SPEC_LIMITS.inputSize),
+    stem: z.object({ channels: boundedInt(SPEC_LIMITS.channels) }).strict(),
     /** Stages in order; the first block of each has `stride`, the others stride 1. */
-    stages: z.array(z.object({ channels: positive, blocks: positive, stride: positive }).strict()).min(1),
+    stages: z
+      .array(z.object({ channels: boundedInt(SPEC_LIMITS.channels), blocks: boundedInt(SPEC_LIMITS.blocksPerStage), stride: boundedInt(SPEC_LIMITS.stride) }).strict())
+      .min(1)
+      .max(SPEC_LIMITS.stages),
     head: z
       .object({
         /** Dropout before the Linear (0.4 in CurricularFace). */
         dropout: z.number().min(0).max(1),
-        embeddingSize: positive,
+        embeddingSize: boundedInt(SPEC_LIMITS.embeddingSize),
         /** Affine final BatchNorm1d (false in CurricularFace, true in face.evoLVe). */
         bnAffine: z.boolean(),
       })
@@ -48,10 +68,10 @@ export const mobileFaceNetSpecSchema = z
   .object({
     block: z.literal('mobilefacenet'),
     name: z.string().min(1),
-    inputChannels: positive,
-    inputSize: positive,
+    inputChannels: boundedInt(SPEC_LIMITS.inputChannels),
+    inputSize: boundedInt(SPEC_LIMITS.inputSize),
     /** conv1 (3×3, stride) + conv2_dw (depthwise 3×3, stride 1). */
-    stem: z.object({ channels: positive, stride: positive }).strict(),
+    stem: z.object({ channels: boundedInt(SPEC_LIMITS.channels), stride: boundedInt(SPEC_LIMITS.stride) }).strict(),
     /**
      * Bottleneck stages in order: `residual: true` → `<name>.model.<i>` (all blocks stride 1 and
      * in = out); `residual: false` → one `Depth_Wise` block named `<name>` carrying `stride`.
@@ -61,20 +81,21 @@ export const mobileFaceNetSpecSchema = z
         z
           .object({
             name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
-            channels: positive,
-            hidden: positive,
-            blocks: positive,
-            stride: positive,
+            channels: boundedInt(SPEC_LIMITS.channels),
+            hidden: boundedInt(SPEC_LIMITS.channels),
+            blocks: boundedInt(SPEC_LIMITS.blocksPerStage),
+            stride: boundedInt(SPEC_LIMITS.stride),
             residual: z.boolean(),
           })
           .strict(),
       )
-      .min(1),
+      .min(1)
+      .max(SPEC_LIMITS.stages),
     head: z
       .object({
         /** conv_6_sep output channels (the GDConv is depthwise over them). */
-        channels: positive,
-        embeddingSize: positive,
+        channels: boundedInt(SPEC_LIMITS.channels),
+        embeddingSize: boundedInt(SPEC_LIMITS.embeddingSize),
       })
       .strict(),
     /** Attention after `project` of every bottleneck, as `<block>.attention`. */

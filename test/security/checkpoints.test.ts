@@ -1,0 +1,91 @@
+// A file's word never makes us allocate or build without bound (issue 17): model cards, .pth zips.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { exportModel, loadModel } from '../../lib/eval/model.js';
+import { readTorchCheckpoint } from '../../lib/io/pytorch.js';
+import { MAX_INFLATED_BYTES, ZipReader } from '../../lib/io/zip.js';
+import { buildBackbone, parseBackboneSpec } from '../../lib/models/index.js';
+import { Tensor } from '../../lib/tensor/index.js';
+import { torchZip, writeZip } from './zip-writer.js';
+
+const fx = join(__dirname, '../fixtures/checkpoints');
+const expected = JSON.parse(readFileSync(join(fx, 'expected.json'), 'utf8')) as { spec: { stages: { blocks: number }[] } };
+
+describe('model cards are bounded and checked against their weights before anything is built', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ecf-card-'));
+  const net = buildBackbone(parseBackboneSpec(expected.spec));
+  exportModel(net, dir);
+  net.dispose();
+  const card = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  const withCard = (patch: (c: typeof card) => void): string => {
+    const c = structuredClone(card);
+    patch(c);
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(c));
+    return dir;
+  };
+
+  it('the untouched export loads', () => {
+    const m = loadModel(withCard(() => {}));
+    expect(m.embeddingSize).toBe(card.embeddingSize);
+    m.dispose();
+  });
+
+  it('a spec integer beyond its bound is refused at once (10,000,000 blocks)', () => {
+    const t0 = Date.now();
+    expect(() => loadModel(withCard((c) => (c.spec.stages[1].blocks = 10_000_000)))).toThrow(/stages\.1\.blocks: must be at most 256/);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it('a spec within bounds but bigger than the weights file is refused before building', () => {
+    expect(() => loadModel(withCard((c) => (c.spec.stages[1].blocks = 200)))).toThrow(/does not match its weights: the spec needs at least [\d,]+ parameters but the weights hold [\d,]+ values/);
+    expect(() => loadModel(withCard((c) => (c.spec.stages[0].channels *= 64)))).toThrow(/needs at least/);
+  });
+
+  it('a card whose embeddingSize differs from the network is refused (not sliced output)', () => {
+    expect(() => loadModel(withCard((c) => (c.embeddingSize = card.embeddingSize / 2)))).toThrow(/embeddingSize \d+ differs from the spec's head\.embeddingSize/);
+    expect(() => loadModel(withCard((c) => (c.input.size = 96)))).toThrow(/input\.size 96 differs/);
+  });
+
+  it('a spec that names a stage the weights lack is refused by name', () => {
+    const total = card.spec.stages.reduce((a: number, s: { blocks: number }) => a + s.blocks, 0);
+    // one more block in the last stage, of a cheap width: the size check alone may pass
+    expect(() => loadModel(withCard((c) => c.spec.stages.at(-1).blocks++))).toThrow(new RegExp(`body\\.${total}'|needs at least`));
+  });
+});
+
+describe('.pth zip checkpoints: inflation and views are capped', () => {
+  it('a deflate entry that declares 0xFFFFFFFE bytes is refused before inflating', () => {
+    const zip = writeZip([{ name: 'archive/data.pkl', data: Buffer.alloc(4096), deflate: true, declaredSize: 0xfffffffe }]);
+    const rss0 = process.memoryUsage().rss;
+    expect(() => ZipReader.fromBuffer(zip, 'bomb.pth').read('archive/data.pkl')).toThrow(/declares 4294967294 bytes.*(inflation cap|1032:1)/);
+    expect(() => readTorchCheckpoint(zip, 'bomb.pth')).toThrow(/bomb\.pth: entry 'archive\/data\.pkl' declares 4294967294 bytes, more than the 67108864 allowed/);
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('a deflated entry within the caps still reads; one beyond deflate\'s ratio or the cap does not', () => {
+    const data = Buffer.alloc(100_000, 7);
+    expect(ZipReader.fromBuffer(writeZip([{ name: 'a', data, deflate: true }])).read('a').equals(data)).toBe(true);
+    const small = deflateRawSync(Buffer.alloc(10)).length;
+    expect(() => ZipReader.fromBuffer(writeZip([{ name: 'a', data: Buffer.alloc(10), deflate: true, declaredSize: small * 1032 + 2000 }])).read('a')).toThrow(/1032:1/);
+    expect(MAX_INFLATED_BYTES).toBe(1024 ** 3);
+  });
+
+  it('a stride-0 view larger than its storage is refused (548-byte file, 10^8 elements claimed)', () => {
+    const zip = torchZip([100000, 1000], [0, 0], 1);
+    expect(zip.length).toBeLessThan(1024);
+    const t0 = Date.now();
+    expect(() => readTorchCheckpoint(zip, 'stride0.pth')).toThrow(/stride0\.pth: .*100000000 elements, more than its 1-element storage '0'/);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it('an ordinary strided view (a transpose) within its storage still reads', () => {
+    const v = readTorchCheckpoint(torchZip([3, 2], [1, 3], 6), 'ok.pth') as Map<string, Tensor>;
+    const t = v.get('w')!;
+    expect(t.shape).toEqual([3, 2]);
+    expect(t.toArray()).toEqual([[1.5, 1.5], [1.5, 1.5], [1.5, 1.5]]);
+    t.dispose();
+  });
+});
