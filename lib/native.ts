@@ -259,7 +259,7 @@ export interface NativeBinding {
   // (end ops/margin.cc)
 
   // data/*.cc — RecordIO, image decoding, batches (issue 5)
-  dataDecode(bytes: Uint8Array): { data: Uint8Array; width: number; height: number };
+  dataDecode(bytes: Uint8Array, maxPixels?: number): { data: Uint8Array; width: number; height: number };
   dataEncodeJpeg(rgb: Uint8Array, width: number, height: number, quality: number): Buffer;
   dataEncodePng(rgb: Uint8Array, width: number, height: number): Buffer;
   dataCodecs(): { jpeg: boolean; png: boolean };
@@ -285,6 +285,8 @@ export interface NativeBinding {
   ): Promise<{ images: T; labels: T; failed: { index: number; reason: string }[] }>;
   /** Opaque per-loader state (recycled buffers, decode threads), passed back as options.pool. */
   dataBatchPool(keep: number, threads: number): { readonly __dataBatchPool: true };
+  dataBatchPoolStop(pool: { readonly __dataBatchPool: true }): void;
+  setNurseryCounter(counter: Float64Array): void;
   // (end data)
 
   // data/align.cc — five-point face alignment (issue 6)
@@ -369,5 +371,7 @@ export const native: NativeBinding = load();
 // unless the user chose with OMP_NUM_THREADS / ECACFACE_NUM_THREADS.
 {
   const requested = Number(process.env.ECACFACE_NUM_THREADS ?? process.env.OMP_NUM_THREADS ?? NaN);
-  native.setNumThreads(Number.isInteger(requested) && requested > 0 ? requested : availableParallelism());
+  // bounded as runtime.maxThreads() (not imported here: the tensor layer loads this module)
+  const max = Math.min(1024, Math.max(8, 4 * availableParallelism()));
+  native.setNumThreads(Number.isInteger(requested) && requested > 0 ? Math.min(requested, max) : availableParallelism());
 }

@@ -16,11 +16,26 @@ function bytesArg(v: unknown, fn: string, arg: string): Uint8Array {
 }
 
 /**
- * Decodes a JPEG or PNG to RGB (grey and palette images are expanded, alpha composited onto
- * black). Throws an Error naming the problem for data that is not a decodable JPEG/PNG.
+ * The most pixels {@link decode} allocates by default: a photo of 50 megapixels (8660², ≈ 150 MB
+ * of RGB), more than any camera a face pipeline sees. Face crops are decoded at their exact size.
  */
-export function decode(buffer: Uint8Array): DecodedImage {
-  return native.dataDecode(bytesArg(buffer, 'decode', 'buffer'));
+export const MAX_PHOTO_PIXELS = 50_000_000;
+
+/** Options of {@link decode}. */
+export interface DecodeOptions {
+  /** Refuse images whose header declares more pixels (default {@link MAX_PHOTO_PIXELS}); checked before allocating. */
+  maxPixels?: number;
+}
+
+/**
+ * Decodes a JPEG or PNG to RGB (grey and palette images are expanded, alpha composited onto
+ * black). Throws an Error naming the problem for data that is not a decodable JPEG/PNG, or whose
+ * header declares more than `options.maxPixels` pixels (checked before anything is allocated).
+ */
+export function decode(buffer: Uint8Array, options: DecodeOptions = {}): DecodedImage {
+  const max = options.maxPixels ?? MAX_PHOTO_PIXELS;
+  if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`decode: maxPixels must be a positive integer, got ${max}`);
+  return native.dataDecode(bytesArg(buffer, 'decode', 'buffer'), max);
 }
 
 /** Encodes packed RGB (HWC) as a baseline JPEG (4:2:0, `quality` 1..100, default 95). */

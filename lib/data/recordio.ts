@@ -2,7 +2,8 @@
  * insightface packed datasets: `train.rec` (MXNet RecordIO), `train.idx` and `property`.
  * Random access by positioned reads; strict checks with errors naming the file and offset.
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, statSync } from 'node:fs';
+import { assertRegularFile, readRegularFile } from '../io/regular-file.js';
 import { join } from 'node:path';
 import { batchItems, type BatchItems, type ImageDataset, type NativeReadable, type Sample } from './dataset.js';
 import { parseIRHeader, readRecordAt, RecordIOError } from './recordio-format.js';
@@ -22,6 +23,20 @@ export interface OpenRecordIOOptions {
    * positioned read per identity).
    */
   validate?: boolean;
+  /**
+   * Confirms a class count far beyond the number of records (more than
+   * {@link sparseClassLimit}(records)), which is otherwise refused: a corrupt label or property
+   * would make training allocate a classifier head of that many rows.
+   */
+  numClasses?: number;
+}
+
+/**
+ * The most classes a pack of `records` images may declare without confirmation: twice the
+ * records, at least records + 1024 (every identity of a real pack has at least one image).
+ */
+export function sparseClassLimit(records: number): number {
+  return Math.max(2 * records, records + 1024);
 }
 
 /** A RecordIO dataset opened by {@link openRecordIO}. */
@@ -141,7 +156,7 @@ function resolvePaths(where: string | RecordIOPaths): RecordIOPaths {
 }
 
 function parseProperty(file: string): { numClasses: number; size: [number, number] | undefined } {
-  const first = readFileSync(file, 'utf8').split('\n')[0]!.trim();
+  const first = readRegularFile(file, 'RecordIO property file', 'utf8').split('\n')[0]!.trim();
   const f = first.split(',').map((s) => s.trim());
   if (!/^\d+$/.test(f[0] ?? '')) throw new RecordIOError(`first line ${JSON.stringify(first)} is not "num_classes,H,W"`, file, 0);
   const size = f.length >= 3 && /^\d+$/.test(f[1]!) && /^\d+$/.test(f[2]!) ? ([Number(f[1]), Number(f[2])] as [number, number]) : undefined;
@@ -159,8 +174,9 @@ export function openRecordIO(where: string | RecordIOPaths, options: OpenRecordI
   const paths = resolvePaths(where);
   if (!existsSync(paths.rec)) throw new Error(`openRecordIO: record file ${paths.rec} does not exist`);
   if (!existsSync(paths.idx)) throw new Error(`openRecordIO: index file ${paths.idx} does not exist`);
+  assertRegularFile(paths.rec, 'RecordIO record file');
   const recSize = statSync(paths.rec).size;
-  const offsets = parseIdx(readFileSync(paths.idx), paths.idx, recSize);
+  const offsets = parseIdx(readRegularFile(paths.idx, 'RecordIO index file'), paths.idx, recSize);
   const order = offsets.order;
   const fd = openSync(paths.rec, 'r');
   try {
@@ -224,8 +240,22 @@ export function openRecordIO(where: string | RecordIOPaths, options: OpenRecordI
     } else {
       // No property and no identity range: scan the record headers for the largest label.
       let max = -1;
-      for (const k of keys) max = Math.max(max, labelOf(readIR(k).ir));
+      for (const k of keys) {
+        const { off, ir } = readIR(k);
+        max = Math.max(max, checkedLabel(ir, paths.rec, off, k));
+      }
       numClasses = max + 1;
+    }
+    if (options.numClasses !== undefined && options.numClasses !== numClasses) {
+      throw new RecordIOError(`the pack has ${numClasses} classes, not the ${options.numClasses} given as numClasses`, paths.property ?? paths.rec, 0);
+    }
+    if (numClasses > sparseClassLimit(keys.length) && options.numClasses !== numClasses) {
+      throw new RecordIOError(
+        `${numClasses} classes for ${keys.length} records (more than ${sparseClassLimit(keys.length)}): a corrupt label or property? ` +
+          `Confirm the count with openRecordIO(…, { numClasses: ${numClasses} }) if it is right`,
+        paths.property ?? paths.rec,
+        0,
+      );
     }
     const recOffsets = new Float64Array(keys.length);
     for (let i = 0; i < keys.length; i++) recOffsets[i] = offsets.get(keys[i]!)!;
@@ -242,8 +272,8 @@ export function openRecordIO(where: string | RecordIOPaths, options: OpenRecordI
         if (!Number.isInteger(i) || i < 0 || i >= keys.length) throw new RangeError(`read: index ${i} out of range [0, ${keys.length})`);
         const off = recOffsets[i]!;
         const ir = parseIRHeader(readRecordAt(fd, paths.rec, size, off), paths.rec, off);
-        const label = labelOf(ir);
-        if (!(label >= 0 && label < numClasses)) {
+        const label = checkedLabel(ir, paths.rec, off, keys[i]!);
+        if (!(label < numClasses)) {
           throw new RecordIOError(`record key ${keys[i]} has label ${label} outside [0, ${numClasses})`, paths.rec, off);
         }
         return { image: ir.image, label };
@@ -273,8 +303,18 @@ export function labelOf(ir: { flag: number; labels: Float32Array }): number {
   return Math.trunc(ir.labels[0] ?? NaN);
 }
 
+/** The class of an image record, refused unless it is a finite non-negative integer. */
+function checkedLabel(ir: { flag: number; labels: Float32Array }, file: string, off: number, key: number): number {
+  const v = ir.labels[0];
+  if (v === undefined || !Number.isFinite(v) || v < 0 || !Number.isInteger(v)) {
+    throw new RecordIOError(`record key ${key} has label ${v}, not a finite non-negative integer`, file, off);
+  }
+  return v;
+}
+
 /** Reads a record's raw bytes (advanced use, e.g. tools): the payload after the container. */
 export function readRawRecord(file: string, offset: number): Buffer {
+  assertRegularFile(file, 'RecordIO record file');
   const fd = openSync(file, 'r');
   try {
     return readRecordAt(fd, file, fstatSync(fd).size, offset);

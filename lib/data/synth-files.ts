@@ -51,6 +51,12 @@ const DEFAULTS = {
   jpegQuality: 90,
 };
 
+/**
+ * Upper bounds of a synthetic set (the .bin pair sets are built in memory: 100,000 pairs of
+ * 112-px JPEGs are ≈ 0.6 GB; training images stream to disk).
+ */
+export const SYNTH_LIMITS = Object.freeze({ identities: 1_000_000, imagesPerIdentity: 10_000, images: 10_000_000, valIdentities: 1_000_000, valPairs: 100_000, imageSize: 1024 });
+
 /** The resolved parameters (what the cache key hashes). */
 export function synthParams(o: SynthOptions = {}): typeof DEFAULTS {
   const p = { ...DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'cacheDir')) } as typeof DEFAULTS;
@@ -62,6 +68,10 @@ export function synthParams(o: SynthOptions = {}): typeof DEFAULTS {
   if (p.valPairs % 2 !== 0) bad.push(`valPairs must be even (half same, half different; got ${p.valPairs})`);
   if (p.imageSize < 16) bad.push(`imageSize must be at least 16 (got ${p.imageSize})`);
   if (p.jpegQuality < 1 || p.jpegQuality > 100) bad.push(`jpegQuality must be in [1, 100] (got ${p.jpegQuality})`);
+  for (const [k, max] of Object.entries(SYNTH_LIMITS) as [keyof typeof SYNTH_LIMITS, number][]) {
+    if (k !== 'images' && p[k] > max) bad.push(`${k} must be at most ${max} (got ${p[k]})`);
+  }
+  if (p.identities * p.imagesPerIdentity > SYNTH_LIMITS.images) bad.push(`identities × imagesPerIdentity must be at most ${SYNTH_LIMITS.images} (got ${p.identities * p.imagesPerIdentity})`);
   if (bad.length) throw new RangeError(`synthetic set: ${bad.join('; ')}`);
   return p;
 }

@@ -7,6 +7,7 @@
 import { native } from '../native.js';
 import type { Device } from '../tensor/device.js';
 import { cat, tensor } from '../tensor/creation.js';
+import { checkThreads } from '../tensor/runtime.js';
 import { scope } from '../tensor/scope.js';
 import { Tensor, wrap } from '../tensor/tensor.js';
 
@@ -117,7 +118,7 @@ export async function loadBatch(images: readonly FaceImage[], input: InputSpec, 
         const r = await native.dataDecodeBatch(paths, pathIndex, offsets, labels, buffers, {
           height: S,
           width: S,
-          threads: options.threads ?? 2,
+          threads: checkThreads(options.threads ?? 2, 'embed: threads'),
           flip: false,
           seed: 0,
           channelsLast: false,

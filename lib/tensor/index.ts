@@ -1,5 +1,5 @@
 /** The tensor layer: `Tensor`, creation functions, functional ops, scopes and runtime controls. */
-export { Tensor, type TensorOrScalar, type NestedArray } from './tensor.js';
+export { Tensor, TO_ARRAY_MAX_ELEMENTS, type TensorOrScalar, type NestedArray } from './tensor.js';
 export { type DType, DTYPES, dtypeSize, isFloatingDtype } from './dtype.js';
 export { type Device } from './device.js';
 export * from './creation.js';
@@ -10,6 +10,7 @@ export {
   setRngState,
   setNumThreads,
   getNumThreads,
+  maxThreads,
   noGrad,
   enableGrad,
   isGradEnabled,

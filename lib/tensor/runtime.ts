@@ -1,4 +1,5 @@
 /** Process-level controls: seeds, threads, grad mode, CUDA queries and memory accounting. */
+import { availableParallelism } from 'node:os';
 import { native } from '../native.js';
 import { wrap, handleOf, Tensor } from './tensor.js';
 
@@ -17,10 +18,26 @@ export function setRngState(state: Tensor): void {
   native.setRngState(handleOf(state, 'state'));
 }
 
-/** Sets libtorch's intra-op thread count (defaults to the machine's cores at load). */
+/**
+ * The most threads any thread-count setting accepts on this machine: 4 × its cores (at least 8,
+ * at most 1024). More threads than that only oversubscribe the cores; 10,000 OpenMP threads
+ * never finish a matmul, and 10^9 make OpenMP abort the process.
+ */
+export function maxThreads(): number {
+  return Math.min(1024, Math.max(8, 4 * availableParallelism()));
+}
+
+/** Throws unless `threads` is an integer in 1..{@link maxThreads}; `what` names the setting. */
+export function checkThreads(threads: number, what: string): number {
+  if (!Number.isInteger(threads) || threads < 1) throw new TypeError(`${what} must be a positive integer, got ${threads}`);
+  const max = maxThreads();
+  if (threads > max) throw new RangeError(`${what} must be at most ${max} on this machine (4 × its ${availableParallelism()} cores, at least 8), got ${threads}`);
+  return threads;
+}
+
+/** Sets libtorch's intra-op thread count (defaults to the machine's cores at load); 1..{@link maxThreads}. */
 export function setNumThreads(threads: number): void {
-  if (!Number.isInteger(threads) || threads < 1) throw new TypeError(`setNumThreads: threads must be a positive integer, got ${threads}`);
-  native.setNumThreads(threads);
+  native.setNumThreads(checkThreads(threads, 'setNumThreads: threads'));
 }
 export function getNumThreads(): number {
   return native.getNumThreads();

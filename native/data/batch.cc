@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #if defined(__SSE2__)
@@ -157,22 +158,31 @@ class BufferPool {
 // every copy has returned (fn pulls work items from a shared atomic counter).
 class WorkerPool {
  public:
-  explicit WorkerPool(int extra) {
-    for (int i = 0; i < extra; ++i) threads_.emplace_back([this] { Loop(); });
-  }
-  ~WorkerPool() {
+  // Threads start with the first batch and after Stop() again with the next one.
+  explicit WorkerPool(int extra) : extra_(extra) {}
+  ~WorkerPool() { Stop(); }
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Ends the threads (after the batch in flight, if any); idempotent.
+  void Stop() {
+    std::lock_guard<std::mutex> serial(run_mu_);
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
     }
     cv_.notify_all();
     for (auto& t : threads_) t.join();
+    threads_.clear();
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = false;
   }
-  WorkerPool(const WorkerPool&) = delete;
-  WorkerPool& operator=(const WorkerPool&) = delete;
 
   void RunParallel(const std::function<void()>& fn, int n) {
     std::lock_guard<std::mutex> serial(run_mu_);
+    if (threads_.empty()) {
+      for (int i = 0; i < extra_; ++i) threads_.emplace_back([this] { Loop(); });
+    }
     const int use = std::max(0, std::min<int>(n - 1, static_cast<int>(threads_.size())));
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -207,6 +217,7 @@ class WorkerPool {
     }
   }
 
+  const int extra_;
   std::mutex run_mu_;
   std::mutex mu_;
   std::condition_variable cv_, done_;
@@ -234,6 +245,15 @@ Napi::Value BatchPoolJs(const Napi::CallbackInfo& info) {
   if (threads < 1 || threads > 1024) throw std::invalid_argument("dataBatchPool: threads must be in 1..1024");
   return Napi::External<PoolRef>::New(info.Env(), new PoolRef(std::make_shared<LoaderContext>(std::size_t(keep), int(threads))),
                                       [](Napi::Env, PoolRef* p) { delete p; });
+}
+
+// dataBatchPoolStop(pool): ends the pool's decode threads now (a later batch starts them again).
+// Blocks until a batch in flight on them is done.
+Napi::Value BatchPoolStopJs(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsExternal()) ThrowArgType(info.Env(), "dataBatchPoolStop", "pool", "a dataBatchPool handle");
+  PoolRef ref = *info[0].As<Napi::External<PoolRef>>().Data();
+  if (ref) ref->workers.Stop();
+  return info.Env().Undefined();
 }
 
 // Copies one row of floats to `dst`. The batch is written once and read later by another
@@ -356,10 +376,13 @@ std::string DecodeItem(const BatchJob& job, std::size_t k, const std::vector<std
       img = raw.data() + start;
       imgSize = raw.size() - start;
     } else {
-      Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+      // O_NONBLOCK: opening a FIFO must not wait for a writer; only regular files are read.
+      Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
       if (fd.fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
-      off_t end = ::lseek(fd.fd, 0, SEEK_END);
-      if (end < 0) return "cannot size " + path;
+      struct stat st;
+      if (::fstat(fd.fd, &st) != 0) return "cannot stat " + path + ": " + std::strerror(errno);
+      if (!S_ISREG(st.st_mode)) return path + " is not a regular file (" + (S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket") + ")";
+      off_t end = st.st_size;
       raw.resize(static_cast<std::size_t>(end));
       if (end > 0 && !PreadAll(fd.fd, raw.data(), raw.size(), 0)) return "short read of " + path;
       img = raw.data();
@@ -370,7 +393,10 @@ std::string DecodeItem(const BatchJob& job, std::size_t k, const std::vector<std
     return "label " + std::to_string(label) + " outside [0, " + std::to_string(job.numClasses) + ")";
   }
   int w = 0, h = 0;
-  if (!dec.Decode(img, imgSize, rgb, w, h, err, job.fastDecode)) return err;
+  // The header must not declare more pixels than the batch slot holds (checked before decoding).
+  if (!dec.Decode(img, imgSize, rgb, w, h, err, job.fastDecode, job.height * job.width)) {
+    return err + " (expected " + std::to_string(job.width) + "x" + std::to_string(job.height) + ")";
+  }
   if (h != job.height || w != job.width) {
     return "decoded " + std::to_string(w) + "x" + std::to_string(h) + ", expected " + std::to_string(job.width) + "x" + std::to_string(job.height);
   }
@@ -401,10 +427,11 @@ BatchResult RunBatch(const BatchJob& job) {
     int pi = job.pathIndex[k];
     if (pi < 0 || std::size_t(pi) >= job.paths.size()) throw std::invalid_argument("decodeBatch: pathIndex out of range");
     if (fds[pi]) continue;
-    fds[pi] = std::make_shared<Fd>(::open(job.paths[pi].c_str(), O_RDONLY | O_CLOEXEC));
+    fds[pi] = std::make_shared<Fd>(::open(job.paths[pi].c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (fds[pi]->fd < 0) throw std::runtime_error("decodeBatch: cannot open " + job.paths[pi] + ": " + std::strerror(errno));
-    off_t end = ::lseek(fds[pi]->fd, 0, SEEK_END);
-    sizes[pi] = end < 0 ? 0 : int64_t(end);
+    struct stat st;
+    if (::fstat(fds[pi]->fd, &st) != 0 || !S_ISREG(st.st_mode)) throw std::runtime_error("decodeBatch: " + job.paths[pi] + " is not a regular file");
+    sizes[pi] = int64_t(st.st_size);
   }
   auto opts = at::TensorOptions().dtype(at::kFloat);
   bool pinned = job.pin && job.device.is_cuda();
@@ -558,6 +585,7 @@ Napi::Value DecodeBatchJs(const Napi::CallbackInfo& info) {
 
 void RegisterDataBatchOps(Napi::Env env, Napi::Object exports) {
   Export<DecodeBatchJs>(env, exports, "dataDecodeBatch");
+  Export<BatchPoolStopJs>(env, exports, "dataBatchPoolStop");
   Export<BatchPoolJs>(env, exports, "dataBatchPool");
 }
 

@@ -1,5 +1,6 @@
 #include "data/codec.h"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -31,8 +32,20 @@ struct TjDeleter {
 using TjHandle = std::unique_ptr<void, TjDeleter>;
 #endif
 
-// Images larger than this are refused before allocating (a corrupt header can claim 65535²).
-constexpr int64_t kMaxPixels = int64_t(1) << 28;
+// Refuses a header's dimensions that are not positive or exceed maxPixels (before allocating).
+bool CheckDimensions(const char* fmt, int width, int height, int64_t maxPixels, std::string& err) {
+  if (width <= 0 || height <= 0) {
+    err = std::string(fmt) + " dimensions " + std::to_string(width) + "x" + std::to_string(height) + " out of range";
+    return false;
+  }
+  const int64_t px = int64_t(width) * height;
+  if (px > std::min(maxPixels, kMaxDecodePixels)) {
+    err = std::string(fmt) + " header declares " + std::to_string(width) + "x" + std::to_string(height) + " (" + std::to_string(px) +
+          " pixels), more than the " + std::to_string(std::min(maxPixels, kMaxDecodePixels)) + " allowed here";
+    return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -91,13 +104,13 @@ Decoder::~Decoder() {
 }
 
 bool DecodeImage(const uint8_t* data, std::size_t size, std::vector<uint8_t>& rgb, int& width,
-                 int& height, std::string& err) {
+                 int& height, std::string& err, int64_t maxPixels) {
   Decoder d;
-  return d.Decode(data, size, rgb, width, height, err);
+  return d.Decode(data, size, rgb, width, height, err, false, maxPixels);
 }
 
 bool Decoder::Decode(const uint8_t* data, std::size_t size, std::vector<uint8_t>& rgb, int& width,
-                     int& height, std::string& err, bool fast) {
+                     int& height, std::string& err, bool fast, int64_t maxPixels) {
   if (IsJpeg(data, size)) {
 #ifdef ECF_WITH_TURBOJPEG
     if (!tj_) tj_ = tjInitDecompress();
@@ -111,10 +124,7 @@ bool Decoder::Decode(const uint8_t* data, std::size_t size, std::vector<uint8_t>
       err = std::string("JPEG header: ") + tjGetErrorStr2(h);
       return false;
     }
-    if (width <= 0 || height <= 0 || int64_t(width) * height > kMaxPixels) {
-      err = "JPEG dimensions " + std::to_string(width) + "x" + std::to_string(height) + " out of range";
-      return false;
-    }
+    if (!CheckDimensions("JPEG", width, height, maxPixels, err)) return false;
     rgb.resize(std::size_t(width) * height * 3);
     if (tjDecompress2(h, data, static_cast<unsigned long>(size), rgb.data(), width, 0, height, TJPF_RGB,
                       fast ? (TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE) : 0) != 0 &&
@@ -141,8 +151,7 @@ bool Decoder::Decode(const uint8_t* data, std::size_t size, std::vector<uint8_t>
     img.format = PNG_FORMAT_RGB;
     width = static_cast<int>(img.width);
     height = static_cast<int>(img.height);
-    if (width <= 0 || height <= 0 || int64_t(width) * height > kMaxPixels) {
-      err = "PNG dimensions " + std::to_string(width) + "x" + std::to_string(height) + " out of range";
+    if (!CheckDimensions("PNG", width, height, maxPixels, err)) {
       png_image_free(&img);
       return false;
     }

@@ -11,11 +11,15 @@
 namespace ecf {
 namespace data {
 
+// The most pixels any decode allocates unless the caller asks for fewer (a header can claim
+// 65535²; the header is checked before anything is allocated).
+constexpr int64_t kMaxDecodePixels = int64_t(1) << 28;
+
 // Decodes a JPEG or PNG into 8-bit RGB, HWC, rows packed. Returns false with `err` set on
 // failure (never throws for bad data). JPEG warnings (e.g. extraneous bytes) are accepted, as
 // OpenCV/mxnet do.
 bool DecodeImage(const uint8_t* data, std::size_t size, std::vector<uint8_t>& rgb, int& width,
-                 int& height, std::string& err);
+                 int& height, std::string& err, int64_t maxPixels = kMaxDecodePixels);
 
 // A reusable decoder (keeps its JPEG decompressor between images); one per thread.
 class Decoder {
@@ -25,9 +29,10 @@ class Decoder {
   Decoder(const Decoder&) = delete;
   Decoder& operator=(const Decoder&) = delete;
   // fast: libjpeg-turbo's fast IDCT and fast chroma upsampling (JPEG only; values then differ
-  // from PIL/OpenCV by a few levels at chroma edges).
+  // from PIL/OpenCV by a few levels at chroma edges). maxPixels: images whose header declares
+  // more pixels are refused before any allocation.
   bool Decode(const uint8_t* data, std::size_t size, std::vector<uint8_t>& rgb, int& width, int& height,
-              std::string& err, bool fast = false);
+              std::string& err, bool fast = false, int64_t maxPixels = kMaxDecodePixels);
 
  private:
   void* tj_ = nullptr;

@@ -32,13 +32,19 @@ std::pair<const uint8_t*, std::size_t> BytesArg(const Napi::CallbackInfo& info, 
   return {u.Data(), u.ByteLength()};
 }
 
-// decodeImage(bytes) → { data: Uint8Array (RGB HWC), width, height }
+// decodeImage(bytes, maxPixels?) → { data: Uint8Array (RGB HWC), width, height }; an image whose
+// header declares more than maxPixels pixels is refused before anything is allocated.
 Napi::Value DecodeImageJs(const Napi::CallbackInfo& info) {
   auto [p, n] = BytesArg(info, 0, "decode", "buffer");
+  int64_t maxPixels = data::kMaxDecodePixels;
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    maxPixels = IntArg(info, 1, "decode", "maxPixels");
+    if (maxPixels < 1) throw std::invalid_argument("decode: maxPixels must be positive");
+  }
   std::vector<uint8_t> rgb;
   int w = 0, h = 0;
   std::string err;
-  if (!data::DecodeImage(p, n, rgb, w, h, err)) throw std::runtime_error("decode: " + err);
+  if (!data::DecodeImage(p, n, rgb, w, h, err, maxPixels)) throw std::runtime_error("decode: " + err);
   return MakeImageObject(info.Env(), rgb, w, h);
 }
 
