@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { native } from '../native.js';
 import { checkDevice, type Device } from '../tensor/device.js';
+import { checkThreads } from '../tensor/runtime.js';
 import { wrap, type Tensor } from '../tensor/tensor.js';
 import { batchItems, isNativeReadable, type BatchItems, type ImageDataset } from './dataset.js';
 
@@ -91,6 +92,13 @@ export interface Loader extends AsyncIterable<Batch> {
   batchIndices(epoch: number, step: number): Int32Array;
   /** Counters: skipped samples, batches, and time spent on the JS thread by the loader. */
   readonly stats: { badRecords: number; batches: number; mainThreadMs: number };
+  /**
+   * Frees the prefetched batches and ends the decode threads; iterating afterwards throws.
+   * (The threads also end by themselves whenever an epoch's iteration finishes or is left, and
+   * start again with the next batch; a loader that is garbage-collected frees them too.)
+   */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** splitmix64 on BigInt, reduced to a JS-safe stream of 32-bit words. */
@@ -143,7 +151,7 @@ export function loader(dataset: ImageDataset, options: LoaderOptions): Loader {
   const worldSize = posInt(options.worldSize, 1, 'worldSize');
   const rank = posInt(options.rank, 0, 'rank', 0);
   if (rank >= worldSize) throw new RangeError(`loader: rank ${rank} must be < worldSize ${worldSize}`);
-  const threads = posInt(options.threads, Math.max(1, availableParallelism() - 1), 'threads');
+  const threads = checkThreads(posInt(options.threads, Math.max(1, availableParallelism() - 1), 'threads'), 'loader: threads');
   const prefetch = posInt(options.prefetch, 2, 'prefetch');
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`loader: seed must be a non-negative safe integer, got ${seed}`);
@@ -196,6 +204,14 @@ export function loader(dataset: ImageDataset, options: LoaderOptions): Loader {
     return { items: it, buffers };
   };
 
+  let closed = false;
+  let inFlight = 0;
+  const iterators = new Set<{ drain(): Promise<void> }>();
+  // Ends the decode threads when no batch is being decoded (they restart with the next one).
+  const idle = (): void => {
+    if (inFlight === 0) native.dataBatchPoolStop(pool);
+  };
+
   const launch = (epoch: number, step: number): Promise<Batch> => {
     const t0 = performance.now();
     const idx = batchIndices(epoch, step);
@@ -214,7 +230,11 @@ export function loader(dataset: ImageDataset, options: LoaderOptions): Loader {
       pool,
     });
     stats.mainThreadMs += performance.now() - t0;
-    return p.then((r) => {
+    inFlight++;
+    const settled = p.finally(() => {
+      inFlight--;
+    });
+    return settled.then((r) => {
       const t1 = performance.now();
       let indices = idx;
       if (r.failed.length) {
@@ -255,7 +275,18 @@ export function loader(dataset: ImageDataset, options: LoaderOptions): Loader {
       position = p.step === batchesPerEpoch ? { epoch: p.epoch + 1, step: 0 } : { epoch: p.epoch, step: p.step };
     },
     batchIndices,
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      for (const it of [...iterators]) await it.drain();
+      iterators.clear();
+      idle();
+    },
+    [Symbol.asyncDispose](): Promise<void> {
+      return this.close();
+    },
     [Symbol.asyncIterator](): AsyncIterator<Batch> {
+      if (closed) throw new Error('loader: this loader is closed');
       const epoch = position.epoch;
       let nextLaunch = position.step;
       const queue: Promise<Batch>[] = [];
@@ -276,31 +307,49 @@ export function loader(dataset: ImageDataset, options: LoaderOptions): Loader {
           }
         }
       };
+      // the end of this iteration: free what was prefetched and end the threads
+      const finish = async (): Promise<void> => {
+        await drain();
+        iterators.delete(self);
+        if (!closed) idle();
+      };
+      const self = { drain };
+      iterators.add(self);
       return {
         async next(): Promise<IteratorResult<Batch>> {
+          if (closed) {
+            await finish();
+            return { done: true, value: undefined };
+          }
           if (position.epoch !== epoch) {
-            await drain(); // resumed elsewhere meanwhile: free what was prefetched
+            await finish(); // resumed elsewhere meanwhile: free what was prefetched
             return { done: true, value: undefined };
           }
           fill();
           const p = queue.shift();
           if (!p) {
             position = { epoch: epoch + 1, step: 0 };
+            await finish();
             return { done: true, value: undefined };
           }
           let b: Batch;
           try {
             b = await p;
           } catch (e) {
-            await drain();
+            await finish();
             throw e;
+          }
+          if (closed) {
+            b.dispose();
+            await finish();
+            return { done: true, value: undefined };
           }
           position = b.step + 1 === batchesPerEpoch ? { epoch: epoch + 1, step: 0 } : { epoch, step: b.step + 1 };
           fill();
           return { done: false, value: b };
         },
         async return(): Promise<IteratorResult<Batch>> {
-          await drain();
+          await finish();
           return { done: true, value: undefined };
         },
       };

@@ -52,6 +52,15 @@ function shapeArgs(shape: (number | number[])[]): number[] {
  */
 const finalizer = new FinalizationRegistry<NativeTensor>((h) => native.dispose(h));
 const NURSERY_MAX = 4096;
+/**
+ * The nursery is also flushed once the tensors that entered it hold this many bytes: the addon
+ * adds the bytes it reports to V8 (tensors of 64 KiB or more) to `nurseryBytes[0]`, so that
+ * forgotten big tensors become collectable — and V8, told of their memory, collects them —
+ * before they add up (20,000 forgotten 1 MB tensors stay within a few hundred MB).
+ */
+const NURSERY_MAX_BYTES = 32 * 1024 * 1024;
+const nurseryBytes = new Float64Array(new ArrayBuffer(8));
+native.setNurseryCounter(nurseryBytes);
 let nursery: Tensor[] = [];
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
 let registerIfLive: (t: Tensor) => void;
@@ -63,16 +72,20 @@ function flushNursery(): void {
   }
   const batch = nursery;
   nursery = [];
+  nurseryBytes[0] = 0;
   for (const t of batch) registerIfLive(t);
 }
 
 function enterNursery(t: Tensor): void {
-  if (nursery.push(t) >= NURSERY_MAX) flushNursery();
+  if (nursery.push(t) >= NURSERY_MAX || nurseryBytes[0]! >= NURSERY_MAX_BYTES) flushNursery();
   else if (flushTimer === undefined) {
     flushTimer = setTimeout(flushNursery, 1000);
     flushTimer.unref?.();
   }
 }
+
+/** The most elements {@link Tensor.toArray} converts to nested JS arrays (2^24). */
+export const TO_ARRAY_MAX_ELEMENTS = 1 << 24;
 
 /** @internal Wraps a fresh native handle. */
 export function wrap(h: NativeTensor): Tensor {
@@ -273,10 +286,18 @@ export class Tensor {
   toBuffer(): Buffer {
     return Buffer.from(native.toBuffer(this.handle));
   }
-  /** Nested arrays of numbers (int64 values above 2^53 lose precision). */
+  /**
+   * Nested arrays of numbers (int64 values above 2^53 lose precision). At most
+   * {@link TO_ARRAY_MAX_ELEMENTS} elements (a JS number per element would exhaust the V8 heap
+   * long before libtorch's memory): use {@link toTypedArray} for bigger tensors.
+   */
   toArray(): NestedArray {
-    const flat = this.toTypedArray();
     const shape = this.shape;
+    const numel = shape.reduce((a, b) => a * b, 1);
+    if (numel > TO_ARRAY_MAX_ELEMENTS) {
+      throw new RangeError(`toArray: ${numel} elements is more than the ${TO_ARRAY_MAX_ELEMENTS} a nested JS array may hold here; use toTypedArray() (or toBuffer())`);
+    }
+    const flat = this.toTypedArray();
     const isBool = this.dtype === 'bool';
     let i = 0;
     const build = (d: number): NestedArray => {

@@ -59,6 +59,8 @@ EnvState::EnvState() = default;
 
 EnvState::~EnvState() {
   runner.reset();  // joins the worker threads before the tensors go
+  nurseryBytes = nullptr;
+  if (!nurseryBytesRef.IsEmpty()) nurseryBytesRef.SuppressDestruct();  // the environment is going away
   tensors.Clear();
 }
 

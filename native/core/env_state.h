@@ -62,6 +62,11 @@ struct EnvState {
   EnvState& operator=(const EnvState&) = delete;
 
   TensorTable tensors;
+  // A one-element Float64Array of the JS side (lib/tensor/tensor.ts): bytes reported to V8 for
+  // tensors created since JS last reset it, so that the FinalizationRegistry nursery is flushed
+  // by size, not only by count (see Wrap). Null until JS registers it.
+  Napi::Reference<Napi::Float64Array> nurseryBytesRef;
+  double* nurseryBytes = nullptr;
   // Runs long native work off the JS thread (see async_runner.h).
   std::unique_ptr<AsyncRunner> runner;
 };

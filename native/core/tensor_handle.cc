@@ -40,6 +40,20 @@ Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), State(info.Env()).tensors.Find(h) == nullptr);
 }
 
+// setNurseryCounter(f64): registers the JS nursery's byte counter (one Float64Array element that
+// Wrap adds the accounted bytes of each new tensor to). The array is kept alive here.
+Napi::Value SetNurseryCounter(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[0].As<Napi::Float64Array>().ElementLength() < 1) {
+    ThrowArgType(info.Env(), "setNurseryCounter", "counter", "a Float64Array of at least one element");
+  }
+  EnvState& st = State(info.Env());
+  Napi::Float64Array a = info[0].As<Napi::Float64Array>();
+  st.nurseryBytesRef = Napi::Persistent(a);
+  st.nurseryBytes = a.Data();
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 Napi::Value Wrap(Napi::Env env, at::Tensor t) {
@@ -51,6 +65,7 @@ Napi::Value Wrap(Napi::Env env, at::Tensor t) {
   if (bytes >= kAccountThreshold) {
     table.SetAccountedBytes(h, bytes);
     Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
+    if (double* nb = State(env).nurseryBytes) *nb += static_cast<double>(bytes);
   }
   return Napi::Number::New(env, static_cast<double>(h));
 }
@@ -108,6 +123,7 @@ std::vector<at::Tensor> OptTensorListArg(const Napi::CallbackInfo& info, size_t 
 void RegisterTensorHandle(Napi::Env env, Napi::Object exports) {
   Export<Dispose>(env, exports, "dispose");
   Export<IsDisposed>(env, exports, "isDisposed");
+  Export<SetNurseryCounter>(env, exports, "setNurseryCounter");
 }
 
 }  // namespace ecf
