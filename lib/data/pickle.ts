@@ -1,6 +1,6 @@
 /**
  * A restricted pickle virtual machine: reads the data that Python's `pickle` writes (protocols
- * 0–5 binary forms) without ever naming or calling code that the caller did not allow.
+ * 0–5, text and binary forms) without ever naming or calling code that the caller did not allow.
  *
  * Values map as follows: `bytes`/py2 `str` (SHORT_BINSTRING/BINSTRING)/`bytearray` → `Buffer`
  * (a view into the input, no copy), `str` → `string`, `int` → `number` (or `bigint` beyond
@@ -222,7 +222,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
         const s = line();
         if (s === '01') stack.push(true);
         else if (s === '00') stack.push(false);
-        else if (/^[-+]?\d+$/.test(s)) stack.push(toInt(BigInt(s)));
+        else if (/^[-+]?\d{1,4300}$/.test(s)) stack.push(toInt(BigInt(s)));
         else fail(`bad INT literal ${JSON.stringify(s)}`);
         break;
       }
@@ -347,6 +347,20 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
         stack.push(options.persistentLoad!(pid));
         break;
       }
+      // Protocol 0/1 text forms (older tools wrote .bin pair sets this way); they build only
+      // plain values, and GLOBAL/REDUCE stay as restricted as in the binary protocols.
+      case 0x46: stack.push(floatLiteral(line(), fail)); break; // FLOAT
+      case 0x4c: { // LONG: decimal digits, Python 2 adds an 'L'
+        const s = line();
+        const m = /^([-+]?\d+)L?$/.exec(s);
+        if (!m || m[1]!.length > 4300) fail(`bad LONG literal ${JSON.stringify(s.slice(0, 40))}`);
+        stack.push(toInt(BigInt(m![1]!)));
+        break;
+      }
+      case 0x53: stack.push(stringLiteral(line(), fail)); break; // STRING: a quoted py2 str repr → bytes
+      case 0x56: stack.push(rawUnicodeEscape(take(lineEnd(buf, pos, fail) - pos), fail)); pos++; break; // UNICODE
+      case 0x70: memoPut(memoKey(line(), fail)); break; // PUT
+      case 0x67: stack.push(memoGet(memoKey(line(), fail))); break; // GET
       case 0x69: // INST
         fail(`refusing INST ${line()}.${line()} (instantiates a class)`);
         break;
@@ -360,4 +374,72 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
         fail('refused: opcode not supported by the restricted unpickler');
     }
   }
+}
+
+type Fail = (msg: string) => never;
+
+function lineEnd(buf: Buffer, pos: number, fail: Fail): number {
+  const end = buf.indexOf(0x0a, pos);
+  if (end < 0) fail('line argument is not terminated (truncated)');
+  return end;
+}
+
+function memoKey(s: string, fail: Fail): number {
+  if (!/^\d{1,9}$/.test(s)) fail(`bad memo key ${JSON.stringify(s.slice(0, 40))}`);
+  return Number(s);
+}
+
+/** A protocol-0 FLOAT: Python's repr of a float (also inf/nan). */
+function floatLiteral(s: string, fail: Fail): number {
+  const t = s.trim().toLowerCase();
+  if (t === 'inf' || t === '+inf') return Infinity;
+  if (t === '-inf') return -Infinity;
+  if (t === 'nan' || t === '-nan' || t === '+nan') return NaN;
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/.test(t)) fail(`bad FLOAT literal ${JSON.stringify(s.slice(0, 40))}`);
+  return Number(t);
+}
+
+/** A protocol-0 STRING: a quoted Python 2 `repr(str)`, unescaped to bytes (Latin-1). */
+function stringLiteral(s: string, fail: Fail): Buffer {
+  const q = s[0];
+  if (s.length < 2 || (q !== "'" && q !== '"') || s[s.length - 1] !== q) fail('STRING argument is not a quoted string');
+  const body = s.slice(1, -1);
+  const out = Buffer.alloc(body.length);
+  let n = 0;
+  const simple: Record<string, number> = { n: 10, t: 9, r: 13, '\\': 92, "'": 39, '"': 34, a: 7, b: 8, f: 12, v: 11, '\n': -1 };
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charCodeAt(i);
+    if (c > 255) fail('STRING argument holds a character above \\xff');
+    if (c !== 92) {
+      out[n++] = c;
+      continue;
+    }
+    const e = body[++i];
+    if (e === undefined) fail('STRING argument ends in a lone backslash');
+    if (e === 'x') {
+      const h = body.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(h)) fail('bad \\x escape in STRING');
+      out[n++] = parseInt(h, 16);
+      i += 2;
+    } else if (e! >= '0' && e! <= '7') {
+      const m = /^[0-7]{1,3}/.exec(body.slice(i))![0];
+      out[n++] = parseInt(m, 8) & 0xff;
+      i += m.length - 1;
+    } else if (e! in simple) {
+      if (simple[e!]! >= 0) out[n++] = simple[e!]!;
+    } else {
+      out[n++] = 92;
+      out[n++] = e!.charCodeAt(0) & 0xff;
+    }
+  }
+  return out.subarray(0, n);
+}
+
+/** A protocol-0 UNICODE argument: raw-unicode-escape (Latin-1 bytes, \\uXXXX and \\UXXXXXXXX). */
+function rawUnicodeEscape(b: Buffer, fail: Fail): string {
+  return b.toString('latin1').replace(/\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})/g, (_, h: string) => {
+    const cp = parseInt(h.slice(1), 16);
+    if (cp > 0x10ffff) fail(`\\U escape ${h} is beyond Unicode`);
+    return String.fromCodePoint(cp);
+  });
 }
