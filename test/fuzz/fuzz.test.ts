@@ -1,0 +1,35 @@
+// The fuzz suite's short run (part of npm test) and a check that the harness catches what it must.
+// The long run: `npm run fuzz -- --cases 5000` (docs/security.md).
+import { describe, expect, it } from 'vitest';
+import { fuzz } from './run.js';
+import { TARGETS } from './targets.js';
+
+const base = { seed: 1, jobs: 2, perCaseMs: 10_000, memMb: 1024, batch: 2000 };
+
+describe('fuzz: every parser of a user file', () => {
+  it('60 mutated inputs per target each end in a value or a named Error, in time and memory', async () => {
+    const targets = TARGETS.map((t) => t.name).filter((t) => t !== 'selftest');
+    expect(targets.length).toBeGreaterThanOrEqual(10);
+    const r = await fuzz({ ...base, cases: 60, targets, batch: 300 });
+    const lines = r.failures.map((f) => `${f.target} seed ${f.seed}: ${f.reason} — node dist/test/fuzz/worker.js ${f.target} ${f.seed} 1`);
+    expect(lines).toEqual([]);
+    expect(r.cases).toBe(60 * targets.length);
+    expect(Object.values(r.errors).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('the harness reports an abort, a hang and an internal error by seed, and runs the other cases', async () => {
+    process.env.ECF_FUZZ_SELFTEST = '1';
+    try {
+      const r = await fuzz({ ...base, cases: 6, targets: ['selftest'], perCaseMs: 2000 });
+      const bySeed = new Map(r.failures.map((f) => [f.seed, f]));
+      expect([...bySeed.keys()].sort()).toEqual([3, 5, 6]);
+      expect(bySeed.get(3)!.reason).toMatch(/SIGABRT/);
+      expect(bySeed.get(3)!.alone).toMatch(/fails alone too/);
+      expect(bySeed.get(5)!.reason).toMatch(/no result within 2000 ms/);
+      expect(bySeed.get(6)!.reason).toMatch(/TypeError: Cannot read properties of undefined/);
+      expect(r.values).toBe(3); // seeds 1, 2, 4
+    } finally {
+      delete process.env.ECF_FUZZ_SELFTEST;
+    }
+  }, 300_000);
+});
