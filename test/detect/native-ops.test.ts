@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { Rng } from '../../lib/data/synth.js';
 import { native } from '../../lib/native.js';
 import { scope, tensor } from '../../lib/tensor/index.js';
 import { wrap } from '../../lib/tensor/tensor.js';
 
-/** A seeded generator (mulberry32). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** facenet's `nms` (argsort ascending, take the last, drop overlaps > threshold), run per group. */
