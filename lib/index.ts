@@ -42,6 +42,8 @@ export {
   noGrad,
   enableGrad,
   isGradEnabled,
+  autocast,
+  type AutocastDtype,
   memory,
   buildInfo,
   cuda,
