@@ -85,6 +85,43 @@ export function saveCheckpoint(path: string, parts: CheckpointParts, state: Loop
   });
 }
 
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Checks a checkpoint's `train` metadata field by field; throws naming the file and the fields. */
+export function validateCheckpointMeta(meta: unknown, path: string): CheckpointMeta {
+  const m = meta as Partial<CheckpointMeta> | null;
+  if (!m || typeof m !== 'object' || m.format !== 'ecacface-train-checkpoint') throw new Error(`${path}: not a training checkpoint (no 'train' metadata)`);
+  const bad: string[] = [];
+  if (m.version !== 1) bad.push(`version ${JSON.stringify(m.version)} (expected 1)`);
+  if (!isCount(m.step)) bad.push(`step ${JSON.stringify(m.step)} is not a non-negative integer`);
+  const pos = m.position as Partial<SourcePosition> | undefined;
+  if (!pos || !isCount(pos.epoch) || !isCount(pos.batch)) bad.push(`position ${JSON.stringify(pos)} is not {epoch, batch} of non-negative integers`);
+  if (!isFiniteNumber(m.lossScale) || m.lossScale <= 0) bad.push(`lossScale ${JSON.stringify(m.lossScale)} is not a positive number`);
+  if (!isCount(m.goodSteps)) bad.push(`goodSteps ${JSON.stringify(m.goodSteps)} is not a non-negative integer`);
+  if (!isCount(m.optimizerSteps)) bad.push(`optimizerSteps ${JSON.stringify(m.optimizerSteps)} is not a non-negative integer`);
+  if (!Array.isArray(m.optimizer)) bad.push('optimizer groups missing');
+  if (m.best !== null && (typeof m.best !== 'object' || !isCount(m.best?.step) || !isFiniteNumber(m.best?.meanAccuracy) || typeof m.best?.modelDir !== 'string')) {
+    bad.push('best is neither null nor {step, epoch, meanAccuracy, results, modelDir}');
+  }
+  if (!Array.isArray(m.lastValidation)) bad.push('lastValidation is not a list');
+  if (bad.length) throw new Error(`${path}: invalid checkpoint metadata: ${bad.join('; ')}`);
+  return m as CheckpointMeta;
+}
+
+/**
+ * Checks a loaded position against the run resuming it: `step` = epoch × batchesPerEpoch + batch
+ * within the run's epochs (a checkpoint that claims step 10^15 would otherwise end the run at once).
+ */
+export function checkPosition(s: LoopState, batchesPerEpoch: number, epochs: number, path: string): void {
+  const { epoch, batch } = s.position;
+  const problems: string[] = [];
+  if (epoch > epochs) problems.push(`epoch ${epoch} is beyond the run's ${epochs} epochs`);
+  if (batch > batchesPerEpoch) problems.push(`batch ${batch} is beyond the ${batchesPerEpoch} batches per epoch`);
+  if (s.step !== epoch * batchesPerEpoch + batch) problems.push(`step ${s.step} ≠ epoch ${epoch} × ${batchesPerEpoch} batches + batch ${batch} (a different batch size or data set?)`);
+  if (problems.length) throw new Error(`cannot resume from ${path}: ${problems.join('; ')}`);
+}
+
 /**
  * Restores modules, optimizer, scaler and the CPU RNG from a checkpoint written by
  * {@link saveCheckpoint}; returns the loop's state.
@@ -93,8 +130,13 @@ export function loadCheckpoint(path: string, parts: CheckpointParts): LoopState 
   if (!existsSync(path)) throw new Error(`cannot resume: no checkpoint at ${path}`);
   const { tensors, metadata } = loadSafetensors(path);
   try {
-    const meta = JSON.parse(metadata.train ?? 'null') as CheckpointMeta | null;
-    if (!meta || meta.format !== 'ecacface-train-checkpoint') throw new Error(`${path}: not a training checkpoint (no 'train' metadata)`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(metadata.train ?? 'null');
+    } catch (e) {
+      throw new Error(`${path}: the checkpoint's 'train' metadata is not valid JSON (${(e as Error).message})`);
+    }
+    const meta = validateCheckpointMeta(parsed, path);
     for (const [prefix, m] of Object.entries(parts.modules)) {
       const p = `${prefix}.`;
       m.loadStateDict(new Map([...tensors].filter(([k]) => k.startsWith(p)).map(([k, v]) => [k.slice(p.length), v])));

@@ -9,12 +9,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Head } from '../heads/head.js';
 import type { Backbone } from '../models/backbone.js';
+import { removeStaleTemps } from '../io/atomic.js';
 import { saveSafetensors } from '../io/safetensors.js';
 import type { Device } from '../tensor/device.js';
 import type { AutocastDtype } from '../tensor/runtime.js';
 import { manualSeed, setNumThreads } from '../tensor/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { loadCheckpoint, saveCheckpoint, type CheckpointParts, type LoopState } from './checkpoint.js';
+import { checkPosition, loadCheckpoint, saveCheckpoint, type CheckpointParts, type LoopState } from './checkpoint.js';
+import { NonFiniteError, nonFiniteTensors } from './finite.js';
 import type { TrainConfig } from './config.js';
 import { GradScaler } from './grad-scaler.js';
 import type { SaveKind, TrainContext, TrainHooks } from './hooks.js';
@@ -75,6 +77,8 @@ export class TrainRun {
     this.#emit = options.onProgress ?? (() => {});
     this.hooks = options.hooks ?? [];
     mkdirSync(this.runDir, { recursive: true });
+    // temp files of a checkpoint or export whose writer was killed mid-write
+    const stale = [this.runDir, join(this.runDir, 'model-best'), join(this.runDir, 'model-last')].flatMap(removeStaleTemps);
     this.metrics = new MetricsWriter(join(this.runDir, 'metrics.jsonl'));
     writeFileSync(join(this.runDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 
@@ -107,7 +111,9 @@ export class TrainRun {
 
     this.resumed = options.resume !== undefined && options.resume !== false;
     if (this.resumed) {
-      Object.assign(this.state, loadCheckpoint(this.checkpointPath, this.checkpointParts()));
+      const loaded = loadCheckpoint(this.checkpointPath, this.checkpointParts());
+      checkPosition(loaded, this.batchesPerEpoch, config.epochs, this.checkpointPath);
+      Object.assign(this.state, loaded);
       this.lastCheckpoint = this.checkpointPath;
       this.metrics.truncateAfter(this.state.step);
     }
@@ -125,6 +131,15 @@ export class TrainRun {
       totalSteps: this.totalSteps,
       requestStop: (reason) => this.stop.request(reason),
     };
+    if (stale.length) this.emit({ kind: 'message', text: `removed ${stale.length} temporary file(s) of an interrupted write: ${stale.join(', ')}` });
+  }
+
+  /** Throws {@link NonFiniteError} (writing nothing) when a parameter or buffer is NaN/Inf. */
+  #assertFinite(what: string): void {
+    const named: [string, Tensor][] = [];
+    for (const [prefix, m] of Object.entries(this.checkpointParts().modules)) for (const [k, v] of m.stateDict()) named.push([`${prefix}.${k}`, v]);
+    const bad = nonFiniteTensors(named);
+    if (bad.length) throw new NonFiniteError(bad[0]!, bad.slice(1), this.state.step, what);
   }
 
   /** Sends a progress event. */
@@ -181,6 +196,7 @@ export class TrainRun {
 
   /** Writes the training checkpoint. */
   checkpoint(reason: string): void {
+    this.#assertFinite('checkpoint');
     this.#beforeSave('checkpoint', this.checkpointPath);
     saveCheckpoint(this.checkpointPath, this.checkpointParts(), this.state, this.config);
     this.lastCheckpoint = this.checkpointPath;
@@ -189,6 +205,7 @@ export class TrainRun {
 
   /** Exports the backbone into `dir` (the components' exporter, or plain safetensors). */
   exportTo(dir: string, validation: ValidationResult[]): void {
+    this.#assertFinite(`export to ${dir}`);
     this.#beforeSave('export', dir);
     mkdirSync(dir, { recursive: true });
     const { step, position } = this.state;

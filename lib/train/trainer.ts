@@ -167,6 +167,9 @@ async function* timedBatches(source: BatchSource, epoch: number, from: number, t
   }
 }
 
+/** Resolves after one turn of the event loop (signals, timers and I/O callbacks run). */
+const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 /** Runs the training loop on given components. */
 export async function runTraining(config: TrainConfig, c: TrainComponents, options: TrainOptions = {}): Promise<TrainSummary> {
   const t0 = Date.now();
@@ -200,6 +203,10 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
         const endOfEpoch = state.position.batch === run.batchesPerEpoch;
         if (state.step % config.logEvery === 0 || endOfEpoch) run.log(window.flush(state.step, epoch, lr));
         await run.callHooks('afterStep');
+        // Prefetched batches arrive as already-settled promises, so awaiting them never leaves the
+        // microtask queue: give the event loop one turn per step, or Ctrl-C (a signal event)
+        // would wait for the end of the run.
+        await yieldToEventLoop();
         if (stop.requested) {
           interrupted = true;
           run.checkpoint('interrupt');
