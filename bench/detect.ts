@@ -75,7 +75,10 @@ for (let r = 0; r < R; r++) {
   batched.push((performance.now() - t0) / 1000);
   counts.splice(0, counts.length, ...all.map((f) => f.length));
   t0 = performance.now();
-  for (const p of photos) faces0 = detector.detectImages([p])[0]!;
+  photos.forEach((p, k) => {
+    const f = detector.detectImages([p])[0]!;
+    if (k === 0) faces0 = f;
+  });
   single.push((performance.now() - t0) / 1000);
 }
 detector.dispose();
