@@ -34,15 +34,16 @@ export function registerAlign(program: Command): void {
         await alignDetected(folder, o, size);
         return;
       }
-      const entries = readLandmarks(o.landmarks);
+      const lmFile = o.landmarks;
+      const entries = readLandmarks(lmFile);
       // Every name comes from the landmarks file: each must stay inside the image folder and its
       // output inside --out. One bad name refuses the whole file before anything is written.
       const jobs = entries.map((e) => {
         const p = parse(e.file);
         return {
           e,
-          src: confinedPath(folder, e.file, o.landmarks, 'image'),
-          dest: confinedPath(o.out, join(p.dir, `${p.name}.png`), o.landmarks, 'output file'),
+          src: confinedPath(folder, e.file, lmFile, 'image'),
+          dest: confinedPath(o.out, join(p.dir, `${p.name}.png`), lmFile, 'output file'),
         };
       });
       const failed: string[] = [];
