@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { openImageFolder } from '../../data/image-folder.js';
 import { imageDimensions } from '../../data/image-size.js';
 import { writeRecordIO } from '../../data/recordio-writer.js';
+import { countProgress } from '../progress.js';
 
 export function registerPack(program: Command): void {
   program
@@ -30,13 +31,13 @@ export function registerPack(program: Command): void {
         }
       }
       const t0 = Date.now();
+      const progress = countProgress();
       const r = await writeRecordIO(out, samples(), {
         labelForm: opts.labelForm,
         onProgress: (n) => {
-          if (!opts.quiet && (n % 10000 === 0 || n === ds.length)) process.stderr.write(`\rpack: ${n}/${ds.length} images`);
+          if (!opts.quiet && (n % 1000 === 0 || n === ds.length)) progress('pack: images', n, ds.length);
         },
       });
-      if (!opts.quiet) process.stderr.write('\n');
       console.log(`packed ${r.images} images of ${r.numClasses} identities (${r.imageSize[1]}x${r.imageSize[0]}) into ${r.rec} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       if (odd.length) {
         console.warn(`pack: ${odd.length} images differ from ${r.imageSize[1]}x${r.imageSize[0]} (the loader will skip them): ${odd.slice(0, 5).join(', ')}${odd.length > 5 ? ', …' : ''}`);
