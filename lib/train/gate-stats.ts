@@ -9,7 +9,7 @@
  * per block) and reduces them to six numbers on the device; the numbers of all blocks are read
  * with one transfer at the end of the step. Other steps run untouched.
  */
-import { ESCA, type EscaGates } from '../nn/attention/esca.js';
+import { ESCA, type EscaGates, type GateProbe } from '../nn/attention/esca.js';
 import { stack } from '../tensor/creation.js';
 import { persist, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -73,28 +73,35 @@ export class GateStatsCollector {
     return this.blocks.length;
   }
 
+  /** True while probes are set (between {@link arm} and {@link harvest}). */
+  get armed(): boolean {
+    return this.previous !== null;
+  }
+
+  private pending = new Map<ESCA, Tensor>();
+  private previous: (GateProbe | null)[] | null = null;
+
   /**
-   * Runs `fn` (synchronous: a forward, or a whole training step) with probes on every ESCA block;
-   * returns its result and the statistics of the blocks that ran, in network order.
+   * Sets the probes: the ESCA forwards from now until {@link harvest} record their gate
+   * statistics (on the device; nothing is read back yet). Arming twice is a no-op.
    */
-  collect<R>(fn: () => R): { result: R; stats: BlockGateStats[] } {
-    const pending = new Map<ESCA, Tensor>();
+  arm(): void {
+    if (this.previous) return;
     const probe = (m: ESCA, g: EscaGates): void => {
       const t = scope(() => cat2(summaryTensor(g.channel), summaryTensor(g.spatial)));
-      pending.get(m)?.dispose();
-      pending.set(m, persist(t));
+      this.pending.get(m)?.dispose();
+      this.pending.set(m, persist(t));
     };
-    const previous = this.blocks.map((b) => b.module.probe);
+    this.previous = this.blocks.map((b) => b.module.probe);
     for (const b of this.blocks) b.module.probe = probe;
-    let result: R;
-    try {
-      result = fn();
-    } catch (err) {
-      for (const t of pending.values()) t.dispose();
-      throw err;
-    } finally {
-      this.blocks.forEach((b, i) => (b.module.probe = previous[i]!));
-    }
+  }
+
+  /** Removes the probes and returns the statistics of the blocks that ran since {@link arm}, in network order. */
+  harvest(): BlockGateStats[] {
+    if (this.previous) this.blocks.forEach((b, i) => (b.module.probe = this.previous![i]!));
+    this.previous = null;
+    const pending = this.pending;
+    this.pending = new Map();
     const ran = this.blocks.filter((b) => pending.has(b.module));
     let values: Float32Array | null = null;
     try {
@@ -102,11 +109,26 @@ export class GateStatsCollector {
     } finally {
       for (const t of pending.values()) t.dispose();
     }
-    const stats = ran.map((b, i): BlockGateStats => {
+    return ran.map((b, i): BlockGateStats => {
       const v = values!.subarray(i * 6, i * 6 + 6);
       return { block: b.block, channel: { mean: v[0]!, low: v[1]!, high: v[2]! }, spatial: { mean: v[3]!, low: v[4]!, high: v[5]! } };
     });
-    return { result, stats };
+  }
+
+  /**
+   * Runs `fn` (synchronous: a forward, or a whole training step) with probes on every ESCA block;
+   * returns its result and the statistics of the blocks that ran.
+   */
+  collect<R>(fn: () => R): { result: R; stats: BlockGateStats[] } {
+    this.arm();
+    let result: R;
+    try {
+      result = fn();
+    } catch (err) {
+      this.harvest();
+      throw err;
+    }
+    return { result, stats: this.harvest() };
   }
 }
 
