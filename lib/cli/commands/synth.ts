@@ -20,11 +20,12 @@ export function registerSynth(program: Command): void {
     .option('--size <px>', 'image side', int)
     .option('--seed <n>', 'seed', int)
     .option('--cache <dir>', 'cache root', '.cache/synth')
+    .option('--out <dir>', 'write the set into this folder (new or empty) instead of the cache')
     .option('--quiet', 'no progress output')
-    .action(async (o: { quiet?: boolean; identities?: number; images?: number; valIdentities?: number; pairs?: number; size?: number; seed?: number; cache: string }) => {
+    .action(async (o: { out?: string; quiet?: boolean; identities?: number; images?: number; valIdentities?: number; pairs?: number; size?: number; seed?: number; cache: string }) => {
       const progress = countProgress();
       const d = await generateSynthDataset(
-        { identities: o.identities, imagesPerIdentity: o.images, valIdentities: o.valIdentities, valPairs: o.pairs, imageSize: o.size, seed: o.seed, cacheDir: o.cache },
+        { identities: o.identities, imagesPerIdentity: o.images, valIdentities: o.valIdentities, valPairs: o.pairs, imageSize: o.size, seed: o.seed, cacheDir: o.cache, ...(o.out !== undefined ? { outDir: o.out } : {}) },
         o.quiet ? undefined : (done, total, what) => progress(`generating ${what}`, done, total),
       );
       progress.end();
