@@ -143,7 +143,7 @@ export function pairSetValidator(sets: PairImages[]): Validator {
       const e = embedImages(backbone, s.images, s.size, false);
       const f = embedImages(backbone, s.images, s.size, true);
       const r = verify(e, s.issame, { flippedEmbeddings: f });
-      out.push({ name: s.name, accuracy: r.accuracy, std: r.std, threshold: r.bestThreshold, pairs: r.pairs });
+      out.push({ name: s.name, accuracy: r.accuracy, std: r.std, threshold: r.bestThreshold, pairs: r.pairs, roc: r.roc });
       await new Promise((res) => setImmediate(res)); // let signals and I/O through between sets
     }
     return out;

@@ -84,14 +84,16 @@ export class GateStatsCollector {
   /**
    * Sets the probes: the ESCA forwards from now until {@link harvest} record their gate
    * statistics (on the device; nothing is read back yet). Arming twice is a no-op.
+   * `trainingOnly`: forwards in eval mode (validation) are left alone.
    */
-  arm(): void {
+  arm(options: { trainingOnly?: boolean } = {}): void {
     if (this.previous) return;
-    const probe = (m: ESCA, g: EscaGates): void => {
+    const probe: GateProbe = (m: ESCA, g: EscaGates): void => {
       const t = scope(() => cat2(summaryTensor(g.channel), summaryTensor(g.spatial)));
       this.pending.get(m)?.dispose();
       this.pending.set(m, persist(t));
     };
+    probe.trainingOnly = options.trainingOnly ?? false;
     this.previous = this.blocks.map((b) => b.module.probe);
     for (const b of this.blocks) b.module.probe = probe;
   }

@@ -1,7 +1,7 @@
 /**
  * The run's metrics file (`metrics.jsonl`): one JSON object per line, appended as training goes.
  * `type: 'train'` lines carry the step statistics, `type: 'val'` lines one validation set's result,
- * `type: 'lr'` lines each change of the learning rate, `type: 'gates'` the ESCA gate statistics.
+ * `type: 'lr'` lines each change of the learning rate.
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { BlockGateStats } from './gate-stats.js';
@@ -20,6 +20,8 @@ export interface TrainRecord {
   imagesPerSec: number;
   /** Share of wall time spent waiting for the data loader, in [0, 1]. */
   dataWait: number;
+  /** ESCA gate statistics per block (config `gateStats`; lib/train/gate-stats.ts). */
+  gates?: BlockGateStats[];
   time: string;
 }
 
@@ -50,15 +52,7 @@ export interface LrRecord {
   lr: number;
 }
 
-/** ESCA gate statistics of a logging step (lib/train/gate-stats.ts). */
-export interface GatesRecord {
-  type: 'gates';
-  step: number;
-  epoch: number;
-  blocks: BlockGateStats[];
-}
-
-export type MetricRecord = TrainRecord | ValRecord | LrRecord | GatesRecord;
+export type MetricRecord = TrainRecord | ValRecord | LrRecord;
 
 /** Most points a stored ROC keeps. */
 export const ROC_POINTS = 120;
@@ -133,6 +127,18 @@ export interface StepSample {
  * last t, throughput and the data-wait share. {@link LogWindow.flush} turns them into a record
  * and starts a new window.
  */
+/** A log window's sums (JSON), saved in checkpoints. */
+export interface LogWindowState {
+  n: number;
+  loss: number;
+  t: number;
+  pos: number;
+  hard: number;
+  images: number;
+  wait: number;
+  time: number;
+}
+
 export class LogWindow {
   #n = 0;
   #loss = 0;
@@ -157,6 +163,25 @@ export class LogWindow {
     this.#images += s.images;
     this.#wait += s.waitMs;
     this.#time += s.totalMs;
+  }
+
+  /** The sums so far (for a checkpoint). */
+  snapshot(): LogWindowState {
+    return { n: this.#n, loss: this.#loss, t: this.#t, pos: this.#pos, hard: this.#hard, images: this.#images, wait: this.#wait, time: this.#time };
+  }
+
+  /** Continues a window from {@link snapshot} (on resume). */
+  restore(s: LogWindowState): void {
+    // JSON turns NaN (heads without t or statistics) into null
+    const v = (x: number | null) => (x === null ? NaN : x);
+    this.#n = v(s.n);
+    this.#loss = v(s.loss);
+    this.#t = v(s.t);
+    this.#pos = v(s.pos);
+    this.#hard = v(s.hard);
+    this.#images = v(s.images);
+    this.#wait = v(s.wait);
+    this.#time = v(s.time);
   }
 
   /** The window's record (time stamped now); the window starts again empty. */

@@ -5,11 +5,10 @@
  * the time since the start of this session and the estimated time to the end.
  */
 import cliProgress from 'cli-progress';
-import { formatGateStats, saturatedGates, type BlockGateStats } from './gate-stats.js';
+import { formatGateStats, saturatedGates } from './gate-stats.js';
 import type { ProgressEvent } from './trainer.js';
 
-/** A step event, with the ESCA gate statistics of the logging step when collected. */
-type StepEvent = Extract<ProgressEvent, { kind: 'step' }> & { gates?: BlockGateStats[] };
+type StepEvent = Extract<ProgressEvent, { kind: 'step' }>;
 
 function f(v: number, digits: number): string {
   return Number.isFinite(v) ? v.toFixed(digits) : '–';
@@ -90,7 +89,7 @@ export class ProgressFormatter {
         this.clock.start(e.startStep);
         return [`${e.resumed ? 'resuming' : 'training'} in ${e.runDir}: ${e.numImages} images, ${e.numClasses} identities, steps ${e.startStep}/${e.totalSteps}`];
       case 'step': {
-        const s = e as StepEvent;
+        const s = e;
         const out = [`step ${s.step}/${s.totalSteps} epoch ${s.epoch + 1}/${s.epochs}  ${stepStats(s)}  [${this.timing(s.step, s.totalSteps)}]`];
         if (s.gates?.length) out.push(formatGateStats(s.gates));
         return out;
@@ -142,7 +141,7 @@ export function progressReporter(options: { stream?: NodeJS.WriteStream; plain?:
         return;
       }
       if (e.kind === 'step') {
-        const s = e as StepEvent;
+        const s = e;
         const payload = { epoch: `${s.epoch + 1}/${s.epochs}`, stats: stepStats(s), timing: fmt.timing(s.step, s.totalSteps) };
         lastStart = { total: s.totalSteps, value: s.step, payload };
         bar?.update(s.step, payload);

@@ -57,7 +57,7 @@ export class TensorBoardLogger {
         break;
       }
       case 'step': {
-        const gates = (e as { gates?: BlockGateStats[] }).gates ?? [];
+        const gates = e.gates ?? [];
         this.file().scalars(e.step, [
           { tag: 'train/loss', value: e.loss },
           { tag: 'train/lr', value: e.lr },

@@ -60,7 +60,10 @@ export interface EscaGates {
  * (lib/train/gate-stats.ts, `ecacface attention`). The gate tensors are freed when the forward's
  * scope ends: read or copy them in the call.
  */
-export type GateProbe = (block: ESCA, gates: EscaGates) => void;
+export type GateProbe = ((block: ESCA, gates: EscaGates) => void) & {
+  /** Only in training mode: eval-mode forwards (validation) neither compute nor report the gates. */
+  trainingOnly?: boolean;
+};
 
 export class ESCA extends Attention {
   readonly kind = 'esca' as const;
@@ -87,7 +90,7 @@ export class ESCA extends Attention {
     this.check(x.shape);
     const out = esca(x, this.ca.conv.weight, this.sa.conv.weight);
     const probe = this.probe;
-    if (probe) scope(() => probe(this, this.gates(x)));
+    if (probe && (this.training || !probe.trainingOnly)) scope(() => probe(this, this.gates(x)));
     return out;
   }
 
