@@ -14,27 +14,13 @@ import { loadModel } from '../../lib/eval/model.js';
 import { readMetrics, type LrRecord, type TrainRecord, type ValRecord } from '../../lib/train/metrics.js';
 import { train } from '../../lib/train/train.js';
 import { readEventsIndependently } from '../io/tfevents-reader.js';
+import { tinyEscaSpec as tinySpec } from './tiny.js';
 
 const repo = join(__dirname, '../..');
 const cli = join(repo, 'dist/lib/cli/main.js');
 const root = mkdtempSync(join(tmpdir(), 'ecf-runs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const tinySpec = {
-  block: 'mobilefacenet',
-  name: 'tiny-mobilefacenet-esca',
-  inputChannels: 3,
-  inputSize: 32,
-  stem: { channels: 8, stride: 2 },
-  stages: [
-    { name: 'conv_23', channels: 8, hidden: 16, blocks: 1, stride: 2, residual: false },
-    { name: 'conv_3', channels: 8, hidden: 16, blocks: 1, stride: 1, residual: true },
-    { name: 'conv_34', channels: 16, hidden: 32, blocks: 1, stride: 2, residual: false },
-  ],
-  head: { channels: 32, embeddingSize: 16 },
-  attention: 'esca',
-  init: 'kaiming',
-};
 
 let rec = '';
 let bin = '';
@@ -82,7 +68,7 @@ describe('a CLI training run', () => {
     expect(log.every((l) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /.test(l))).toBe(true);
     expect(log[0]).toMatch(/Z training in .*r1: 48 images, 8 identities, steps 0\/8$/);
     expect(log.filter((l) => / step \d\/8 epoch \d\/2 .*elapsed, ETA /.test(l))).toHaveLength(4);
-    expect(log.filter((l) => / esca gates \(3 blocks\): channel σ̄ /.test(l))).toHaveLength(4);
+    expect(log.filter((l) => / esca gates \(4 blocks\): channel σ̄ /.test(l))).toHaveLength(4);
     for (const l of log.filter((x) => / step \d\/8 /.test(x))) expect(r.out).toContain(l.slice(25));
 
     // metrics.jsonl: LR changes (warm-up steps 1–3, then 0.1, milestone at epoch 1), gates, ROC
@@ -91,7 +77,7 @@ describe('a CLI training run', () => {
     expect(lr.map((x) => [x.step, +x.lr.toFixed(6)])).toEqual([[1, 0.033333], [2, 0.066667], [3, 0.1], [5, 0.01]]);
     const tr = m.filter((x): x is TrainRecord => x.type === 'train');
     expect(tr.map((x) => x.step)).toEqual([2, 4, 6, 8]);
-    expect(tr[0]!.gates!.map((g) => g.block)).toEqual(['conv_23', 'conv_3.model.0', 'conv_34']);
+    expect(tr[0]!.gates!.map((g) => g.block)).toEqual(['conv_23', 'conv_3.model.0', 'conv_34', 'conv_45']);
     for (const g of tr.flatMap((x) => x.gates!)) {
       for (const k of ['channel', 'spatial'] as const) {
         expect(g[k].mean).toBeGreaterThan(0);

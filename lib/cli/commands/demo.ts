@@ -83,6 +83,7 @@ export function registerDemo(program: Command): void {
       console.log(`\n${r.interrupted ? 'interrupted' : 'trained'}: ${r.steps} steps in ${r.seconds.toFixed(0)} s`);
       console.log(`report: ${report}`);
       console.log(`plots:  ${join(r.runDir, 'plots')}`);
-      if (r.best) console.log(`model:  ${join(r.best.modelDir, 'model.safetensors')} (+ model.json; try: ecacface eval ${r.best.modelDir} …)`);
+      if (r.best) console.log(`model:  ${join(r.best.modelDir, 'model.safetensors')} (+ model.json; try: ecacface eval -m ${r.runDir} --bin ${data.bins[0]!.path})`);
+      console.log(`log:    ${join(r.runDir, 'training.log')}; TensorBoard: tensorboard --logdir ${o.out}`);
     });
 }
