@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { manualSeed, noGrad } from '../../lib/tensor/index.js';
 import { loadSafetensors, saveSafetensors } from '../../lib/io/safetensors.js';
 import { validateConfig } from '../../lib/train/config.js';
-import { ArraySource } from '../../lib/train/array-source.js';
+import { ArraySource } from '../helpers/array-source.js';
 import { NonFiniteError } from '../../lib/train/finite.js';
 import type { TrainHooks } from '../../lib/train/hooks.js';
 import { runTraining, type TrainComponents } from '../../lib/train/trainer.js';
