@@ -5,10 +5,8 @@
  * Names: `<dataset>-<backbone>` with an optional `:<method>` (default `ecacface`), e.g.
  * `casia-ir50`, `casia-ir101:arcface`, `ms1mv2-ir101:cbam`.
  */
-import { ATTENTIONS, HEADS } from './config.js';
-
-type Attention = (typeof ATTENTIONS)[number];
-type Head = (typeof HEADS)[number];
+import type { HeadType as Head } from '../heads/options.js';
+import type { AttentionKind as Attention } from '../nn/attention/kinds.js';
 
 interface Recipe {
   backbone: 'mobilefacenet' | 'ir50' | 'ir101';
