@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Opaque handle of a native tensor (a Node-API external). */
+/** Opaque handle of a native tensor: an index into the environment's tensor table (lib/tensor owns it). */
 export type NativeTensor = { readonly __nativeTensor: unique symbol };
 type T = NativeTensor;
 type OptT = NativeTensor | null | undefined;
@@ -229,14 +229,14 @@ export interface NativeBinding {
   memory(): { tensors: number; bytes: number; cpuBytes: number; cudaBytes: number; created: number };
   buildInfo(): { torchVersion: string; cuda: boolean; parallel: string };
 
-  // ops/esca.cc — ESCA and ECA attention (issue 3)
+  // ops/esca.cc — ESCA and ECA attention
   /** Fused ESCA (autograd-aware): x [N,C,H,W], caWeight [1,1,k], saWeight [1,2C,3,3]. */
   esca(x: T, caWeight: T, saWeight: T): T;
   /** Fused ECA (autograd-aware): x [N,C,H,W], caWeight [1,1,k]. */
   eca(x: T, caWeight: T): T;
   // (end ops/esca.cc)
 
-  // ops/margin.cc — fused margin logits + cross-entropy (issue 4)
+  // ops/margin.cc — fused margin logits + cross-entropy
   /**
    * Fused margin logits + mean cross-entropy: [loss, stats float64 [4] (mean c_y, t used, hard
    * fraction, top-1 fraction), logits s·c or null]. `t` (a [1] buffer) is updated in place when
@@ -261,7 +261,7 @@ export interface NativeBinding {
   ): [T, T, T | null];
   // (end ops/margin.cc)
 
-  // data/*.cc — RecordIO, image decoding, batches (issue 5)
+  // data/*.cc — RecordIO, image decoding, batches
   dataDecode(bytes: Uint8Array): { data: Uint8Array; width: number; height: number };
   dataEncodeJpeg(rgb: Uint8Array, width: number, height: number, quality: number): Buffer;
   dataEncodePng(rgb: Uint8Array, width: number, height: number): Buffer;
@@ -290,7 +290,7 @@ export interface NativeBinding {
   dataBatchPool(keep: number, threads: number): { readonly __dataBatchPool: true };
   // (end data)
 
-  // data/align.cc — five-point face alignment (issue 6)
+  // data/align.cc — five-point face alignment
   /** Least-squares similarity (no reflection) mapping src points onto dst: row-major 2×3 [a, −b, tx, b, a, ty]. */
   similarityTransform(src: number[], dst: number[]): number[];
   /** Similarity-aligns an HWC uint8 image onto the template points; bilinear, constant-0 border. */
@@ -306,14 +306,14 @@ export interface NativeBinding {
   ): { data: Buffer; matrix: number[] };
   // (end data/align.cc)
 
-  // detect/mtcnn_ops.cc — MTCNN crop resampling and NMS (issue 14)
+  // detect/mtcnn_ops.cc — MTCNN crop resampling and NMS
   /** Resamples each box (x1, y1, x2, y2; continuous pixel coordinates) of an RGB HWC image to [N, 3, outH, outW] float32, (v − 127.5)/128, antialiased, black outside. */
   detectResample(pixels: Uint8Array, width: number, height: number, boxes: Float64Array, outH: number, outW: number): T;
   /** Greedy NMS within groups ((x2−x1+1)(y2−y1+1) areas; IoU, or overlap/min-area with minMode): kept indices, by group then descending score. */
   detectNms(boxes: T, scores: T, groups: T | null, threshold: number, minMode: boolean): T;
   // (end detect/mtcnn_ops.cc)
 
-  // train/sgd.cc — fused SGD step (issue 7)
+  // train/sgd.cc — fused SGD step
   /** One SGD step over all params; returns, per param, the momentum buffer it created (or null). */
   sgdStep(
     params: T[],
