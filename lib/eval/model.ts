@@ -220,9 +220,16 @@ function resolveFiles(path: string): { card?: string; weights: string } {
   const p = resolve(path);
   if (!existsSync(p)) throw new Error(`loadModel: '${path}' does not exist`);
   if (statSync(p).isDirectory()) {
-    const card = join(p, 'model.json');
-    if (existsSync(card)) return { card, weights: '' };
-    throw new Error(`loadModel: folder '${path}' has no model.json (written by exportModel and by training runs)`);
+    const own = join(p, 'model.json');
+    if (existsSync(own)) return { card: own, weights: '' };
+    // a training run directory: its best model, else its last
+    for (const sub of ['model-best', 'model-last']) {
+      const card = join(p, sub, 'model.json');
+      if (existsSync(card)) return { card, weights: '' };
+    }
+    throw new Error(
+      `loadModel: folder '${path}' has no model.json (an exported model) and is no training run directory with model-best/ or model-last/`,
+    );
   }
   if (extname(p) === '.json') return { card: p, weights: '' };
   return { weights: p };
@@ -230,8 +237,8 @@ function resolveFiles(path: string): { card?: string; weights: string } {
 
 /**
  * Loads a model for inference, in eval mode.
- * @param path a folder with `model.json` + weights (`exportModel`'s, and a training run's
- *   `model-best/` and `model-last/`), a model card `.json`, a `.safetensors` whose metadata
+ * @param path a folder with `model.json` + weights (`exportModel`, a training run's `model-best/`),
+ *   a training run directory (its `model-best/`, else `model-last/`), a model card `.json`, a `.safetensors` whose metadata
  *   carries the card, or a PyTorch `.pt`/`.pth` state dict (CurricularFace IR layout: pass
  *   `options.spec`; insightface iresnet: none needed).
  */
