@@ -90,7 +90,7 @@ export {
   type TrainConfig,
   type TrainConfigInput,
 } from './train/config.js';
-export { preset, presetNames, PRESET_RECIPES, PRESET_METHODS } from './train/presets.js';
+export { preset, presetNames, PRESET_RECIPES, PRESET_METHODS, type PresetConfig } from './train/presets.js';
 export { SGD, type ParamGroupInput, type SGDOptions, type SGDState } from './train/sgd.js';
 export { MultiStepSchedule, type ScheduleOptions } from './train/schedule.js';
 export { readMetrics, type MetricRecord, type TrainRecord, type ValRecord } from './train/metrics.js';
