@@ -168,7 +168,7 @@ describe('npm package', () => {
     // "type": "module" project: ts-node's ESM loader, and tsx
     expect(embedding(ok(node, ['--loader', 'ts-node/esm', 'exp.ts', ...args], { cwd: esm }))).toEqual(expected);
     expect(embedding(ok(bin('tsx'), ['exp.ts', ...args], { cwd: esm }))).toEqual(expected);
-  });
+  }, 600_000); // four processes that each load libtorch, two of them type-checking: minutes on a loaded 2-core machine
 
   it('refuses a prebuild made for another libtorch without loading it, and names what it found', () => {
     const dir = join(pkg, 'prebuilds', 'linux-x64');
