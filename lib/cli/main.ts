@@ -18,6 +18,7 @@ import { registerPlot } from './commands/plot.js';
 import { registerSynth } from './commands/synth.js';
 import { registerBuildNative } from './commands/build-native.js';
 import { versionText } from './version.js';
+import { registerDetect } from './commands/detect.js';
 // (end command imports)
 
 export function buildProgram(): Command {
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerPlot(program);
   registerSynth(program);
   registerBuildNative(program);
+  registerDetect(program);
   // (end command registration)
   return program;
 }
