@@ -195,8 +195,12 @@ describe('npm package', () => {
     'builds from source inside node_modules with `npx ecacface build-native` (no prebuild), then embeds (ECF_SLOW_TESTS=1)',
     () => {
       expect(existsSync(join(pkg, 'prebuilds'))).toBe(false);
+      // a clean build keeps the rest of build/ (a checkout's build/.stamps)
+      mkdirSync(join(pkg, 'build', '.stamps'), { recursive: true });
+      writeFileSync(join(pkg, 'build', '.stamps', 'keep'), 'x');
       const t0 = performance.now();
       ok(join(app, 'node_modules', '.bin', 'ecacface'), ['build-native']);
+      expect(existsSync(join(pkg, 'build', '.stamps', 'keep'))).toBe(true);
       const seconds = (performance.now() - t0) / 1000;
       console.log(`source build inside node_modules: ${seconds.toFixed(0)} s`);
       const built = JSON.parse(readFileSync(join(pkg, 'build', 'Release', 'ecacface.json'), 'utf8'));
