@@ -18,6 +18,7 @@ import { registerPlot } from './commands/plot.js';
 import { registerSynth } from './commands/synth.js';
 import { registerBuildNative } from './commands/build-native.js';
 import { versionText } from './version.js';
+import { registerAttention } from './commands/attention.js';
 import { registerDetect } from './commands/detect.js';
 // (end command imports)
 
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerPlot(program);
   registerSynth(program);
   registerBuildNative(program);
+  registerAttention(program);
   registerDetect(program);
   // (end command registration)
   return program;

@@ -114,7 +114,7 @@ export function pairSetValidator(sets: PairImages[]): Validator {
     const out: ValidationResult[] = [];
     for (const s of sets) {
       const r = await verifyImages(backbone, s.images, s.issame);
-      out.push({ name: s.name, accuracy: r.accuracy, std: r.std, threshold: r.bestThreshold, pairs: r.pairs });
+      out.push({ name: s.name, accuracy: r.accuracy, std: r.std, threshold: r.bestThreshold, pairs: r.pairs, roc: r.roc });
     }
     return out;
   };

@@ -14,26 +14,11 @@ import { readMetrics } from '../../lib/train/metrics.js';
 import { train } from '../../lib/train/train.js';
 import { evaluate } from '../../lib/eval/evaluate.js';
 import { loadModel } from '../../lib/eval/model.js';
+import { tinyEscaSpec as tinySpec } from './tiny.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ecf-e2e-'));
 const synth = { seed: 11, identities: 6, imagesPerIdentity: 8, valIdentities: 6, valPairs: 40, imageSize: 32, cacheDir: join(root, 'cache') };
 
-const tinySpec = {
-  block: 'mobilefacenet',
-  name: 'tiny-mobilefacenet-esca',
-  inputChannels: 3,
-  inputSize: 32,
-  stem: { channels: 8, stride: 2 },
-  stages: [
-    { name: 'conv_23', channels: 8, hidden: 16, blocks: 1, stride: 2, residual: false },
-    { name: 'conv_3', channels: 8, hidden: 16, blocks: 1, stride: 1, residual: true },
-    { name: 'conv_34', channels: 16, hidden: 32, blocks: 1, stride: 2, residual: false },
-    { name: 'conv_45', channels: 16, hidden: 32, blocks: 1, stride: 2, residual: false },
-  ],
-  head: { channels: 32, embeddingSize: 16 },
-  attention: 'esca',
-  init: 'kaiming',
-};
 
 describe('synthetic set in the real formats', () => {
   it('round-trips through RecordIO and .bin, and is cached', async () => {
