@@ -6,11 +6,10 @@
  * Dtypes travel as small integers (see `lib/tensor/dtype.ts`), devices as strings.
  * @internal
  */
-import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadAddon, packageRoot } from './native-load.js';
+
+export { packageRoot, NativeLoadError } from './native-load.js';
 
 /** Opaque handle of a native tensor: an index into the environment's tensor table (lib/tensor owns it). */
 export type NativeTensor = { readonly __nativeTensor: unique symbol };
@@ -329,53 +328,29 @@ export interface NativeBinding {
   // (end train/sgd.cc)
 }
 
-/** Finds the package root (the folder with this package's package.json) from this file. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        if (JSON.parse(readFileSync(pj, 'utf8')).name === 'ecacface-torch') return dir;
-      } catch {
-        /* keep looking */
-      }
-    }
-    dir = dirname(dir);
-  }
-  throw new Error('ecacface-torch: cannot locate the package root from ' + fileURLToPath(import.meta.url));
-}
-
-function load(): NativeBinding {
-  const require = createRequire(import.meta.url);
-  const override = process.env.ECACFACE_NATIVE;
-  if (override) return require(override) as NativeBinding;
-  const root = packageRoot();
-  try {
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-    return nodeGypBuild(root) as NativeBinding;
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    const e = new Error(
-      `ecacface-torch: the native addon could not be loaded (${reason.split('\n')[0]}).\n` +
-        `  - No prebuilt binary fits this platform and none was built from source. npm 11 skips install\n` +
-        `    scripts of dependencies until approved: run 'npm approve-builds' (or install with\n` +
-        `    --foreground-scripts / allow the script), then 'npm rebuild ecacface-torch'.\n` +
-        `  - Building from source needs libtorch: on Debian/Ubuntu 'sudo apt-get install libtorch-dev',\n` +
-        `    elsewhere set LIBTORCH=/path/to/libtorch; then run 'npm rebuild ecacface-torch'\n` +
-        `    (inside this repository: 'npm run build:native').`,
-    );
-    (e as Error & { cause?: unknown }).cause = err;
-    throw e;
-  }
-}
-
-/** The loaded addon. */
-export const native: NativeBinding = load();
-
-// libtorch starts with one intra-op thread here unless told otherwise: use the machine's cores
-// unless the user chose with OMP_NUM_THREADS / ECACFACE_NUM_THREADS.
-{
+/**
+ * Loads the addon (once) and replaces the {@link native} binding with it. Throws a
+ * {@link NativeLoadError} that says why none fits and which command to run next.
+ */
+export function loadNative(): NativeBinding {
+  if (loaded) return loaded;
+  const { binding } = loadAddon<NativeBinding>(packageRoot());
+  loaded = binding;
+  native = binding;
+  // libtorch starts with one intra-op thread here unless told otherwise: use the machine's cores
+  // unless the user chose with OMP_NUM_THREADS / ECACFACE_NUM_THREADS.
   const requested = Number(process.env.ECACFACE_NUM_THREADS ?? process.env.OMP_NUM_THREADS ?? NaN);
-  native.setNumThreads(Number.isInteger(requested) && requested > 0 ? requested : availableParallelism());
+  binding.setNumThreads(Number.isInteger(requested) && requested > 0 ? requested : availableParallelism());
+  return binding;
 }
+
+let loaded: NativeBinding | undefined;
+
+/**
+ * The addon. Loaded on first use (so that `import` stays fast and the CLI can print a load error
+ * without a stack trace): until then this is a stand-in whose every property loads the addon.
+ */
+export let native: NativeBinding = new Proxy({} as NativeBinding, {
+  get: (_target, key) => Reflect.get(loadNative(), key),
+  has: (_target, key) => Reflect.has(loadNative(), key),
+});
