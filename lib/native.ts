@@ -345,10 +345,21 @@ export function loadNative(): NativeBinding {
   // bounded as runtime.maxThreads() (not imported here: the tensor layer loads this module)
   const max = Math.min(1024, Math.max(8, 4 * availableParallelism()));
   binding.setNumThreads(Number.isInteger(requested) && requested > 0 ? Math.min(requested, max) : availableParallelism());
+  for (const fn of onLoad.splice(0)) fn(binding);
   return binding;
 }
 
 let loaded: NativeBinding | undefined;
+const onLoad: ((binding: NativeBinding) => void)[] = [];
+
+/**
+ * @internal Runs `fn` with the addon as soon as it is loaded (at once if it already is), so that a
+ * module can set the addon up without loading it at `import` time.
+ */
+export function whenNativeLoaded(fn: (binding: NativeBinding) => void): void {
+  if (loaded) fn(loaded);
+  else onLoad.push(fn);
+}
 
 /**
  * The addon. Loaded on first use (so that `import` stays fast and the CLI can print a load error

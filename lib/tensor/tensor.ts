@@ -5,7 +5,7 @@
  * native memory until {@link Tensor.dispose} (or `using`, or the end of a {@link scope}); the
  * garbage collector frees forgotten handles only as a safety net.
  */
-import { native, type NativeTensor } from '../native.js';
+import { native, whenNativeLoaded, type NativeTensor } from '../native.js';
 import { checkDevice, type Device } from './device.js';
 import { dtypeCode, dtypeName, isFloatingDtype, typedArrayOf, type AnyTypedArray, type DType } from './dtype.js';
 import { track } from './scope.js';
@@ -60,7 +60,7 @@ const NURSERY_MAX = 4096;
  */
 const NURSERY_MAX_BYTES = 32 * 1024 * 1024;
 const nurseryBytes = new Float64Array(new ArrayBuffer(8));
-native.setNurseryCounter(nurseryBytes);
+whenNativeLoaded((binding) => binding.setNurseryCounter(nurseryBytes)); // not at import: the addon loads lazily
 let nursery: Tensor[] = [];
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
 let registerIfLive: (t: Tensor) => void;

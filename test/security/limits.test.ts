@@ -15,6 +15,7 @@ import { readConfigFile } from '../../lib/train/config.js';
 import { getNumThreads, maxThreads, setNumThreads, zeros } from '../../lib/tensor/index.js';
 import { TO_ARRAY_MAX_ELEMENTS } from '../../lib/tensor/tensor.js';
 import { crc32 } from '../../lib/io/zip.js';
+import { loadNative } from '../../lib/native.js';
 
 const input = { size: 112, colorOrder: 'RGB' as const, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 
@@ -38,6 +39,7 @@ function lyingJpeg(w: number, h: number): Buffer {
 
 describe('decoded pixels are capped per use, from the header, before allocating', () => {
   it('decode() refuses a 16384×16384 JPEG/PNG header by default; a smaller cap refuses a smaller one', () => {
+    loadNative(); // libtorch loads on first use: keep its own memory out of the measurement
     const rss0 = process.memoryUsage().rss;
     expect(() => decode(lyingJpeg(16384, 16384))).toThrow(/JPEG header declares 16384x16384 \(268435456 pixels\), more than the 50000000 allowed here/);
     expect(() => decode(lyingPng(16384, 16384))).toThrow(/PNG header declares 16384x16384/);
