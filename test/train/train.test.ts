@@ -12,6 +12,7 @@ import { generateSynthDataset } from '../../lib/data/synth-files.js';
 import { loadSafetensors as loadTensors } from '../../lib/io/safetensors.js';
 import { readMetrics } from '../../lib/train/metrics.js';
 import { train } from '../../lib/train/train.js';
+import { evaluate } from '../../lib/eval/evaluate.js';
 import { loadModel } from '../../lib/eval/model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ecf-e2e-'));
@@ -103,6 +104,10 @@ describe('train() end to end', () => {
     // the evaluation area loads the exported model as is and embeds with it
     const m = loadModel(r.best!.modelDir);
     expect(m.embeddingSize).toBe(16);
+    // the trainer validates through the evaluation area's path: the same numbers from the export
+    const [e] = await evaluate(m, [d.bins[0]!.path]);
+    expect(e!.result.accuracy).toBe(r.best!.results[0]!.accuracy);
+    expect(e!.result.bestThreshold).toBe(r.best!.results[0]!.threshold);
     m.dispose();
     const w = loadTensors(join(r.last.modelDir, 'model.safetensors'));
     expect([...w.tensors.keys()].some((k) => k.includes('attention.sa.conv.weight'))).toBe(true);
