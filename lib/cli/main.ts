@@ -16,12 +16,15 @@ import { registerAlign } from './commands/align.js';
 import { registerTrain } from './commands/train.js';
 import { registerPlot } from './commands/plot.js';
 import { registerSynth } from './commands/synth.js';
+import { registerLaunch } from './commands/launch.js';
 // (end command imports)
 
 export function buildProgram(): Command {
   const program = new Command('ecacface')
     .description('Face recognition with ECACFace (ESCA attention + CurricularFace) on libtorch')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // `ecacface launch … train -c x.yaml`: options after launch's command belong to that command.
+    .enablePositionalOptions();
   registerInfo(program);
   registerDemo(program);
   registerSummary(program);
@@ -33,6 +36,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerPlot(program);
   registerSynth(program);
+  registerLaunch(program);
   // (end command registration)
   return program;
 }
