@@ -209,6 +209,11 @@ export interface NativeBinding {
   isLeaf(t: T): boolean;
   setGradEnabled(v: boolean): void;
   isGradEnabled(): boolean;
+  /** CUDA autocast on (dtype code: float16 by default, or bfloat16) or off, on this thread. */
+  setAutocast(enabled: boolean, dtype?: number): void;
+  isAutocastEnabled(): boolean;
+  /** The dtype code CUDA autocast casts to. */
+  autocastDtype(): number;
   manualSeed(seed: number): void;
   getRngState(): T;
   setRngState(state: T): void;
@@ -316,8 +321,6 @@ export interface NativeBinding {
   ): (T | null)[];
   /** Multiplies every gradient by invScale; true when some gradient is inf/NaN. */
   unscaleGrads(params: T[], invScale: number): boolean;
-  setAutocast(enabled: boolean, dtype?: number): void;
-  isAutocastEnabled(): boolean;
   // (end train/sgd.cc)
 
   // distributed/process_group.cc — c10d process groups (issue 13)
