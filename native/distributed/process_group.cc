@@ -132,7 +132,9 @@ struct GroupCore : torch::CustomClassHolder {
 
   bool connected() const { return static_cast<bool>(pg); }
 
-  c10::intrusive_ptr<c10d::Store> MakeStore(bool server) const {
+  // `worker`: counts toward the server's numWorkers (every rank's main store does; the heartbeat's
+  // second connection does not). The server waits for all of them in its constructor.
+  c10::intrusive_ptr<c10d::Store> MakeStore(bool server, bool worker) const {
     if (!opt.store_path.empty()) {
       return c10::make_intrusive<c10d::FileStore>(opt.store_path, opt.size);
     }
@@ -140,14 +142,14 @@ struct GroupCore : torch::CustomClassHolder {
     so.port = static_cast<std::uint16_t>(opt.master_port);
     so.isServer = server;
     so.numWorkers = static_cast<std::size_t>(opt.size);
-    so.waitWorkers = server;
+    so.waitWorkers = worker;
     so.timeout = opt.rendezvous_timeout;
     return c10::make_intrusive<c10d::TCPStore>(opt.master_addr, so);
   }
 
   void Connect() {
     TORCH_CHECK(!pg, "DistGroup.connect: already connected");
-    store = MakeStore(opt.rank == 0);
+    store = MakeStore(opt.rank == 0, true);
     store->setTimeout(opt.rendezvous_timeout);
     auto prefixed = c10::make_intrusive<c10d::PrefixStore>("ecf/pg", store);
     if (opt.backend == "gloo") {
@@ -181,7 +183,7 @@ struct GroupCore : torch::CustomClassHolder {
     }
     // The heartbeat's own TCP connection (a TCPStore client is not shared between threads); a
     // FileStore is shared (each instance counts as a worker for the file's cleanup).
-    hb_store = opt.store_path.empty() ? MakeStore(false) : store;
+    hb_store = opt.store_path.empty() ? MakeStore(false, false) : store;
     hb_store->setTimeout(Ms(std::max<int64_t>(2000, opt.timeout.count() / 4)));
     Beat(0);
     hb_thread = std::thread([this] { HeartbeatLoop(); });
