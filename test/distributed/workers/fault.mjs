@@ -11,7 +11,7 @@ await group.allReduce(t, 'sum'); // everyone healthy once
 if (rank === 1) {
   if (mode === 'die') process.kill(process.pid, 'SIGKILL');
   // stall: stay alive (heartbeat running) for longer than the timeout, then leave quietly
-  await new Promise((r) => setTimeout(r, timeoutMs * 2 + 2000));
+  await new Promise((r) => setTimeout(r, timeoutMs + 3000));
   process.exit(0);
 }
 const t0 = Date.now();
