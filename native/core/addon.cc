@@ -30,6 +30,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterImageOps(env, exports);
   RegisterOptimOps(env, exports);
   RegisterDistributedOps(env, exports);
+  RegisterDetectOps(env, exports);
   return exports;
 }
 
