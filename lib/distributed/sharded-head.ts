@@ -23,14 +23,19 @@
  * fall in its shard plus random others, ⌈sampleRate·numLocal⌉ columns in all; only those get
  * logits and gradients.
  */
-import type { ArcFaceOptions } from '../heads/arcface.js';
-import type { CosFaceOptions } from '../heads/cosface.js';
-import { create } from '../heads/create.js';
-import type { CurricularFaceOptions } from '../heads/curricularface.js';
-import { Head, type HeadForwardOptions, type HeadOutput, type HeadStats } from '../heads/head.js';
-import type { MarginHead } from '../heads/margin-head.js';
-import type { MarginLossOptions } from '../heads/margin-op.js';
-import type { MvArcFaceOptions } from '../heads/mv-arcface.js';
+import {
+  create,
+  Head,
+  type ArcFaceOptions,
+  type CosFaceOptions,
+  type CurricularFaceOptions,
+  type HeadForwardOptions,
+  type HeadOutput,
+  type HeadStats,
+  type MarginHead,
+  type MarginLossOptions,
+  type MvArcFaceOptions,
+} from '../heads/index.js';
 import { arange, functional as F, full, noGrad, rand, scope, tensor, where, zerosLike, type Tensor } from '../tensor/index.js';
 import { allGatherWithGrad, allReduceNoGrad, allReduceSumReplicated } from './autograd.js';
 import type { ProcessGroup } from './group.js';

@@ -108,6 +108,7 @@ struct GroupCore : torch::CustomClassHolder {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<PgBase> pg;
   std::atomic<int64_t> issued{0};  // collectives enqueued by this rank
+  std::atomic<bool> failed{false};  // a collective failed or timed out
 
   // heartbeat
   c10::intrusive_ptr<c10d::Store> hb_store;
@@ -125,6 +126,10 @@ struct GroupCore : torch::CustomClassHolder {
     }
     hb_cv.notify_all();
     if (hb_thread.joinable()) hb_thread.join();
+    // After a failure the backend's threads may sit in a collective that a dead or stalled peer
+    // never completes (until the backend's own, rendezvous-length timeout): destroying it would
+    // wait for them. The process is ending with the error; leave it to the exit.
+    if (failed.load() && pg) (void)pg.release();
     pg.reset();
     hb_store.reset();
     store.reset();
@@ -278,6 +283,7 @@ void WaitWork(GroupCore& g, const WorkPtr& w, const char* what) {
     why = Trim(e.what());
   }
   if (ok) return;
+  g.failed = true;
   std::string who = g.Diagnose();
   TORCH_CHECK(false, "distributed: ", what, " failed on rank ", g.opt.rank, " of ", g.opt.size,
               who.empty() ? std::string() : ": " + who, " [", why, "]");
