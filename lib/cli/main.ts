@@ -17,6 +17,7 @@ import { registerTrain } from './commands/train.js';
 import { registerPlot } from './commands/plot.js';
 import { registerSynth } from './commands/synth.js';
 import { registerLaunch } from './commands/launch.js';
+import { registerAttention } from './commands/attention.js';
 import { registerDetect } from './commands/detect.js';
 // (end command imports)
 
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerPlot(program);
   registerSynth(program);
   registerLaunch(program);
+  registerAttention(program);
   registerDetect(program);
   // (end command registration)
   return program;
