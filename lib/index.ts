@@ -114,7 +114,7 @@ export {
   type TrainConfig,
   type TrainConfigInput,
 } from './train/config.js';
-export { preset, presetNames, PRESET_RECIPES, PRESET_METHODS } from './train/presets.js';
+export { preset, presetNames, PRESET_RECIPES, PRESET_METHODS, type PresetConfig } from './train/presets.js';
 export { SGD, type ParamGroupInput, type SGDOptions, type SGDState } from './train/sgd.js';
 export { GradScaler, type GradScalerOptions, type GradScalerState } from './train/grad-scaler.js';
 export type { TrainHooks, TrainContext, SaveKind } from './train/hooks.js';
