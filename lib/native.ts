@@ -328,6 +328,45 @@ export interface NativeBinding {
   /** Multiplies every gradient by invScale; true when some gradient is inf/NaN. */
   unscaleGrads(params: T[], invScale: number): boolean;
   // (end train/sgd.cc)
+
+  // distributed/process_group.cc — c10d process groups (issue 13)
+  /** The c10d backends compiled into this addon ('gloo', 'nccl'). */
+  distBackends(): string[];
+  DistGroup: new (options: NativeDistGroupOptions) => NativeDistGroup;
+  DistGradSync: new (group: NativeDistGroup, params: T[], bucketBytes?: number) => NativeGradSync;
+  /** Differentiable all-gather along dim 0; the backward sums over ranks, keeps this rank's rows × gradScale. */
+  distAllGather(group: NativeDistGroup, x: T, gradScale?: number): T;
+  // (end distributed/process_group.cc)
+}
+
+/** Options of the native DistGroup (lib/distributed/group.ts). */
+export interface NativeDistGroupOptions {
+  backend: string;
+  rank: number;
+  worldSize: number;
+  masterAddr: string;
+  masterPort: number;
+  storePath?: string;
+  timeoutMs: number;
+  rendezvousTimeoutMs?: number;
+}
+/** A native c10d process group (a Gloo or NCCL backend over a store). */
+export interface NativeDistGroup {
+  connect(): Promise<void>;
+  allreduce(tensors: T[], op?: string): Promise<void>;
+  allreduceSync(tensors: T[], op?: string): void;
+  allgather(t: T): Promise<T[]>;
+  broadcast(tensors: T[], root?: number): Promise<void>;
+  barrier(): Promise<void>;
+  diagnose(): Promise<string>;
+  destroy(): void;
+}
+/** Bucketed gradient allreduce overlapped with the backward. */
+export interface NativeGradSync {
+  arm(): void;
+  finish(): void;
+  info(): { bucketNumel: number[]; waitMs: number };
+  dispose(): void;
 }
 
 /**

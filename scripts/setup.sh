@@ -21,7 +21,7 @@ stamp_dir=build/.stamps
 mkdir -p "$stamp_dir"
 
 # -- 1. system packages ----------------------------------------------------------------------
-PKGS=(cmake g++ make libtorch-dev libopenblas0-openmp libturbojpeg0-dev libpng-dev fonts-dejavu-core xz-utils python3 python3-protobuf)
+PKGS=(cmake g++ make libtorch-dev libopenblas0-openmp libturbojpeg0-dev libpng-dev libgloo-dev fonts-dejavu-core xz-utils python3 python3-protobuf)
 [ "$BENCH" = 1 ] && PKGS+=(python3 python3-torch python3-numpy python3-pil)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -16,6 +16,7 @@ import { registerAlign } from './commands/align.js';
 import { registerTrain } from './commands/train.js';
 import { registerPlot } from './commands/plot.js';
 import { registerSynth } from './commands/synth.js';
+import { registerLaunch } from './commands/launch.js';
 import { registerBuildNative } from './commands/build-native.js';
 import { versionText } from './version.js';
 import { registerAttention } from './commands/attention.js';
@@ -30,7 +31,9 @@ export function buildProgram(): Command {
       console.log(versionText());
       process.exit(0);
     })
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // `ecacface launch … train -c x.yaml`: options after launch's command belong to that command.
+    .enablePositionalOptions();
   registerInfo(program);
   registerDemo(program);
   registerSummary(program);
@@ -42,6 +45,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerPlot(program);
   registerSynth(program);
+  registerLaunch(program);
   registerBuildNative(program);
   registerAttention(program);
   registerDetect(program);

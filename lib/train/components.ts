@@ -14,6 +14,7 @@ import { weightDecayGroups } from '../nn/index.js';
 import type { TrainConfig } from './config.js';
 import { exportBackbone } from './export.js';
 import type { TrainComponents } from './trainer.js';
+import type { Head } from '../heads/head.js';
 import type { Backbone } from '../models/backbone.js';
 import type { BatchSource, TrainBatch, ValidationResult, Validator } from './types.js';
 
@@ -32,12 +33,15 @@ export class LoaderSource implements BatchSource {
   readonly #loader: Loader;
   readonly #dataset: ImageDataset;
 
-  constructor(dataset: ImageDataset, config: TrainConfig) {
+  constructor(dataset: ImageDataset, config: TrainConfig, place: { rank: number; worldSize: number } = { rank: 0, worldSize: 1 }) {
     this.#dataset = dataset;
     this.numClasses = dataset.numClasses;
     this.numImages = dataset.length;
     this.#loader = loader(dataset, {
-      batchSize: config.batchSize,
+      // one step's samples on this rank: gradAccumSteps micro-batches of batchSize
+      batchSize: config.batchSize * config.gradAccumSteps,
+      rank: place.rank,
+      worldSize: place.worldSize,
       shuffle: config.data.shuffle,
       seed: config.seed,
       dropLast: true,
@@ -119,13 +123,26 @@ export function pairSetValidator(sets: PairImages[]): Validator {
   };
 }
 
-/** Builds every component of a run from its config. */
-export function buildComponents(config: TrainConfig): TrainComponents {
+/** Where a data-parallel process sits (lib/distributed), and how it builds its head. */
+export interface ComponentPlace {
+  rank: number;
+  worldSize: number;
+  /** A head other than the configured one (the sharded head), given the number of classes. */
+  makeHead?: (numClasses: number) => Head;
+}
+
+/**
+ * Builds every component of a run from its config. In a data-parallel run the loader shards by
+ * rank and only rank 0 loads the validation sets.
+ */
+export function buildComponents(config: TrainConfig, place: ComponentPlace = { rank: 0, worldSize: 1 }): TrainComponents {
   const dataset = openTrainData(config);
-  const source = new LoaderSource(dataset, config);
+  const source = new LoaderSource(dataset, config, place);
   const backbone = buildConfiguredBackbone(config);
-  const head = createHead({ type: config.head.type, numClasses: dataset.numClasses, embeddingSize: config.embeddingSize, ...config.head.options });
-  const sets = config.data.val.map((p) => loadPairSet(p, config.imageSize, config.valPairs));
+  const head = place.makeHead
+    ? place.makeHead(dataset.numClasses)
+    : createHead({ type: config.head.type, numClasses: dataset.numClasses, embeddingSize: config.embeddingSize, ...config.head.options });
+  const sets = place.rank === 0 ? config.data.val.map((p) => loadPairSet(p, config.imageSize, config.valPairs)) : [];
   return {
     backbone,
     head,

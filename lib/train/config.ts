@@ -59,7 +59,23 @@ export const trainConfigSchema = z.strictObject({
     workers: nonNegInt.default(2),
     shuffle: z.boolean().default(true),
   }),
+  /** Samples per optimizer step and rank: batchSize × gradAccumSteps in micro-batches of batchSize. */
   batchSize: posInt.default(512),
+  /** Micro-batches (each of batchSize, BatchNorm per micro-batch) accumulated into one step. */
+  gradAccumSteps: posInt.default(1),
+  /** Data-parallel runs (started by `ecacface launch`, torchrun or srun; see docs/distributed.md). */
+  distributed: z
+    .strictObject({
+      /** Split the head's classes across ranks (Partial FC); the fused-family heads only. */
+      shardedHead: z.boolean().default(false),
+      /** Sharded head: fraction of each shard's classes used per step (positives always kept). */
+      sampleRate: z.number().gt(0).max(1).default(1),
+      /** Gradient bucket size for the allreduce (MiB). */
+      bucketCapMB: z.number().positive().default(25),
+      /** A collective that takes longer fails, naming the stalled rank (ms; must cover rank 0's validation). */
+      timeoutMs: posInt.default(1_800_000),
+    })
+    .default({ shardedHead: false, sampleRate: 1, bucketCapMB: 25, timeoutMs: 1_800_000 }),
   epochs: posInt.default(50),
   lr: z.number().positive().default(0.1),
   milestones: z.array(posInt).default([28, 38, 46]),

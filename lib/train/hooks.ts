@@ -5,6 +5,7 @@
  * | hook            | when                                                       | for                                       |
  * |-----------------|------------------------------------------------------------|-------------------------------------------|
  * | `onStart`       | once, after setup and resume, before the first step        | writers opening files, broadcasting state |
+ * | `beforeBackward`| before each micro-batch's backward (`last`: the step's last) | arming the gradient all-reduce          |
  * | `afterBackward` | every step, after backward, before unscale + optimizer step | gradient all-reduce                      |
  * | `afterStep`     | every step, after the optimizer step and the log line       | per-step checks; `ctx.requestStop()`      |
  * | `onLog`         | every log line, before it is appended to metrics.jsonl      | TensorBoard, training.log, extra metrics  |
@@ -38,6 +39,8 @@ export interface TrainContext {
   readonly totalSteps: number;
   /** Asks the loop to stop after the current step (it checkpoints and resolves as interrupted). */
   requestStop(reason: string): void;
+  /** Whether a stop was asked for (Ctrl-C, the signal, or requestStop). */
+  readonly stopRequested: boolean;
 }
 
 /** What is about to be written: a training checkpoint, or an exported model (best or last). */
@@ -45,6 +48,8 @@ export type SaveKind = 'checkpoint' | 'export';
 
 export interface TrainHooks {
   onStart?(ctx: TrainContext): void | Promise<void>;
+  /** Synchronous: before each micro-batch's backward; `last` for the step's last micro-batch. */
+  beforeBackward?(ctx: TrainContext, last: boolean): void;
   /** Synchronous: it runs inside the step, while the gradients are live. */
   afterBackward?(ctx: TrainContext): void;
   afterStep?(ctx: TrainContext): void | Promise<void>;

@@ -36,11 +36,15 @@ export function runDirOf(config: TrainConfig): string {
   return resolve(config.outDir, config.name ?? new Date().toISOString().replace(/[:.]/g, '-'));
 }
 
-/** Where a run lives: from `resume` (a run directory or a checkpoint file) or the config. */
-function runPaths(config: TrainConfig, resume: TrainOptions['resume']): { runDir: string; checkpoint: string } {
+/**
+ * Where a run lives: from `resume` (a run directory or a checkpoint file) or the config. Ranks
+ * other than 0 that keep their own checkpoint (a sharded head) use `<checkpoint>.rank<r>.safetensors`.
+ */
+function runPaths(config: TrainConfig, resume: TrainOptions['resume'], rank: number): { runDir: string; checkpoint: string } {
   const file = typeof resume === 'string' && resume.endsWith('.safetensors') ? resolve(resume) : null;
   const runDir = typeof resume === 'string' && !file ? resolve(resume) : runDirOf(config);
-  return { runDir, checkpoint: file ?? join(runDir, 'checkpoint.safetensors') };
+  const checkpoint = file ?? join(runDir, 'checkpoint.safetensors');
+  return { runDir, checkpoint: rank > 0 ? checkpoint.replace(/\.safetensors$/, `.rank${rank}.safetensors`) : checkpoint };
 }
 
 export class TrainRun {
@@ -63,6 +67,11 @@ export class TrainRun {
   readonly resumed: boolean;
   readonly state: LoopState = { step: 0, position: { epoch: 0, batch: 0 }, best: null, lastValidation: [] };
   readonly hooks: TrainHooks[];
+  /** Data parallel: this rank and the world size; rank 0 is the main process (logs, validates, exports). */
+  readonly rank: number;
+  readonly worldSize: number;
+  readonly isMain: boolean;
+  readonly #ownCheckpoint: boolean;
   /** The context handed to hooks. */
   readonly context: TrainContext;
   /** Ctrl-C / abort: stop after the current step. Created last; the loop disposes it. */
@@ -81,25 +90,34 @@ export class TrainRun {
     readonly components: TrainComponents,
     options: TrainOptions,
   ) {
-    const paths = runPaths(config, options.resume);
+    this.rank = options.distributed?.rank ?? 0;
+    this.worldSize = options.distributed?.worldSize ?? 1;
+    this.isMain = this.rank === 0;
+    const perRank = options.distributed?.perRankCheckpoint ?? false;
+    this.#ownCheckpoint = this.isMain || perRank;
+    const paths = runPaths(config, options.resume, perRank ? this.rank : 0);
     this.runDir = paths.runDir;
     this.checkpointPath = paths.checkpoint;
     this.resumed = options.resume !== undefined && options.resume !== false;
-    prepareRunDir(this.runDir, { resume: this.resumed, overwrite: options.overwrite ?? false });
-    // temp files of a checkpoint or export whose writer was killed mid-write
-    const stale = [this.runDir, join(this.runDir, 'model-best'), join(this.runDir, 'model-last')].flatMap(removeStaleTemps);
+    if (this.isMain) prepareRunDir(this.runDir, { resume: this.resumed, overwrite: options.overwrite ?? false });
+    else mkdirSync(this.runDir, { recursive: true });
+    // temp files of a checkpoint or export whose writer was killed mid-write (rank 0 owns the folder)
+    const stale = this.isMain ? [this.runDir, join(this.runDir, 'model-best'), join(this.runDir, 'model-last')].flatMap(removeStaleTemps) : [];
     this.runLog = new RunLog(join(this.runDir, 'training.log'));
     this.tensorboard = new TensorBoardLogger(tensorboardDir(this.runDir));
     const user = options.onProgress;
-    this.#emit = (e) => {
-      this.runLog.onProgress(e);
-      this.tensorboard.onProgress(e);
-      user?.(e);
-    };
+    this.#emit = this.isMain
+      ? (e) => {
+          this.runLog.onProgress(e);
+          this.tensorboard.onProgress(e);
+          user?.(e);
+        }
+      : (e) => user?.(e);
     this.metrics = new MetricsWriter(join(this.runDir, 'metrics.jsonl'));
-    const own = [config.gateStats ? gateStatsHook(components) : null, lrChangesHook(this.metrics)].filter((h) => h !== null);
+    // Rank 0 alone writes the run's files (other ranks: their checkpoint file only).
+    const own = this.isMain ? [config.gateStats ? gateStatsHook(components) : null, lrChangesHook(this.metrics)].filter((h) => h !== null) : [];
     this.hooks = [...own, ...(options.hooks ?? [])];
-    writeFileSync(join(this.runDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+    if (this.isMain) writeFileSync(join(this.runDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 
     if (config.threads > 0) setNumThreads(config.threads);
     manualSeed(config.seed);
@@ -134,10 +152,11 @@ export class TrainRun {
       Object.assign(this.state, loaded);
       if (this.state.window) this.window.restore(this.state.window);
       this.lastCheckpoint = this.checkpointPath;
-      this.metrics.truncateAfter(this.state.step);
+      if (this.isMain) this.metrics.truncateAfter(this.state.step);
     }
 
     this.stop = new StopRequest({ signal: options.signal, handleSigint: options.handleSigint, onMessage: (text) => this.emit({ kind: 'message', text }) });
+    const stopRequest = this.stop;
     this.context = {
       config,
       runDir: this.runDir,
@@ -149,6 +168,9 @@ export class TrainRun {
       batchesPerEpoch: this.batchesPerEpoch,
       totalSteps: this.totalSteps,
       requestStop: (reason) => this.stop.request(reason),
+      get stopRequested() {
+        return stopRequest.requested;
+      },
     };
     if (stale.length) this.emit({ kind: 'message', text: `removed ${stale.length} temporary file(s) of an interrupted write: ${stale.join(', ')}` });
   }
@@ -161,9 +183,9 @@ export class TrainRun {
     if (bad.length) throw new NonFiniteError(bad[0]!, bad.slice(1), this.state.step, what);
   }
 
-  /** Sends a progress event. */
+  /** Sends a progress event (other ranks than 0 send only messages). */
   emit(e: ProgressEvent): void {
-    this.#emit(e);
+    if (this.isMain || e.kind === 'message') this.#emit(e);
   }
 
   /** Calls hook `name` of every hook object in order (awaiting each). */
@@ -178,6 +200,7 @@ export class TrainRun {
 
   /** Appends a log line to metrics.jsonl and reports it. */
   log(rec: TrainRecord): void {
+    if (!this.isMain) return;
     for (const h of this.hooks) h.onLog?.(rec, this.context);
     this.metrics.append(rec);
     const { type: _t, time: _tm, ...rest } = rec;
@@ -187,7 +210,7 @@ export class TrainRun {
   /** Validates (eval mode), logs the results, and exports a new best model. */
   async validate(): Promise<void> {
     const { validator } = this.components;
-    if (!validator) return;
+    if (!validator || !this.isMain) return;
     const { state } = this;
     this.backbone.eval();
     let results: ValidationResult[];
@@ -216,6 +239,7 @@ export class TrainRun {
 
   /** Writes the training checkpoint. */
   checkpoint(reason: string): void {
+    if (!this.#ownCheckpoint) return;
     this.#assertFinite('checkpoint');
     this.#beforeSave('checkpoint', this.checkpointPath);
     this.state.window = this.window.snapshot();
@@ -226,6 +250,7 @@ export class TrainRun {
 
   /** Exports the backbone into `dir` (the components' exporter, or plain safetensors). */
   exportTo(dir: string, validation: ValidationResult[]): void {
+    if (!this.isMain) return;
     this.#assertFinite(`export to ${dir}`);
     this.#beforeSave('export', dir);
     mkdirSync(dir, { recursive: true });

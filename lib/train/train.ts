@@ -2,7 +2,12 @@
  * `train(config)`: validates the config, builds the backbone, head, data and validator, runs the
  * loop, draws the curves, and resolves to the run's summary.
  */
-import { cuda, manualSeed } from '../tensor/index.js';
+import { readLaunchEnv } from '../distributed/env.js';
+import type { ProcessGroup } from '../distributed/group.js';
+import { init as initDistributed } from '../distributed/init.js';
+import { ShardedMarginHead, type ShardableHeadOptions } from '../distributed/sharded-head.js';
+import { dataParallelHooks } from '../distributed/train-hooks.js';
+import { cuda, manualSeed, tensor } from '../tensor/index.js';
 import { buildComponents } from './components.js';
 import { validateConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import { plotRun } from './plots.js';
@@ -21,21 +26,74 @@ export interface TrainResult extends TrainSummary {
  * console.log(r.best?.results);
  */
 export async function train(config: TrainConfigInput | TrainConfig, options: TrainOptions = {}): Promise<TrainResult> {
-  const c = validateConfig(config, { cudaAvailable: cuda.isAvailable() });
-  manualSeed(c.seed); // the initial weights come from the seed too
-  const components = buildComponents(c);
-  let summary: TrainSummary;
+  let c = validateConfig(config, { cudaAvailable: cuda.isAvailable() });
+  // Started by `ecacface launch`, torchrun or srun: data parallel (docs/distributed.md).
+  const dist = readLaunchEnv().worldSize > 1 ? await initDistributed({ timeoutMs: c.distributed.timeoutMs }) : null;
   try {
-    summary = await runTraining(c, components, options);
+    if (dist) {
+      if (!c.name && typeof options.resume !== 'string') c = { ...c, name: await sharedRunName(dist.group) };
+      if (c.device === 'cuda') c = { ...c, device: `cuda:${dist.localRank}` };
+    }
+    manualSeed(c.seed); // the initial weights come from the seed too
+    const sharded = dist !== null && c.distributed.shardedHead;
+    const components = buildComponents(
+      c,
+      dist
+        ? {
+            rank: dist.rank,
+            worldSize: dist.worldSize,
+            ...(sharded
+              ? {
+                  makeHead: (numClasses: number) =>
+                    new ShardedMarginHead({
+                      group: dist.group,
+                      head: { type: c.head.type, numClasses, embeddingSize: c.embeddingSize, ...c.head.options } as ShardableHeadOptions,
+                      sampleRate: c.distributed.sampleRate,
+                    }),
+                }
+              : {}),
+          }
+        : undefined,
+    );
+    let summary: TrainSummary;
+    try {
+      summary = await runTraining(
+        c,
+        components,
+        dist
+          ? {
+              ...options,
+              hooks: [dataParallelHooks(dist.group, { shardedHead: sharded, bucketCapMB: c.distributed.bucketCapMB }), ...(options.hooks ?? [])],
+              distributed: { rank: dist.rank, worldSize: dist.worldSize, perRankCheckpoint: sharded },
+            }
+          : options,
+      );
+    } finally {
+      components.backbone.dispose();
+      components.head.dispose();
+    }
+    if (dist && dist.rank !== 0) return { ...summary, plots: [] };
+    return { ...summary, plots: drawPlots(summary, options) };
   } finally {
-    components.backbone.dispose();
-    components.head.dispose();
+    dist?.group.destroy();
   }
+}
+
+function drawPlots(summary: TrainSummary, options: TrainOptions): string[] {
   let plots: string[] = [];
   try {
     plots = plotRun(summary.runDir).files;
   } catch (err) {
     options.onProgress?.({ kind: 'message', text: `plots skipped: ${err instanceof Error ? err.message : String(err)}` });
   }
-  return { ...summary, plots };
+  return plots;
+}
+
+/** Rank 0's timestamp run name, the same on every rank (the run directory must be shared). */
+async function sharedRunName(group: ProcessGroup): Promise<string> {
+  const t = tensor([group.rank === 0 ? Date.now() : 0], { dtype: 'float64' });
+  await group.broadcast(t, 0);
+  const ms = t.item() as number;
+  t.dispose();
+  return new Date(ms).toISOString().replace(/[:.]/g, '-');
 }

@@ -61,6 +61,11 @@ export interface TrainOptions {
   handleSigint?: boolean;
   /** Features joining the loop (see hooks.ts), called in order. */
   hooks?: TrainHooks[];
+  /**
+   * A data-parallel run (lib/distributed): rank 0 logs, validates and exports; with
+   * `perRankCheckpoint` (a sharded head) every rank writes its own checkpoint, else rank 0 only.
+   */
+  distributed?: { rank: number; worldSize: number; perRankCheckpoint: boolean };
 }
 
 /** What `train()` resolves to. */
@@ -109,8 +114,12 @@ export interface StepParts {
   device: Device;
   /** CUDA autocast dtype for the backbone's forward; null: full precision. */
   autocast: AutocastDtype | null;
+  /** Called before each micro-batch's backward; `last` for the step's last one (arms the all-reduce). */
+  beforeBackward?: (last: boolean) => void;
   /** Called after backward, before unscaling and the optimizer step (gradient all-reduce). */
   afterBackward?: () => void;
+  /** Micro-batches per step: the batch is split into this many, their gradients accumulated (default 1). */
+  accumulate?: number;
 }
 
 /** What one step reports. */
@@ -131,17 +140,35 @@ export interface StepResult {
  */
 export function trainStep(batch: TrainBatch, p: StepParts): StepResult {
   const images = batch.labels.shape[0] ?? 0;
+  const k = p.accumulate ?? 1;
   let r: { loss: number; stats: HeadStats };
   try {
     r = scope(() => {
       const x = batch.images.device === p.device ? batch.images : batch.images.to(p.device);
       const y = batch.labels.device === p.device ? batch.labels : batch.labels.to(p.device);
-      const forward = (): Tensor => p.backbone.forward(x);
-      const emb = p.autocast ? autocast(p.autocast, forward) : forward();
-      const out = p.head.forward(emb.dtype === 'float32' ? emb : emb.float(), y);
-      const loss = out.loss.item();
-      if (Number.isFinite(loss)) p.scaler.scaleLoss(out.loss).backward();
-      return { loss, stats: out.stats };
+      // Gradient accumulation: micro-batches of batchSize (BatchNorm statistics per micro-batch),
+      // each loss weighted 1/k; the step reports the mean loss and the last micro-batch's stats.
+      const xs = k > 1 ? x.chunk(k, 0) : [x];
+      const ys = k > 1 ? y.chunk(k, 0) : [y];
+      let sum = 0;
+      let stats: HeadStats = { positiveCosine: NaN };
+      for (let i = 0; i < xs.length; i++) {
+        const m = scope(() => {
+          const forward = (): Tensor => p.backbone.forward(xs[i]!);
+          const emb = p.autocast ? autocast(p.autocast, forward) : forward();
+          const out = p.head.forward(emb.dtype === 'float32' ? emb : emb.float(), ys[i]!);
+          const loss = out.loss.item();
+          if (Number.isFinite(loss)) {
+            p.beforeBackward?.(i === xs.length - 1);
+            p.scaler.scaleLoss(xs.length > 1 ? out.loss.mul(1 / xs.length) : out.loss).backward();
+          }
+          return { loss, stats: out.stats };
+        });
+        sum += m.loss;
+        stats = m.stats;
+        if (!Number.isFinite(m.loss)) return { loss: m.loss, stats };
+      }
+      return { loss: sum / xs.length, stats };
     });
   } finally {
     batch.images.dispose();
@@ -181,7 +208,18 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
   const run = new TrainRun(config, c, options);
   const { state, stop, context: ctx } = run;
   const { backbone, head, optimizer, scaler, params, device, autocast } = run;
-  const parts: StepParts = { backbone, head, optimizer, scaler, params, device, autocast, afterBackward: () => run.hooks.forEach((h) => h.afterBackward?.(ctx)) };
+  const parts: StepParts = {
+    backbone,
+    head,
+    optimizer,
+    scaler,
+    params,
+    device,
+    autocast,
+    accumulate: config.gradAccumSteps,
+    beforeBackward: (last) => run.hooks.forEach((h) => h.beforeBackward?.(ctx, last)),
+    afterBackward: () => run.hooks.forEach((h) => h.afterBackward?.(ctx)),
+  };
   const { window } = run;
   let lastLoss = NaN;
   let interrupted = false;
@@ -204,7 +242,8 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
         state.position = { epoch, batch: state.position.batch + 1 };
         lastLoss = r.loss;
         const { t = NaN, positiveCosine = NaN, hardFraction = NaN } = r.stats;
-        window.add({ loss: r.loss, t, positiveCosine, hardFraction, images: r.images, waitMs, totalMs: performance.now() - tWait });
+        // images over all ranks: the progress shows the global img/s
+        window.add({ loss: r.loss, t, positiveCosine, hardFraction, images: r.images * run.worldSize, waitMs, totalMs: performance.now() - tWait });
         const endOfEpoch = state.position.batch === run.batchesPerEpoch;
         if (state.step % config.logEvery === 0 || endOfEpoch) run.log(window.flush(state.step, epoch, lr));
         await run.callHooks('afterStep');

@@ -1,0 +1,121 @@
+/**
+ * bench:dist — data-parallel training steps on CPU (Gloo over 127.0.0.1): one process vs two
+ * ranks, same per-rank batch, MobileFaceNet+ESCA at 112×112 (or --arch). Each rank reports its
+ * step time, the time afterBackward() waited for the gradient allreduce (communication the
+ * backward did not hide), and, after training, one allreduce of all the gradients on its own
+ * (what it would cost without overlap). Worker processes are this file with --worker.
+ *
+ *   npm run bench:dist -- [--steps 6 --batch 8 --threads 1 --arch mobilefacenet]
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : dflt;
+}
+const steps = Number(arg('steps', '6'));
+const batch = Number(arg('batch', '8'));
+const threads = arg('threads', '1');
+const arch = arg('arch', 'mobilefacenet');
+
+interface WorkerResult {
+  rank: number;
+  world: number;
+  stepMs: number;
+  waitMs: number;
+  allreduceMs: number;
+  gradMB: number;
+  buckets: number;
+}
+
+async function worker(): Promise<void> {
+  const { init, DataParallel } = await import('../lib/distributed/index.js');
+  const { backbone } = await import('../lib/models/index.js');
+  const { manualSeed, randn, cat, noGrad } = await import('../lib/tensor/index.js');
+  const { group, rank, worldSize } = await init({ timeoutMs: 120_000 });
+  manualSeed(0);
+  const model = backbone({ arch: arch as never, attention: 'esca' });
+  const dp = await DataParallel.create(model, group);
+  const x = randn([batch, 3, 112, 112]);
+  const times: number[] = [];
+  let wait0 = 0;
+  for (let s = 0; s < steps + 1; s++) {
+    if (s === 1) wait0 = dp.stats().waitMs; // step 0 warms up
+    const t0 = performance.now();
+    dp.beforeBackward(true);
+    const y = model.forward(x);
+    const loss = y.square().mean();
+    loss.backward();
+    dp.afterBackward();
+    loss.dispose();
+    y.dispose();
+    model.zeroGrad();
+    if (s > 0) times.push(performance.now() - t0);
+  }
+  const waitMs = (dp.stats().waitMs - wait0) / steps;
+  // The same bytes in one allreduce, not overlapped with anything.
+  const flat = noGrad(() => cat(model.parameters().map((p) => p.detach().reshape([-1])), 0));
+  await group.allReduce(flat);
+  const t0 = performance.now();
+  for (let k = 0; k < 3; k++) await group.allReduce(flat);
+  const allreduceMs = (performance.now() - t0) / 3;
+  const r: WorkerResult = {
+    rank,
+    world: worldSize,
+    stepMs: times.reduce((a, b) => a + b, 0) / times.length,
+    waitMs,
+    allreduceMs,
+    gradMB: (flat.numel * 4) / 2 ** 20,
+    buckets: dp.stats().bucketNumel.length,
+  };
+  dp.dispose();
+  group.destroy();
+  console.log(JSON.stringify(r));
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 29500));
+    });
+  });
+}
+
+async function run(world: number): Promise<WorkerResult[]> {
+  const port = await freePort();
+  const self = fileURLToPath(import.meta.url);
+  return Promise.all(
+    Array.from({ length: world }, (_, rank) => new Promise<WorkerResult>((resolve, reject) => {
+      const c = spawn(process.execPath, [self, '--worker', '--steps', String(steps), '--batch', String(batch), '--arch', arch], {
+        env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(world), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), ECACFACE_NUM_THREADS: threads, OMP_NUM_THREADS: threads },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      c.stdout.on('data', (d) => (out += d));
+      c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`rank ${rank} exited with ${code}`))));
+    })),
+  );
+}
+
+async function main(): Promise<void> {
+  const one = await run(1);
+  const two = await run(2);
+  const rows = [...one, ...two];
+  console.log(`bench:dist — ${arch}+ESCA, batch ${batch} per rank, ${threads} thread(s) per rank, ${steps} steps (after 1 warm-up)`);
+  console.log('| ranks | rank | step ms | waited for allreduce ms | allreduce alone ms | hidden by backward | gradient MiB | buckets |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const hidden = r.world > 1 ? `${Math.max(0, 100 * (1 - r.waitMs / r.allreduceMs)).toFixed(0)}%` : '—';
+    console.log(`| ${r.world} | ${r.rank} | ${r.stepMs.toFixed(1)} | ${r.waitMs.toFixed(1)} | ${r.allreduceMs.toFixed(1)} | ${hidden} | ${r.gradMB.toFixed(1)} | ${r.buckets} |`);
+  }
+  const s1 = one[0]!.stepMs;
+  const s2 = Math.max(...two.map((r) => r.stepMs));
+  console.log(`\n2 ranks vs 1: step time ×${(s2 / s1).toFixed(2)}, throughput ×${((2 * s1) / s2).toFixed(2)} (2× the images per step)`);
+}
+
+if (process.argv.includes('--worker')) await worker();
+else await main();

@@ -1,0 +1,203 @@
+/**
+ * A process group on libtorch's c10d: Gloo (CPU) or NCCL (CUDA builds) over a TCPStore
+ * rendezvous served by rank 0 — the engine under PyTorch's `torch.distributed`.
+ *
+ * Collectives are issued at once (so every rank issues them in program order, which is how c10d
+ * matches them) and awaited off the JS thread: the promise settles when the collective is done,
+ * has failed, or has run past the group's timeout. A failure names this rank and, from the
+ * ranks' heartbeats in the store, the rank that died or stalled.
+ */
+import { native, type NativeDistGroup } from '../native.js';
+import { cat, noGrad, type Tensor } from '../tensor/index.js';
+import { handleOf, wrap } from '../tensor/tensor.js';
+
+/** Reduction of {@link ProcessGroup.allReduce}. */
+export type ReduceOp = 'sum' | 'avg' | 'max' | 'min' | 'product';
+
+/** Options of {@link ProcessGroup.connect}. */
+export interface ProcessGroupOptions {
+  /** 'gloo' (CPU tensors) or 'nccl' (CUDA tensors, CUDA builds with NCCL). */
+  backend: 'gloo' | 'nccl';
+  rank: number;
+  worldSize: number;
+  /** Rendezvous host (rank 0 serves the store there). Default 127.0.0.1. */
+  masterAddr?: string;
+  /** Rendezvous port. Default 29500. */
+  masterPort?: number;
+  /** A shared file for a FileStore rendezvous instead of TCP (all ranks on one file system). */
+  storePath?: string;
+  /** How long a collective may take before it fails (ms). Default 300 000. */
+  timeoutMs?: number;
+  /**
+   * How long joining may take: the store, and the backend's connections (ms). Default: the larger
+   * of timeoutMs and 300 000, as ranks may start minutes apart (loading data, a busy node).
+   */
+  rendezvousTimeoutMs?: number;
+}
+
+/** The backends this build of the addon has ('gloo', 'nccl'). */
+export function availableBackends(): string[] {
+  return native.distBackends();
+}
+
+/** A connected process group. Dispose it (or call {@link ProcessGroup.destroy}) at the end. */
+export class ProcessGroup {
+  readonly rank: number;
+  readonly worldSize: number;
+  readonly backend: 'gloo' | 'nccl';
+  readonly timeoutMs: number;
+  /** @internal */
+  readonly native: NativeDistGroup;
+  #destroyed = false;
+
+  private constructor(o: Required<Omit<ProcessGroupOptions, 'storePath' | 'rendezvousTimeoutMs'>>, g: NativeDistGroup) {
+    this.rank = o.rank;
+    this.worldSize = o.worldSize;
+    this.backend = o.backend;
+    this.timeoutMs = o.timeoutMs;
+    this.native = g;
+  }
+
+  /** Rendezvous with the other ranks (all must call it) and returns the connected group. */
+  static async connect(options: ProcessGroupOptions): Promise<ProcessGroup> {
+    const o = {
+      backend: options.backend,
+      rank: options.rank,
+      worldSize: options.worldSize,
+      masterAddr: options.masterAddr ?? '127.0.0.1',
+      masterPort: options.masterPort ?? 29500,
+      timeoutMs: options.timeoutMs ?? 300_000,
+    };
+    const rendezvousTimeoutMs = Math.max(o.timeoutMs, options.rendezvousTimeoutMs ?? 300_000);
+    const backends = availableBackends();
+    if (!backends.includes(o.backend)) {
+      throw new Error(
+        `distributed: backend '${o.backend}' is not in this build of the addon (it has: ${backends.join(', ') || 'none'})` +
+          (o.backend === 'gloo' ? '; install libgloo-dev and rebuild (npm run build:native)' : ''),
+      );
+    }
+    if (!Number.isInteger(o.worldSize) || o.worldSize < 1) throw new RangeError(`distributed: worldSize must be an integer ≥ 1, got ${o.worldSize}`);
+    if (!Number.isInteger(o.rank) || o.rank < 0 || o.rank >= o.worldSize) {
+      throw new RangeError(`distributed: rank must be an integer in [0, ${o.worldSize}), got ${o.rank}`);
+    }
+    const g = new native.DistGroup({ ...o, rendezvousTimeoutMs, ...(options.storePath ? { storePath: options.storePath } : {}) });
+    try {
+      await g.connect();
+    } catch (err) {
+      g.destroy();
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new Error(
+        `distributed: rank ${o.rank} of ${o.worldSize} could not join the group at ${o.masterAddr}:${o.masterPort} ` +
+          `within ${rendezvousTimeoutMs} ms (${msg.split('\n')[0]})`,
+      );
+    }
+    return new ProcessGroup(o, g);
+  }
+
+  #check(what: string, ts: Tensor[]): void {
+    if (this.#destroyed) throw new Error(`distributed: ${what} on a destroyed group`);
+    for (const t of ts) {
+      const wantCuda = this.backend === 'nccl';
+      if (t.device.startsWith('cuda') !== wantCuda) {
+        throw new TypeError(`distributed: ${what}: the ${this.backend} backend takes ${wantCuda ? 'CUDA' : 'CPU'} tensors, got one on ${t.device}`);
+      }
+    }
+  }
+
+  /**
+   * Reduces `tensor` in place over all ranks. Several tensors are packed into one buffer per
+   * dtype (one collective each), then unpacked.
+   */
+  async allReduce(tensor: Tensor | Tensor[], op: ReduceOp = 'sum'): Promise<void> {
+    const ts = Array.isArray(tensor) ? tensor : [tensor];
+    this.#check('allReduce', ts);
+    await this.#packed(ts, async (flat) => {
+      await this.native.allreduce([handleOf(flat, 'tensor')], op === 'avg' ? 'sum' : op);
+      if (op === 'avg') noGrad(() => flat.mul_(1 / this.worldSize));
+    });
+  }
+
+  /** Same as {@link allReduce} on one tensor, blocking until done (for use inside a forward). */
+  allReduceSync(tensor: Tensor, op: ReduceOp = 'sum'): void {
+    this.#check('allReduceSync', [tensor]);
+    if (!tensor.isContiguous()) throw new TypeError('distributed: allReduceSync needs a contiguous tensor');
+    this.native.allreduceSync([handleOf(tensor, 'tensor')], op === 'avg' ? 'sum' : op);
+    if (op === 'avg') noGrad(() => tensor.mul_(1 / this.worldSize));
+  }
+
+  /** Every rank's `tensor` (same shape on all ranks), in rank order. */
+  async allGather(tensor: Tensor): Promise<Tensor[]> {
+    this.#check('allGather', [tensor]);
+    const hs = await this.native.allgather(handleOf(tensor, 'tensor'));
+    return hs.map(wrap);
+  }
+
+  /** Copies rank `root`'s values into `tensor` on every rank (several tensors: packed per dtype). */
+  async broadcast(tensor: Tensor | Tensor[], root = 0): Promise<void> {
+    const ts = Array.isArray(tensor) ? tensor : [tensor];
+    this.#check('broadcast', ts);
+    await this.#packed(ts, (flat) => this.native.broadcast([handleOf(flat, 'tensor')], root));
+  }
+
+  /** Waits until every rank has reached it. */
+  async barrier(): Promise<void> {
+    if (this.#destroyed) throw new Error('distributed: barrier on a destroyed group');
+    await this.native.barrier();
+  }
+
+  /** Which ranks look dead or behind, from their heartbeats ("" when all look healthy). */
+  diagnose(): Promise<string> {
+    return this.native.diagnose();
+  }
+
+  /** Leaves the group (stops the heartbeat, closes the connections). Idempotent. */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.native.destroy();
+  }
+
+  [Symbol.dispose](): void {
+    this.destroy();
+  }
+
+  // One collective per dtype over a flat copy of the tensors (a single contiguous tensor goes as is).
+  async #packed(ts: Tensor[], run: (flat: Tensor) => Promise<void>): Promise<void> {
+    if (ts.length === 1 && ts[0]!.isContiguous()) {
+      await run(ts[0]!);
+      return;
+    }
+    const byDtype = new Map<string, Tensor[]>();
+    for (const t of ts) {
+      const k = `${t.dtype}@${t.device}`;
+      const list = byDtype.get(k);
+      if (list) list.push(t);
+      else byDtype.set(k, [t]);
+    }
+    for (const group of byDtype.values()) {
+      const flat = noGrad(() => {
+        const parts = group.map((t) => t.detach().reshape([-1]));
+        const out = cat(parts, 0);
+        for (const p of parts) p.dispose();
+        return out;
+      });
+      try {
+        await run(flat);
+        noGrad(() => {
+          let off = 0;
+          for (const t of group) {
+            const n = t.numel;
+            const src = flat.narrow(0, off, n);
+            const v = src.view(t.shape);
+            t.copy_(v);
+            v.dispose();
+            src.dispose();
+            off += n;
+          }
+        });
+      } finally {
+        flat.dispose();
+      }
+    }
+  }
+}

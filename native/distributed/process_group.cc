@@ -1,0 +1,847 @@
+// Process groups on libtorch's c10d (the engine under PyTorch's DDP): Gloo on CPU, NCCL on CUDA
+// builds, rendezvous over c10d's TCPStore (or FileStore). Everything that includes the c10d
+// headers lives in this one translation unit (they are slow to compile).
+//
+//   new DistGroup({ backend, rank, worldSize, masterAddr, masterPort | storePath, timeoutMs,
+//                   rendezvousTimeoutMs })
+//     .connect()                    → Promise: store + backend rendezvous, on the group's thread
+//     .allreduce([t…], op)          → Promise (in place; op 'sum' | 'max' | 'min' | 'product')
+//     .allgather(t)                 → Promise<handle[]> (one tensor per rank)
+//     .broadcast([t…], root)        → Promise (in place)
+//     .barrier()                    → Promise
+//     .allreduceSync([t…], op)      → blocks like torch.distributed.all_reduce (for use inside a
+//                                     forward, where the result is needed at once)
+//     .diagnose()                   → Promise<string>: which ranks are dead or behind (heartbeats)
+//     .destroy()
+//   distAllGather(group, x, gradScale)   differentiable all-gather along dim 0; backward sums the
+//                                        gradient over ranks and keeps this rank's slice × gradScale
+//   new DistGradSync(group, params, bucketBytes)   bucketed gradient allreduce overlapped with the
+//                                        backward (see GradSync below); .arm() / .finish() / .dispose()
+//
+// Collectives are enqueued on the JS thread (so every rank issues them in program order, which is
+// what matches them across ranks) and awaited on libuv's thread pool; a promise settles when
+// the work completes, fails or passes the group's timeout. Gloo's own operations use the same
+// timeout, so a stalled peer makes the others fail instead of hanging.
+//
+// Liveness: each rank runs a heartbeat thread that writes "<beats>:<collectives issued>" under
+// ecf/hb/<rank> in the store (its own connection) every kBeatMs. After a failure, diagnose()
+// reads every rank's entry twice and names the ranks whose beat did not move (dead, stopped) or
+// that issued fewer collectives than this one (behind: stalled before the collective).
+#include <napi.h>
+
+#include <torch/csrc/api/include/torch/version.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/async_runner.h"
+#include "ops/common.h"
+
+#if defined(ECF_WITH_C10D)
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#if defined(ECF_WITH_GLOO)
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
+#if defined(ECF_WITH_CUDA) && __has_include(<nccl.h>) && \
+    __has_include(<torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>)
+#ifndef USE_C10D_NCCL
+#define USE_C10D_NCCL
+#endif
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#define ECF_WITH_NCCL 1
+#endif
+#endif
+
+namespace ecf {
+namespace {
+
+using Ms = std::chrono::milliseconds;
+
+#if defined(ECF_WITH_C10D)
+
+// libtorch 2.x moved Gloo and NCCL under c10d::Backend (ProcessGroup dispatches to them); in 1.13
+// they are ProcessGroups. The collective API used here is the same on both.
+#if TORCH_VERSION_MAJOR >= 2
+using PgBase = c10d::Backend;
+#else
+using PgBase = c10d::ProcessGroup;
+#endif
+using WorkPtr = c10::intrusive_ptr<c10d::Work>;
+constexpr int kBeatMs = 500;
+constexpr uint32_t kGroupMagic = 0xEC0D1D00u;
+
+struct GroupOptions {
+  std::string backend = "gloo";
+  int rank = 0;
+  int size = 1;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+  std::string store_path;  // FileStore instead of TCPStore when set
+  Ms timeout{300000};             // each collective
+  Ms rendezvous_timeout{300000};  // the store and the backend's connections (≥ timeout)
+};
+
+std::string Trim(std::string s) {
+  auto pos = s.find("\nException raised from");
+  if (pos != std::string::npos) s.resize(pos);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// The shared state of one group: the JS wrapper, autograd nodes and pending waits hold it.
+// A CustomClassHolder so an autograd context can keep it as a capsule for the backward.
+struct GroupCore : torch::CustomClassHolder {
+  GroupOptions opt;
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<PgBase> pg;
+  std::atomic<int64_t> issued{0};  // collectives enqueued by this rank
+  std::atomic<bool> failed{false};  // a collective failed or timed out
+
+  // heartbeat
+  c10::intrusive_ptr<c10d::Store> hb_store;
+  std::mutex hb_mu;
+  std::condition_variable hb_cv;
+  bool hb_stop = false;
+  std::thread hb_thread;
+
+  ~GroupCore() override { Shutdown(); }
+
+  void Shutdown() {
+    {
+      std::lock_guard<std::mutex> lock(hb_mu);
+      hb_stop = true;
+    }
+    hb_cv.notify_all();
+    if (hb_thread.joinable()) hb_thread.join();
+    // After a failure the backend's threads may sit in a collective that a dead or stalled peer
+    // never completes (until the backend's own, rendezvous-length timeout): destroying it would
+    // wait for them. The process is ending with the error; leave it to the exit.
+    if (failed.load() && pg) (void)pg.release();
+    pg.reset();
+    hb_store.reset();
+    store.reset();
+  }
+
+  bool connected() const { return static_cast<bool>(pg); }
+
+  // `worker`: counts toward the server's numWorkers (every rank's main store does; the heartbeat's
+  // second connection does not). The server waits for all of them in its constructor.
+  c10::intrusive_ptr<c10d::Store> MakeStore(bool server, bool worker) const {
+    if (!opt.store_path.empty()) {
+      return c10::make_intrusive<c10d::FileStore>(opt.store_path, opt.size);
+    }
+    c10d::TCPStoreOptions so;
+    so.port = static_cast<std::uint16_t>(opt.master_port);
+    so.isServer = server;
+    so.numWorkers = static_cast<std::size_t>(opt.size);
+    so.waitWorkers = worker;
+    so.timeout = opt.rendezvous_timeout;
+    return c10::make_intrusive<c10d::TCPStore>(opt.master_addr, so);
+  }
+
+  void Connect() {
+    TORCH_CHECK(!pg, "DistGroup.connect: already connected");
+    store = MakeStore(opt.rank == 0, true);
+    store->setTimeout(opt.rendezvous_timeout);
+    auto prefixed = c10::make_intrusive<c10d::PrefixStore>("ecf/pg", store);
+    if (opt.backend == "gloo") {
+#if defined(ECF_WITH_GLOO)
+      // Gloo's own timeout covers its connections as well as its operations: the rendezvous one
+      // here; WaitWork enforces the (shorter) collective timeout.
+      auto o = c10d::ProcessGroupGloo::Options::create(opt.rendezvous_timeout);
+      const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
+      if (ifname != nullptr && *ifname != '\0') {
+        o->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+      } else if (opt.master_addr == "127.0.0.1" || opt.master_addr == "localhost") {
+        o->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+      } else {
+        o->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+      }
+      o->threads = 2;
+      pg = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, opt.rank, opt.size, o);
+#else
+      TORCH_CHECK(false, "distributed: this build has no Gloo backend (build with libgloo-dev installed)");
+#endif
+    } else if (opt.backend == "nccl") {
+#if defined(ECF_WITH_NCCL)
+      auto o = c10d::ProcessGroupNCCL::Options::create();
+      o->timeout = opt.timeout;
+      pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, opt.rank, opt.size, o);
+#else
+      TORCH_CHECK(false, "distributed: this build has no NCCL backend (a CUDA build of libtorch with NCCL is needed)");
+#endif
+    } else {
+      TORCH_CHECK(false, "distributed: unknown backend '", opt.backend, "' (expected 'gloo' or 'nccl')");
+    }
+    // The heartbeat's own TCP connection (a TCPStore client is not shared between threads); a
+    // FileStore is shared (each instance counts as a worker for the file's cleanup).
+    hb_store = opt.store_path.empty() ? MakeStore(false, false) : store;
+    hb_store->setTimeout(Ms(std::max<int64_t>(2000, opt.timeout.count() / 4)));
+    Beat(0);
+    hb_thread = std::thread([this] { HeartbeatLoop(); });
+  }
+
+  void Beat(int64_t n) {
+    std::string v = std::to_string(n) + ":" + std::to_string(issued.load());
+    hb_store->set("ecf/hb/" + std::to_string(opt.rank), std::vector<uint8_t>(v.begin(), v.end()));
+  }
+
+  void HeartbeatLoop() {
+    int64_t n = 1;
+    std::unique_lock<std::mutex> lock(hb_mu);
+    while (!hb_stop) {
+      hb_cv.wait_for(lock, Ms(kBeatMs));
+      if (hb_stop) break;
+      try {
+        Beat(n++);
+      } catch (...) {
+        // The store is gone (rank 0 ended): diagnose() reports it; keep the thread quiet.
+      }
+    }
+  }
+
+  // Which ranks are dead or behind, in words ("" when every rank looks healthy).
+  std::string Diagnose() {
+    auto read = [this](std::vector<int64_t>& beats, std::vector<int64_t>& seqs) {
+      std::lock_guard<std::mutex> lock(hb_mu);
+      for (int r = 0; r < opt.size; ++r) {
+        std::string key = "ecf/hb/" + std::to_string(r);
+        if (!hb_store->check({key})) {
+          beats[r] = -1;
+          continue;
+        }
+        auto v = hb_store->get(key);
+        std::string s(v.begin(), v.end());
+        auto colon = s.find(':');
+        beats[r] = std::stoll(s.substr(0, colon));
+        seqs[r] = std::stoll(s.substr(colon + 1));
+      }
+    };
+    std::vector<int64_t> b0(opt.size, -1), s0(opt.size, 0), b1(opt.size, -1), s1(opt.size, 0);
+    try {
+      read(b0, s0);
+      std::this_thread::sleep_for(Ms(kBeatMs * 5 / 2));
+      read(b1, s1);
+    } catch (const std::exception& e) {
+      return opt.rank == 0 ? std::string("the rendezvous store is unreachable")
+                           : "rank 0 (the rendezvous host, " + opt.master_addr + ":" +
+                                 std::to_string(opt.master_port) + ") is unreachable: it has probably exited";
+    }
+    std::ostringstream dead, behind;
+    const int64_t mine = issued.load();
+    for (int r = 0; r < opt.size; ++r) {
+      if (r == opt.rank) continue;
+      if (b1[r] < 0 || b1[r] == b0[r]) {
+        dead << (dead.tellp() > 0 ? ", " : "") << r;
+      } else if (s1[r] < mine) {
+        behind << (behind.tellp() > 0 ? ", " : "") << r << " (" << s1[r] << " of " << mine << " collectives)";
+      }
+    }
+    std::string out;
+    if (dead.tellp() > 0) out += "rank " + dead.str() + " stopped responding (no heartbeat for " +
+                                 std::to_string(kBeatMs * 5 / 2) + " ms: exited, killed or frozen)";
+    if (behind.tellp() > 0) {
+      if (!out.empty()) out += "; ";
+      out += "rank " + behind.str() + " is behind: stalled before this collective";
+    }
+    return out;
+  }
+};
+
+c10d::ReduceOp ParseOp(const std::string& s) {
+  if (s == "sum") return c10d::ReduceOp::SUM;
+  if (s == "max") return c10d::ReduceOp::MAX;
+  if (s == "min") return c10d::ReduceOp::MIN;
+  if (s == "product") return c10d::ReduceOp::PRODUCT;
+  TORCH_CHECK(false, "distributed: unknown reduce op '", s, "' (expected sum, max, min or product)");
+  return c10d::ReduceOp::SUM;
+}
+
+// Waits for a work with the group's timeout; the error names the collective and the rank.
+void WaitWork(GroupCore& g, const WorkPtr& w, const char* what) {
+  bool ok = false;
+  std::string why;
+  try {
+    ok = w->wait(g.opt.timeout);
+    if (!ok) why = "timed out after " + std::to_string(g.opt.timeout.count()) + " ms";
+  } catch (const c10::Error& e) {
+    why = Trim(e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    why = Trim(e.what());
+  }
+  if (ok) return;
+  g.failed = true;
+  std::string who = g.Diagnose();
+  TORCH_CHECK(false, "distributed: ", what, " failed on rank ", g.opt.rank, " of ", g.opt.size,
+              who.empty() ? std::string() : ": " + who, " [", why, "]");
+}
+
+void CheckTensors(const std::vector<at::Tensor>& ts, const char* fn) {
+  for (const auto& t : ts) TORCH_CHECK(t.defined() && t.is_contiguous(), fn, ": tensors must be contiguous");
+}
+
+// ------------------------------------------------------------------------------------- autograd
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+std::vector<at::Tensor> AllGatherNow(GroupCore& g, const at::Tensor& x) {
+  std::vector<at::Tensor> in{x.contiguous()};
+  std::vector<std::vector<at::Tensor>> out(1);
+  for (int r = 0; r < g.opt.size; ++r) out[0].push_back(at::empty_like(in[0]));
+  g.issued++;
+  WaitWork(g, g.pg->allgather(out, in), "allgather");
+  return out[0];
+}
+
+void AllReduceNow(GroupCore& g, std::vector<at::Tensor>& ts, c10d::ReduceOp op, const char* what) {
+  c10d::AllreduceOptions o;
+  o.reduceOp = op;
+  g.issued++;
+  WaitWork(g, g.pg->allreduce(ts, o), what);
+}
+
+struct AllGatherFn : public torch::autograd::Function<AllGatherFn> {
+  static at::Tensor forward(AutogradContext* ctx, at::Tensor x, c10::intrusive_ptr<GroupCore> g, double scale) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    ctx->saved_data["group"] = c10::IValue::make_capsule(g);
+    ctx->saved_data["scale"] = scale;
+    ctx->saved_data["rows"] = x.size(0);
+    return at::cat(AllGatherNow(*g, x.detach()), 0);
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto g = c10::static_intrusive_pointer_cast<GroupCore>(ctx->saved_data["group"].toCapsule());
+    const double scale = ctx->saved_data["scale"].toDouble();
+    const int64_t rows = ctx->saved_data["rows"].toInt();
+    // Sum of every rank's gradient of the gathered tensor, then this rank's rows (Gloo in 1.13 has
+    // no reduce_scatter: allreduce + slice, as the issue notes).
+    std::vector<at::Tensor> gv{grads[0].contiguous().clone()};
+    AllReduceNow(*g, gv, c10d::ReduceOp::SUM, "allgather backward (allreduce)");
+    at::Tensor mine = gv[0].narrow(0, g->opt.rank * rows, rows);
+    if (scale != 1.0) mine = mine.mul(scale);
+    return {mine, at::Tensor(), at::Tensor()};
+  }
+};
+
+// --------------------------------------------------------------------------------- JS wrappers
+
+// A blocking wait (rendezvous, a collective's completion) on libuv's thread pool, settling a
+// promise on the JS thread. Not the addon's AsyncRunner: a stalled collective must not hold up its
+// data jobs, and a second runner's thread-safe function does not survive environment teardown
+// next to the first.
+class WaitJob : public Napi::AsyncWorker {
+ public:
+  using Work = std::function<AsyncRunner::Finish()>;
+  static Napi::Promise Run(Napi::Env env, Work work) {
+    auto* job = new WaitJob(env, std::move(work));  // Node-API owns it: deleted after OnOK
+    Napi::Promise p = job->deferred_.Promise();
+    job->Queue();
+    return p;
+  }
+
+ private:
+  WaitJob(Napi::Env env, Work work) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)) {}
+  void Execute() override {
+    try {
+      finish_ = work_();
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+    work_ = nullptr;
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    try {
+      if (error_) std::rethrow_exception(error_);
+      deferred_.Resolve(finish_ ? finish_(env) : env.Undefined());
+    } catch (...) {
+      try {
+        RethrowAsJs(env);
+      } catch (const Napi::Error& e) {
+        deferred_.Reject(e.Value());
+      }
+    }
+  }
+  Napi::Promise::Deferred deferred_;
+  Work work_;
+  AsyncRunner::Finish finish_;
+  std::exception_ptr error_;
+};
+
+
+class DistGroup : public Napi::ObjectWrap<DistGroup> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "DistGroup",
+                       {InstanceMethod<&DistGroup::Connect>("connect"),
+                        InstanceMethod<&DistGroup::AllReduce>("allreduce"),
+                        InstanceMethod<&DistGroup::AllReduceSync>("allreduceSync"),
+                        InstanceMethod<&DistGroup::AllGather>("allgather"),
+                        InstanceMethod<&DistGroup::Broadcast>("broadcast"),
+                        InstanceMethod<&DistGroup::Barrier>("barrier"),
+                        InstanceMethod<&DistGroup::Diagnose>("diagnose"),
+                        InstanceMethod<&DistGroup::Destroy>("destroy")});
+  }
+
+  explicit DistGroup(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DistGroup>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) ThrowArgType(env, "DistGroup", "options", "an object");
+    Napi::Object o = info[0].As<Napi::Object>();
+    core_ = c10::make_intrusive<GroupCore>();
+    GroupOptions& opt = core_->opt;
+    auto str = [&](const char* k, std::string& dst) {
+      Napi::Value v = o.Get(k);
+      if (v.IsString()) dst = v.As<Napi::String>().Utf8Value();
+    };
+    auto num = [&](const char* k, double& dst) {
+      Napi::Value v = o.Get(k);
+      if (v.IsNumber()) dst = v.As<Napi::Number>().DoubleValue();
+    };
+    double rank = 0, size = 1, port = 29500, timeout = 300000, rdv = 0;
+    str("backend", opt.backend);
+    str("masterAddr", opt.master_addr);
+    str("storePath", opt.store_path);
+    num("rank", rank);
+    num("worldSize", size);
+    num("masterPort", port);
+    num("timeoutMs", timeout);
+    num("rendezvousTimeoutMs", rdv);
+    if (!(size >= 1) || !(rank >= 0 && rank < size))
+      throw Napi::RangeError::New(env, "DistGroup: rank must lie in [0, worldSize)");
+    if (!(port > 0 && port < 65536)) throw Napi::RangeError::New(env, "DistGroup: masterPort must lie in 1..65535");
+    if (!(timeout > 0)) throw Napi::RangeError::New(env, "DistGroup: timeoutMs must be > 0");
+    opt.rank = static_cast<int>(rank);
+    opt.size = static_cast<int>(size);
+    opt.master_port = static_cast<int>(port);
+    opt.timeout = Ms(static_cast<int64_t>(timeout));
+    opt.rendezvous_timeout = Ms(static_cast<int64_t>(std::max(timeout, rdv)));
+  }
+
+  const c10::intrusive_ptr<GroupCore>& core() const { return core_; }
+  uint32_t magic() const { return magic_; }
+
+  GroupCore& Ready(const char* fn) {
+    TORCH_CHECK(core_ && core_->connected(), "DistGroup.", fn, ": the group is not connected (or was destroyed)");
+    return *core_;
+  }
+
+ private:
+  Napi::Value Connect(const Napi::CallbackInfo& info) {
+    try {
+      TORCH_CHECK(core_, "DistGroup.connect: the group was destroyed");
+      auto g = core_;
+      return WaitJob::Run(info.Env(), [g]() -> AsyncRunner::Finish {
+        g->Connect();
+        return nullptr;
+      });
+    } catch (...) {
+      RethrowAsJs(info.Env());
+    }
+  }
+
+  // Enqueues now, waits on the group's thread.
+  Napi::Value Await(Napi::Env env, WorkPtr w, const char* what, AsyncRunner::Finish finish) {
+    auto g = core_;
+    std::string name(what);
+    return WaitJob::Run(env, [g, w, name, finish]() -> AsyncRunner::Finish {
+      WaitWork(*g, w, name.c_str());
+      return finish;
+    });
+  }
+
+  Napi::Value AllReduce(const Napi::CallbackInfo& info) {
+    try {
+      constexpr const char* kFn = "allreduce";
+      GroupCore& g = Ready(kFn);
+      std::vector<at::Tensor> ts = TensorListArg(info, 0, kFn, "tensors");
+      CheckTensors(ts, kFn);
+      c10d::AllreduceOptions o;
+      o.reduceOp = ParseOp(IsAbsent(info, 1) ? std::string("sum") : StringArg(info, 1, kFn, "op"));
+      g.issued++;
+      return Await(info.Env(), g.pg->allreduce(ts, o), kFn, nullptr);
+    } catch (...) {
+      RethrowAsJs(info.Env());
+    }
+  }
+
+  Napi::Value AllReduceSync(const Napi::CallbackInfo& info) {
+    try {
+      constexpr const char* kFn = "allreduceSync";
+      GroupCore& g = Ready(kFn);
+      std::vector<at::Tensor> ts = TensorListArg(info, 0, kFn, "tensors");
+      CheckTensors(ts, kFn);
+      AllReduceNow(g, ts, ParseOp(IsAbsent(info, 1) ? std::string("sum") : StringArg(info, 1, kFn, "op")), "allreduce");
+      return info.Env().Undefined();
+    } catch (...) {
+      RethrowAsJs(info.Env());
+    }
+  }
+
+  Napi::Value AllGather(const Napi::CallbackInfo& info) {
+    try {
+      constexpr const char* kFn = "allgather";
+      GroupCore& g = Ready(kFn);
+      std::vector<at::Tensor> in{TensorArg(info, 0, kFn, "tensor").contiguous()};
+      std::vector<std::vector<at::Tensor>> out(1);
+      for (int r = 0; r < g.opt.size; ++r) out[0].push_back(at::empty_like(in[0]));
+      g.issued++;
+      WorkPtr w = g.pg->allgather(out, in);
+      std::vector<at::Tensor> result = out[0];
+      return Await(info.Env(), w, kFn, [result](Napi::Env env) { return WrapList(env, result); });
+    } catch (...) {
+      RethrowAsJs(info.Env());
+    }
+  }
+
+  Napi::Value Broadcast(const Napi::CallbackInfo& info) {
+    try {
+      constexpr const char* kFn = "broadcast";
+      GroupCore& g = Ready(kFn);
+      std::vector<at::Tensor> ts = TensorListArg(info, 0, kFn, "tensors");
+      CheckTensors(ts, kFn);
+      c10d::BroadcastOptions o;
+      o.rootRank = static_cast<int64_t>(IsAbsent(info, 1) ? 0 : IntArg(info, 1, kFn, "root"));
+      TORCH_CHECK(o.rootRank >= 0 && o.rootRank < g.opt.size, "broadcast: root must lie in [0, worldSize)");
+      g.issued++;
+      return Await(info.Env(), g.pg->broadcast(ts, o), kFn, nullptr);
+    } catch (...) {
+      RethrowAsJs(info.Env());
+    }
+  }
+
+  Napi::Value Barrier(const Napi::CallbackInfo& info) {
+    try {
+      GroupCore& g = Ready("barrier");
+      // A barrier as a one-element allreduce: works on every backend and version alike.
+      std::vector<at::Tensor> one{at::zeros({1}, at::kFloat)};
+  #if defined(ECF_WITH_NCCL)
+      if (g.opt.backend == "nccl") one[0] = one[0].cuda();
+  #endif
+      g.issued++;
+      return Await(info.Env(), g.pg->allreduce(one), "barrier", nullptr);
+    } catch (...) {
+      RethrowAsJs(info.Env());
+    }
+  }
+
+  Napi::Value Diagnose(const Napi::CallbackInfo& info) {
+    try {
+      Ready("diagnose");
+      auto g = core_;
+      return WaitJob::Run(info.Env(), [g]() -> AsyncRunner::Finish {
+        std::string s = g->Diagnose();
+        return [s](Napi::Env env) { return Napi::String::New(env, s); };
+      });
+    } catch (...) {
+      RethrowAsJs(info.Env());
+    }
+  }
+
+  Napi::Value Destroy(const Napi::CallbackInfo& info) {
+    if (core_) core_->Shutdown();
+    return info.Env().Undefined();
+  }
+
+  uint32_t magic_ = kGroupMagic;
+  c10::intrusive_ptr<GroupCore> core_;
+};
+
+GroupCore& GroupArg(const Napi::CallbackInfo& info, size_t i, const char* fn, c10::intrusive_ptr<GroupCore>* keep) {
+  if (info.Length() <= i || !info[i].IsObject()) ThrowArgType(info.Env(), fn, "group", "a DistGroup");
+  DistGroup* w = DistGroup::Unwrap(info[i].As<Napi::Object>());
+  if (w == nullptr || w->magic() != kGroupMagic) ThrowArgType(info.Env(), fn, "group", "a DistGroup");
+  GroupCore& g = w->Ready(fn);
+  if (keep != nullptr) *keep = w->core();
+  return g;
+}
+
+// distAllGather(group, x, gradScale) → [world·B, …]
+Napi::Value DistAllGather(const Napi::CallbackInfo& info) {
+  constexpr const char* kFn = "distAllGather";
+  c10::intrusive_ptr<GroupCore> g;
+  GroupArg(info, 0, kFn, &g);
+  const at::Tensor& x = ECF_T(1, "x");
+  const double scale = IsAbsent(info, 2) ? 1.0 : ECF_DBL(2, "gradScale");
+  ECF_RET(AllGatherFn::apply(x, g, scale));
+}
+
+// ---------------------------------------------------------------------------- gradient buckets
+//
+// DDP's scheme without c10d::Reducer (whose constructor takes a c10d::ProcessGroup, which in
+// libtorch 2.x would mean wrapping the Backend with a version-specific ProcessGroup API): the
+// parameters are packed, in reverse order (the order gradients become ready in the backward),
+// into flat buckets of about `bucketBytes`. A hook on each parameter copies its gradient (plus
+// the .grad already accumulated by earlier micro-batches) into the bucket when it is produced; as
+// soon as a bucket is complete, and every bucket before it has been launched, its allreduce
+// starts, while the backward continues. finish() launches what is left (parameters that got no
+// gradient count as zero), waits for every bucket, and writes the averaged gradients to .grad.
+// arm() before a backward enables the hooks (like DDP's prepare_for_backward); a backward without
+// arm() only accumulates (DDP's no_sync), for gradient accumulation.
+struct GradSync {
+  struct Bucket {
+    at::Tensor flat;
+    std::vector<size_t> params;
+    std::vector<at::Tensor> views;
+    size_t ready = 0;
+    WorkPtr work;
+  };
+  c10::intrusive_ptr<GroupCore> group;
+  std::vector<at::Tensor> params;
+  std::vector<size_t> bucket_of, slot_of;
+  std::vector<Bucket> buckets;
+  std::vector<char> seen;
+  std::vector<unsigned> hook_ids;
+  std::mutex mu;
+  bool armed = false;
+  size_t next_launch = 0;
+  double wait_ms = 0;  // time finish() spent waiting (communication not hidden by the backward)
+
+  void Launch(size_t b) {
+    Bucket& k = buckets[b];
+    k.flat.div_(group->opt.size);
+    std::vector<at::Tensor> ts{k.flat};
+    group->issued++;
+    k.work = group->pg->allreduce(ts);
+  }
+
+  void LaunchReady() {
+    while (next_launch < buckets.size() && buckets[next_launch].ready == buckets[next_launch].params.size()) {
+      Launch(next_launch++);
+    }
+  }
+
+  void OnGrad(size_t i, const at::Tensor& grad) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!armed || seen[i]) return;
+    seen[i] = 1;
+    Bucket& k = buckets[bucket_of[i]];
+    at::Tensor& v = k.views[slot_of[i]];
+    at::NoGradGuard ng;
+    v.copy_(grad.reshape(v.sizes()));
+    const at::Tensor& prev = params[i].grad();
+    if (prev.defined()) v.add_(prev.reshape(v.sizes()));
+    k.ready++;
+    LaunchReady();
+  }
+
+  void Arm() {
+    std::lock_guard<std::mutex> lock(mu);
+    TORCH_CHECK(next_launch == 0 && !armed, "DistGradSync.arm: the previous synchronised backward was not finished");
+    armed = true;
+    std::fill(seen.begin(), seen.end(), 0);
+    for (auto& k : buckets) k.ready = 0;
+  }
+
+  void Finish() {
+    std::unique_lock<std::mutex> lock(mu);
+    TORCH_CHECK(armed, "DistGradSync.finish: arm() was not called before the backward");
+    at::NoGradGuard ng;
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (seen[i]) continue;
+      // No gradient this step: its own accumulated .grad (or zero) joins the reduction.
+      Bucket& k = buckets[bucket_of[i]];
+      at::Tensor& v = k.views[slot_of[i]];
+      const at::Tensor& prev = params[i].grad();
+      if (prev.defined()) v.copy_(prev.reshape(v.sizes())); else v.zero_();
+      seen[i] = 1;
+      k.ready++;
+    }
+    LaunchReady();
+    armed = false;
+    next_launch = 0;
+    lock.unlock();
+    auto t0 = std::chrono::steady_clock::now();
+    for (auto& k : buckets) {
+      WorkPtr w = std::move(k.work);
+      WaitWork(*group, w, "gradient allreduce");
+    }
+    wait_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    for (size_t i = 0; i < params.size(); ++i) {
+      const at::Tensor& v = buckets[bucket_of[i]].views[slot_of[i]];
+      at::Tensor& p = params[i];
+      if (p.grad().defined()) {
+        p.mutable_grad().copy_(v.view(p.sizes()));
+      } else {
+        p.mutable_grad() = v.view(p.sizes()).clone();
+      }
+    }
+  }
+};
+
+class DistGradSync : public Napi::ObjectWrap<DistGradSync> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "DistGradSync",
+                       {InstanceMethod<&DistGradSync::Arm>("arm"), InstanceMethod<&DistGradSync::Finish>("finish"),
+                        InstanceMethod<&DistGradSync::Info>("info"),
+                        InstanceMethod<&DistGradSync::Dispose>("dispose")});
+  }
+
+  explicit DistGradSync(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DistGradSync>(info) {
+    constexpr const char* kFn = "DistGradSync";
+    try {
+      c10::intrusive_ptr<GroupCore> g;
+      GroupArg(info, 0, kFn, &g);
+      std::vector<at::Tensor> params = TensorListArg(info, 1, kFn, "params");
+      const int64_t cap = IsAbsent(info, 2) ? (25 << 20) : IntArg(info, 2, kFn, "bucketBytes");
+      TORCH_CHECK(cap > 0, "DistGradSync: bucketBytes must be > 0");
+      state_ = std::make_shared<GradSync>();
+      GradSync& s = *state_;
+      s.group = g;
+      s.params = params;
+      const size_t n = params.size();
+      s.bucket_of.assign(n, 0);
+      s.slot_of.assign(n, 0);
+      s.seen.assign(n, 0);
+      // Reverse order; a bucket holds one dtype/device and about `cap` bytes.
+      std::vector<std::vector<size_t>> groups;
+      int64_t bytes = 0;
+      for (size_t j = n; j-- > 0;) {
+        const at::Tensor& p = params[j];
+        TORCH_CHECK(p.requires_grad(), "DistGradSync: parameter ", j, " does not require grad");
+        const int64_t pb = p.numel() * static_cast<int64_t>(p.element_size());
+        const bool fresh = groups.empty() || bytes + pb > cap ||
+                           params[groups.back()[0]].scalar_type() != p.scalar_type() ||
+                           params[groups.back()[0]].device() != p.device();
+        if (fresh) {
+          groups.emplace_back();
+          bytes = 0;
+        }
+        groups.back().push_back(j);
+        bytes += pb;
+      }
+      for (size_t b = 0; b < groups.size(); ++b) {
+        GradSync::Bucket k;
+        int64_t numel = 0;
+        for (size_t j : groups[b]) numel += params[j].numel();
+        k.flat = at::zeros({numel}, params[groups[b][0]].options().requires_grad(false));
+        int64_t off = 0;
+        for (size_t j : groups[b]) {
+          s.bucket_of[j] = b;
+          s.slot_of[j] = k.views.size();
+          k.views.push_back(k.flat.narrow(0, off, params[j].numel()));
+          k.params.push_back(j);
+          off += params[j].numel();
+        }
+        s.buckets.push_back(std::move(k));
+      }
+      std::weak_ptr<GradSync> weak = state_;
+      for (size_t j = 0; j < n; ++j) {
+        s.hook_ids.push_back(params[j].register_hook([weak, j](const at::Tensor& grad) {
+          if (auto st = weak.lock()) st->OnGrad(j, grad);
+        }));
+      }
+    } catch (...) {
+      RethrowAsJs(info.Env());
+    }
+  }
+
+  ~DistGradSync() override { Release(); }
+
+ private:
+  void Release() {
+    if (!state_) return;
+    for (size_t j = 0; j < state_->params.size() && j < state_->hook_ids.size(); ++j) {
+      try {
+        state_->params[j].remove_hook(state_->hook_ids[j]);
+      } catch (...) {
+      }
+    }
+    state_.reset();
+  }
+  GradSync& S(const char* fn) {
+    TORCH_CHECK(state_, "DistGradSync.", fn, ": disposed");
+    return *state_;
+  }
+  Napi::Value Arm(const Napi::CallbackInfo& info) {
+    try {
+      S("arm").Arm();
+    } catch (...) {
+      RethrowAsJs(info.Env());
+    }
+    return info.Env().Undefined();
+  }
+  Napi::Value Finish(const Napi::CallbackInfo& info) {
+    try {
+      S("finish").Finish();
+    } catch (...) {
+      RethrowAsJs(info.Env());
+    }
+    return info.Env().Undefined();
+  }
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    try {
+      GradSync& s = S("info");
+      Napi::Array sizes = Napi::Array::New(env, s.buckets.size());
+      for (size_t b = 0; b < s.buckets.size(); ++b)
+        sizes.Set(static_cast<uint32_t>(b), Napi::Number::New(env, static_cast<double>(s.buckets[b].flat.numel())));
+      o.Set("bucketNumel", sizes);
+      o.Set("waitMs", Napi::Number::New(env, s.wait_ms));
+    } catch (...) {
+      RethrowAsJs(env);
+    }
+    return o;
+  }
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    Release();
+    return info.Env().Undefined();
+  }
+  std::shared_ptr<GradSync> state_;
+};
+
+Napi::Value DistBackends(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array a = Napi::Array::New(env);
+  uint32_t i = 0;
+#if defined(ECF_WITH_GLOO)
+  a.Set(i++, Napi::String::New(env, "gloo"));
+#endif
+#if defined(ECF_WITH_NCCL)
+  a.Set(i++, Napi::String::New(env, "nccl"));
+#endif
+  (void)i;
+  return a;
+}
+
+#else  // no c10d headers: the functions exist and say why they cannot work
+
+Napi::Value DistBackends(const Napi::CallbackInfo& info) { return Napi::Array::New(info.Env()); }
+Napi::Value NoDist(const Napi::CallbackInfo& info) {
+  throw Napi::Error::New(info.Env(), "distributed: this build of the addon has no c10d (libtorch's distributed "
+                                     "headers or libgloo-dev were missing when it was compiled)");
+}
+
+#endif
+
+}  // namespace
+
+void RegisterDistributedOps(Napi::Env env, Napi::Object exports) {
+  Export<DistBackends>(env, exports, "distBackends");
+#if defined(ECF_WITH_C10D)
+  exports.Set("DistGroup", DistGroup::Define(env));
+  exports.Set("DistGradSync", DistGradSync::Define(env));
+  Export<DistAllGather>(env, exports, "distAllGather");
+#else
+  Export<NoDist>(env, exports, "DistGroup");
+  Export<NoDist>(env, exports, "DistGradSync");
+  Export<NoDist>(env, exports, "distAllGather");
+#endif
+}
+
+}  // namespace ecf

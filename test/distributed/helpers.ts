@@ -1,0 +1,93 @@
+/**
+ * Runs a worker script as N ranks (child processes with the torchrun environment, Gloo over
+ * 127.0.0.1 on a free port) and collects what each prints as JSON on its last stdout line.
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const workers = join(dirname(fileURLToPath(import.meta.url)), 'workers');
+
+/** A TCP port nobody listens on now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RankResult {
+  rank: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** The JSON of the last stdout line, if any. */
+  json: any;
+  /** ms from start to exit. */
+  ms: number;
+}
+
+/** Starts `script` as `world` ranks; resolves when all have exited (or `timeoutMs` passed: then kills them). */
+export async function runRanks(
+  script: string,
+  world: number,
+  options: { args?: string[]; env?: Record<string, string>; timeoutMs?: number; onSpawn?: (rank: number, pid: number) => void } = {},
+): Promise<RankResult[]> {
+  const port = await freePort();
+  const t0 = Date.now();
+  const runs = Array.from({ length: world }, (_, rank) =>
+    new Promise<RankResult>((resolve) => {
+      const child = spawn(process.execPath, [join(workers, script), ...(options.args ?? [])], {
+        env: {
+          ...process.env,
+          RANK: String(rank),
+          WORLD_SIZE: String(world),
+          LOCAL_RANK: String(rank),
+          LOCAL_WORLD_SIZE: String(world),
+          MASTER_ADDR: '127.0.0.1',
+          MASTER_PORT: String(port),
+          OMP_NUM_THREADS: '1',
+          ECACFACE_NUM_THREADS: '1',
+          ...options.env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      options.onSpawn?.(rank, child.pid!);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 90_000);
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        const last = stdout.trim().split('\n').pop() ?? '';
+        let json: unknown = null;
+        try {
+          json = JSON.parse(last);
+        } catch {
+          /* not JSON */
+        }
+        resolve({ rank, code, signal, stdout, stderr, json, ms: Date.now() - t0 });
+      });
+    }),
+  );
+  return Promise.all(runs);
+}
+
+/** max |a − b| / max(|b|, floor) over two flat arrays. */
+export function maxRel(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-12): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let scale = floor;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!));
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m / scale;
+}

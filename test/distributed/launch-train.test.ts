@@ -1,0 +1,113 @@
+// `ecacface launch --nproc-per-node 2 train` on a tiny synthetic set: runs, resumes and exports a
+// model that loads in one process; killing a worker stops the other and names it.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateSynthDataset } from '../../lib/data/synth-files.js';
+import { loadModel } from '../../lib/eval/model.js';
+import { readMetrics } from '../../lib/train/metrics.js';
+import { freePort } from './helpers.js';
+
+const root = mkdtempSync(join(tmpdir(), 'ecf-dist-'));
+const cli = join(process.cwd(), 'dist', 'lib', 'cli', 'main.js');
+const tinySpec = {
+  block: 'mobilefacenet',
+  name: 'tiny-mobilefacenet-esca',
+  inputChannels: 3,
+  inputSize: 32,
+  stem: { channels: 8, stride: 2 },
+  stages: [
+    { name: 'conv_23', channels: 8, hidden: 16, blocks: 1, stride: 2, residual: false },
+    { name: 'conv_34', channels: 16, hidden: 32, blocks: 1, stride: 2, residual: false },
+  ],
+  head: { channels: 32, embeddingSize: 16 },
+  attention: 'esca',
+  init: 'kaiming',
+};
+let config = '';
+
+beforeAll(async () => {
+  const d = await generateSynthDataset({ seed: 11, identities: 6, imagesPerIdentity: 8, valIdentities: 6, valPairs: 40, imageSize: 32, cacheDir: join(root, 'cache') });
+  config = join(root, 'run.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      backbone: 'mobilefacenet',
+      backboneSpec: tinySpec,
+      imageSize: 32,
+      embeddingSize: 16,
+      head: { type: 'curricularface', options: {} },
+      data: { train: { type: 'recordio', path: d.rec }, val: [d.bins[0]!.path], workers: 0 },
+      batchSize: 4,
+      gradAccumSteps: 2,
+      epochs: 1,
+      stepsPerEpoch: 2,
+      milestones: [],
+      lr: 0.05,
+      logEvery: 1,
+      threads: 1,
+      outDir: root,
+      name: 'dist',
+      distributed: { shardedHead: true, timeoutMs: 60000 },
+    }),
+  );
+});
+
+async function launch(args: string[]) {
+  const port = await freePort();
+  return spawnSync(process.execPath, [cli, 'launch', '--nproc-per-node', '2', '--master-port', String(port), 'train', ...args], {
+    encoding: 'utf8',
+    timeout: 150_000,
+    env: { ...process.env, OMP_NUM_THREADS: '1' },
+  });
+}
+
+describe('ecacface launch … train (2 ranks, sharded CurricularFace head, gradAccumSteps 2)', () => {
+  it('runs, resumes with the same world size, and exports a model that loads in one process', async () => {
+    const r1 = await launch(['-c', config, '--plain']);
+    expect(r1.status, r1.stdout + r1.stderr).toBe(0);
+    expect(r1.stdout).toMatch(/\[rank 0\] done: 2 steps/);
+    expect(r1.stdout).toMatch(/\[rank 1\] done: 2 steps/);
+    const runDir = join(root, 'dist');
+    expect(existsSync(join(runDir, 'checkpoint.safetensors'))).toBe(true);
+    expect(existsSync(join(runDir, 'checkpoint.rank1.safetensors'))).toBe(true); // rank 1's head shard
+    const r2 = await launch(['-c', config, '--set', 'epochs=2', '--resume', runDir, '--plain']);
+    expect(r2.status, r2.stdout + r2.stderr).toBe(0);
+    expect(r2.stdout).toMatch(/\[rank 0\] done: 4 steps/);
+    const train = readMetrics(join(runDir, 'metrics.jsonl')).filter((x) => x.type === 'train');
+    expect(train.map((x) => x.step)).toEqual([1, 2, 3, 4]); // rank 0 alone logs
+    const model = loadModel(join(runDir, 'model-last'));
+    expect(model.embeddingSize).toBe(16);
+  }, 300_000);
+
+  it('killing one worker stops the other, and the launcher names it', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [cli, 'launch', '--nproc-per-node', '2', '--master-port', String(port), 'train', '-c', config, '--set', 'epochs=50', '--set', 'name=kill', '--plain'], {
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let killed = false;
+    const onData = (d: Buffer) => {
+      out += d;
+      if (!killed && /\[rank 0\][^\n]*loss/.test(out)) {
+        killed = true;
+        const kids = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').map(Number);
+        process.kill(Math.max(...kids), 'SIGKILL'); // the later-started worker: rank 1
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const guard = setTimeout(() => {
+      for (const pid of spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+      child.kill('SIGKILL');
+    }, 140_000);
+    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    clearTimeout(guard);
+    expect(killed, out).toBe(true);
+    expect(code).not.toBe(0);
+    expect(out).toMatch(/launch: rank 1 \(local rank 1, pid \d+\) was killed by SIGKILL; stopping the other workers/);
+  }, 160_000);
+});
