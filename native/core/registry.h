@@ -10,5 +10,6 @@ void RegisterMarginOps(Napi::Env env, Napi::Object exports);  // ops/margin.cc: 
 void RegisterDataOps(Napi::Env env, Napi::Object exports);    // data/: RecordIO, decoding, batches
 void RegisterImageOps(Napi::Env env, Napi::Object exports);   // data/align.cc: five-point alignment
 void RegisterOptimOps(Napi::Env env, Napi::Object exports);   // train/sgd.cc: fused SGD step
+void RegisterCudaGraphOps(Napi::Env env, Napi::Object exports);  // ops/cuda_graph.cc: CUDA graphs, allocator stats
 
 }  // namespace ecf
