@@ -21,13 +21,11 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { native } from '../lib/native.js';
 import { backboneSpec, buildBackbone, type Arch } from '../lib/models/index.js';
 import { create as createHead } from '../lib/heads/index.js';
 import { weightDecayGroups } from '../lib/nn/index.js';
 import type { AttentionKind } from '../lib/nn/attention/base.js';
-import { buildInfo, cuda, manualSeed, randint, randn, scope, type Tensor } from '../lib/tensor/index.js';
-import { dtypeCode } from '../lib/tensor/dtype.js';
+import { autocast, buildInfo, cuda, manualSeed, randint, randn, scope, type Tensor } from '../lib/tensor/index.js';
 import { SGD } from '../lib/train/sgd.js';
 
 function opt(name: string, dflt: string): string {
@@ -100,17 +98,10 @@ function ours(arch: Arch, attention: AttentionKind, batch: number): Side {
   head.train(true);
   const x: Tensor = scope(() => randn([batch, 3, 112, 112], { device }).contiguous('channelsLast'));
   const y: Tensor = randint(0, classes, [batch], { device });
-  const bf16 = dtypeCode('bfloat16');
   let loss = NaN;
   const step = () => {
     loss = scope(() => {
-      if (amp) native.setAutocast(true, bf16);
-      let emb: Tensor;
-      try {
-        emb = backbone.forward(x);
-      } finally {
-        if (amp) native.setAutocast(false);
-      }
+      const emb = amp ? autocast('bfloat16', () => backbone.forward(x)) : backbone.forward(x);
       const out = head.forward(emb.dtype === 'float32' ? emb : emb.float(), y);
       const l = out.loss.item();
       out.loss.backward();

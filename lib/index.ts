@@ -42,6 +42,8 @@ export {
   noGrad,
   enableGrad,
   isGradEnabled,
+  autocast,
+  type AutocastDtype,
   memory,
   buildInfo,
   cuda,
@@ -73,8 +75,11 @@ export { lineChart, lineChartSvg, svgToPng, type LineChartOptions, type LineSeri
 export { train, type TrainResult } from './train/train.js';
 export {
   runTraining,
+  trainStep,
   DivergenceError,
   runDirOf,
+  type StepParts,
+  type StepResult,
   type TrainComponents,
   type TrainOptions,
   type TrainSummary,
@@ -92,13 +97,14 @@ export {
 } from './train/config.js';
 export { preset, presetNames, PRESET_RECIPES, PRESET_METHODS } from './train/presets.js';
 export { SGD, type ParamGroupInput, type SGDOptions, type SGDState } from './train/sgd.js';
+export { GradScaler, type GradScalerOptions, type GradScalerState } from './train/grad-scaler.js';
+export type { TrainHooks, TrainContext, SaveKind } from './train/hooks.js';
 export { MultiStepSchedule, type ScheduleOptions } from './train/schedule.js';
 export { readMetrics, type MetricRecord, type TrainRecord, type ValRecord } from './train/metrics.js';
 export { plotRun } from './train/plots.js';
 export { progressReporter, type ProgressReporter } from './train/progress.js';
 export { exportBackbone } from './train/export.js';
-export { saveTensors, loadTensors } from './train/checkpoint.js';
 export { generateSynthDataset, type SynthOptions, type SynthDataset } from './data/synth-files.js';
 export { renderFace, makeIdentity, renderTemplate } from './data/synth.js';
-export type { BackboneLike, HeadLike, BatchSource, ValidationResult, Validator } from './train/types.js';
+export type { BatchSource, TrainBatch, SourcePosition, ValidationResult, Validator } from './train/types.js';
 // (end train)

@@ -209,6 +209,11 @@ export interface NativeBinding {
   isLeaf(t: T): boolean;
   setGradEnabled(v: boolean): void;
   isGradEnabled(): boolean;
+  /** CUDA autocast on (dtype code: float16 by default, or bfloat16) or off, on this thread. */
+  setAutocast(enabled: boolean, dtype?: number): void;
+  isAutocastEnabled(): boolean;
+  /** The dtype code CUDA autocast casts to. */
+  autocastDtype(): number;
   manualSeed(seed: number): void;
   getRngState(): T;
   setRngState(state: T): void;
@@ -303,6 +308,13 @@ export interface NativeBinding {
   ): { data: Buffer; matrix: number[] };
   // (end data/align.cc)
 
+  // detect/mtcnn_ops.cc — MTCNN crop resampling and NMS (issue 14)
+  /** Resamples each box (x1, y1, x2, y2; continuous pixel coordinates) of an RGB HWC image to [N, 3, outH, outW] float32, (v − 127.5)/128, antialiased, black outside. */
+  detectResample(pixels: Uint8Array, width: number, height: number, boxes: Float64Array, outH: number, outW: number): T;
+  /** Greedy NMS within groups ((x2−x1+1)(y2−y1+1) areas; IoU, or overlap/min-area with minMode): kept indices, by group then descending score. */
+  detectNms(boxes: T, scores: T, groups: T | null, threshold: number, minMode: boolean): T;
+  // (end detect/mtcnn_ops.cc)
+
   // train/sgd.cc — fused SGD step (issue 7)
   /** One SGD step over all params; returns, per param, the momentum buffer it created (or null). */
   sgdStep(
@@ -316,8 +328,6 @@ export interface NativeBinding {
   ): (T | null)[];
   /** Multiplies every gradient by invScale; true when some gradient is inf/NaN. */
   unscaleGrads(params: T[], invScale: number): boolean;
-  setAutocast(enabled: boolean, dtype?: number): void;
-  isAutocastEnabled(): boolean;
   // (end train/sgd.cc)
 }
 

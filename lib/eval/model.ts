@@ -26,6 +26,7 @@ import { detectLayout, toOurNames } from '../io/layouts.js';
 import { InsightfaceIResNet, inferIResNetSpec, parseIResNetSpec, type IResNetSpec } from '../models/insightface-iresnet.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import { loadBatch, type FaceImage } from './images.js';
+import { FaceDetector, alignPhotos, type DetectOptions } from '../detect/detect.js';
 
 /** A network that maps [N, 3, S, S] images to [N, E] embeddings: one of our backbones, or insightface's iresnet layout. */
 export type EmbeddingNet = Backbone | InsightfaceIResNet;
@@ -46,6 +47,11 @@ export interface EmbedOptions {
   threads?: number;
   /** Called after each batch with the number of images done. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * The images are photos: find the face in each (MTCNN, the largest unless `select` says otherwise)
+   * and align it to the model's input first. `true` or detection options; photos without a face throw.
+   */
+  detect?: boolean | DetectOptions;
 }
 
 /** What {@link FaceModel.compare} returns. */
@@ -62,6 +68,8 @@ export interface Comparison {
 
 /** A backbone in eval mode with its model card. Dispose it to free the weights. */
 export class FaceModel {
+  #detector: FaceDetector | undefined;
+
   constructor(
     readonly backbone: EmbeddingNet,
     readonly card: ModelCard,
@@ -117,6 +125,10 @@ export class FaceModel {
     const bs = options.batchSize ?? 64;
     if (!Number.isInteger(bs) || bs < 1) throw new RangeError(`embed: batchSize must be a positive integer, got ${bs}`);
     if (images.length === 0) throw new RangeError('embed: no images given');
+    if (options.detect) {
+      this.#detector ??= new FaceDetector({ device: this.device });
+      images = await alignPhotos(this.#detector, images, { ...(options.detect === true ? {} : options.detect), size: this.card.input.size });
+    }
     const flip = options.flip ?? this.card.flipTTA;
     const input = { size: this.card.input.size, colorOrder: this.card.input.colorOrder, mean: this.card.input.mean, std: this.card.input.std };
     const load = (start: number): Promise<Tensor> =>
@@ -178,8 +190,9 @@ export class FaceModel {
     return { cosine: dot, distance: dist, same: dist < thr, threshold: thr };
   }
 
-  /** Frees the weights. */
+  /** Frees the weights (and the face detector, if `detect` loaded it). */
   dispose(): void {
+    this.#detector?.dispose();
     this.backbone.dispose();
   }
 }

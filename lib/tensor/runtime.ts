@@ -1,5 +1,6 @@
-/** Process-level controls: seeds, threads, grad mode, CUDA queries and memory accounting. */
+/** Process-level controls: seeds, threads, grad mode, autocast, CUDA queries and memory accounting. */
 import { native } from '../native.js';
+import { dtypeCode, dtypeName } from './dtype.js';
 import { wrap, handleOf, Tensor } from './tensor.js';
 
 /** Seeds libtorch's CPU (and CUDA) generators. */
@@ -50,6 +51,41 @@ function withGradMode<R>(enabled: boolean, fn: () => R): R {
   } finally {
     native.setGradEnabled(prev);
   }
+}
+
+/** The reduced precisions CUDA autocast runs in. */
+export type AutocastDtype = 'float16' | 'bfloat16';
+
+/**
+ * Runs `fn` under CUDA autocast (mixed precision, like `torch.autocast('cuda', dtype)`): inside
+ * it, the ops autocast lists (convolutions, matmuls, linear layers) run on CUDA tensors in
+ * `dtype`, and the ops that need range (reductions, losses, normalisations) in float32. CPU ops
+ * are unaffected. The setting is per thread; the one before is restored when `fn` returns or
+ * throws, so calls nest. `fn` must be synchronous.
+ * @example
+ * const emb = autocast('bfloat16', () => backbone.forward(images));
+ */
+export function autocast<R>(dtype: AutocastDtype, fn: () => R): R {
+  if (dtype !== 'float16' && dtype !== 'bfloat16') {
+    throw new TypeError(`autocast: dtype must be 'float16' or 'bfloat16', got ${JSON.stringify(dtype)}`);
+  }
+  const wasEnabled = native.isAutocastEnabled();
+  const before = native.autocastDtype();
+  native.setAutocast(true, dtypeCode(dtype));
+  try {
+    const r = fn();
+    if (r instanceof Promise) {
+      throw new TypeError('autocast: fn must be synchronous (autocast is per thread and would leak into other work)');
+    }
+    return r;
+  } finally {
+    native.setAutocast(wasEnabled, before);
+  }
+}
+
+/** Whether CUDA autocast is on in this thread, and its dtype. */
+export function autocastState(): { enabled: boolean; dtype: AutocastDtype } {
+  return { enabled: native.isAutocastEnabled(), dtype: dtypeName(native.autocastDtype()) as AutocastDtype };
 }
 
 /** Live tensors of this thread and the bytes of the distinct storages behind them. */

@@ -5,7 +5,7 @@
  */
 import { tensor } from '../tensor/creation.js';
 import { Rng, hashSeed } from '../data/synth.js';
-import type { Batch, BatchSource } from './types.js';
+import type { BatchSource, TrainBatch } from './types.js';
 
 export interface ArraySourceOptions {
   /** Images, each `size × size × 3` uint8 (RGB, HWC). */
@@ -69,7 +69,7 @@ export class ArraySource implements BatchSource {
     if (this.batchesPerEpoch < 1) throw new Error(`ArraySource: ${o.images.length} images do not fill one batch of ${o.batchSize}`);
   }
 
-  async *epoch(epoch: number, fromBatch: number): AsyncIterable<Batch> {
+  async *epoch(epoch: number, fromBatch: number): AsyncIterable<TrainBatch> {
     const o = this.#o;
     const order = o.shuffle === false ? permutation(0, 0) : permutation(this.numImages, hashSeed(o.seed, 11, epoch));
     const pFlip = o.flip ?? 0.5;

@@ -17,13 +17,15 @@ import { toPlanar } from './array-source.js';
 import type { TrainConfig } from './config.js';
 import { exportBackbone } from './export.js';
 import type { TrainComponents } from './trainer.js';
-import type { BackboneLike, Batch, BatchSource, HeadLike, ValidationResult, Validator } from './types.js';
+import type { Head } from '../heads/head.js';
+import type { Backbone } from '../models/backbone.js';
+import type { BatchSource, TrainBatch, ValidationResult, Validator } from './types.js';
 
 /** The backbone of a config: the preset spec with the configured attention, embedding and input size. */
-export function buildConfiguredBackbone(config: TrainConfig): BackboneLike {
-  if (config.backboneSpec) return buildBackbone(config.backboneSpec) as unknown as BackboneLike;
+export function buildConfiguredBackbone(config: TrainConfig): Backbone {
+  if (config.backboneSpec) return buildBackbone(config.backboneSpec);
   const spec = backboneSpec({ arch: config.backbone as Arch, attention: config.attention as AttentionKind, embeddingSize: config.embeddingSize });
-  return buildBackbone({ ...spec, inputSize: config.imageSize }) as unknown as BackboneLike;
+  return buildBackbone({ ...spec, inputSize: config.imageSize });
 }
 
 /** Adapts the data loader to the trainer's resumable batch source. */
@@ -51,7 +53,7 @@ export class LoaderSource implements BatchSource {
     this.batchesPerEpoch = this.#loader.batchesPerEpoch;
   }
 
-  async *epoch(epoch: number, fromBatch: number): AsyncIterable<Batch> {
+  async *epoch(epoch: number, fromBatch: number): AsyncIterable<TrainBatch> {
     this.#loader.resume({ epoch, step: fromBatch });
     for await (const b of this.#loader) {
       if (b.epoch !== epoch) {
@@ -106,7 +108,7 @@ export function loadPairSet(path: string, size: number, maxPairs = 0): PairImage
 }
 
 /** Embeds images (uint8 HWC) in batches, without gradients; flips when asked. */
-export function embedImages(backbone: BackboneLike, images: Uint8Array[], size: number, flip: boolean, batch = 64): Float32Array {
+export function embedImages(backbone: Backbone, images: Uint8Array[], size: number, flip: boolean, batch = 64): Float32Array {
   const chunks: Float32Array[] = [];
   const per = 3 * size * size;
   for (let s = 0; s < images.length; s += batch) {
@@ -153,14 +155,14 @@ export function buildComponents(config: TrainConfig): TrainComponents {
   const dataset = openTrainData(config);
   const source = new LoaderSource(dataset, config);
   const backbone = buildConfiguredBackbone(config);
-  const head = createHead({ type: config.head.type, numClasses: dataset.numClasses, embeddingSize: config.embeddingSize, ...config.head.options }) as unknown as HeadLike;
+  const head = createHead({ type: config.head.type, numClasses: dataset.numClasses, embeddingSize: config.embeddingSize, ...config.head.options });
   const sets = config.data.val.map((p) => loadPairSet(p, config.imageSize, config.valPairs));
   return {
     backbone,
     head,
     source,
     backboneGroups: () => {
-      const g = weightDecayGroups(backbone as never);
+      const g = weightDecayGroups(backbone);
       return { decay: g.decay, noDecay: g.noDecay };
     },
     ...(sets.length ? { validator: pairSetValidator(sets) } : {}),

@@ -4,20 +4,21 @@
  * card: spec, input normalisation, embedding size, validation results and the verification
  * threshold of the first set), so `loadModel(dir)`, `ecacface eval` and `ecacface embed` use it as is.
  */
-import { exportModel, type EmbeddingNet } from '../eval/model.js';
+import { exportModel } from '../eval/model.js';
 import type { ModelCard } from '../io/model-card.js';
 import type { TrainConfig } from './config.js';
-import type { BackboneLike, ValidationResult } from './types.js';
+import type { Backbone } from '../models/backbone.js';
+import type { ValidationResult } from './types.js';
 
 /** Writes `dir/model.safetensors` and `dir/model.json`; returns the card. */
 export function exportBackbone(
   dir: string,
-  backbone: BackboneLike,
+  backbone: Backbone,
   config: TrainConfig,
   info: { validation: ValidationResult[]; step: number; epoch: number; runDir?: string },
 ): ModelCard {
   const first = info.validation.find((v) => v.threshold !== undefined);
-  return exportModel(backbone as unknown as EmbeddingNet, dir, {
+  return exportModel(backbone, dir, {
     arch: config.backbone,
     validation: info.validation.map((v) => ({
       set: v.name,

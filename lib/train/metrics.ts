@@ -68,3 +68,68 @@ export function readMetrics(path: string): MetricRecord[] {
     });
   return out;
 }
+
+/** What one training step adds to the logging window. */
+export interface StepSample {
+  loss: number;
+  /** Head statistics (NaN where the head has none). */
+  t: number;
+  positiveCosine: number;
+  hardFraction: number;
+  images: number;
+  /** Milliseconds spent waiting for the batch, and for the whole step including the wait. */
+  waitMs: number;
+  totalMs: number;
+}
+
+/**
+ * The statistics of the steps since the last log line: mean loss, cosine and hard fraction, the
+ * last t, throughput and the data-wait share. {@link LogWindow.flush} turns them into a record
+ * and starts a new window.
+ */
+export class LogWindow {
+  #n = 0;
+  #loss = 0;
+  #t = 0;
+  #pos = 0;
+  #hard = 0;
+  #images = 0;
+  #wait = 0;
+  #time = 0;
+
+  /** Steps in the window. */
+  get size(): number {
+    return this.#n;
+  }
+
+  add(s: StepSample): void {
+    this.#n++;
+    this.#loss += s.loss;
+    this.#t = s.t;
+    this.#pos += s.positiveCosine;
+    this.#hard += s.hardFraction;
+    this.#images += s.images;
+    this.#wait += s.waitMs;
+    this.#time += s.totalMs;
+  }
+
+  /** The window's record (time stamped now); the window starts again empty. */
+  flush(step: number, epoch: number, lr: number): TrainRecord {
+    const n = this.#n;
+    const rec: TrainRecord = {
+      type: 'train',
+      step,
+      epoch,
+      loss: this.#loss / n,
+      lr,
+      t: this.#t,
+      positiveCosine: this.#pos / n,
+      hardFraction: this.#hard / n,
+      imagesPerSec: this.#images / (this.#time / 1000),
+      dataWait: this.#wait / this.#time,
+      time: new Date().toISOString(),
+    };
+    this.#n = this.#loss = this.#t = this.#pos = this.#hard = this.#images = this.#wait = this.#time = 0;
+    return rec;
+  }
+}

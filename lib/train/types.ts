@@ -1,44 +1,12 @@
 /**
- * What the trainer needs from the models, heads, data and evaluation layers, as structural types
- * (an `nn.Module` backbone, a margin head, a resumable batch source, a validator).
+ * What the trainer takes besides a backbone (models/) and a head (heads/): a resumable batch
+ * source and a validator.
  */
-import type { Tensor } from '../tensor/tensor.js';
+import type { Batch } from '../data/loader.js';
+import type { Backbone } from '../models/backbone.js';
 
-/** The parts of an `nn.Module` the trainer uses. */
-export interface TrainableModule {
-  parameters(): Tensor[];
-  namedParameters(): [string, Tensor][];
-  /** Live parameters and buffers by dotted name (not copies). */
-  stateDict(): Map<string, Tensor>;
-  loadStateDict(sd: Map<string, Tensor> | Record<string, Tensor>, options?: { strict?: boolean }): unknown;
-  train(mode?: boolean): unknown;
-  eval(): unknown;
-  to?(device: string): unknown;
-  dispose(): void;
-}
-
-/** A backbone: images (N×3×H×W, [−1, 1]) → raw embeddings (N×D). */
-export interface BackboneLike extends TrainableModule {
-  forward(images: Tensor): Tensor;
-}
-
-/** Per-step statistics of a margin head (numbers or one-element tensors). */
-export interface HeadStats {
-  positiveCosine?: number | Tensor;
-  t?: number | Tensor;
-  hardFraction?: number | Tensor;
-}
-
-/** A head: embeddings + labels → mean loss and statistics. */
-export interface HeadLike extends TrainableModule {
-  forward(embeddings: Tensor, labels: Tensor): { loss: Tensor; stats?: HeadStats };
-}
-
-/** One training batch: images N×3×H×W float32 in [−1, 1], labels N int64. */
-export interface Batch {
-  images: Tensor;
-  labels: Tensor;
-}
+/** One training batch as the loop takes it: the data loader's images and labels. */
+export type TrainBatch = Pick<Batch, 'images' | 'labels'>;
 
 /** Where a batch source is: the epoch and the next batch index in it (JSON-serialisable). */
 export interface SourcePosition {
@@ -55,7 +23,7 @@ export interface BatchSource {
   readonly numImages: number;
   /** Batches per epoch (drop_last). */
   readonly batchesPerEpoch: number;
-  epoch(epoch: number, fromBatch: number): AsyncIterable<Batch>;
+  epoch(epoch: number, fromBatch: number): AsyncIterable<TrainBatch>;
   close?(): void | Promise<void>;
 }
 
@@ -71,4 +39,4 @@ export interface ValidationResult {
 }
 
 /** Validates a backbone on the configured sets (called in eval mode, without gradients). */
-export type Validator = (backbone: BackboneLike) => Promise<ValidationResult[]>;
+export type Validator = (backbone: Backbone) => Promise<ValidationResult[]>;

@@ -29,6 +29,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterDataOps(env, exports);
   RegisterImageOps(env, exports);
   RegisterOptimOps(env, exports);
+  RegisterDetectOps(env, exports);
   RegisterCudaGraphOps(env, exports);
   return exports;
 }

@@ -10,6 +10,7 @@ void RegisterMarginOps(Napi::Env env, Napi::Object exports);  // ops/margin.cc: 
 void RegisterDataOps(Napi::Env env, Napi::Object exports);    // data/: RecordIO, decoding, batches
 void RegisterImageOps(Napi::Env env, Napi::Object exports);   // data/align.cc: five-point alignment
 void RegisterOptimOps(Napi::Env env, Napi::Object exports);   // train/sgd.cc: fused SGD step
+void RegisterDetectOps(Napi::Env env, Napi::Object exports);  // detect/mtcnn_ops.cc: crop resampling, NMS
 void RegisterCudaGraphOps(Napi::Env env, Napi::Object exports);  // ops/cuda_graph.cc: CUDA graphs, allocator stats
 
 }  // namespace ecf

@@ -1,6 +1,7 @@
-// Autograd entry points, RNG, threads, devices, memory accounting and build information.
+// Autograd entry points, CUDA autocast, RNG, threads, devices, memory accounting and build information.
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/core/grad_mode.h>
 #include <torch/csrc/api/include/torch/version.h>
 
@@ -65,6 +66,43 @@ Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
 }
 Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), at::GradMode::is_enabled());
+}
+
+// ---- CUDA autocast (mixed precision), a per-thread setting ----
+// setAutocast(enabled, dtypeCode?): turns CUDA autocast on (float16 by default, or bfloat16) or
+// off; turning it off drops autocast's cache of casted weights.
+Napi::Value SetAutocast(const Napi::CallbackInfo& info) {
+  constexpr const char* kFn = "setAutocast";
+  const bool enabled = ECF_BOOL(0, "enabled");
+  const c10::ScalarType dt = IsAbsent(info, 1) ? at::kHalf : DtypeArg(info, 1, kFn, "dtype");
+  if (dt != at::kHalf && dt != at::kBFloat16) {
+    throw Napi::TypeError::New(info.Env(), "setAutocast: dtype must be float16 or bfloat16");
+  }
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  at::autocast::set_autocast_dtype(at::kCUDA, dt);
+  at::autocast::set_autocast_enabled(at::kCUDA, enabled);
+#else
+  at::autocast::set_autocast_gpu_dtype(dt);
+  at::autocast::set_enabled(enabled);
+#endif
+  if (!enabled) at::autocast::clear_cache();
+  return info.Env().Undefined();
+}
+Napi::Value IsAutocastEnabled(const Napi::CallbackInfo& info) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  return Napi::Boolean::New(info.Env(), at::autocast::is_autocast_enabled(at::kCUDA));
+#else
+  return Napi::Boolean::New(info.Env(), at::autocast::is_enabled());
+#endif
+}
+// autocastDtype() -> the dtype code CUDA autocast casts to (whether or not it is enabled).
+Napi::Value AutocastDtype(const Napi::CallbackInfo& info) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  const c10::ScalarType dt = at::autocast::get_autocast_dtype(at::kCUDA);
+#else
+  const c10::ScalarType dt = at::autocast::get_autocast_gpu_dtype();
+#endif
+  return Napi::Number::New(info.Env(), CodeFromDtype(dt));
 }
 
 // ---- RNG ----
@@ -189,6 +227,9 @@ void RegisterRuntimeOps(Napi::Env env, Napi::Object e) {
   Export<IsLeaf>(env, e, "isLeaf");
   Export<SetGradEnabled>(env, e, "setGradEnabled");
   Export<IsGradEnabled>(env, e, "isGradEnabled");
+  Export<SetAutocast>(env, e, "setAutocast");
+  Export<IsAutocastEnabled>(env, e, "isAutocastEnabled");
+  Export<AutocastDtype>(env, e, "autocastDtype");
   Export<ManualSeed>(env, e, "manualSeed");
   Export<GetRngState>(env, e, "getRngState");
   Export<SetRngState>(env, e, "setRngState");

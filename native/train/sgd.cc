@@ -1,9 +1,7 @@
-// Fused SGD step (the PyTorch torch.optim.SGD rule, over every parameter in one native call),
-// gradient unscaling for fp16 loss scaling, and the CUDA autocast toggle used by mixed precision.
+// Fused SGD step (the PyTorch torch.optim.SGD rule, over every parameter in one native call) and
+// gradient unscaling for fp16 loss scaling.
 #include <ATen/ATen.h>
-#include <ATen/autocast_mode.h>
 #include <ATen/core/grad_mode.h>
-#include <torch/csrc/api/include/torch/version.h>
 
 #include <string>
 #include <vector>
@@ -98,40 +96,11 @@ Napi::Value UnscaleGrads(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), found.defined() && found.item<bool>());
 }
 
-// setAutocast(enabled, dtypeCode): CUDA autocast (mixed precision) on the calling thread.
-Napi::Value SetAutocast(const Napi::CallbackInfo& info) {
-  constexpr const char* kFn = "setAutocast";
-  const bool enabled = ECF_BOOL(0, "enabled");
-  const c10::ScalarType dt = IsAbsent(info, 1) ? at::kHalf : DtypeArg(info, 1, kFn, "dtype");
-  if (dt != at::kHalf && dt != at::kBFloat16) {
-    throw Napi::TypeError::New(info.Env(), "setAutocast: dtype must be float16 or bfloat16");
-  }
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-  at::autocast::set_autocast_dtype(at::kCUDA, dt);
-  at::autocast::set_autocast_enabled(at::kCUDA, enabled);
-#else
-  at::autocast::set_autocast_gpu_dtype(dt);
-  at::autocast::set_enabled(enabled);
-#endif
-  if (!enabled) at::autocast::clear_cache();
-  return info.Env().Undefined();
-}
-
-Napi::Value IsAutocastEnabled(const Napi::CallbackInfo& info) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-  return Napi::Boolean::New(info.Env(), at::autocast::is_autocast_enabled(at::kCUDA));
-#else
-  return Napi::Boolean::New(info.Env(), at::autocast::is_enabled());
-#endif
-}
-
 }  // namespace
 
 void RegisterOptimOps(Napi::Env env, Napi::Object exports) {
   Export<SgdStep>(env, exports, "sgdStep");
   Export<UnscaleGrads>(env, exports, "unscaleGrads");
-  Export<SetAutocast>(env, exports, "setAutocast");
-  Export<IsAutocastEnabled>(env, exports, "isAutocastEnabled");
 }
 
 }  // namespace ecf

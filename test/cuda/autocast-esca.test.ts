@@ -7,10 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { native } from '../../lib/native.js';
 import { backbone } from '../../lib/models/index.js';
-import { cuda, manualSeed, randn, scope, type Tensor } from '../../lib/tensor/index.js';
-import { dtypeCode } from '../../lib/tensor/dtype.js';
+import { autocast, cuda, manualSeed, randn, scope, type Tensor } from '../../lib/tensor/index.js';
 
 const skip = !cuda.isAvailable() && 'CUDA not available';
 
@@ -23,13 +21,7 @@ for (const [arch, dtype] of [['mobilefacenet', 'bfloat16'], ['ir18', 'bfloat16']
     const grads = (amp: boolean): Map<string, Tensor> =>
       scope(() => {
         m.zeroGrad();
-        if (amp) native.setAutocast(true, dtypeCode(dtype));
-        let y: Tensor;
-        try {
-          y = m.forward(x);
-        } finally {
-          if (amp) native.setAutocast(false);
-        }
+        const y = amp ? autocast(dtype, () => m.forward(x)) : m.forward(x);
         if (amp) assert.notEqual(y.dtype, 'float32', 'autocast did not lower the backbone');
         y.float().square().mean().backward();
         const out = new Map<string, Tensor>();

@@ -9,8 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { native } from '../../lib/native.js';
-import { cuda, randn, scope, tensor } from '../../lib/tensor/index.js';
-import { dtypeCode } from '../../lib/tensor/dtype.js';
+import { autocast, autocastState, cuda, randn, scope, tensor } from '../../lib/tensor/index.js';
 import { SGD } from '../../lib/train/sgd.js';
 import { validateConfig } from '../../lib/train/config.js';
 import { ArraySource } from '../../lib/train/array-source.js';
@@ -40,18 +39,17 @@ test('sgdStep on CUDA matches the CPU step', { skip }, () => {
   assert.ok(a.sub(b).abs().max().item() <= 1e-5 * scale);
 });
 
-test('autocast makes CUDA matmuls bf16 / fp16 and turns off again', { skip }, () =>
+test('autocast makes CUDA matmuls bf16 / fp16, nests, and turns off again', { skip }, () =>
   scope(() => {
     const a = randn([64, 64], { device: 'cuda' });
-    native.setAutocast(true, dtypeCode('bfloat16'));
-    assert.equal(native.isAutocastEnabled(), true);
-    const m = a.matmul(a);
-    native.setAutocast(false);
+    const m = autocast('bfloat16', () => {
+      assert.equal(autocastState().enabled, true);
+      const h = autocast('float16', () => a.matmul(a));
+      assert.equal(h.dtype, 'float16');
+      return a.matmul(a); // the outer dtype again
+    });
     assert.equal(m.dtype, 'bfloat16');
-    native.setAutocast(true, dtypeCode('float16'));
-    const h = a.matmul(a);
-    native.setAutocast(false);
-    assert.equal(h.dtype, 'float16');
+    assert.equal(autocastState().enabled, false);
     assert.equal(a.matmul(a).dtype, 'float32');
   }));
 

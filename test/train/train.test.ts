@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { decode, encodePng, openRecordIO, readBin } from '../../lib/data/index.js';
 import { renderFace } from '../../lib/data/synth.js';
 import { generateSynthDataset } from '../../lib/data/synth-files.js';
-import { loadTensors } from '../../lib/train/checkpoint.js';
+import { loadSafetensors as loadTensors } from '../../lib/io/safetensors.js';
 import { readMetrics } from '../../lib/train/metrics.js';
 import { train } from '../../lib/train/train.js';
 import { loadModel } from '../../lib/eval/model.js';

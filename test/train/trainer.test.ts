@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manualSeed, memory } from '../../lib/tensor/index.js';
-import { loadTensors } from '../../lib/train/checkpoint.js';
+import { loadSafetensors as loadTensors } from '../../lib/io/safetensors.js';
 import { validateConfig } from '../../lib/train/config.js';
 import { readMetrics, type TrainRecord } from '../../lib/train/metrics.js';
 import { ArraySource } from '../../lib/train/array-source.js';
+import type { TrainHooks } from '../../lib/train/hooks.js';
 import { DivergenceError, runTraining, type TrainComponents } from '../../lib/train/trainer.js';
 import { TinyBackbone, TinyHead, tinyFaces } from './tiny.js';
 
@@ -158,6 +159,53 @@ describe('runTraining', () => {
     for (const t of ck.tensors.values()) t.dispose();
     c.backbone.dispose();
     c.head.dispose();
+  });
+
+  it('calls the hooks at their points; a hook can stop the run and refuse a save', async () => {
+    const c = components();
+    const calls: string[] = [];
+    let backwardWithGrads = 0;
+    const hooks: TrainHooks = {
+      onStart: (ctx) => void calls.push(`start@${ctx.state.step}`),
+      afterBackward: (ctx) => {
+        if (ctx.backbone.parameters().every((p) => p.grad !== null)) backwardWithGrads++;
+      },
+      afterStep: (ctx) => {
+        calls.push(`step${ctx.state.step}`);
+        if (ctx.state.step === 7) ctx.requestStop('hook');
+      },
+      onLog: (r) => void calls.push(`log${r.step}`),
+      onValidation: (res, ctx) => void calls.push(`val${ctx.state.step}:${res.length}`),
+      beforeSave: (kind, path, ctx) => {
+        calls.push(`${kind}@${ctx.state.step}`);
+        expect(path.startsWith(ctx.runDir)).toBe(true);
+      },
+      onEnd: () => void calls.push('end'),
+    };
+    const s = await runTraining(config('hooks', { logEvery: 3 }), c, { hooks: [hooks] });
+    expect(s.interrupted).toBe(true);
+    expect(s.steps).toBe(7);
+    expect(backwardWithGrads).toBe(7);
+    expect(calls).toEqual([
+      'start@0',
+      ...['step1', 'step2', 'log3', 'step3', 'step4', 'step5', 'log6', 'step6'], // 6 batches per epoch
+      'val6:1', 'export@6', 'checkpoint@6',
+      'step7', 'checkpoint@7', 'export@7', 'end',
+    ]);
+    c.backbone.dispose();
+    c.head.dispose();
+
+    const d = components();
+    const refuse: TrainHooks = {
+      beforeSave: (kind) => {
+        if (kind === 'checkpoint') throw new Error('NaN in backbone.bn.running_var');
+      },
+    };
+    await expect(runTraining(config('refused', { checkpointEvery: 2 }), d, { hooks: [refuse] })).rejects.toThrow(/NaN in backbone/);
+    expect(existsSync(join(root, 'refused', 'checkpoint.safetensors'))).toBe(false);
+    expect(process.listenerCount('SIGINT')).toBe(0);
+    d.backbone.dispose();
+    d.head.dispose();
   });
 
   it('fails to resume without a checkpoint, with the path in the message', async () => {

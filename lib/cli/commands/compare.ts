@@ -1,18 +1,20 @@
 /** `ecacface compare --model <m> <a> <b>`: cosine similarity and same/different at the card's threshold. */
 import type { Command } from 'commander';
 import { addModelOptions, modelFromOptions, type ModelOptions } from '../model-option.js';
+import { addDetectOptions, detectOptionsFrom, type DetectCliOptions } from './detect.js';
 
 export function registerCompare(program: Command): void {
-  addModelOptions(program.command('compare').description('compare two aligned face images: cosine similarity and a same/different verdict'))
-    .argument('<a>', 'first image (aligned 112×112 JPEG/PNG)')
+  addDetectOptions(addModelOptions(program.command('compare').description('compare two aligned face images: cosine similarity and a same/different verdict'))
+    .argument('<a>', 'first image (aligned 112×112 JPEG/PNG, or a photo with --detect)')
+    .option('--detect', 'the images are photos: detect (MTCNN) and align the face in each first'), 'with --detect, which face per photo: largest (default), central or best')
     .argument('<b>', 'second image')
     .option('--threshold <d>', 'squared L2 distance threshold in [0, 4] (default: the model card\'s calibrated one)')
-    .action(async (a: string, b: string, o: ModelOptions & { threshold?: string }) => {
+    .action(async (a: string, b: string, o: ModelOptions & DetectCliOptions & { threshold?: string; detect?: boolean }) => {
       const thr = o.threshold === undefined ? undefined : Number(o.threshold);
       if (thr !== undefined && !(thr >= 0 && thr <= 4)) throw new Error(`--threshold must be a number in [0, 4], got '${o.threshold}'`);
       const model = modelFromOptions(o);
       try {
-        const r = await model.compare(a, b, { threshold: thr });
+        const r = await model.compare(a, b, { threshold: thr, detect: o.detect ? detectOptionsFrom(o, 'largest') : undefined });
         console.log(`cosine ${r.cosine.toFixed(4)}  distance ${r.distance.toFixed(4)}  threshold ${r.threshold.toFixed(4)}  → ${r.same ? 'same person' : 'different people'}`);
       } finally {
         model.dispose();

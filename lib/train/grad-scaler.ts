@@ -1,0 +1,93 @@
+/**
+ * Dynamic loss scaling for float16 training (PyTorch's `torch.cuda.amp.GradScaler` rule): the
+ * loss is multiplied by `scale` before backward so that small float16 gradients do not flush to
+ * zero; before the optimizer step the gradients are divided by it again. A step whose gradients
+ * overflowed (inf/NaN) is skipped and the scale halved; after `growthInterval` good steps in a
+ * row it doubles. Disabled (fp32, bf16), every method is the identity and every step is taken.
+ */
+import { native } from '../native.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface GradScalerOptions {
+  /** Default true; false: no scaling, no overflow check. */
+  enabled?: boolean;
+  /** The starting scale (default 65536 = 2¹⁶, PyTorch's). */
+  initScale?: number;
+  /** Good steps in a row before the scale doubles (default 2000, PyTorch's). */
+  growthInterval?: number;
+}
+
+/** What a checkpoint keeps of a scaler. */
+export interface GradScalerState {
+  scale: number;
+  goodSteps: number;
+}
+
+/** Something that steps parameters from their gradients (the SGD optimizer). */
+export interface Steppable {
+  step(): void;
+}
+
+export class GradScaler {
+  readonly enabled: boolean;
+  readonly growthInterval: number;
+  #scale: number;
+  #goodSteps = 0;
+
+  constructor(options: GradScalerOptions = {}) {
+    this.enabled = options.enabled ?? true;
+    this.growthInterval = options.growthInterval ?? 2000;
+    this.#scale = this.enabled ? (options.initScale ?? 65536) : 1;
+    if (!(this.#scale > 0) || !Number.isFinite(this.#scale)) throw new RangeError(`GradScaler: initScale must be a finite number > 0, got ${options.initScale}`);
+    if (!Number.isInteger(this.growthInterval) || this.growthInterval < 1) {
+      throw new RangeError(`GradScaler: growthInterval must be a positive integer, got ${options.growthInterval}`);
+    }
+  }
+
+  /** The current scale (1 when disabled). */
+  get scale(): number {
+    return this.#scale;
+  }
+
+  /** The loss to call `backward()` on: `loss · scale` (the loss itself when disabled). */
+  scaleLoss(loss: Tensor): Tensor {
+    return this.enabled ? loss.mul(this.#scale) : loss;
+  }
+
+  /**
+   * Unscales the gradients of `params` in place, steps `optimizer` unless some gradient overflowed,
+   * and updates the scale. Returns whether the step was taken.
+   */
+  step(optimizer: Steppable, params: Tensor[]): boolean {
+    if (!this.enabled) {
+      optimizer.step();
+      return true;
+    }
+    const overflow = native.unscaleGrads(
+      params.map((p) => p.handle),
+      1 / this.#scale,
+    );
+    if (overflow) {
+      this.#scale /= 2;
+      this.#goodSteps = 0;
+      return false;
+    }
+    optimizer.step();
+    if (++this.#goodSteps >= this.growthInterval) {
+      this.#scale *= 2;
+      this.#goodSteps = 0;
+    }
+    return true;
+  }
+
+  stateDict(): GradScalerState {
+    return { scale: this.#scale, goodSteps: this.#goodSteps };
+  }
+
+  loadStateDict(s: GradScalerState): void {
+    if (!this.enabled) return;
+    if (!(s.scale > 0) || !Number.isFinite(s.scale)) throw new RangeError(`GradScaler.loadStateDict: scale must be a finite number > 0, got ${s.scale}`);
+    this.#scale = s.scale;
+    this.#goodSteps = s.goodSteps;
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * One training run's setup and services around the loop: the run directory (config.json,
+ * metrics.jsonl, checkpoint, model-best/, model-last/), the components on their device, the
+ * optimizer, loss scaler and schedule, resume, and the four things the loop does besides
+ * stepping — log, validate, checkpoint, export. In a distributed run these four are where
+ * "rank 0 only" applies.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Head } from '../heads/head.js';
+import type { Backbone } from '../models/backbone.js';
+import { saveSafetensors } from '../io/safetensors.js';
+import type { Device } from '../tensor/device.js';
+import type { AutocastDtype } from '../tensor/runtime.js';
+import { manualSeed, setNumThreads } from '../tensor/runtime.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { loadCheckpoint, saveCheckpoint, type CheckpointParts, type LoopState } from './checkpoint.js';
+import type { TrainConfig } from './config.js';
+import { GradScaler } from './grad-scaler.js';
+import type { SaveKind, TrainContext, TrainHooks } from './hooks.js';
+import { MetricsWriter, type TrainRecord, type ValRecord } from './metrics.js';
+import { MultiStepSchedule } from './schedule.js';
+import { SGD } from './sgd.js';
+import { StopRequest } from './stop.js';
+import type { TrainComponents, TrainOptions, ProgressEvent, TrainSummary } from './trainer.js';
+import type { BatchSource, ValidationResult } from './types.js';
+
+/** The run directory of a config: `outDir/name`. */
+export function runDirOf(config: TrainConfig): string {
+  return resolve(config.outDir, config.name ?? new Date().toISOString().replace(/[:.]/g, '-'));
+}
+
+/** Where a run lives: from `resume` (a run directory or a checkpoint file) or the config. */
+function runPaths(config: TrainConfig, resume: TrainOptions['resume']): { runDir: string; checkpoint: string } {
+  const file = typeof resume === 'string' && resume.endsWith('.safetensors') ? resolve(resume) : null;
+  const runDir = typeof resume === 'string' && !file ? resolve(resume) : runDirOf(config);
+  return { runDir, checkpoint: file ?? join(runDir, 'checkpoint.safetensors') };
+}
+
+export class TrainRun {
+  readonly runDir: string;
+  readonly checkpointPath: string;
+  readonly metrics: MetricsWriter;
+  readonly backbone: Backbone;
+  readonly head: Head;
+  readonly source: BatchSource;
+  readonly device: Device;
+  /** CUDA autocast dtype of the backbone's forward (mixed precision); null: full precision. */
+  readonly autocast: AutocastDtype | null;
+  readonly optimizer: SGD;
+  /** Every parameter the optimizer steps, flat (groups in order). */
+  readonly params: Tensor[];
+  readonly scaler: GradScaler;
+  readonly schedule: MultiStepSchedule;
+  readonly batchesPerEpoch: number;
+  readonly totalSteps: number;
+  readonly resumed: boolean;
+  readonly state: LoopState = { step: 0, position: { epoch: 0, batch: 0 }, best: null, lastValidation: [] };
+  readonly hooks: TrainHooks[];
+  /** The context handed to hooks. */
+  readonly context: TrainContext;
+  /** Ctrl-C / abort: stop after the current step. Created last; the loop disposes it. */
+  readonly stop: StopRequest;
+  lastCheckpoint: string | null = null;
+  readonly #emit: (e: ProgressEvent) => void;
+
+  constructor(
+    readonly config: TrainConfig,
+    readonly components: TrainComponents,
+    options: TrainOptions,
+  ) {
+    const paths = runPaths(config, options.resume);
+    this.runDir = paths.runDir;
+    this.checkpointPath = paths.checkpoint;
+    this.#emit = options.onProgress ?? (() => {});
+    this.hooks = options.hooks ?? [];
+    mkdirSync(this.runDir, { recursive: true });
+    this.metrics = new MetricsWriter(join(this.runDir, 'metrics.jsonl'));
+    writeFileSync(join(this.runDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+
+    if (config.threads > 0) setNumThreads(config.threads);
+    manualSeed(config.seed);
+    this.device = config.device as Device;
+    this.autocast = this.device !== 'cpu' && config.precision !== 'fp32' ? (config.precision === 'bf16' ? 'bfloat16' : 'float16') : null;
+    const { backbone, head, source } = components;
+    if (this.device !== 'cpu') {
+      backbone.to(this.device);
+      head.to(this.device);
+    }
+    this.backbone = backbone;
+    this.head = head;
+    this.source = source;
+
+    const groups = components.backboneGroups ? components.backboneGroups() : { decay: backbone.parameters(), noDecay: [] };
+    this.optimizer = new SGD(
+      [
+        { params: [...groups.decay, ...head.parameters()], weightDecay: config.weightDecay, name: 'decay' },
+        { params: groups.noDecay, weightDecay: 0, name: 'no_decay' },
+      ],
+      { lr: config.lr, momentum: config.momentum },
+    );
+    this.params = this.optimizer.paramGroups.flatMap((g) => g.params);
+    this.scaler = new GradScaler({ enabled: config.precision === 'fp16', initScale: config.lossScale });
+    this.schedule = new MultiStepSchedule({ lr: config.lr, milestones: config.milestones, epochs: config.epochs, gamma: config.gamma, warmupSteps: config.warmup });
+    this.batchesPerEpoch = config.stepsPerEpoch > 0 ? Math.min(config.stepsPerEpoch, source.batchesPerEpoch) : source.batchesPerEpoch;
+    this.totalSteps = this.batchesPerEpoch * config.epochs;
+
+    this.resumed = options.resume !== undefined && options.resume !== false;
+    if (this.resumed) {
+      Object.assign(this.state, loadCheckpoint(this.checkpointPath, this.checkpointParts()));
+      this.lastCheckpoint = this.checkpointPath;
+      this.metrics.truncateAfter(this.state.step);
+    }
+
+    this.stop = new StopRequest({ signal: options.signal, handleSigint: options.handleSigint, onMessage: (text) => this.emit({ kind: 'message', text }) });
+    this.context = {
+      config,
+      runDir: this.runDir,
+      backbone,
+      head,
+      optimizer: this.optimizer,
+      scaler: this.scaler,
+      state: this.state,
+      batchesPerEpoch: this.batchesPerEpoch,
+      totalSteps: this.totalSteps,
+      requestStop: (reason) => this.stop.request(reason),
+    };
+  }
+
+  /** Sends a progress event. */
+  emit(e: ProgressEvent): void {
+    this.#emit(e);
+  }
+
+  /** Calls hook `name` of every hook object in order (awaiting each). */
+  async callHooks<K extends 'onStart' | 'afterStep' | 'onEnd'>(name: K): Promise<void> {
+    for (const h of this.hooks) await h[name]?.(this.context);
+  }
+
+  /** What a checkpoint holds (a per-rank head shard would go to its own file from here). */
+  checkpointParts(): CheckpointParts {
+    return { modules: { backbone: this.backbone, head: this.head }, optimizer: this.optimizer, scaler: this.scaler };
+  }
+
+  /** Appends a log line to metrics.jsonl and reports it. */
+  log(rec: TrainRecord): void {
+    for (const h of this.hooks) h.onLog?.(rec, this.context);
+    this.metrics.append(rec);
+    const { type: _t, time: _tm, ...rest } = rec;
+    this.emit({ kind: 'step', totalSteps: this.totalSteps, epochs: this.config.epochs, batchesPerEpoch: this.batchesPerEpoch, ...rest });
+  }
+
+  /** Validates (eval mode), logs the results, and exports a new best model. */
+  async validate(): Promise<void> {
+    const { validator } = this.components;
+    if (!validator) return;
+    const { state } = this;
+    this.backbone.eval();
+    let results: ValidationResult[];
+    try {
+      results = await validator(this.backbone);
+    } finally {
+      this.backbone.train(true);
+    }
+    state.lastValidation = results;
+    const now = new Date().toISOString();
+    for (const r of results) {
+      const rec: ValRecord = { type: 'val', step: state.step, epoch: state.position.epoch, name: r.name, accuracy: r.accuracy, std: r.std, time: now };
+      if (r.threshold !== undefined) rec.threshold = r.threshold;
+      this.metrics.append(rec);
+    }
+    for (const h of this.hooks) h.onValidation?.(results, this.context);
+    this.emit({ kind: 'validation', step: state.step, epoch: state.position.epoch, results });
+    const mean = results.length ? results.reduce((a, r) => a + r.accuracy, 0) / results.length : NaN;
+    if (results.length && (!state.best || mean > state.best.meanAccuracy)) {
+      const modelDir = join(this.runDir, 'model-best');
+      state.best = { step: state.step, epoch: state.position.epoch, meanAccuracy: mean, results, modelDir };
+      this.exportTo(modelDir, results);
+    }
+  }
+
+  /** Writes the training checkpoint. */
+  checkpoint(reason: string): void {
+    this.#beforeSave('checkpoint', this.checkpointPath);
+    saveCheckpoint(this.checkpointPath, this.checkpointParts(), this.state, this.config);
+    this.lastCheckpoint = this.checkpointPath;
+    this.emit({ kind: 'checkpoint', step: this.state.step, epoch: this.state.position.epoch, path: this.checkpointPath, reason });
+  }
+
+  /** Exports the backbone into `dir` (the components' exporter, or plain safetensors). */
+  exportTo(dir: string, validation: ValidationResult[]): void {
+    this.#beforeSave('export', dir);
+    mkdirSync(dir, { recursive: true });
+    const { step, position } = this.state;
+    if (this.components.exportModel) this.components.exportModel(dir, { validation, step, epoch: position.epoch });
+    else saveSafetensors(join(dir, 'backbone.safetensors'), this.backbone.stateDict(), { step: String(step) });
+  }
+
+  #beforeSave(kind: SaveKind, path: string): void {
+    for (const h of this.hooks) h.beforeSave?.(kind, path, this.context);
+  }
+
+  /** Exports the last model, frees the optimizer, closes the source; the run's summary. */
+  async finish(r: { t0: number; interrupted: boolean; timeLimited: boolean; finalLoss: number }): Promise<TrainSummary> {
+    const { state } = this;
+    const lastDir = join(this.runDir, 'model-last');
+    this.exportTo(lastDir, state.lastValidation);
+    this.optimizer.dispose();
+    await this.source.close?.();
+    await this.callHooks('onEnd');
+    return {
+      runDir: this.runDir,
+      steps: state.step,
+      epochs: state.position.epoch,
+      best: state.best,
+      last: { step: state.step, epoch: state.position.epoch, modelDir: lastDir, checkpoint: this.checkpointPath },
+      validation: state.lastValidation,
+      interrupted: r.interrupted,
+      timeLimited: r.timeLimited,
+      finalLoss: r.finalLoss,
+      metricsPath: this.metrics.path,
+      seconds: (Date.now() - r.t0) / 1000,
+    };
+  }
+}

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { LogWindow } from '../../lib/train/metrics.js';
+
+describe('LogWindow', () => {
+  it('averages the steps since the last line, keeps the last t, and starts again after flush', () => {
+    const w = new LogWindow();
+    w.add({ loss: 2, t: 0.1, positiveCosine: 0.2, hardFraction: 0.5, images: 8, waitMs: 10, totalMs: 100 });
+    w.add({ loss: 4, t: 0.3, positiveCosine: 0.4, hardFraction: 0.25, images: 8, waitMs: 30, totalMs: 300 });
+    expect(w.size).toBe(2);
+    const r = w.flush(12, 1, 0.05);
+    expect(r).toMatchObject({ type: 'train', step: 12, epoch: 1, lr: 0.05, loss: 3, t: 0.3, hardFraction: 0.375 });
+    expect(r.positiveCosine).toBeCloseTo(0.3, 15);
+    expect(r.imagesPerSec).toBeCloseTo(16 / 0.4, 12); // 16 images in 400 ms
+    expect(r.dataWait).toBeCloseTo(0.1, 15); // 40 of 400 ms
+    expect(Number.isNaN(Date.parse(r.time))).toBe(false);
+    expect(w.size).toBe(0);
+    w.add({ loss: 1, t: NaN, positiveCosine: 0, hardFraction: 0, images: 4, waitMs: 0, totalMs: 50 });
+    expect(w.flush(13, 1, 0.05).loss).toBe(1);
+  });
+});
