@@ -63,6 +63,25 @@ export * as heads from './heads/index.js';
 export * as data from './data/index.js';
 // (end data)
 
+// face detection: photos → faces → aligned crops (issue 14)
+export {
+  FaceDetector,
+  detect,
+  alignPhotos,
+  selectFaces,
+  loadPhoto,
+  drawFaces,
+  type Face,
+  type DetectOptions,
+  type DetectedFace,
+  type FaceDetectorOptions,
+  type FaceSelection,
+  type PhotoFaces,
+  type Photo,
+} from './detect/index.js';
+export * as detection from './detect/index.js';
+// (end detect)
+
 // evaluation, inference, interop (issue 6)
 export * from './eval/index.js';
 export * as io from './io/index.js';

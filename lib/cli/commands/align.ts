@@ -1,6 +1,7 @@
 /**
  * `ecacface align <folder> --landmarks <file> --out <dir>`: five-point alignment of every listed
  * image to the 112×112 insightface template; writes lossless PNGs with the same relative names.
+ * Without --landmarks, the landmarks are detected (MTCNN) in every JPEG/PNG under the folder.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, parse } from 'node:path';
@@ -8,18 +9,29 @@ import type { Command } from 'commander';
 import { encodePng } from '../../data/codec.js';
 import { align } from '../../eval/align.js';
 import { readLandmarks } from '../../eval/landmarks.js';
+import { FaceDetector } from '../../detect/detect.js';
+import { detectAlignFiles, listPhotos } from '../../detect/folder.js';
 import { intOption } from '../model-option.js';
+import { addDetectOptions, detectOptionsFrom, type DetectCliOptions } from './detect.js';
 
 export function registerAlign(program: Command): void {
-  program
-    .command('align')
-    .description('align faces to the 112×112 five-point template (similarity transform + bilinear warp)')
-    .argument('<folder>', 'folder with the images named in the landmarks file')
-    .requiredOption('--landmarks <file>', "JSON {file: [x0,y0,…,x4,y4]} or text lines 'file x0 y0 … x4 y4' (eyes, nose, mouth corners)")
-    .option('--out <dir>', 'output folder', 'aligned')
-    .option('--size <n>', 'output side length (112, or 128, 224, …)', '112')
-    .action((folder: string, o: { landmarks: string; out: string; size: string }) => {
+  addDetectOptions(
+    program
+      .command('align')
+      .description('align faces to the 112×112 five-point template (similarity transform + bilinear warp); landmarks from a file or detected')
+      .argument('<folder>', 'folder with the images (those named in the landmarks file, or every JPEG/PNG under it)')
+      .option('--landmarks <file>', "JSON {file: [x0,y0,…,x4,y4]} or text lines 'file x0 y0 … x4 y4' (eyes, nose, mouth corners); without it, faces are detected")
+      .option('--out <dir>', 'output folder', 'aligned')
+      .option('--size <n>', 'output side length (112, or 128, 224, …)', '112'),
+    "without --landmarks: which faces per photo: largest (default), central, best, or all (<name>_<k>.png)",
+  )
+    .option('--device <device>', "detector device: 'cpu', 'cuda' or 'cuda:N'", 'cpu')
+    .action(async (folder: string, o: DetectCliOptions & { landmarks?: string; out: string; size: string }) => {
       const size = intOption(o.size, '--size', 112);
+      if (o.landmarks === undefined) {
+        await alignDetected(folder, o, size);
+        return;
+      }
       const entries = readLandmarks(o.landmarks);
       const failed: string[] = [];
       for (const e of entries) {
@@ -40,4 +52,35 @@ export function registerAlign(program: Command): void {
         process.exitCode = 1;
       }
     });
+}
+
+async function alignDetected(folder: string, o: DetectCliOptions & { out: string }, size: number): Promise<void> {
+  const opts = detectOptionsFrom(o, 'largest');
+  const files = listPhotos(folder);
+  if (files.length === 0) throw new Error(`align: no JPEG/PNG files under '${folder}'`);
+  const detector = new FaceDetector({ device: (o.device ?? 'cpu') as never });
+  const noFace: string[] = [];
+  const failed: string[] = [];
+  let faces = 0;
+  try {
+    for await (const r of detectAlignFiles(detector, files.map((f) => join(folder, f)), { ...opts, size })) {
+      const rel = files[r.index]!;
+      if (r.error !== undefined) failed.push(r.error);
+      else if (r.faces.length === 0) noFace.push(rel);
+      const p = parse(rel);
+      r.faces.forEach((face, k) => {
+        const dest = join(o.out, p.dir, r.faces.length > 1 || opts.select === 'all' ? `${p.name}_${k}.png` : `${p.name}.png`);
+        mkdirSync(dirname(dest), { recursive: true });
+        writeFileSync(dest, encodePng(face.data, face.width, face.height));
+        faces++;
+      });
+    }
+  } finally {
+    detector.dispose();
+  }
+  console.log(`aligned ${faces} faces from ${files.length - noFace.length - failed.length} of ${files.length} photos into ${o.out} (${size}×${size} PNG)`);
+  if (noFace.length) console.warn(`align: no face found in ${noFace.length} photos: ${noFace.slice(0, 10).join(', ')}${noFace.length > 10 ? ', …' : ''}`);
+  for (const f of failed.slice(0, 10)) console.error(`align: ${f}`);
+  if (failed.length > 10) console.error(`align: … and ${failed.length - 10} more unreadable`);
+  if (failed.length) process.exitCode = 1;
 }

@@ -3,18 +3,31 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { openImageFolder } from '../../data/image-folder.js';
 import { imageDimensions } from '../../data/image-size.js';
-import { writeRecordIO } from '../../data/recordio-writer.js';
+import { writeRecordIO, type RecordIOInput } from '../../data/recordio-writer.js';
+import { encodeJpeg } from '../../data/codec.js';
+import { FaceDetector } from '../../detect/detect.js';
+import { detectAlignFiles } from '../../detect/folder.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { addDetectOptions, detectOptionsFrom, type DetectCliOptions } from './detect.js';
 
 export function registerPack(program: Command): void {
-  program
+  const cmd = program
     .command('pack')
     .description('pack root/<identity>/<image>.jpg|png into train.rec, train.idx and property (insightface face2rec2 layout)')
     .argument('<image-folder>', 'root folder with one sub-folder per identity')
     .argument('<out-dir>', 'output folder (created if missing)')
     .option('--label-form <form>', "image record labels: 'array' (face2rec2: [class, 1.0]) or 'scalar'", 'array')
     .option('--quiet', 'no progress output')
-    .action(async (root: string, out: string, opts: { labelForm: string; quiet?: boolean }) => {
+    .option('--detect', 'the images are raw photos: detect (MTCNN), align to 112×112 and store the aligned face (JPEG q95); photos without a face are skipped and listed in <out-dir>/skipped.txt')
+    .option('--device <device>', "with --detect: detector device ('cpu', 'cuda', 'cuda:N')", 'cpu');
+  addDetectOptions(cmd, "with --detect: which face per photo: largest (default), central or best")
+    .action(async (root: string, out: string, opts: DetectCliOptions & { labelForm: string; quiet?: boolean; detect?: boolean }) => {
       if (opts.labelForm !== 'array' && opts.labelForm !== 'scalar') throw new Error(`--label-form must be 'array' or 'scalar', got '${opts.labelForm}'`);
+      if (opts.detect) {
+        await packDetected(root, out, opts);
+        return;
+      }
       const ds = openImageFolder(root);
       let size: [number, number] | undefined;
       const odd: string[] = [];
@@ -42,4 +55,45 @@ export function registerPack(program: Command): void {
         console.warn(`pack: ${odd.length} images differ from ${r.imageSize[1]}x${r.imageSize[0]} (the loader will skip them): ${odd.slice(0, 5).join(', ')}${odd.length > 5 ? ', …' : ''}`);
       }
     });
+}
+
+async function packDetected(root: string, out: string, opts: DetectCliOptions & { labelForm: string; quiet?: boolean }): Promise<void> {
+  const d = detectOptionsFrom(opts, 'largest');
+  if (d.select === 'all') throw new Error("pack --detect: --select must be largest, central or best (one face per photo)");
+  const ds = openImageFolder(root);
+  const detector = new FaceDetector({ device: (opts.device ?? 'cpu') as never });
+  const skipped: string[] = [];
+  let done = 0;
+  // identities whose photos were all skipped get no label: the rest stay 0, 1, 2, … in folder order
+  let lastIdentity = -1;
+  let label = -1;
+  async function* samples(): AsyncGenerator<RecordIOInput> {
+    for await (const r of detectAlignFiles(detector, ds.files, d)) {
+      done++;
+      if (!opts.quiet && (done % 100 === 0 || done === ds.length)) process.stderr.write(`\rpack: ${done}/${ds.length} photos`);
+      const face = r.faces[0];
+      if (!face) {
+        skipped.push(`${r.file}\t${r.error ?? 'no face found'}`);
+        continue;
+      }
+      if (ds.labels[r.index]! !== lastIdentity) {
+        lastIdentity = ds.labels[r.index]!;
+        label++;
+      }
+      yield { image: encodeJpeg(face.data, face.width, face.height, 95), label };
+    }
+  }
+  const t0 = Date.now();
+  try {
+    const r = await writeRecordIO(out, samples(), { labelForm: opts.labelForm as 'array' | 'scalar' });
+    if (!opts.quiet) process.stderr.write('\n');
+    console.log(`packed ${r.images} aligned faces of ${r.numClasses} identities (112x112) from ${ds.length} photos into ${r.rec} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    if (r.numClasses < ds.classes.length) console.warn(`pack: ${ds.classes.length - r.numClasses} identities had no photo with a face and were left out`);
+  } finally {
+    detector.dispose();
+  }
+  if (skipped.length) {
+    writeFileSync(join(out, 'skipped.txt'), skipped.join('\n') + '\n');
+    console.warn(`pack: skipped ${skipped.length} photos without a readable face (listed in ${join(out, 'skipped.txt')}): ${skipped.slice(0, 5).map((s) => s.split('\t')[0]).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
+  }
 }
