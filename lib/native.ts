@@ -259,8 +259,6 @@ export interface NativeBinding {
       tNewWeight?: number;
       tStatistic?: number;
       returnLogits?: boolean;
-      /** tests: NaN-fill the per-row outputs before the kernel runs */
-      poison?: boolean;
     },
   ): [T, T, T | null];
   // (end ops/margin.cc)

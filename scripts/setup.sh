@@ -4,6 +4,7 @@
 # have not changed since it last succeeded, so a ready checkout returns in well under 2 s.
 #   bash scripts/setup.sh           # what `npm start` and `npm test` need
 #   bash scripts/setup.sh --bench   # also Debian's python3-torch, the reference for bench/
+# python3 + python3-protobuf: the independent TensorBoard event-file reader of test/io/tfevents.test.ts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,7 @@ stamp_dir=build/.stamps
 mkdir -p "$stamp_dir"
 
 # -- 1. system packages ----------------------------------------------------------------------
-PKGS=(cmake g++ make libtorch-dev libopenblas0-openmp libturbojpeg0-dev libpng-dev fonts-dejavu-core xz-utils)
+PKGS=(cmake g++ make libtorch-dev libopenblas0-openmp libturbojpeg0-dev libpng-dev fonts-dejavu-core xz-utils python3 python3-protobuf)
 [ "$BENCH" = 1 ] && PKGS+=(python3 python3-torch python3-numpy python3-pil)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -16,6 +16,7 @@ import { registerAlign } from './commands/align.js';
 import { registerTrain } from './commands/train.js';
 import { registerPlot } from './commands/plot.js';
 import { registerSynth } from './commands/synth.js';
+import { registerAttention } from './commands/attention.js';
 import { registerDetect } from './commands/detect.js';
 // (end command imports)
 
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerPlot(program);
   registerSynth(program);
+  registerAttention(program);
   registerDetect(program);
   // (end command registration)
   return program;

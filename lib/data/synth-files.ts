@@ -5,7 +5,7 @@
  * under `cacheDir/<hash>` (a `done.json` marker, written last and atomically, marks a complete set).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encodeJpeg } from './codec.js';
 import { writeBin } from './bin.js';
@@ -24,8 +24,13 @@ export interface SynthOptions {
   valPairs?: number;
   imageSize?: number;
   jpegQuality?: number;
-  /** Cache root (default `.cache/synth`). */
+  /** Cache root (default `.cache/synth`); the set goes into a sub-folder named by its parameters. */
   cacheDir?: string;
+  /**
+   * Write the set into exactly this folder instead of the cache (it must be new or empty, or hold
+   * the same set already: then nothing is generated).
+   */
+  outDir?: string;
 }
 
 /** A generated set. */
@@ -53,7 +58,7 @@ const DEFAULTS = {
 
 /** The resolved parameters (what the cache key hashes). */
 export function synthParams(o: SynthOptions = {}): typeof DEFAULTS {
-  const p = { ...DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'cacheDir')) } as typeof DEFAULTS;
+  const p = { ...DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'cacheDir' && k !== 'outDir')) } as typeof DEFAULTS;
   const bad: string[] = [];
   for (const [k, v] of Object.entries(p)) if (!Number.isInteger(v) || v < 0) bad.push(`${k} must be a non-negative integer (got ${v})`);
   if (p.identities < 2) bad.push(`identities must be at least 2 (got ${p.identities})`);
@@ -101,13 +106,18 @@ export async function generateSynthDataset(o: SynthOptions = {}, onProgress?: (d
   const t0 = Date.now();
   const p = synthParams(o);
   const root = resolve(o.cacheDir ?? join('.cache', 'synth'));
-  const dir = join(root, synthKey(o));
+  const dir = o.outDir !== undefined ? resolve(o.outDir) : join(root, synthKey(o));
   const marker = join(dir, 'done.json');
   if (existsSync(marker)) {
-    const d = JSON.parse(readFileSync(marker, 'utf8')) as Omit<SynthDataset, 'cached' | 'seconds' | 'dir'>;
-    return { ...d, dir, cached: true, seconds: (Date.now() - t0) / 1000 };
+    const d = JSON.parse(readFileSync(marker, 'utf8')) as Omit<SynthDataset, 'cached' | 'seconds' | 'dir'> & { params?: unknown };
+    if (JSON.stringify(d.params) === JSON.stringify(p)) return { ...d, dir, cached: true, seconds: (Date.now() - t0) / 1000 };
+    if (o.outDir !== undefined) throw new Error(`synthetic set: ${dir} already holds a set with other parameters; choose another folder`);
   }
-  rmSync(dir, { recursive: true, force: true });
+  if (o.outDir !== undefined) {
+    if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`synthetic set: ${dir} is not empty; choose a new or empty folder`);
+  } else {
+    rmSync(dir, { recursive: true, force: true });
+  }
   mkdirSync(dir, { recursive: true });
   const S = p.imageSize;
   const tplSize = Math.round(S * 1.25);

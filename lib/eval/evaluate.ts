@@ -36,13 +36,14 @@ export interface SetResult {
   /** Number of pairs. */
   pairs: number;
   result: VerificationResult;
-  /** Seconds spent embedding the set. */
+  /** Seconds spent on the set (embedding and the folds). */
   seconds: number;
 }
 
 /** A backbone for evaluation: a {@link FaceModel} or a bare backbone (e.g. during training). */
 export type EvaluableModel = FaceModel | EmbeddingNet;
 
+/** `m` itself, or a bare backbone as a model with the default card of its spec. */
 function asFaceModel(m: EvaluableModel): FaceModel {
   if (m instanceof FaceModel) return m;
   // a bare backbone runs where its weights are (e.g. on the GPU during training)
@@ -90,6 +91,26 @@ export async function embedWithFlip(model: FaceModel, images: readonly FaceImage
   }
 }
 
+/**
+ * The verification protocol on images in pair order (2·i, 2·i + 1 is pair i): embeddings of the
+ * images and their mirrors, then {@link verify} with the flip sum over `folds` folds. The caller
+ * chooses the backbone's mode (eval for a real measurement).
+ */
+export async function verifyImages(
+  model: EvaluableModel,
+  images: readonly FaceImage[],
+  issame: readonly boolean[],
+  options: EvaluateOptions & { label?: string } = {},
+): Promise<VerificationResult> {
+  const emb = await embedWithFlip(asFaceModel(model), images, options);
+  try {
+    return verify(emb.plain, issame, { folds: options.folds ?? 10, flippedEmbeddings: emb.flipped });
+  } finally {
+    emb.plain.dispose();
+    emb.flipped.dispose();
+  }
+}
+
 /** The set name of a `.bin` path ("/data/cfp_fp.bin" → "cfp_fp"). */
 export function setName(path: string): string {
   return basename(path, extname(path));
@@ -114,17 +135,11 @@ export async function evaluate(model: EvaluableModel, binFiles: string | readonl
       const name = setName(path);
       const set = readBin(path);
       const t0 = performance.now();
-      let emb: { plain: Tensor; flipped: Tensor } | undefined;
       try {
-        emb = await embedWithFlip(fm, set.images, { ...options, label: name });
-        const seconds = (performance.now() - t0) / 1000;
-        const result = verify(emb.plain, set.issame, { folds: options.folds ?? 10, flippedEmbeddings: emb.flipped });
-        out.push({ name, path, pairs: set.issame.length, result, seconds });
+        const result = await verifyImages(fm, set.images, set.issame, { ...options, label: name });
+        out.push({ name, path, pairs: set.issame.length, result, seconds: (performance.now() - t0) / 1000 });
       } catch (e) {
         throw new Error(`evaluate: ${path}: ${(e as Error).message}`);
-      } finally {
-        emb?.plain.dispose();
-        emb?.flipped.dispose();
       }
     }
   } finally {

@@ -227,7 +227,14 @@ function resolveFiles(path: string): { card?: string; weights: string } {
       const card = join(p, name);
       if (existsSync(card)) return { card, weights: '' };
     }
-    throw new Error(`loadModel: folder '${path}' has no model.json (exportModel) or model-card.json (a training export)`);
+    // a training run directory: its best model, else its last
+    for (const sub of ['model-best', 'model-last']) {
+      const card = join(p, sub, 'model.json');
+      if (existsSync(card)) return { card, weights: '' };
+    }
+    throw new Error(
+      `loadModel: folder '${path}' has no model.json (an exported model) and is no training run directory with model-best/ or model-last/`,
+    );
   }
   if (extname(p) === '.json') return { card: p, weights: '' };
   return { weights: p };
@@ -280,8 +287,8 @@ function cardFromJson(json: unknown, source: string, spec?: BackboneSpec | IResN
 
 /**
  * Loads a model for inference, in eval mode.
- * @param path a folder with `model.json` + weights (or a training run's export with
- *   `model-card.json` + `backbone.safetensors`), a model card `.json`, a `.safetensors` whose metadata
+ * @param path a folder with `model.json` + weights (`exportModel`, a training run's `model-best/`),
+ *   a training run directory (its `model-best/`, else `model-last/`), a model card `.json`, a `.safetensors` whose metadata
  *   carries the card, or a PyTorch `.pt`/`.pth` state dict (CurricularFace IR layout: pass
  *   `options.spec`; insightface iresnet: none needed).
  */

@@ -4,7 +4,7 @@
  */
 import { MarginHead, type MarginHeadOptions } from './margin-head.js';
 import { normalKernel } from './head.js';
-import type { MarginLossOptions } from './margin-op.js';
+import type { MarginLossOptions } from '../ops/margin.js';
 
 /** Options of {@link ArcFaceHead}: s default 64, m default 0.5. */
 export interface ArcFaceOptions extends MarginHeadOptions {

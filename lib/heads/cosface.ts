@@ -1,7 +1,7 @@
 /** CosFace (additive cosine margin, spec §2.2): target s·(cos θ_y − m), others s·cos θ_j. */
 import { MarginHead, type MarginHeadOptions } from './margin-head.js';
 import { normalKernel } from './head.js';
-import type { MarginLossOptions } from './margin-op.js';
+import type { MarginLossOptions } from '../ops/margin.js';
 
 /** Options of {@link CosFaceHead}: s default 64, m default 0.35 (CosFace paper). */
 export type CosFaceOptions = MarginHeadOptions;

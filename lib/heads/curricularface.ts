@@ -14,7 +14,7 @@
 import { zeros, type Tensor } from '../tensor/index.js';
 import { MarginHead, type MarginHeadOptions } from './margin-head.js';
 import { normalKernel } from './head.js';
-import type { MarginLossOptions } from './margin-op.js';
+import type { MarginLossOptions } from '../ops/margin.js';
 
 /** Options of {@link CurricularFaceHead}: s 64, m 0.5, tUpdate 'code', alpha 0.99. */
 export interface CurricularFaceOptions extends MarginHeadOptions {

@@ -4,7 +4,7 @@
  */
 import { Module } from '../nn/module.js';
 import { empty, noGrad, type Tensor } from '../tensor/index.js';
-import type { MarginStats } from './margin-op.js';
+import type { MarginStats } from '../ops/margin.js';
 
 /** Per-batch statistics of a head, as plain numbers. */
 export interface HeadStats {

@@ -18,5 +18,5 @@ export {
   type MarginStats,
   type MarginTarget,
   type MarginNegative,
-} from './margin-op.js';
-export { marginLossComposed } from './margin-composed.js';
+  marginLossComposed,
+} from '../ops/margin.js';

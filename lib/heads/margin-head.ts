@@ -5,8 +5,7 @@
  */
 import type { Tensor } from '../tensor/index.js';
 import { Head, headStats, type HeadBaseOptions, type HeadForwardOptions, type HeadOutput } from './head.js';
-import { marginLossComposed } from './margin-composed.js';
-import { marginLoss, type MarginLossOptions } from './margin-op.js';
+import { marginLoss, marginLossComposed, type MarginLossOptions } from '../ops/margin.js';
 
 /** Options shared by the fused-family heads. */
 export interface MarginHeadOptions extends HeadBaseOptions {

@@ -5,7 +5,7 @@
  */
 import { MarginHead, type MarginHeadOptions } from './margin-head.js';
 import { uniformUnitKernel } from './head.js';
-import type { MarginLossOptions } from './margin-op.js';
+import type { MarginLossOptions } from '../ops/margin.js';
 
 /** Options of {@link MvArcFaceHead}: s 64, m 0.5, t 0.2, easyMargin true (D4). */
 export interface MvArcFaceOptions extends MarginHeadOptions {

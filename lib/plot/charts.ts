@@ -15,6 +15,10 @@ export interface LineSeries {
   name: string;
   x: ArrayLike<number>;
   y: ArrayLike<number>;
+  /** Draw as a step line: the value holds from each x until the next (`end`: until, i.e. drawn at the next x). */
+  step?: 'start' | 'end' | 'middle';
+  /** A shaded band around the line (e.g. mean ± std), at the same x as the line. */
+  band?: { lower: ArrayLike<number>; upper: ArrayLike<number> };
 }
 
 /** Options of {@link lineChart}. */
@@ -87,6 +91,32 @@ function points(s: LineSeries, logX: boolean, i: number): Array<[number, number]
   return out;
 }
 
+/**
+ * The shaded band of a series: an invisible line at the lower bound and, stacked on it, the band's
+ * height as a filled area (echarts stacks series of one `stack` name point by point).
+ */
+function bandSeries(s: LineSeries, i: number, logX: boolean, color: string): object[] {
+  const b = s.band!;
+  if (b.lower.length !== s.x.length || b.upper.length !== s.x.length) {
+    throw new RangeError(`lineChart: series[${i}] '${s.name}' band has ${b.lower.length}/${b.upper.length} values for ${s.x.length} x values`);
+  }
+  const lower: Array<[number, number]> = [];
+  const height: Array<[number, number]> = [];
+  for (let k = 0; k < s.x.length; k++) {
+    const x = s.x[k]!;
+    const lo = b.lower[k]!;
+    const hi = b.upper[k]!;
+    if (!Number.isFinite(x) || !Number.isFinite(lo) || !Number.isFinite(hi) || (logX && x <= 0)) continue;
+    lower.push([x, lo]);
+    height.push([x, hi - lo]);
+  }
+  const common = { type: 'line', showSymbol: false, silent: true, stack: `band-${i}`, lineStyle: { opacity: 0 }, color, z: 1, ...(s.step ? { step: s.step } : {}) };
+  return [
+    { ...common, name: `${s.name} band lower`, data: lower },
+    { ...common, name: `${s.name} band`, data: height, areaStyle: { color, opacity: 0.18 } },
+  ];
+}
+
 /** Renders the chart's SVG only (no PNG). */
 export function lineChartSvg(options: LineChartOptions): string {
   const width = options.width ?? 800;
@@ -107,6 +137,7 @@ export function lineChartSvg(options: LineChartOptions): string {
       title: { text: options.title, left: 'center', top: 8, textStyle: { ...text, fontSize: 16 } },
       legend: {
         top: 36,
+        itemGap: 24,
         textStyle: text,
         data: options.series.map((s) => s.name),
       },
@@ -117,7 +148,8 @@ export function lineChartSvg(options: LineChartOptions): string {
         nameLocation: 'middle',
         nameGap: 32,
         nameTextStyle: text,
-        axisLabel: text,
+        // a log axis's small values print as 1e-5, not 0.000009999999999999999
+        axisLabel: logX ? { ...text, formatter: (v: number) => (v >= 0.001 ? String(Number(v.toPrecision(3))) : v.toExponential(0)) } : text,
         min: options.xMin,
         max: options.xMax,
         splitLine: { show: true, lineStyle: { color: '#e5e5e5' } },
@@ -134,13 +166,20 @@ export function lineChartSvg(options: LineChartOptions): string {
         scale: options.yMin === undefined && options.yMax === undefined,
         splitLine: { show: true, lineStyle: { color: '#e5e5e5' } },
       },
-      series: options.series.map((s, i) => ({
-        type: 'line',
-        name: s.name,
-        data: points(s, logX, i),
-        showSymbol: false,
-        lineStyle: { width: 2 },
-      })),
+      series: options.series.flatMap((s, i) => {
+        const color = PALETTE[i % PALETTE.length]!;
+        const line = {
+          type: 'line',
+          name: s.name,
+          data: points(s, logX, i),
+          showSymbol: points(s, logX, i).length === 1,
+          color,
+          lineStyle: { width: 2, color },
+          ...(s.step ? { step: s.step } : {}),
+          z: 3,
+        };
+        return s.band ? [...bandSeries(s, i, logX, color), line] : [line];
+      }),
     });
     return chart.renderToSVGString();
   } finally {

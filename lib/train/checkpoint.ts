@@ -12,6 +12,7 @@ import { getRngState, setRngState } from '../tensor/runtime.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { TrainConfig } from './config.js';
+import type { LogWindowState } from './metrics.js';
 import type { GradScaler } from './grad-scaler.js';
 import type { SGD, SGDState } from './sgd.js';
 import type { SourcePosition, ValidationResult } from './types.js';
@@ -34,6 +35,8 @@ export interface LoopState {
   position: SourcePosition;
   best: BestModel | null;
   lastValidation: ValidationResult[];
+  /** The unfinished log window, so the first log line after a resume averages a whole window. */
+  window?: LogWindowState;
 }
 
 /** The `train` metadata entry of a checkpoint (format version 1). */
@@ -79,6 +82,7 @@ export function saveCheckpoint(path: string, parts: CheckpointParts, state: Loop
       optimizerSteps: st.steps,
       best: state.best,
       lastValidation: state.lastValidation,
+      ...(state.window ? { window: state.window } : {}),
       config,
     };
     saveSafetensors(path, ts, { train: JSON.stringify(meta) });
@@ -105,7 +109,7 @@ export function loadCheckpoint(path: string, parts: CheckpointParts): LoopState 
     parts.scaler.loadStateDict({ scale: meta.lossScale, goodSteps: meta.goodSteps });
     const rng = tensors.get('rng.cpu');
     if (rng) setRngState(rng);
-    return { step: meta.step, position: meta.position, best: meta.best, lastValidation: meta.lastValidation };
+    return { step: meta.step, position: meta.position, best: meta.best, lastValidation: meta.lastValidation, ...(meta.window ? { window: meta.window } : {}) };
   } finally {
     for (const t of tensors.values()) t.dispose();
   }

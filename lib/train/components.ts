@@ -1,23 +1,20 @@
 /**
  * Builds what the loop trains from a config: the backbone (models), the head (heads), the batch
- * source (data loader over RecordIO or an image folder), the validator (.bin sets, 10-fold
- * verification with flip TTA) and the model export (safetensors + model card).
+ * source (data loader over RecordIO or an image folder), the validator (.bin sets through the
+ * evaluation area's 10-fold verification with flip TTA) and the model export (safetensors + model card).
  */
 import { basename, dirname, join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { decode, loader, openImageFolder, openRecordIO, readBin, type ImageDataset, type Loader } from '../data/index.js';
-import { evaluate as verify } from '../eval/verification.js';
+import { verifyImages } from '../eval/evaluate.js';
+import type { RawFace } from '../eval/images.js';
 import { create as createHead } from '../heads/index.js';
 import { backboneSpec, buildBackbone, type Arch } from '../models/index.js';
 import { weightDecayGroups } from '../nn/index.js';
 import type { AttentionKind } from '../nn/attention/base.js';
-import { noGrad, scope } from '../tensor/index.js';
-import { tensor } from '../tensor/creation.js';
-import { toPlanar } from './array-source.js';
 import type { TrainConfig } from './config.js';
 import { exportBackbone } from './export.js';
 import type { TrainComponents } from './trainer.js';
-import type { Head } from '../heads/head.js';
 import type { Backbone } from '../models/backbone.js';
 import type { BatchSource, TrainBatch, ValidationResult, Validator } from './types.js';
 
@@ -83,7 +80,8 @@ export function openTrainData(config: TrainConfig): ImageDataset {
 /** A decoded verification set. */
 export interface PairImages {
   name: string;
-  images: Uint8Array[];
+  /** Decoded faces, RGB HWC, in pair order. */
+  images: RawFace[];
   issame: boolean[];
   size: number;
 }
@@ -96,55 +94,27 @@ export function loadPairSet(path: string, size: number, maxPairs = 0): PairImage
   // A subset is taken evenly spread over the file (pair ⌊j·all/P⌋), so that every contiguous fold
   // keeps the file's mix of same and different pairs (the official files are ordered in blocks).
   const pick = Array.from({ length: P }, (_, j) => Math.floor((j * all) / P));
-  const images: Uint8Array[] = [];
+  const images: RawFace[] = [];
   for (const p of pick) {
     for (const i of [2 * p, 2 * p + 1]) {
       const d = decode(set.images[i]!);
       if (d.width !== size || d.height !== size) throw new Error(`${path}: image ${i} is ${d.width}×${d.height}, the model takes ${size}×${size}`);
-      images.push(d.data);
+      images.push({ data: d.data, width: d.width, height: d.height });
     }
   }
   return { name: basename(path).replace(/\.bin$/, ''), images, issame: pick.map((p) => set.issame[p]!), size };
 }
 
-/** Embeds images (uint8 HWC) in batches, without gradients; flips when asked. */
-export function embedImages(backbone: Backbone, images: Uint8Array[], size: number, flip: boolean, batch = 64): Float32Array {
-  const chunks: Float32Array[] = [];
-  const per = 3 * size * size;
-  for (let s = 0; s < images.length; s += batch) {
-    const n = Math.min(batch, images.length - s);
-    const buf = new Float32Array(n * per);
-    for (let i = 0; i < n; i++) toPlanar(images[s + i]!, size, flip, buf, i * per);
-    chunks.push(
-      scope(() =>
-        noGrad(() => {
-          const dev = backbone.parameters()[0]?.device ?? 'cpu';
-          const x = tensor(buf, { shape: [n, 3, size, size], device: dev });
-          return backbone.forward(x).float().toTypedArray() as Float32Array;
-        }),
-      ),
-    );
-  }
-  const d = chunks[0] ? chunks[0].length / Math.min(batch, images.length) : 0;
-  const out = new Float32Array(images.length * d);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
-
-/** A validator over decoded pair sets: flip TTA, 10-fold accuracy. */
+/**
+ * A validator over decoded pair sets: the evaluation area's protocol ({@link verifyImages}: flip
+ * TTA, 10-fold accuracy) on the backbone where it is.
+ */
 export function pairSetValidator(sets: PairImages[]): Validator {
   return async (backbone) => {
     const out: ValidationResult[] = [];
     for (const s of sets) {
-      const e = embedImages(backbone, s.images, s.size, false);
-      const f = embedImages(backbone, s.images, s.size, true);
-      const r = verify(e, s.issame, { flippedEmbeddings: f });
-      out.push({ name: s.name, accuracy: r.accuracy, std: r.std, threshold: r.bestThreshold, pairs: r.pairs });
-      await new Promise((res) => setImmediate(res)); // let signals and I/O through between sets
+      const r = await verifyImages(backbone, s.images, s.issame);
+      out.push({ name: s.name, accuracy: r.accuracy, std: r.std, threshold: r.bestThreshold, pairs: r.pairs, roc: r.roc });
     }
     return out;
   };

@@ -88,6 +88,12 @@ export const trainConfigSchema = z.strictObject({
   stepsPerEpoch: nonNegInt.default(0),
   /** Stop (validate, checkpoint, export) once training has run this many minutes (0 = no limit). */
   maxMinutes: z.number().nonnegative().default(0),
+  /**
+   * ESCA gate statistics per block (mean σ of the channel and spatial gates, shares below 0.01 and
+   * above 0.99) on every logging step: metrics.jsonl, training.log, TensorBoard. Costs one extra
+   * attention forward per ESCA block on logging steps only; no effect without ESCA.
+   */
+  gateStats: z.boolean().default(true),
   /** Validation images per .bin used (0 = all); for quick runs. */
   valPairs: nonNegInt.default(0),
 });

@@ -1,8 +1,10 @@
 /**
  * The run's metrics file (`metrics.jsonl`): one JSON object per line, appended as training goes.
- * `type: 'train'` lines carry the step statistics, `type: 'val'` lines one validation set's result.
+ * `type: 'train'` lines carry the step statistics, `type: 'val'` lines one validation set's result,
+ * `type: 'lr'` lines each change of the learning rate.
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { BlockGateStats } from './gate-stats.js';
 
 /** Training statistics logged every `logEvery` steps (averages over the steps since the last line). */
 export interface TrainRecord {
@@ -18,6 +20,8 @@ export interface TrainRecord {
   imagesPerSec: number;
   /** Share of wall time spent waiting for the data loader, in [0, 1]. */
   dataWait: number;
+  /** ESCA gate statistics per block (config `gateStats`; lib/train/gate-stats.ts). */
+  gates?: BlockGateStats[];
   time: string;
 }
 
@@ -31,10 +35,46 @@ export interface ValRecord {
   accuracy: number;
   std: number;
   threshold?: number;
+  /** The 10-fold mean ROC, thinned to at most {@link ROC_POINTS} points (see {@link thinRoc}). */
+  roc?: { fpr: number[]; tpr: number[] };
   time: string;
 }
 
-export type MetricRecord = TrainRecord | ValRecord;
+/**
+ * A change of the learning rate: from optimizer step `step` (1-based, the step whose update used it)
+ * on, the LR is `lr` — written at a session's first step and whenever the LR differs from the step
+ * before (every warm-up step, each milestone), so the LR curve is exact without logging every step.
+ */
+export interface LrRecord {
+  type: 'lr';
+  step: number;
+  epoch: number;
+  lr: number;
+}
+
+export type MetricRecord = TrainRecord | ValRecord | LrRecord;
+
+/** Most points a stored ROC keeps. */
+export const ROC_POINTS = 120;
+
+/**
+ * Thins a ROC curve for storage: drops repeated points (the threshold grid gives many at either
+ * end), then keeps evenly spaced ones plus both ends, rounded to 6 decimals.
+ */
+export function thinRoc(roc: { fpr: ArrayLike<number>; tpr: ArrayLike<number> }, max = ROC_POINTS): { fpr: number[]; tpr: number[] } {
+  const pts: [number, number][] = [];
+  for (let i = 0; i < roc.fpr.length; i++) {
+    const p: [number, number] = [Math.round(roc.fpr[i]! * 1e6) / 1e6, Math.round(roc.tpr[i]! * 1e6) / 1e6];
+    const q = pts[pts.length - 1];
+    if (!q || q[0] !== p[0] || q[1] !== p[1]) pts.push(p);
+  }
+  let kept = pts;
+  if (pts.length > max) {
+    kept = [];
+    for (let k = 0; k < max; k++) kept.push(pts[Math.round((k * (pts.length - 1)) / (max - 1))]!);
+  }
+  return { fpr: kept.map((p) => p[0]), tpr: kept.map((p) => p[1]) };
+}
 
 /** Appends records to a JSONL file. */
 export class MetricsWriter {
@@ -87,6 +127,18 @@ export interface StepSample {
  * last t, throughput and the data-wait share. {@link LogWindow.flush} turns them into a record
  * and starts a new window.
  */
+/** A log window's sums (JSON), saved in checkpoints. */
+export interface LogWindowState {
+  n: number;
+  loss: number;
+  t: number;
+  pos: number;
+  hard: number;
+  images: number;
+  wait: number;
+  time: number;
+}
+
 export class LogWindow {
   #n = 0;
   #loss = 0;
@@ -111,6 +163,25 @@ export class LogWindow {
     this.#images += s.images;
     this.#wait += s.waitMs;
     this.#time += s.totalMs;
+  }
+
+  /** The sums so far (for a checkpoint). */
+  snapshot(): LogWindowState {
+    return { n: this.#n, loss: this.#loss, t: this.#t, pos: this.#pos, hard: this.#hard, images: this.#images, wait: this.#wait, time: this.#time };
+  }
+
+  /** Continues a window from {@link snapshot} (on resume). */
+  restore(s: LogWindowState): void {
+    // JSON turns NaN (heads without t or statistics) into null
+    const v = (x: number | null) => (x === null ? NaN : x);
+    this.#n = v(s.n);
+    this.#loss = v(s.loss);
+    this.#t = v(s.t);
+    this.#pos = v(s.pos);
+    this.#hard = v(s.hard);
+    this.#images = v(s.images);
+    this.#wait = v(s.wait);
+    this.#time = v(s.time);
   }
 
   /** The window's record (time stamped now); the window starts again empty. */

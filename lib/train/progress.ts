@@ -1,10 +1,14 @@
 /**
- * Live progress of a run: a cli-progress bar on a terminal, plain log lines otherwise. Each
- * update shows loss, LR, CurricularFace's t, positive cosine, hard-negative fraction, images/s
- * and the share of time spent waiting for data.
+ * Live progress of a run: a cli-progress bar on a terminal, plain log lines otherwise (and always
+ * in `training.log`, lib/train/run-log.ts). Each step line shows loss, LR, CurricularFace's t,
+ * positive cosine, hard-negative fraction, images/s, the share of time spent waiting for data,
+ * the time since the start of this session and the estimated time to the end.
  */
 import cliProgress from 'cli-progress';
+import { formatGateStats, saturatedGates } from './gate-stats.js';
 import type { ProgressEvent } from './trainer.js';
+
+type StepEvent = Extract<ProgressEvent, { kind: 'step' }>;
 
 function f(v: number, digits: number): string {
   return Number.isFinite(v) ? v.toFixed(digits) : '–';
@@ -14,7 +18,43 @@ function pct(v: number, digits: number): string {
   return Number.isFinite(v) ? `${(v * 100).toFixed(digits)}%` : '–';
 }
 
-function stepLine(e: Extract<ProgressEvent, { kind: 'step' }>): string {
+/** `m:ss` or `h:mm:ss` (`–` when not finite). */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '–';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/**
+ * Elapsed time and ETA of a counted job: the rate is measured over this session (from `start`, or the first report),
+ * so a resumed run's ETA does not count the steps done before.
+ */
+export class EtaClock {
+  private t0 = 0;
+  private done0 = 0;
+  private started = false;
+  constructor(private readonly now: () => number = () => performance.now() / 1000) {}
+
+  /** Starts (or restarts) the clock at `done` units done. */
+  start(done = 0): void {
+    this.t0 = this.now();
+    this.done0 = done;
+    this.started = true;
+  }
+
+  /** Seconds since `start` and the estimated seconds left to `total` (NaN before any progress). */
+  at(done: number, total: number): { elapsed: number; eta: number } {
+    if (!this.started) this.start(done); // never started: measure from the first report
+    const elapsed = this.now() - this.t0;
+    const rate = (done - this.done0) / elapsed;
+    return { elapsed, eta: rate > 0 && Number.isFinite(rate) ? Math.max(0, total - done) / rate : NaN };
+  }
+}
+
+function stepStats(e: StepEvent): string {
   return (
     `loss ${f(e.loss, 4)}  lr ${e.lr.toPrecision(3)}  t ${f(e.t, 4)}  cos+ ${f(e.positiveCosine, 3)}  ` +
     `hard ${pct(e.hardFraction, 2)}  ${f(e.imagesPerSec, 1)} img/s  data-wait ${pct(e.dataWait, 1)}`
@@ -26,6 +66,44 @@ export function formatValidation(results: { name: string; accuracy: number; std:
   return results.map((r) => `${r.name} ${(r.accuracy * 100).toFixed(2)}±${(r.std * 100).toFixed(2)}`).join('  ');
 }
 
+/**
+ * Turns progress events into plain text lines, the same for the console (off a terminal) and for
+ * `training.log`. Keeps the clock for elapsed time and ETA.
+ */
+export class ProgressFormatter {
+  readonly clock: EtaClock;
+  constructor(now?: () => number) {
+    this.clock = new EtaClock(now);
+  }
+
+  /** `0:32 elapsed, ETA 6:13` for a step. */
+  timing(step: number, totalSteps: number): string {
+    const { elapsed, eta } = this.clock.at(step, totalSteps);
+    return `${formatDuration(elapsed)} elapsed, ETA ${formatDuration(eta)}`;
+  }
+
+  /** The lines of one event (none for routine checkpoints). */
+  lines(e: ProgressEvent): string[] {
+    switch (e.kind) {
+      case 'start':
+        this.clock.start(e.startStep);
+        return [`${e.resumed ? 'resuming' : 'training'} in ${e.runDir}: ${e.numImages} images, ${e.numClasses} identities, steps ${e.startStep}/${e.totalSteps}`];
+      case 'step': {
+        const s = e;
+        const out = [`step ${s.step}/${s.totalSteps} epoch ${s.epoch + 1}/${s.epochs}  ${stepStats(s)}  [${this.timing(s.step, s.totalSteps)}]`];
+        if (s.gates?.length) out.push(formatGateStats(s.gates));
+        return out;
+      }
+      case 'validation':
+        return [`validation at step ${e.step}: ${formatValidation(e.results)}`];
+      case 'checkpoint':
+        return e.reason !== 'every' && e.reason !== 'epoch' ? [`checkpoint (${e.reason}) at step ${e.step}: ${e.path}`] : [];
+      case 'message':
+        return [e.text];
+    }
+  }
+}
+
 /** A progress reporter: pass `reporter.onProgress` to `train()`, call `stop()` at the end. */
 export interface ProgressReporter {
   onProgress(e: ProgressEvent): void;
@@ -33,12 +111,20 @@ export interface ProgressReporter {
 }
 
 /**
- * The default reporter: a bar when `stream` is a TTY (unless `plain`), else one line per event.
+ * The default reporter: a bar with elapsed time and ETA when `stream` is a TTY (unless `plain`),
+ * else one plain line per event. On the bar, the ESCA gate line is shown only when a gate saturates.
  */
-export function progressReporter(options: { stream?: NodeJS.WriteStream; plain?: boolean } = {}): ProgressReporter {
+export function progressReporter(options: { stream?: NodeJS.WriteStream; plain?: boolean; now?: () => number } = {}): ProgressReporter {
   const stream = options.stream ?? process.stderr;
   const tty = !options.plain && stream.isTTY === true;
+  const fmt = new ProgressFormatter(options.now);
   let bar: cliProgress.SingleBar | null = null;
+  let lastStart: { total: number; value: number; payload: Record<string, string> } | null = null;
+  const newBar = () =>
+    new cliProgress.SingleBar(
+      { format: 'epoch {epoch} [{bar}] {value}/{total} steps | {timing} | {stats}', stream, hideCursor: true, clearOnComplete: false, barsize: 24 },
+      cliProgress.Presets.shades_classic,
+    );
   const log = (s: string) => {
     if (bar) bar.stop();
     stream.write(s + '\n');
@@ -47,40 +133,26 @@ export function progressReporter(options: { stream?: NodeJS.WriteStream; plain?:
       bar.start(lastStart.total, lastStart.value, lastStart.payload);
     }
   };
-  let lastStart: { total: number; value: number; payload: Record<string, string> } | null = null;
-  const newBar = () =>
-    new cliProgress.SingleBar(
-      { format: 'epoch {epoch} [{bar}] {value}/{total} steps | {stats}', stream, hideCursor: true, clearOnComplete: false, barsize: 24 },
-      cliProgress.Presets.shades_classic,
-    );
   return {
     onProgress(e) {
-      switch (e.kind) {
-        case 'start':
-          log(`${e.resumed ? 'resuming' : 'training'} in ${e.runDir}: ${e.numImages} images, ${e.numClasses} identities, steps ${e.startStep}/${e.totalSteps}`);
-          if (tty) {
-            bar = newBar();
-            lastStart = { total: e.totalSteps, value: e.startStep, payload: { epoch: '-', stats: '' } };
-            bar.start(e.totalSteps, e.startStep, lastStart.payload);
-          }
-          break;
-        case 'step': {
-          const payload = { epoch: `${e.epoch + 1}/${e.epochs}`, stats: stepLine(e) };
-          if (bar && lastStart) {
-            lastStart = { total: e.totalSteps, value: e.step, payload };
-            bar.update(e.step, payload);
-          } else stream.write(`step ${e.step}/${e.totalSteps} epoch ${e.epoch + 1}/${e.epochs}  ${payload.stats}\n`);
-          break;
-        }
-        case 'validation':
-          log(`validation at step ${e.step}: ${formatValidation(e.results)}`);
-          break;
-        case 'checkpoint':
-          if (e.reason !== 'every' && e.reason !== 'epoch') log(`checkpoint (${e.reason}) at step ${e.step}: ${e.path}`);
-          break;
-        case 'message':
-          log(e.text);
-          break;
+      const lines = fmt.lines(e);
+      if (!tty) {
+        for (const l of lines) stream.write(l + '\n');
+        return;
+      }
+      if (e.kind === 'step') {
+        const s = e;
+        const payload = { epoch: `${s.epoch + 1}/${s.epochs}`, stats: stepStats(s), timing: fmt.timing(s.step, s.totalSteps) };
+        lastStart = { total: s.totalSteps, value: s.step, payload };
+        bar?.update(s.step, payload);
+        if (s.gates && saturatedGates(s.gates).length) log(formatGateStats(s.gates));
+        return;
+      }
+      for (const l of lines) log(l);
+      if (e.kind === 'start') {
+        bar = newBar();
+        lastStart = { total: e.totalSteps, value: e.startStep, payload: { epoch: '-', stats: '', timing: '' } };
+        bar.start(e.totalSteps, e.startStep, lastStart.payload);
       }
     },
     stop() {

@@ -34,6 +34,8 @@ export function writeReport(summary: TrainSummary & { plots?: string[] }, config
     '',
     `${config.backbone} + ${config.attention} attention, ${config.head.type} head; ${summary.steps} steps (${summary.epochs} epochs of ${config.epochs}), ` +
       `batch ${config.batchSize}, lr ${config.lr} ÷10 at epochs ${config.milestones.join('/') || '–'}, ${config.imageSize}px, ${config.device} ${config.precision}, ${summary.seconds.toFixed(0)} s.`,
+    ...(summary.interrupted ? ['', `Stopped by Ctrl-C at step ${summary.steps} (checkpoint saved; \`ecacface train --resume ${dir}\` continues).`] : []),
+    ...(summary.timeLimited ? ['', `Stopped at the time limit (maxMinutes ${config.maxMinutes}) at step ${summary.steps}.`] : []),
     '',
     ...extra,
     '## Verification (10-fold accuracy, %, flip TTA)',
@@ -43,6 +45,8 @@ export function writeReport(summary: TrainSummary & { plots?: string[] }, config
     '## Files',
     '',
     `- metrics: \`${rel(summary.metricsPath)}\``,
+    '- log: `training.log`',
+    '- TensorBoard: `tensorboard/` (`tensorboard --logdir <runs folder>` shows runs side by side)',
     `- checkpoint: \`${rel(summary.last.checkpoint)}\``,
     `- last model: \`${rel(summary.last.modelDir)}\``,
     ...(summary.best ? [`- best model: \`${rel(summary.best.modelDir)}\``] : []),

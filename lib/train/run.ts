@@ -18,7 +18,11 @@ import { loadCheckpoint, saveCheckpoint, type CheckpointParts, type LoopState } 
 import type { TrainConfig } from './config.js';
 import { GradScaler } from './grad-scaler.js';
 import type { SaveKind, TrainContext, TrainHooks } from './hooks.js';
-import { MetricsWriter, type TrainRecord, type ValRecord } from './metrics.js';
+import { LogWindow, MetricsWriter, thinRoc, type TrainRecord, type ValRecord } from './metrics.js';
+import { prepareRunDir } from './run-dir.js';
+import { gateStatsHook, lrChangesHook } from './run-hooks.js';
+import { RunLog } from './run-log.js';
+import { TensorBoardLogger, tensorboardDir } from './tensorboard.js';
 import { MultiStepSchedule } from './schedule.js';
 import { SGD } from './sgd.js';
 import { StopRequest } from './stop.js';
@@ -62,6 +66,12 @@ export class TrainRun {
   /** Ctrl-C / abort: stop after the current step. Created last; the loop disposes it. */
   readonly stop: StopRequest;
   lastCheckpoint: string | null = null;
+  /** The statistics of the current log window (carried over a resume in the checkpoint). */
+  readonly window = new LogWindow();
+  /** `training.log`: the console's lines with time stamps. */
+  readonly runLog: RunLog;
+  /** TensorBoard event file under `tensorboard/`. */
+  readonly tensorboard: TensorBoardLogger;
   readonly #emit: (e: ProgressEvent) => void;
 
   constructor(
@@ -72,10 +82,19 @@ export class TrainRun {
     const paths = runPaths(config, options.resume);
     this.runDir = paths.runDir;
     this.checkpointPath = paths.checkpoint;
-    this.#emit = options.onProgress ?? (() => {});
-    this.hooks = options.hooks ?? [];
-    mkdirSync(this.runDir, { recursive: true });
+    this.resumed = options.resume !== undefined && options.resume !== false;
+    prepareRunDir(this.runDir, { resume: this.resumed, overwrite: options.overwrite ?? false });
+    this.runLog = new RunLog(join(this.runDir, 'training.log'));
+    this.tensorboard = new TensorBoardLogger(tensorboardDir(this.runDir));
+    const user = options.onProgress;
+    this.#emit = (e) => {
+      this.runLog.onProgress(e);
+      this.tensorboard.onProgress(e);
+      user?.(e);
+    };
     this.metrics = new MetricsWriter(join(this.runDir, 'metrics.jsonl'));
+    const own = [config.gateStats ? gateStatsHook(components) : null, lrChangesHook(this.metrics)].filter((h) => h !== null);
+    this.hooks = [...own, ...(options.hooks ?? [])];
     writeFileSync(join(this.runDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 
     if (config.threads > 0) setNumThreads(config.threads);
@@ -105,9 +124,9 @@ export class TrainRun {
     this.batchesPerEpoch = config.stepsPerEpoch > 0 ? Math.min(config.stepsPerEpoch, source.batchesPerEpoch) : source.batchesPerEpoch;
     this.totalSteps = this.batchesPerEpoch * config.epochs;
 
-    this.resumed = options.resume !== undefined && options.resume !== false;
     if (this.resumed) {
       Object.assign(this.state, loadCheckpoint(this.checkpointPath, this.checkpointParts()));
+      if (this.state.window) this.window.restore(this.state.window);
       this.lastCheckpoint = this.checkpointPath;
       this.metrics.truncateAfter(this.state.step);
     }
@@ -167,6 +186,7 @@ export class TrainRun {
     for (const r of results) {
       const rec: ValRecord = { type: 'val', step: state.step, epoch: state.position.epoch, name: r.name, accuracy: r.accuracy, std: r.std, time: now };
       if (r.threshold !== undefined) rec.threshold = r.threshold;
+      if (r.roc) rec.roc = thinRoc(r.roc);
       this.metrics.append(rec);
     }
     for (const h of this.hooks) h.onValidation?.(results, this.context);
@@ -182,6 +202,7 @@ export class TrainRun {
   /** Writes the training checkpoint. */
   checkpoint(reason: string): void {
     this.#beforeSave('checkpoint', this.checkpointPath);
+    this.state.window = this.window.snapshot();
     saveCheckpoint(this.checkpointPath, this.checkpointParts(), this.state, this.config);
     this.lastCheckpoint = this.checkpointPath;
     this.emit({ kind: 'checkpoint', step: this.state.step, epoch: this.state.position.epoch, path: this.checkpointPath, reason });
@@ -200,6 +221,11 @@ export class TrainRun {
     for (const h of this.hooks) h.beforeSave?.(kind, path, this.context);
   }
 
+  /** Closes the TensorBoard file (idempotent; the loop calls it on every exit). */
+  close(): void {
+    this.tensorboard.close();
+  }
+
   /** Exports the last model, frees the optimizer, closes the source; the run's summary. */
   async finish(r: { t0: number; interrupted: boolean; timeLimited: boolean; finalLoss: number }): Promise<TrainSummary> {
     const { state } = this;
@@ -208,6 +234,7 @@ export class TrainRun {
     this.optimizer.dispose();
     await this.source.close?.();
     await this.callHooks('onEnd');
+    this.close();
     return {
       runDir: this.runDir,
       steps: state.step,

@@ -15,7 +15,7 @@ import type { BestModel } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import type { GradScaler } from './grad-scaler.js';
 import type { TrainHooks } from './hooks.js';
-import { LogWindow, type TrainRecord } from './metrics.js';
+import type { TrainRecord } from './metrics.js';
 import { TrainRun } from './run.js';
 import type { SGD } from './sgd.js';
 import type { BatchSource, TrainBatch, ValidationResult, Validator } from './types.js';
@@ -50,6 +50,11 @@ export interface TrainOptions {
   onProgress?: (e: ProgressEvent) => void;
   /** Resume from the run's checkpoint (true: `outDir/name/checkpoint.safetensors`, or a path). */
   resume?: boolean | string;
+  /**
+   * Replace an existing run of the same name (what it wrote is removed first). Without it (or
+   * `resume`), a non-empty run directory is refused with `RunExistsError` (lib/train/run-dir.ts).
+   */
+  overwrite?: boolean;
   /** Stops cleanly (checkpoint saved) at the end of the current step when aborted. */
   signal?: AbortSignal;
   /** Install a SIGINT handler that aborts the run (default true). */
@@ -174,7 +179,7 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
   const { state, stop, context: ctx } = run;
   const { backbone, head, optimizer, scaler, params, device, autocast } = run;
   const parts: StepParts = { backbone, head, optimizer, scaler, params, device, autocast, afterBackward: () => run.hooks.forEach((h) => h.afterBackward?.(ctx)) };
-  const window = new LogWindow();
+  const { window } = run;
   let lastLoss = NaN;
   let interrupted = false;
   let timeLimited = false;
@@ -219,8 +224,12 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
       await run.validate();
       run.checkpoint('epoch');
     }
+  } catch (err) {
+    run.runLog.write(`stopped by an error: ${err instanceof Error ? err.message : String(err)}`);
+    throw err;
   } finally {
     stop.dispose();
+    run.close();
   }
   return run.finish({ t0, interrupted, timeLimited, finalLoss: lastLoss });
 }

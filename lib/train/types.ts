@@ -36,6 +36,8 @@ export interface ValidationResult {
   std: number;
   threshold?: number;
   pairs?: number;
+  /** The 10-fold mean ROC (stored thinned in metrics.jsonl; drawn in plots/roc-<set>). */
+  roc?: { fpr: ArrayLike<number>; tpr: ArrayLike<number> };
 }
 
 /** Validates a backbone on the configured sets (called in eval mode, without gradients). */

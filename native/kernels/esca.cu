@@ -423,33 +423,37 @@ size_t EscaBackwardWorkspace(const EscaShape& s, bool spatial) {
   return static_cast<size_t>(2 * NC + 18 * NC + s.N * HW + s.N * Chunks(s.C) * HW);
 }
 
-cudaError_t EscaForwardCuda(EscaDtype dtype, const void* x, const float* wca, const float* wsa, EscaShape s, void* out,
+cudaError_t EscaForwardCuda(Dtype dtype, const void* x, const float* wca, const float* wsa, EscaShape s, void* out,
                             float* g, float* a, float* sw, float* ws, cudaStream_t st) {
   switch (dtype) {
-    case EscaDtype::kFloat32:
+    case Dtype::kFloat32:
       return Forward(static_cast<const float*>(x), wca, wsa, s, static_cast<float*>(out), g, a, sw, ws, st);
-    case EscaDtype::kFloat16:
+    case Dtype::kFloat16:
       return Forward(static_cast<const __half*>(x), wca, wsa, s, static_cast<__half*>(out), g, a, sw, ws, st);
-    case EscaDtype::kBFloat16:
+    case Dtype::kBFloat16:
       return Forward(static_cast<const __nv_bfloat16*>(x), wca, wsa, s, static_cast<__nv_bfloat16*>(out), g, a, sw,
                      ws, st);
+    case Dtype::kFloat64:
+      break;
   }
   return cudaErrorInvalidValue;
 }
 
-cudaError_t EscaBackwardCuda(EscaDtype dtype, const void* go, const void* x, const float* wca, const float* wsa,
+cudaError_t EscaBackwardCuda(Dtype dtype, const void* go, const void* x, const float* wca, const float* wsa,
                              const float* g, const float* a, const float* sw, EscaShape s, void* dx, float* dwca,
                              float* dwsa, float* ws, cudaStream_t st) {
   switch (dtype) {
-    case EscaDtype::kFloat32:
+    case Dtype::kFloat32:
       return Backward(static_cast<const float*>(go), static_cast<const float*>(x), wca, wsa, g, a, sw, s,
                       static_cast<float*>(dx), dwca, dwsa, ws, st);
-    case EscaDtype::kFloat16:
+    case Dtype::kFloat16:
       return Backward(static_cast<const __half*>(go), static_cast<const __half*>(x), wca, wsa, g, a, sw, s,
                       static_cast<__half*>(dx), dwca, dwsa, ws, st);
-    case EscaDtype::kBFloat16:
+    case Dtype::kBFloat16:
       return Backward(static_cast<const __nv_bfloat16*>(go), static_cast<const __nv_bfloat16*>(x), wca, wsa, g, a,
                       sw, s, static_cast<__nv_bfloat16*>(dx), dwca, dwsa, ws, st);
+    case Dtype::kFloat64:
+      break;
   }
   return cudaErrorInvalidValue;
 }

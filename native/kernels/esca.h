@@ -1,6 +1,7 @@
 // ESCA / ECA CUDA kernels (plain CUDA: device pointers, sizes, a stream; no libtorch).
 // Semantics: spec backbones.md §3.1, §3.2, §5, identical to the CPU kernels in kernels/esca_cpu.h.
-// x / out / grad buffers are contiguous NCHW in `dtype` (float32, float16 or bfloat16); weights,
+// x / out / grad buffers are contiguous NCHW in `dtype` (float32, float16 or bfloat16; float64 is
+// refused with cudaErrorInvalidValue); weights,
 // saved statistics, weight gradients and the workspace are float32; all sums are in float32.
 // wsa == nullptr selects ECA (channel attention only; sw and the SA workspace are then unused).
 #pragma once
@@ -10,10 +11,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/dtype.h"
+
 namespace ecf {
 namespace kernels {
-
-enum class EscaDtype : int { kFloat32 = 0, kFloat16 = 1, kBFloat16 = 2 };
 
 struct EscaShape {
   int64_t N, C, H, W, k;
@@ -25,11 +26,11 @@ size_t EscaBackwardWorkspace(const EscaShape& s, bool spatial);
 
 // out = ESCA(x) (or ECA(x) when wsa is null). Writes g = GAP(x) [N·C], a = σ(conv1d(g)) [N·C]
 // and, for ESCA, sw = σ(SA logits) [N·H·W]; these are what the backward needs.
-cudaError_t EscaForwardCuda(EscaDtype dtype, const void* x, const float* wca, const float* wsa, EscaShape s,
+cudaError_t EscaForwardCuda(Dtype dtype, const void* x, const float* wca, const float* wsa, EscaShape s,
                             void* out, float* g, float* a, float* sw, float* workspace, cudaStream_t stream);
 
 // dx, dwca [k] and (ESCA) dwsa [2C·9] from the output gradient go and the saved g, a, sw.
-cudaError_t EscaBackwardCuda(EscaDtype dtype, const void* go, const void* x, const float* wca, const float* wsa,
+cudaError_t EscaBackwardCuda(Dtype dtype, const void* go, const void* x, const float* wca, const float* wsa,
                              const float* g, const float* a, const float* sw, EscaShape s, void* dx, float* dwca,
                              float* dwsa, float* workspace, cudaStream_t stream);
 

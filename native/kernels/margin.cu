@@ -1,5 +1,5 @@
 // CUDA kernels of the fused margin + cross-entropy op (layout: kernels/margin.h; formulas:
-// kernels/margin_math.h, shared with the CPU kernels). Storage float32/float64/float16/bfloat16;
+// kernels/margin_math.h, shared with the CPU kernels). Dtypes float32/float64/float16/bfloat16;
 // accumulation in float32 (float64 for float64 storage).
 //   forward:  one block per row; each thread keeps an online (max, Σexp) pair over its columns,
 //             merged across the block; also the hard count and the argmax test.
@@ -210,47 +210,47 @@ void LaunchProject(const void* W, void* Ag, const void* q, int64_t D, int64_t C,
 
 }  // namespace
 
-cudaError_t ForwardCuda(Storage st, const void* buf, int64_t ld, const void* inv, const int64_t* labels, int64_t B,
+cudaError_t ForwardCuda(Dtype st, const void* buf, int64_t ld, const void* inv, const int64_t* labels, int64_t B,
                         int64_t C, const Consts<double>& k, const void* t, void* row_out, cudaStream_t stream) {
   if (B > 2147483647LL) return cudaErrorInvalidValue;
   switch (st) {
-    case Storage::kFloat: LaunchForward<float, float>(buf, ld, inv, labels, B, C, k, t, row_out, stream); break;
-    case Storage::kDouble: LaunchForward<double, double>(buf, ld, inv, labels, B, C, k, t, row_out, stream); break;
-    case Storage::kHalf: LaunchForward<__half, float>(buf, ld, inv, labels, B, C, k, t, row_out, stream); break;
-    case Storage::kBFloat16:
+    case Dtype::kFloat32: LaunchForward<float, float>(buf, ld, inv, labels, B, C, k, t, row_out, stream); break;
+    case Dtype::kFloat64: LaunchForward<double, double>(buf, ld, inv, labels, B, C, k, t, row_out, stream); break;
+    case Dtype::kFloat16: LaunchForward<__half, float>(buf, ld, inv, labels, B, C, k, t, row_out, stream); break;
+    case Dtype::kBFloat16:
       LaunchForward<__nv_bfloat16, float>(buf, ld, inv, labels, B, C, k, t, row_out, stream);
       break;
   }
   return cudaGetLastError();
 }
 
-cudaError_t BackwardCuda(Storage st, void* buf, int64_t ld, const void* inv, const int64_t* labels, int64_t B,
+cudaError_t BackwardCuda(Dtype st, void* buf, int64_t ld, const void* inv, const int64_t* labels, int64_t B,
                          int64_t C, const Consts<double>& k, const void* t, const void* row_out, const void* gout,
                          cudaStream_t stream) {
   switch (st) {
-    case Storage::kFloat:
+    case Dtype::kFloat32:
       LaunchBackward<float, float>(buf, ld, inv, labels, B, C, k, t, row_out, gout, stream);
       break;
-    case Storage::kDouble:
+    case Dtype::kFloat64:
       LaunchBackward<double, double>(buf, ld, inv, labels, B, C, k, t, row_out, gout, stream);
       break;
-    case Storage::kHalf:
+    case Dtype::kFloat16:
       LaunchBackward<__half, float>(buf, ld, inv, labels, B, C, k, t, row_out, gout, stream);
       break;
-    case Storage::kBFloat16:
+    case Dtype::kBFloat16:
       LaunchBackward<__nv_bfloat16, float>(buf, ld, inv, labels, B, C, k, t, row_out, gout, stream);
       break;
   }
   return cudaGetLastError();
 }
 
-cudaError_t ProjectColumnsCuda(Storage st, const void* W, void* A, const void* q, int64_t D, int64_t C,
+cudaError_t ProjectColumnsCuda(Dtype st, const void* W, void* A, const void* q, int64_t D, int64_t C,
                                cudaStream_t stream) {
   switch (st) {
-    case Storage::kFloat: LaunchProject<float, float>(W, A, q, D, C, stream); break;
-    case Storage::kDouble: LaunchProject<double, double>(W, A, q, D, C, stream); break;
-    case Storage::kHalf: LaunchProject<__half, float>(W, A, q, D, C, stream); break;
-    case Storage::kBFloat16: LaunchProject<__nv_bfloat16, float>(W, A, q, D, C, stream); break;
+    case Dtype::kFloat32: LaunchProject<float, float>(W, A, q, D, C, stream); break;
+    case Dtype::kFloat64: LaunchProject<double, double>(W, A, q, D, C, stream); break;
+    case Dtype::kFloat16: LaunchProject<__half, float>(W, A, q, D, C, stream); break;
+    case Dtype::kBFloat16: LaunchProject<__nv_bfloat16, float>(W, A, q, D, C, stream); break;
   }
   return cudaGetLastError();
 }

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 
+#include "kernels/dtype.h"
 #include "kernels/margin_math.h"
 
 namespace ecf {
@@ -46,16 +47,16 @@ void ProjectColumnsCpu(const double* W, double* A, const double* q, int64_t D, i
 namespace ecf {
 namespace margin {
 
-// Storage type of buf / W / A on the GPU; inv, q, t, gout and row_out are float32 for kFloat,
-// kHalf and kBFloat16 (float32 accumulation) and float64 for kDouble.
-enum class Storage : int32_t { kFloat = 0, kDouble = 1, kHalf = 2, kBFloat16 = 3 };
+// `st`: the dtype of buf / W / A on the GPU; inv, q, t, gout and row_out are float32 for kFloat32,
+// kFloat16 and kBFloat16 (float32 accumulation) and float64 for kFloat64.
+using kernels::Dtype;
 
-cudaError_t ForwardCuda(Storage st, const void* buf, int64_t ld, const void* inv, const int64_t* labels, int64_t B,
+cudaError_t ForwardCuda(Dtype st, const void* buf, int64_t ld, const void* inv, const int64_t* labels, int64_t B,
                         int64_t C, const Consts<double>& k, const void* t, void* row_out, cudaStream_t stream);
-cudaError_t BackwardCuda(Storage st, void* buf, int64_t ld, const void* inv, const int64_t* labels, int64_t B,
+cudaError_t BackwardCuda(Dtype st, void* buf, int64_t ld, const void* inv, const int64_t* labels, int64_t B,
                          int64_t C, const Consts<double>& k, const void* t, const void* row_out, const void* gout,
                          cudaStream_t stream);
-cudaError_t ProjectColumnsCuda(Storage st, const void* W, void* A, const void* q, int64_t D, int64_t C,
+cudaError_t ProjectColumnsCuda(Dtype st, const void* W, void* A, const void* q, int64_t D, int64_t C,
                                cudaStream_t stream);
 
 }  // namespace margin

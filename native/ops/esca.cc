@@ -74,24 +74,12 @@ bool IsChannelsLast(const at::Tensor& x) {
   return x.suggest_memory_format() == at::MemoryFormat::ChannelsLast && !x.is_contiguous();
 }
 
-
 // CPU: channels_last input runs the NHWC kernels as it is; everything else runs NCHW.
 at::MemoryFormat CpuFormat(bool channels_last) {
   return channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
 }
 esca_cpu::Layout CpuLayout(bool channels_last) {
   return channels_last ? esca_cpu::Layout::kNHWC : esca_cpu::Layout::kNCHW;
-}
-
-// With ECF_POISON_OUTPUTS set in the environment (tests), every buffer a kernel must write
-// completely (outputs, gradients, saved statistics, workspace) is first filled with NaN, so an
-// element a kernel forgets shows up as NaN instead of as stale memory that happens to be right.
-void Poison(std::initializer_list<at::Tensor*> ts) {
-  const char* v = std::getenv("ECF_POISON_OUTPUTS");
-  if (!v || !*v || *v == '0') return;
-  for (at::Tensor* t : ts) {
-    if (t->defined()) t->fill_(std::numeric_limits<double>::quiet_NaN());
-  }
 }
 
 // CPU compute dtype: float16/bfloat16 are computed in float32.
@@ -105,19 +93,10 @@ at::Tensor RestoreLayout(at::Tensor t, bool channels_last) {
   return channels_last ? t.contiguous(at::MemoryFormat::ChannelsLast) : t;
 }
 
-kernels::EscaDtype CudaDtype(const char* fn, at::ScalarType t) {
-  switch (t) {
-    case at::kFloat:
-      return kernels::EscaDtype::kFloat32;
-    case at::kHalf:
-      return kernels::EscaDtype::kFloat16;
-    case at::kBFloat16:
-      return kernels::EscaDtype::kBFloat16;
-    default:
-      break;
-  }
-  TORCH_CHECK(false, fn, ": CUDA kernels take float32, float16 or bfloat16 input, got ", t);
-  return kernels::EscaDtype::kFloat32;  // not reached
+kernels::Dtype CudaDtype(const char* fn, at::ScalarType t) {
+  TORCH_CHECK(t == at::kFloat || t == at::kHalf || t == at::kBFloat16, fn,
+              ": CUDA kernels take float32, float16 or bfloat16 input, got ", t);
+  return KernelDtype(fn, t);
 }
 
 void CheckCuda(const char* fn, cudaError_t err) {

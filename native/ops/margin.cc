@@ -3,7 +3,7 @@
 //
 //   marginLoss(x̂ [B,D], W [D,C], labels [B], t [1] | null, config) → [loss, stats, logits | null]
 //
-// x̂ is already L2-normalised (ATen ops with autograd around the op, lib/heads/margin-op.ts); W is
+// x̂ is already L2-normalised (ATen ops with autograd around the op, lib/ops/margin.ts); W is
 // the raw class-weight "kernel": the column normalisation happens inside the op, so no
 // normalised copy of W ([D,C], as large as W) is ever made.
 //
@@ -55,7 +55,6 @@ struct MarginConfig {
   double t_new_weight = 0.01; // t ← w·r + (1 − w)·t
   int64_t t_statistic = 0;    // 0: mean cos θ_y; 1: mean cos(θ_y + m)
   bool return_logits = false; // s·c (no margin), for accuracy logging
-  bool poison = false;        // tests: fill the per-row outputs with NaN before the kernel
 };
 
 template <typename A>
@@ -76,15 +75,6 @@ margin::Consts<A> MakeConsts(const MarginConfig& c) {
 at::ScalarType AccType(at::ScalarType st) { return st == at::kDouble ? at::kDouble : at::kFloat; }
 
 #ifdef ECF_WITH_CUDA
-margin::Storage StorageOf(at::ScalarType st) {
-  switch (st) {
-    case at::kFloat: return margin::Storage::kFloat;
-    case at::kDouble: return margin::Storage::kDouble;
-    case at::kHalf: return margin::Storage::kHalf;
-    case at::kBFloat16: return margin::Storage::kBFloat16;
-    default: TORCH_CHECK(false, "marginLoss: unsupported dtype ", st);
-  }
-}
 void CheckCuda(cudaError_t err, const char* what) {
   TORCH_CHECK(err == cudaSuccess, "marginLoss: CUDA ", what, " kernel failed: ", cudaGetErrorString(err));
 }
@@ -124,7 +114,7 @@ void RunForward(const at::Tensor& buf, const at::Tensor& inv, const at::Tensor& 
 #ifdef ECF_WITH_CUDA
     const int64_t B = buf.size(0), C = buf.size(1), ld = buf.stride(0);
     c10::cuda::CUDAGuard guard(buf.device());
-    CheckCuda(margin::ForwardCuda(StorageOf(buf.scalar_type()), buf.data_ptr(), ld, inv.data_ptr(),
+    CheckCuda(margin::ForwardCuda(KernelDtype("marginLoss", buf.scalar_type()), buf.data_ptr(), ld, inv.data_ptr(),
                                   labels.data_ptr<int64_t>(), B, C, MakeConsts<double>(cfg), t_used.data_ptr(),
                                   row_out.data_ptr(), at::cuda::getCurrentCUDAStream()),
               "forward");
@@ -147,7 +137,7 @@ void RunBackward(const at::Tensor& buf, const at::Tensor& inv, const at::Tensor&
 #ifdef ECF_WITH_CUDA
     const int64_t B = buf.size(0), C = buf.size(1), ld = buf.stride(0);
     c10::cuda::CUDAGuard guard(buf.device());
-    CheckCuda(margin::BackwardCuda(StorageOf(buf.scalar_type()), buf.data_ptr(), ld, inv.data_ptr(),
+    CheckCuda(margin::BackwardCuda(KernelDtype("marginLoss", buf.scalar_type()), buf.data_ptr(), ld, inv.data_ptr(),
                                    labels.data_ptr<int64_t>(), B, C, MakeConsts<double>(cfg), t_used.data_ptr(),
                                    row_out.data_ptr(), gout.data_ptr(), at::cuda::getCurrentCUDAStream()),
               "backward");
@@ -169,7 +159,7 @@ void RunProject(const at::Tensor& W, const at::Tensor& A, const at::Tensor& q) {
   if (W.is_cuda()) {
 #ifdef ECF_WITH_CUDA
     c10::cuda::CUDAGuard guard(W.device());
-    CheckCuda(margin::ProjectColumnsCuda(StorageOf(W.scalar_type()), W.data_ptr(), A.data_ptr(), q.data_ptr(), D, C,
+    CheckCuda(margin::ProjectColumnsCuda(KernelDtype("marginLoss", W.scalar_type()), W.data_ptr(), A.data_ptr(), q.data_ptr(), D, C,
                                          at::cuda::getCurrentCUDAStream()),
               "normalisation-gradient");
     return;
@@ -268,7 +258,7 @@ struct MarginFn : public torch::autograd::Function<MarginFn> {
     }
 
     at::Tensor row_out = at::empty({B, margin::kRowOut}, acc_opts);
-    if (cfg.poison) row_out.fill_(std::numeric_limits<double>::quiet_NaN());
+    Poison({&row_out});
     RunForward(buf, inv, labels, t_used, row_out, cfg);
 
     at::Tensor loss = row_out.select(1, 1).mean();
@@ -366,7 +356,6 @@ Napi::Value MarginLoss(const Napi::CallbackInfo& info) {
   cfg.t_new_weight = NumberField(o, "tNewWeight", 0.01);
   cfg.t_statistic = static_cast<int64_t>(NumberField(o, "tStatistic", 0));
   cfg.return_logits = BoolField(o, "returnLogits", false);
-  cfg.poison = BoolField(o, "poison", false);
   if (cfg.target < margin::kThresh || cfg.target > margin::kNone)
     throw Napi::RangeError::New(info.Env(), "marginLoss: config.target must be 0..4");
   if (cfg.negative < margin::kNegPlain || cfg.negative > margin::kNegMv)

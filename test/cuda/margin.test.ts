@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cuda, full, manualSeed, randint, randn, scope, tensor, type DType, type Tensor } from '../../lib/index.js';
-import { marginLoss, type MarginLossOptions } from '../../lib/heads/margin-op.js';
+import { marginLoss, type MarginLossOptions } from '../../lib/ops/margin.js';
 
 // ECF_MARGIN_TEST_DEVICE=cpu runs the float32/float64 cases on the CPU (a self-check of this file).
 const DEV = (process.env.ECF_MARGIN_TEST_DEVICE ?? 'cuda') as 'cpu' | 'cuda';
@@ -50,7 +50,13 @@ function run(x0: Tensor, W0: Tensor, y: Tensor, o: MarginLossOptions, device: 'c
     // Poison the caching allocator: freed NaN blocks are what the op's buffers get next.
     for (const n of [B * 8, B * C, D * C, B * D, 4 * B * C]) full([n], Number.NaN, { device: 'cuda', dtype }).dispose();
   }
-  const r = marginLoss(x, W, y.to(device), { ...o, t, poison });
+  if (poison) process.env.ECF_POISON_OUTPUTS = '1'; // the ops' one switch: NaN-fill outputs before the kernels
+  let r: ReturnType<typeof marginLoss>;
+  try {
+    r = marginLoss(x, W, y.to(device), { ...o, t });
+  } finally {
+    delete process.env.ECF_POISON_OUTPUTS;
+  }
   r.loss.backward();
   const s = r.stats;
   return {

@@ -12,7 +12,7 @@ import { native } from '../../lib/native.js';
 import { autocast, autocastState, cuda, randn, scope, tensor } from '../../lib/tensor/index.js';
 import { SGD } from '../../lib/train/sgd.js';
 import { validateConfig } from '../../lib/train/config.js';
-import { ArraySource } from '../../lib/train/array-source.js';
+import { ArraySource } from '../helpers/array-source.js';
 import { runTraining } from '../../lib/train/trainer.js';
 import { TinyBackbone, TinyHead, tinyFaces } from '../train/tiny.js';
 

@@ -114,3 +114,21 @@ export function tinyFaces(ids: number, per: number, size: number, seed = 5): { i
   }
   return { images, labels };
 }
+
+/** A tiny MobileFaceNet + ESCA backbone spec for 32×32 inputs (four ESCA blocks, embedding 16). */
+export const tinyEscaSpec = {
+  block: 'mobilefacenet',
+  name: 'tiny-mobilefacenet-esca',
+  inputChannels: 3,
+  inputSize: 32,
+  stem: { channels: 8, stride: 2 },
+  stages: [
+    { name: 'conv_23', channels: 8, hidden: 16, blocks: 1, stride: 2, residual: false },
+    { name: 'conv_3', channels: 8, hidden: 16, blocks: 1, stride: 1, residual: true },
+    { name: 'conv_34', channels: 16, hidden: 32, blocks: 1, stride: 2, residual: false },
+    { name: 'conv_45', channels: 16, hidden: 32, blocks: 1, stride: 2, residual: false },
+  ],
+  head: { channels: 32, embeddingSize: 16 },
+  attention: 'esca',
+  init: 'kaiming',
+};

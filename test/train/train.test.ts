@@ -12,27 +12,13 @@ import { generateSynthDataset } from '../../lib/data/synth-files.js';
 import { loadSafetensors as loadTensors } from '../../lib/io/safetensors.js';
 import { readMetrics } from '../../lib/train/metrics.js';
 import { train } from '../../lib/train/train.js';
+import { evaluate } from '../../lib/eval/evaluate.js';
 import { loadModel } from '../../lib/eval/model.js';
+import { tinyEscaSpec as tinySpec } from './tiny.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ecf-e2e-'));
 const synth = { seed: 11, identities: 6, imagesPerIdentity: 8, valIdentities: 6, valPairs: 40, imageSize: 32, cacheDir: join(root, 'cache') };
 
-const tinySpec = {
-  block: 'mobilefacenet',
-  name: 'tiny-mobilefacenet-esca',
-  inputChannels: 3,
-  inputSize: 32,
-  stem: { channels: 8, stride: 2 },
-  stages: [
-    { name: 'conv_23', channels: 8, hidden: 16, blocks: 1, stride: 2, residual: false },
-    { name: 'conv_3', channels: 8, hidden: 16, blocks: 1, stride: 1, residual: true },
-    { name: 'conv_34', channels: 16, hidden: 32, blocks: 1, stride: 2, residual: false },
-    { name: 'conv_45', channels: 16, hidden: 32, blocks: 1, stride: 2, residual: false },
-  ],
-  head: { channels: 32, embeddingSize: 16 },
-  attention: 'esca',
-  init: 'kaiming',
-};
 
 describe('synthetic set in the real formats', () => {
   it('round-trips through RecordIO and .bin, and is cached', async () => {
@@ -103,6 +89,10 @@ describe('train() end to end', () => {
     // the evaluation area loads the exported model as is and embeds with it
     const m = loadModel(r.best!.modelDir);
     expect(m.embeddingSize).toBe(16);
+    // the trainer validates through the evaluation area's path: the same numbers from the export
+    const [e] = await evaluate(m, [d.bins[0]!.path]);
+    expect(e!.result.accuracy).toBe(r.best!.results[0]!.accuracy);
+    expect(e!.result.bestThreshold).toBe(r.best!.results[0]!.threshold);
     m.dispose();
     const w = loadTensors(join(r.last.modelDir, 'model.safetensors'));
     expect([...w.tensors.keys()].some((k) => k.includes('attention.sa.conv.weight'))).toBe(true);

@@ -6,7 +6,7 @@ import { manualSeed, memory } from '../../lib/tensor/index.js';
 import { loadSafetensors as loadTensors } from '../../lib/io/safetensors.js';
 import { validateConfig } from '../../lib/train/config.js';
 import { readMetrics, type TrainRecord } from '../../lib/train/metrics.js';
-import { ArraySource } from '../../lib/train/array-source.js';
+import { ArraySource } from '../helpers/array-source.js';
 import type { TrainHooks } from '../../lib/train/hooks.js';
 import { DivergenceError, runTraining, type TrainComponents } from '../../lib/train/trainer.js';
 import { TinyBackbone, TinyHead, tinyFaces } from './tiny.js';

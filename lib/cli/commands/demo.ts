@@ -11,6 +11,7 @@ import { generateSynthDataset, type SynthOptions } from '../../data/synth-files.
 import { getNumThreads } from '../../tensor/index.js';
 import { validateConfig, type TrainConfigInput } from '../../train/config.js';
 import { progressReporter } from '../../train/progress.js';
+import { countProgress } from '../progress.js';
 import { verificationTable, writeReport } from '../../train/report.js';
 import { train } from '../../train/train.js';
 
@@ -57,8 +58,9 @@ export function registerDemo(program: Command): void {
     .option('--plain', 'plain log lines even on a terminal')
     .action(async (o: { out: string; cache: string; plain?: boolean }) => {
       console.log(`ecacface demo: synthetic faces → ECACFace (MobileFaceNet + ESCA + CurricularFace) on the CPU (${getNumThreads()} threads)`);
-      const data = await generateSynthDataset({ ...DEMO_DATA, cacheDir: o.cache }, (done, total, what) => process.stderr.write(`\r  generating ${what}: ${done}/${total}   `));
-      if (!data.cached) process.stderr.write('\n');
+      const progress = countProgress({ plain: o.plain ?? false });
+      const data = await generateSynthDataset({ ...DEMO_DATA, cacheDir: o.cache }, (done, total, what) => progress(`  generating ${what}`, done, total));
+      progress.end();
       console.log(
         `data: ${data.images} training images of ${data.identities} identities (${data.imageSize}px JPEG, RecordIO) ${data.cached ? 'from the cache' : `generated in ${data.seconds.toFixed(0)} s`}: ${data.dir}`,
       );
@@ -81,6 +83,7 @@ export function registerDemo(program: Command): void {
       console.log(`\n${r.interrupted ? 'interrupted' : 'trained'}: ${r.steps} steps in ${r.seconds.toFixed(0)} s`);
       console.log(`report: ${report}`);
       console.log(`plots:  ${join(r.runDir, 'plots')}`);
-      if (r.best) console.log(`model:  ${join(r.best.modelDir, 'model.safetensors')} (+ model.json; try: ecacface eval ${r.best.modelDir} …)`);
+      if (r.best) console.log(`model:  ${join(r.best.modelDir, 'model.safetensors')} (+ model.json; try: ecacface eval -m ${r.runDir} --bin ${data.bins[0]!.path})`);
+      console.log(`log:    ${join(r.runDir, 'training.log')}; TensorBoard: tensorboard --logdir ${o.out}`);
     });
 }

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { calibratedThreshold, evaluate, formatTable, validationEntries, type SetResult } from '../../eval/evaluate.js';
 import { exportModel } from '../../eval/model.js';
 import { lineChart } from '../../plot/charts.js';
+import { countProgress } from '../progress.js';
 import { addModelOptions, intOption, modelFromOptions, type ModelOptions } from '../model-option.js';
 
 /** Writes roc.svg/png (all sets) into `dir`; returns the paths. */
@@ -40,7 +41,7 @@ export function registerEval(program: Command): void {
           batchSize: intOption(o.batchSize, '--batch-size', 64),
           threads: intOption(o.threads, '--threads', 2),
           folds: intOption(o.folds, '--folds', 10),
-          onProgress: o.quiet ? undefined : (set, done, total) => process.stderr.write(`\r${set}: ${done}/${total} images${done === total ? '\n' : ''}`),
+          onProgress: o.quiet ? undefined : countProgress(),
         });
         console.log(formatTable(results));
         const files = writeRocCharts(results, o.out);

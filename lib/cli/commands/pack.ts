@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { openImageFolder } from '../../data/image-folder.js';
 import { imageDimensions } from '../../data/image-size.js';
 import { writeRecordIO, type RecordIOInput } from '../../data/recordio-writer.js';
+import { countProgress } from '../progress.js';
 import { encodeJpeg } from '../../data/codec.js';
 import { FaceDetector } from '../../detect/detect.js';
 import { detectAlignFiles } from '../../detect/folder.js';
@@ -43,13 +44,13 @@ export function registerPack(program: Command): void {
         }
       }
       const t0 = Date.now();
+      const progress = countProgress();
       const r = await writeRecordIO(out, samples(), {
         labelForm: opts.labelForm,
         onProgress: (n) => {
-          if (!opts.quiet && (n % 10000 === 0 || n === ds.length)) process.stderr.write(`\rpack: ${n}/${ds.length} images`);
+          if (!opts.quiet && (n % 1000 === 0 || n === ds.length)) progress('pack: images', n, ds.length);
         },
       });
-      if (!opts.quiet) process.stderr.write('\n');
       console.log(`packed ${r.images} images of ${r.numClasses} identities (${r.imageSize[1]}x${r.imageSize[0]}) into ${r.rec} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       if (odd.length) {
         console.warn(`pack: ${odd.length} images differ from ${r.imageSize[1]}x${r.imageSize[0]} (the loader will skip them): ${odd.slice(0, 5).join(', ')}${odd.length > 5 ? ', …' : ''}`);
@@ -67,10 +68,11 @@ async function packDetected(root: string, out: string, opts: DetectCliOptions & 
   // identities whose photos were all skipped get no label: the rest stay 0, 1, 2, … in folder order
   let lastIdentity = -1;
   let label = -1;
+  const progress = countProgress();
   async function* samples(): AsyncGenerator<RecordIOInput> {
     for await (const r of detectAlignFiles(detector, ds.files, d)) {
       done++;
-      if (!opts.quiet && (done % 100 === 0 || done === ds.length)) process.stderr.write(`\rpack: ${done}/${ds.length} photos`);
+      if (!opts.quiet && (done % 100 === 0 || done === ds.length)) progress('pack: photos', done, ds.length);
       const face = r.faces[0];
       if (!face) {
         skipped.push(`${r.file}\t${r.error ?? 'no face found'}`);
@@ -86,7 +88,7 @@ async function packDetected(root: string, out: string, opts: DetectCliOptions & 
   const t0 = Date.now();
   try {
     const r = await writeRecordIO(out, samples(), { labelForm: opts.labelForm as 'array' | 'scalar' });
-    if (!opts.quiet) process.stderr.write('\n');
+    progress.end();
     console.log(`packed ${r.images} aligned faces of ${r.numClasses} identities (112x112) from ${ds.length} photos into ${r.rec} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     if (r.numClasses < ds.classes.length) console.warn(`pack: ${ds.classes.length - r.numClasses} identities had no photo with a face and were left out`);
   } finally {

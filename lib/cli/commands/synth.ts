@@ -1,6 +1,7 @@
 /** `ecacface synth`: generates (or finds in the cache) a synthetic face-identity set in the real formats. */
 import type { Command } from 'commander';
 import { generateSynthDataset } from '../../data/synth-files.js';
+import { countProgress } from '../progress.js';
 
 const int = (v: string) => {
   const n = Number(v);
@@ -19,12 +20,15 @@ export function registerSynth(program: Command): void {
     .option('--size <px>', 'image side', int)
     .option('--seed <n>', 'seed', int)
     .option('--cache <dir>', 'cache root', '.cache/synth')
-    .action(async (o: { identities?: number; images?: number; valIdentities?: number; pairs?: number; size?: number; seed?: number; cache: string }) => {
+    .option('--out <dir>', 'write the set into this folder (new or empty) instead of the cache')
+    .option('--quiet', 'no progress output')
+    .action(async (o: { out?: string; quiet?: boolean; identities?: number; images?: number; valIdentities?: number; pairs?: number; size?: number; seed?: number; cache: string }) => {
+      const progress = countProgress();
       const d = await generateSynthDataset(
-        { identities: o.identities, imagesPerIdentity: o.images, valIdentities: o.valIdentities, valPairs: o.pairs, imageSize: o.size, seed: o.seed, cacheDir: o.cache },
-        (done, total, what) => process.stderr.write(`\rgenerating ${what}: ${done}/${total}`),
+        { identities: o.identities, imagesPerIdentity: o.images, valIdentities: o.valIdentities, valPairs: o.pairs, imageSize: o.size, seed: o.seed, cacheDir: o.cache, ...(o.out !== undefined ? { outDir: o.out } : {}) },
+        o.quiet ? undefined : (done, total, what) => progress(`generating ${what}`, done, total),
       );
-      process.stderr.write('\n');
+      progress.end();
       console.log(`${d.cached ? 'cached' : 'generated'}: ${d.images} images of ${d.identities} identities (${d.imageSize}px) in ${d.dir}`);
       console.log(`train: ${d.rec}`);
       for (const b of d.bins) console.log(`val:   ${b.path} (${b.pairs} pairs)`);

@@ -1,10 +1,14 @@
-/** `ecacface train --config run.yaml [--preset name] [--set key=value …] [--resume [runDir]]`. */
+/**
+ * `ecacface train --config run.yaml [--preset name] [--set key=value …] [--resume [runDir] | --overwrite]`.
+ * Writes report.md into the run directory; exits 130 when stopped by Ctrl-C (after saving a checkpoint).
+ */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { applyOverrides, mergeConfig, readConfigFile } from '../../train/config.js';
+import { applyOverrides, mergeConfig, readConfigFile, validateConfig } from '../../train/config.js';
 import { preset } from '../../train/presets.js';
 import { formatValidation, progressReporter } from '../../train/progress.js';
+import { writeReport } from '../../train/report.js';
 import { train } from '../../train/train.js';
 
 function collect(v: string, acc: string[]): string[] {
@@ -19,8 +23,9 @@ export function registerTrain(program: Command): void {
     .option('-p, --preset <name>', "a paper recipe, e.g. 'casia-ir50' or 'ms1mv2-ir101:arcface' (the config and --set win)")
     .option('-s, --set <key=value>', 'override a config key (dotted keys reach into objects); repeatable', collect, [] as string[])
     .option('-r, --resume [runDir]', "continue a run from its checkpoint (runDir: use that run's saved config)")
+    .option('--overwrite', 'replace an existing run of the same name (without it, or --resume, a non-empty run directory is refused)')
     .option('--plain', 'plain log lines even on a terminal')
-    .action(async (o: { config?: string; preset?: string; set: string[]; resume?: string | boolean; plain?: boolean }) => {
+    .action(async (o: { config?: string; preset?: string; set: string[]; resume?: string | boolean; overwrite?: boolean; plain?: boolean }) => {
       let raw: Record<string, unknown> = {};
       if (typeof o.resume === 'string') {
         const saved = join(o.resume, 'config.json');
@@ -36,13 +41,19 @@ export function registerTrain(program: Command): void {
         const r = await train(raw as never, {
           onProgress: reporter.onProgress,
           ...(o.resume ? { resume: typeof o.resume === 'string' ? o.resume : true } : {}),
+          ...(o.overwrite ? { overwrite: true } : {}),
         });
         reporter.stop();
+        const report = writeReport(r, validateConfig(raw, { checkFiles: false }));
         console.log(`${r.interrupted ? 'interrupted' : 'done'}: ${r.steps} steps in ${r.seconds.toFixed(0)} s, run directory ${r.runDir}`);
         if (r.validation.length) console.log(`last validation: ${formatValidation(r.validation)}`);
         if (r.best) console.log(`best (step ${r.best.step}): ${formatValidation(r.best.results)} → ${r.best.modelDir}`);
-        if (r.interrupted) console.log(`resume with: ecacface train --resume ${r.runDir}`);
         if (r.plots.length) console.log(`plots: ${join(r.runDir, 'plots')}`);
+        console.log(`report: ${report}; log: ${join(r.runDir, 'training.log')}; TensorBoard: tensorboard --logdir ${join(r.runDir, '..')}`);
+        if (r.interrupted) {
+          console.log(`resume with: ecacface train --resume ${r.runDir}`);
+          process.exitCode = 130; // stopped by Ctrl-C (the shell's convention for SIGINT)
+        }
       } finally {
         reporter.stop();
       }

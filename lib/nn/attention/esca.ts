@@ -9,7 +9,7 @@
  * Init: both convs keep PyTorch's default init and backbone Kaiming loops skip them (spec §5
  * items 7 and 8; docs/decisions/models.md).
  */
-import { cat, functional as F, scope, type Tensor } from '../../tensor/index.js';
+import { cat, functional as F, noGrad, scope, type Tensor } from '../../tensor/index.js';
 import { esca } from '../../ops/esca.js';
 import { Conv2d } from '../conv.js';
 import type { Tracer } from '../module.js';
@@ -46,10 +46,35 @@ export class SpatialAttention extends Attention {
   }
 }
 
+/**
+ * ESCA's two gates for one input: the channel gate σ(conv1d_k(GAP(x))) [N, C] and the spatial gate
+ * σ(conv3×3([avgpool3(y), maxpool3(y)])) [N, 1, H, W] on y = ECA(x). Detached (computed without grad).
+ */
+export interface EscaGates {
+  channel: Tensor;
+  spatial: Tensor;
+}
+
+/**
+ * Called by an ESCA module's forward with its gates while set as the module's `probe`
+ * (lib/train/gate-stats.ts, `ecacface attention`). The gate tensors are freed when the forward's
+ * scope ends: read or copy them in the call.
+ */
+export type GateProbe = ((block: ESCA, gates: EscaGates) => void) & {
+  /** Only in training mode: eval-mode forwards (validation) neither compute nor report the gates. */
+  trainingOnly?: boolean;
+};
+
 export class ESCA extends Attention {
   readonly kind = 'esca' as const;
   ca: ECA;
   sa: SpatialAttention;
+  /**
+   * Observer of the gates: when set, each forward also computes the two gates (composed ATen ops,
+   * no grad: one extra attention forward, so set it only on the steps that log) and passes them on.
+   * The output and gradients are the same with or without a probe.
+   */
+  probe: GateProbe | null = null;
 
   constructor(channels: number, kernelSize = ecaKernelSize(channels)) {
     super(channels);
@@ -63,7 +88,32 @@ export class ESCA extends Attention {
 
   forward(x: Tensor): Tensor {
     this.check(x.shape);
-    return esca(x, this.ca.conv.weight, this.sa.conv.weight);
+    const out = esca(x, this.ca.conv.weight, this.sa.conv.weight);
+    const probe = this.probe;
+    if (probe && (this.training || !probe.trainingOnly)) scope(() => probe(this, this.gates(x)));
+    return out;
+  }
+
+  /** The channel and spatial gates for input `x` [N, C, H, W] (no grad; the caller frees them). */
+  gates(x: Tensor): EscaGates {
+    this.check(x.shape);
+    return noGrad(() =>
+      scope(() => {
+        const [n, c] = x.shape as [number, number, number, number];
+        const w = this.ca.conv.weight;
+        const k = w.size(2);
+        const pooled = x.mean([2, 3]).view(n, 1, c);
+        const channel = F.conv1d(pooled, w.dtype === pooled.dtype ? w : w.to(pooled.dtype), null, { padding: (k - 1) / 2 })
+          .sigmoid()
+          .view(n, c);
+        const y = x.mul(channel.view(n, c, 1, 1));
+        const sw = this.sa.conv.weight;
+        const avg = F.avgPool2d(y, 3, { stride: 1, padding: 1, countIncludePad: true });
+        const max = F.maxPool2d(y, 3, { stride: 1, padding: 1 });
+        const spatial = F.conv2d(cat([avg, max], 1), sw.dtype === y.dtype ? sw : sw.to(y.dtype), null, { padding: 1 }).sigmoid();
+        return { channel, spatial };
+      }),
+    );
   }
 
   override traceShape(input: number[], tracer: Tracer): number[] {

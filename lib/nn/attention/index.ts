@@ -1,7 +1,7 @@
 /** The attention family of the paper's comparison (spec backbones.md §3). */
 export { Attention, ATTENTION_KINDS, type AttentionKind } from './base.js';
 export { ECA, ecaKernelSize } from './eca.js';
-export { ESCA, SpatialAttention } from './esca.js';
+export { ESCA, SpatialAttention, type EscaGates, type GateProbe } from './esca.js';
 export { SE } from './se.js';
 export { CBAM, CBAMChannelGate, CBAMSpatialGate, CBAMSpatialConv } from './cbam.js';
 export { BAM, BAMChannelGate, BAMSpatialGate } from './bam.js';

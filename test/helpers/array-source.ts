@@ -3,9 +3,9 @@
  * from the seed, random horizontal flip from the seed, normalised to [−1, 1], drop_last.
  * Resuming at (epoch, batch) yields exactly the batches an uninterrupted run would see.
  */
-import { tensor } from '../tensor/creation.js';
-import { Rng, hashSeed } from '../data/synth.js';
-import type { BatchSource, TrainBatch } from './types.js';
+import { tensor } from '../../lib/tensor/creation.js';
+import { Rng, hashSeed } from '../../lib/data/synth.js';
+import type { BatchSource, TrainBatch } from '../../lib/train/types.js';
 
 export interface ArraySourceOptions {
   /** Images, each `size × size × 3` uint8 (RGB, HWC). */

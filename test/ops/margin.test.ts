@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scope, tensor, zeros, type DType, type Tensor } from '../../lib/index.js';
-import { marginLoss, marginLossComposed, type MarginLossOptions } from '../../lib/heads/index.js';
-import { marginRef, switchDistance, type RefConfig } from './reference.js';
+import { marginLoss, marginLossComposed, type MarginLossOptions } from '../../lib/ops/margin.js';
+import { marginRef, switchDistance, type RefConfig } from '../heads/reference.js';
 
 // ------------------------------------------------------------------ deterministic inputs
 function rng(seed: number): () => number {
@@ -238,6 +238,21 @@ describe('float32 agrees with float64 (inputs ≥ 2e-3 from every switching poin
     expect(Math.abs(a.loss - b.loss) / b.loss).toBeLessThan(2e-5);
     expectClose(a.gx, b.gx, 2e-4, 'dL/dx');
     expectClose(a.gw, b.gw, 2e-4, 'dL/dW');
+  });
+  it('every per-row output is written (ECF_POISON_OUTPUTS: NaN-filled first, the switch ESCA uses too)', () => {
+    const batch = makeBatch(9, 17, 8, 37, false);
+    const cfg: RefConfig = { target: 'thresh', negative: 'curricular', s: 64, m: 0.5, t: 0.2, training: true };
+    const plain = runOp(batch, cfg, 'float64');
+    process.env.ECF_POISON_OUTPUTS = '1';
+    let poisoned: ReturnType<typeof runOp>;
+    try {
+      poisoned = runOp(batch, cfg, 'float64');
+    } finally {
+      delete process.env.ECF_POISON_OUTPUTS;
+    }
+    expect(Number.isFinite(poisoned.loss)).toBe(true);
+    expect(poisoned.loss).toBe(plain.loss);
+    expectClose(poisoned.gx, plain.gx, 1e-15, 'dL/dx');
   });
 });
 

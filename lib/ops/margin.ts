@@ -1,14 +1,19 @@
 /**
- * The typed wrapper of the fused native margin op (native/ops/margin.cc): margin logits and the
- * mean cross-entropy of the margin family (CurricularFace, ArcFace, CosFace, MV-Arc-Softmax) in
- * one op with its own backward, holding a single [batch × classes] matrix.
+ * The margin family's loss (CurricularFace, ArcFace, CosFace, MV-Arc-Softmax) as functions of
+ * tensors (the heads in lib/heads/ hold the class kernel and the t buffer).
  *
- * The embeddings are L2-normalised here with ATen ops (autograd through them, eps 1e-12 as
- * `F.normalize`); the kernel [D, C] is passed raw and its columns are normalised inside the op.
- * Public as `heads.marginLoss` (the functional form of the fused-family heads).
+ * `marginLoss` is the op the heads call: the fused native op (native/ops/margin.cc, kernels in
+ * native/kernels/margin*) — margin logits and the mean cross-entropy in one op with its own
+ * backward, holding a single [batch × classes] matrix, on CPU (float32/float64) and CUDA
+ * (float32/float64/float16/bfloat16). The embeddings are L2-normalised here with ATen ops
+ * (autograd through them, eps 1e-12 as `F.normalize`); the kernel [D, C] is passed raw and its
+ * columns are normalised inside the op. `marginLossComposed` is the same math composed of ATen
+ * ops in the shape of the reference PyTorch code: the reference the fused op is tested and
+ * benchmarked against, and the heads' `impl: 'composed'` (e.g. for double backward).
+ * Public as `heads.marginLoss` / `heads.marginLossComposed`.
  */
 import { native } from '../native.js';
-import { functional as F, scope, type Tensor } from '../tensor/index.js';
+import { functional as F, noGrad, scope, where, type Tensor } from '../tensor/index.js';
 import { handleOf, wrap } from '../tensor/tensor.js';
 
 /** Target-logit function f(cos θ_y) (spec §2.2–2.6). */
@@ -53,8 +58,6 @@ export interface MarginLossOptions {
   tStatistic?: 'cos' | 'cos_m';
   /** Also return s·cos θ (no margin, no grad) for accuracy logging: one more [B × C] matrix. */
   returnLogits?: boolean;
-  /** @internal Tests: NaN-fill the kernel's per-row outputs first, so an unwritten entry shows. */
-  poison?: boolean;
 }
 
 /** Per-batch statistics, as plain numbers (no gradient). */
@@ -107,7 +110,6 @@ export function marginLoss(embeddings: Tensor, kernel: Tensor, labels: Tensor, o
       tNewWeight: o.tNewWeight ?? 0.01,
       tStatistic: o.tStatistic === 'cos_m' ? 1 : 0,
       returnLogits: o.returnLogits ?? false,
-      poison: o.poison ?? false,
     });
   } finally {
     xhat.dispose(); // the graph keeps what backward needs
@@ -126,4 +128,89 @@ export function marginLoss(embeddings: Tensor, kernel: Tensor, labels: Tensor, o
   };
   if (out[2] !== null) result.logits = wrap(out[2]);
   return result;
+}
+
+/**
+ * Composed-ops version of {@link marginLoss}: same options, same results (up to rounding). It
+ * follows CurricularFace's head/metrics.py: normalise both sides, one matmul, clamp, target via
+ * `where`, hard mask, `scatter` of the target logit, `crossEntropy` — materialising several
+ * [B × C] matrices and a normalised copy of the kernel.
+ */
+export function marginLossComposed(
+  embeddings: Tensor,
+  kernel: Tensor,
+  labels: Tensor,
+  o: MarginLossOptions,
+): MarginLossResult {
+  const { s, m } = o;
+  const cosM = Math.cos(m);
+  const sinM = Math.sin(m);
+  const th = Math.cos(Math.PI - m);
+  const mm = Math.sin(Math.PI - m) * m;
+  return scope(() => {
+    const y = labels.long().unsqueeze(1);
+    const xhat = F.normalize(embeddings, { dim: 1 });
+    const what = F.normalize(kernel, { dim: 0 });
+    const c = xhat.mm(what).clamp(-1, 1);
+    const cy = c.gather(1, y);
+    const ctm = cy.mul(cosM).sub(cy.square().rsub(1).clamp(1e-7, null).sqrt().mul(sinM));
+    let fy: Tensor;
+    switch (o.target) {
+      case 'thresh':
+        fy = where(cy.gt(th), ctm, cy.sub(mm));
+        break;
+      case 'easy':
+        fy = where(cy.gt(0), ctm, cy);
+        break;
+      case 'plain':
+        fy = ctm;
+        break;
+      case 'cosface':
+        fy = cy.sub(m);
+        break;
+      case 'none':
+        fy = cy;
+        break;
+      default:
+        throw new RangeError(`marginLossComposed: unknown target '${String(o.target)}'`);
+    }
+    let t = 0;
+    let body = c;
+    let hardFraction = 0;
+    if (o.negative !== 'plain') {
+      const mask = c.gt(ctm.detach());
+      if (o.negative === 'curricular') {
+        if (!o.t) throw new TypeError('marginLossComposed: CurricularFace needs the t buffer');
+        const tb = o.t;
+        if (o.training) {
+          noGrad(() => {
+            const r = (o.tStatistic === 'cos_m' ? ctm : cy).detach().mean();
+            const w = o.tNewWeight ?? 0.01;
+            tb.mul_(1 - w).add_(r.mul(w).to(tb.dtype));
+          });
+        }
+        t = tb.item();
+        body = where(mask, c.mul(c.add(t)), c);
+      } else {
+        t = o.mvT ?? 0.2;
+        body = where(mask, c.mul(t + 1).add(t), c);
+      }
+      const B = c.size(0);
+      const C = c.size(1);
+      const hardAll = mask.sum().item();
+      const hardTarget = mask.gather(1, y).sum().item();
+      hardFraction = C > 1 ? (hardAll - hardTarget) / (B * (C - 1)) : 0;
+    }
+    const logits = body.scatter(1, y, fy).mul(s);
+    const loss = F.crossEntropy(logits, y.squeeze(1));
+    const stats = noGrad(() => ({
+      positiveCosine: cy.mean().item(),
+      t,
+      hardFraction,
+      top1: c.argmax(1).eq(y.squeeze(1)).double().mean().item(),
+    }));
+    const result: MarginLossResult = { loss, stats };
+    if (o.returnLogits) result.logits = noGrad(() => c.mul(s).detach());
+    return result;
+  });
 }
