@@ -91,7 +91,8 @@ async function renderImages(): Promise<{ pixels: Uint8Array; seconds: number }> 
       });
     }),
   );
-  return { pixels: new Uint8Array(buffer), seconds: (performance.now() - t0) / 1000 };
+  // (a copy into an ordinary ArrayBuffer: the addon takes no SharedArrayBuffer)
+  return { pixels: new Uint8Array(buffer).slice(), seconds: (performance.now() - t0) / 1000 };
 }
 
 interface StepRecord {
