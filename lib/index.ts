@@ -114,14 +114,20 @@ export {
   type TrainConfig,
   type TrainConfigInput,
 } from './train/config.js';
-export { preset, presetNames, PRESET_RECIPES, PRESET_METHODS } from './train/presets.js';
+export { preset, presetNames, PRESET_RECIPES, PRESET_METHODS, type PresetConfig } from './train/presets.js';
 export { SGD, type ParamGroupInput, type SGDOptions, type SGDState } from './train/sgd.js';
 export { GradScaler, type GradScalerOptions, type GradScalerState } from './train/grad-scaler.js';
 export type { TrainHooks, TrainContext, SaveKind } from './train/hooks.js';
 export { MultiStepSchedule, type ScheduleOptions } from './train/schedule.js';
-export { readMetrics, type MetricRecord, type TrainRecord, type ValRecord } from './train/metrics.js';
+export { readMetrics, type MetricRecord, type TrainRecord, type ValRecord, type LrRecord } from './train/metrics.js';
 export { plotRun } from './train/plots.js';
 export { progressReporter, type ProgressReporter } from './train/progress.js';
+export { GateStatsCollector, formatGateStats, type BlockGateStats, type GateSummary } from './train/gate-stats.js';
+export { TensorBoardLogger } from './train/tensorboard.js';
+export { RunExistsError } from './train/run-dir.js';
+export { EventFileWriter } from './io/tfevents.js';
+export { attentionMaps, type FaceAttention, type StageAttention } from './eval/attention.js';
+export { renderAttention } from './plot/attention.js';
 export { exportBackbone } from './train/export.js';
 export { generateSynthDataset, type SynthOptions, type SynthDataset } from './data/synth-files.js';
 export { renderFace, makeIdentity, renderTemplate } from './data/synth.js';

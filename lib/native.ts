@@ -6,13 +6,12 @@
  * Dtypes travel as small integers (see `lib/tensor/dtype.ts`), devices as strings.
  * @internal
  */
-import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadAddon, packageRoot } from './native-load.js';
 
-/** Opaque handle of a native tensor (a Node-API external). */
+export { packageRoot, NativeLoadError } from './native-load.js';
+
+/** Opaque handle of a native tensor: an index into the environment's tensor table (lib/tensor owns it). */
 export type NativeTensor = { readonly __nativeTensor: unique symbol };
 /** Opaque handle of a captured CUDA graph (ops/cuda_graph.cc). */
 export type NativeCudaGraph = { readonly __nativeCudaGraph: unique symbol };
@@ -231,14 +230,14 @@ export interface NativeBinding {
   memory(): { tensors: number; bytes: number; cpuBytes: number; cudaBytes: number; created: number };
   buildInfo(): { torchVersion: string; cuda: boolean; parallel: string };
 
-  // ops/esca.cc — ESCA and ECA attention (issue 3)
+  // ops/esca.cc — ESCA and ECA attention
   /** Fused ESCA (autograd-aware): x [N,C,H,W], caWeight [1,1,k], saWeight [1,2C,3,3]. */
   esca(x: T, caWeight: T, saWeight: T): T;
   /** Fused ECA (autograd-aware): x [N,C,H,W], caWeight [1,1,k]. */
   eca(x: T, caWeight: T): T;
   // (end ops/esca.cc)
 
-  // ops/margin.cc — fused margin logits + cross-entropy (issue 4)
+  // ops/margin.cc — fused margin logits + cross-entropy
   /**
    * Fused margin logits + mean cross-entropy: [loss, stats float64 [4] (mean c_y, t used, hard
    * fraction, top-1 fraction), logits s·c or null]. `t` (a [1] buffer) is updated in place when
@@ -263,7 +262,7 @@ export interface NativeBinding {
   ): [T, T, T | null];
   // (end ops/margin.cc)
 
-  // data/*.cc — RecordIO, image decoding, batches (issue 5)
+  // data/*.cc — RecordIO, image decoding, batches
   dataDecode(bytes: Uint8Array): { data: Uint8Array; width: number; height: number };
   dataEncodeJpeg(rgb: Uint8Array, width: number, height: number, quality: number): Buffer;
   dataEncodePng(rgb: Uint8Array, width: number, height: number): Buffer;
@@ -292,7 +291,7 @@ export interface NativeBinding {
   dataBatchPool(keep: number, threads: number): { readonly __dataBatchPool: true };
   // (end data)
 
-  // data/align.cc — five-point face alignment (issue 6)
+  // data/align.cc — five-point face alignment
   /** Least-squares similarity (no reflection) mapping src points onto dst: row-major 2×3 [a, −b, tx, b, a, ty]. */
   similarityTransform(src: number[], dst: number[]): number[];
   /** Similarity-aligns an HWC uint8 image onto the template points; bilinear, constant-0 border. */
@@ -308,14 +307,14 @@ export interface NativeBinding {
   ): { data: Buffer; matrix: number[] };
   // (end data/align.cc)
 
-  // detect/mtcnn_ops.cc — MTCNN crop resampling and NMS (issue 14)
+  // detect/mtcnn_ops.cc — MTCNN crop resampling and NMS
   /** Resamples each box (x1, y1, x2, y2; continuous pixel coordinates) of an RGB HWC image to [N, 3, outH, outW] float32, (v − 127.5)/128, antialiased, black outside. */
   detectResample(pixels: Uint8Array, width: number, height: number, boxes: Float64Array, outH: number, outW: number): T;
   /** Greedy NMS within groups ((x2−x1+1)(y2−y1+1) areas; IoU, or overlap/min-area with minMode): kept indices, by group then descending score. */
   detectNms(boxes: T, scores: T, groups: T | null, threshold: number, minMode: boolean): T;
   // (end detect/mtcnn_ops.cc)
 
-  // ops/cuda_graph.cc — CUDA graphs and the CUDA caching allocator's statistics (issue 16)
+  // ops/cuda_graph.cc — CUDA graphs and the CUDA caching allocator's statistics
   /** Synchronises `device`, then captures this thread's CUDA work on a side stream until cudaGraphEnd. */
   cudaGraphBegin(device: number): NativeCudaGraph;
   /** Ends capture and instantiates the graph; the thread's stream is restored. */
@@ -331,7 +330,7 @@ export interface NativeBinding {
   ): { allocatedBytes: number; peakAllocatedBytes: number; reservedBytes: number; peakReservedBytes: number };
   // (end ops/cuda_graph.cc)
 
-  // train/sgd.cc — fused SGD step (issue 7)
+  // train/sgd.cc — fused SGD step
   /** One SGD step over all params; returns, per param, the momentum buffer it created (or null). */
   sgdStep(
     params: T[],
@@ -347,53 +346,29 @@ export interface NativeBinding {
   // (end train/sgd.cc)
 }
 
-/** Finds the package root (the folder with this package's package.json) from this file. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        if (JSON.parse(readFileSync(pj, 'utf8')).name === 'ecacface-torch') return dir;
-      } catch {
-        /* keep looking */
-      }
-    }
-    dir = dirname(dir);
-  }
-  throw new Error('ecacface-torch: cannot locate the package root from ' + fileURLToPath(import.meta.url));
-}
-
-function load(): NativeBinding {
-  const require = createRequire(import.meta.url);
-  const override = process.env.ECACFACE_NATIVE;
-  if (override) return require(override) as NativeBinding;
-  const root = packageRoot();
-  try {
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-    return nodeGypBuild(root) as NativeBinding;
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    const e = new Error(
-      `ecacface-torch: the native addon could not be loaded (${reason.split('\n')[0]}).\n` +
-        `  - No prebuilt binary fits this platform and none was built from source. npm 11 skips install\n` +
-        `    scripts of dependencies until approved: run 'npm approve-builds' (or install with\n` +
-        `    --foreground-scripts / allow the script), then 'npm rebuild ecacface-torch'.\n` +
-        `  - Building from source needs libtorch: on Debian/Ubuntu 'sudo apt-get install libtorch-dev',\n` +
-        `    elsewhere set LIBTORCH=/path/to/libtorch; then run 'npm rebuild ecacface-torch'\n` +
-        `    (inside this repository: 'npm run build:native').`,
-    );
-    (e as Error & { cause?: unknown }).cause = err;
-    throw e;
-  }
-}
-
-/** The loaded addon. */
-export const native: NativeBinding = load();
-
-// libtorch starts with one intra-op thread here unless told otherwise: use the machine's cores
-// unless the user chose with OMP_NUM_THREADS / ECACFACE_NUM_THREADS.
-{
+/**
+ * Loads the addon (once) and replaces the {@link native} binding with it. Throws a
+ * {@link NativeLoadError} that says why none fits and which command to run next.
+ */
+export function loadNative(): NativeBinding {
+  if (loaded) return loaded;
+  const { binding } = loadAddon<NativeBinding>(packageRoot());
+  loaded = binding;
+  native = binding;
+  // libtorch starts with one intra-op thread here unless told otherwise: use the machine's cores
+  // unless the user chose with OMP_NUM_THREADS / ECACFACE_NUM_THREADS.
   const requested = Number(process.env.ECACFACE_NUM_THREADS ?? process.env.OMP_NUM_THREADS ?? NaN);
-  native.setNumThreads(Number.isInteger(requested) && requested > 0 ? requested : availableParallelism());
+  binding.setNumThreads(Number.isInteger(requested) && requested > 0 ? requested : availableParallelism());
+  return binding;
 }
+
+let loaded: NativeBinding | undefined;
+
+/**
+ * The addon. Loaded on first use (so that `import` stays fast and the CLI can print a load error
+ * without a stack trace): until then this is a stand-in whose every property loads the addon.
+ */
+export let native: NativeBinding = new Proxy({} as NativeBinding, {
+  get: (_target, key) => Reflect.get(loadNative(), key),
+  has: (_target, key) => Reflect.has(loadNative(), key),
+});

@@ -61,9 +61,10 @@ if ! up_to_date native "$native_hash" || [ ! -f build/Release/ecacface.node ]; t
 fi
 
 # -- 4. TypeScript ---------------------------------------------------------------------------
-ts_hash=$(hash_files find lib bench test/cuda tsconfig.json package.json -type f \( -name '*.ts' -o -name '*.json' \))
-if ! up_to_date ts "$ts_hash" || [ ! -f dist/lib/index.js ]; then
+ts_hash=$(hash_files find lib bench test/cuda tsconfig.json package.json scripts/build-cjs.js -type f \( -name '*.ts' -o -name '*.json' -o -name 'build-cjs.js' \))
+if ! up_to_date ts "$ts_hash" || [ ! -f dist/lib/index.js ] || [ ! -f dist/cjs/index.js ]; then
   say "compiling TypeScript"
   npx tsc -p tsconfig.json
+  node scripts/build-cjs.js   # the CommonJS build (require('ecacface-torch'))
   echo "$ts_hash" > "$stamp_dir/ts"
 fi

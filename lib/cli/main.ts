@@ -16,6 +16,8 @@ import { registerAlign } from './commands/align.js';
 import { registerTrain } from './commands/train.js';
 import { registerPlot } from './commands/plot.js';
 import { registerSynth } from './commands/synth.js';
+import { registerBuildNative } from './commands/build-native.js';
+import { versionText } from './version.js';
 import { registerAttention } from './commands/attention.js';
 import { registerDetect } from './commands/detect.js';
 // (end command imports)
@@ -23,6 +25,11 @@ import { registerDetect } from './commands/detect.js';
 export function buildProgram(): Command {
   const program = new Command('ecacface')
     .description('Face recognition with ECACFace (ESCA attention + CurricularFace) on libtorch')
+    .option('-V, --version', 'print the version and which native addon loads')
+    .on('option:version', () => {
+      console.log(versionText());
+      process.exit(0);
+    })
     .showHelpAfterError();
   registerInfo(program);
   registerDemo(program);
@@ -35,15 +42,19 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerPlot(program);
   registerSynth(program);
+  registerBuildNative(program);
   registerAttention(program);
   registerDetect(program);
   // (end command registration)
   return program;
 }
 
+// Errors are printed as their message, never a stack trace (set ECACFACE_DEBUG=1 for the stack);
+// the exit status is 1. A native load error's message already names the next command to run.
 buildProgram()
   .parseAsync(process.argv)
   .catch((err: unknown) => {
-    process.stderr.write(`ecacface: ${err instanceof Error ? err.message : String(err)}\n`);
+    const text = err instanceof Error ? (process.env.ECACFACE_DEBUG ? (err.stack ?? err.message) : err.message) : String(err);
+    process.stderr.write(text.startsWith('ecacface') ? `${text}\n` : `ecacface: ${text}\n`);
     process.exitCode = 1;
   });

@@ -12,8 +12,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { ARCHS, backboneSpec, buildBackbone, type Arch, type Backbone, type BackboneSpec } from '../models/index.js';
-import type { AttentionKind } from '../nn/attention/base.js';
+import { buildBackbone, type Backbone, type BackboneSpec } from '../models/index.js';
 import { cat } from '../tensor/creation.js';
 import { functional as F } from '../tensor/index.js';
 import type { Device } from '../tensor/device.js';
@@ -216,17 +215,13 @@ export interface LoadModelOptions {
 }
 
 const CARD_META = 'ecacface.card';
-/** The metadata key of the card in the training area's exports (lib/train/export.ts). */
-const TRAIN_CARD_META = 'model_card';
 
 function resolveFiles(path: string): { card?: string; weights: string } {
   const p = resolve(path);
   if (!existsSync(p)) throw new Error(`loadModel: '${path}' does not exist`);
   if (statSync(p).isDirectory()) {
-    for (const name of ['model.json', 'model-card.json']) {
-      const card = join(p, name);
-      if (existsSync(card)) return { card, weights: '' };
-    }
+    const own = join(p, 'model.json');
+    if (existsSync(own)) return { card: own, weights: '' };
     // a training run directory: its best model, else its last
     for (const sub of ['model-best', 'model-last']) {
       const card = join(p, sub, 'model.json');
@@ -238,51 +233,6 @@ function resolveFiles(path: string): { card?: string; weights: string } {
   }
   if (extname(p) === '.json') return { card: p, weights: '' };
   return { weights: p };
-}
-
-/**
- * A model card from JSON: ours, or the card a training run exports (lib/train/export.ts:
- * `arch`, `attention`, `embeddingSize`, `inputSize`, `validation[].name`, no spec), whose preset spec
- * is rebuilt from those fields (a run with a custom backbone spec needs `options.spec`).
- */
-function cardFromJson(json: unknown, source: string, spec?: BackboneSpec | IResNetSpec): ModelCard {
-  const t = json as {
-    spec?: unknown;
-    arch?: unknown;
-    attention?: unknown;
-    embeddingSize?: unknown;
-    inputSize?: unknown;
-    input?: { mean?: number[]; std?: number[] };
-    validation?: { name?: string; accuracy: number; std: number; pairs?: number }[];
-    weights?: unknown;
-    created?: unknown;
-  };
-  if (t === null || typeof t !== 'object' || t.spec !== undefined || !('inputSize' in t)) return parseModelCard(json, source);
-  const size = Array.isArray(t.inputSize) ? Number(t.inputSize[0]) : 112;
-  let s: BackboneSpec | IResNetSpec;
-  if (spec) s = spec;
-  else if (typeof t.arch === 'string' && (ARCHS as readonly string[]).includes(t.arch)) {
-    s = { ...backboneSpec({ arch: t.arch as Arch, attention: t.attention as AttentionKind, embeddingSize: Number(t.embeddingSize) }), inputSize: size } as BackboneSpec;
-  } else {
-    throw new Error(`${source}: the training card names backbone '${String(t.arch)}', which is not a preset; pass { spec } (the run's backboneSpec)`);
-  }
-  return parseModelCard(
-    {
-      format: 'ecacface-model-card',
-      version: 1,
-      arch: String(t.arch),
-      attention: String(t.attention),
-      embeddingSize: Number(t.embeddingSize),
-      spec: s,
-      input: { ...DEFAULT_INPUT, size, mean: t.input?.mean ?? DEFAULT_INPUT.mean, std: t.input?.std ?? DEFAULT_INPUT.std },
-      flipTTA: true,
-      validation: (t.validation ?? []).map((v) => ({ set: String(v.name), accuracy: v.accuracy, std: v.std, ...(v.pairs !== undefined ? { pairs: v.pairs } : {}) })),
-      weights: String(t.weights),
-      source: `training export (${source})`,
-      ...(typeof t.created === 'string' ? { createdAt: t.created } : {}),
-    },
-    source,
-  );
 }
 
 /**
@@ -304,19 +254,19 @@ export function loadModel(path: string, options: LoadModelOptions = {}): FaceMod
     } catch (e) {
       throw new Error(`loadModel: cannot read the model card ${files.card} (${(e as Error).message})`);
     }
-    card = cardFromJson(json, files.card, options.spec);
+    card = parseModelCard(json, files.card);
     weights = resolve(dirname(files.card), card.weights);
     sd = loadSafetensors(weights).tensors;
   } else if (files.weights.endsWith('.safetensors')) {
     weights = files.weights;
     const loaded = loadSafetensors(weights);
     sd = loaded.tensors;
-    const meta = loaded.metadata[CARD_META] ?? loaded.metadata[TRAIN_CARD_META];
+    const meta = loaded.metadata[CARD_META];
     try {
       if (meta === undefined) {
         throw new Error(`loadModel: '${path}' carries no model card in its metadata ('${CARD_META}'); load it with its model.json, or build the backbone yourself and use loadStateDict`);
       }
-      card = cardFromJson(JSON.parse(meta), `${path} (metadata)`, options.spec);
+      card = parseModelCard(JSON.parse(meta), `${path} (metadata)`);
     } catch (e) {
       for (const t of sd.values()) t.dispose();
       throw e;

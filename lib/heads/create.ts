@@ -10,10 +10,9 @@ import { MagFaceHead, type MagFaceOptions } from './magface.js';
 import { MvArcFaceHead, type MvArcFaceOptions } from './mv-arcface.js';
 import { SoftmaxHead, type SoftmaxOptions } from './softmax.js';
 
-/** The head names {@link create} accepts. */
-export const HEAD_TYPES = ['softmax', 'cosface', 'arcface', 'mv-arcface', 'curricularface', 'magface'] as const;
-/** A head name. */
-export type HeadType = (typeof HEAD_TYPES)[number];
+import { HEAD_TYPES, type HeadType } from './options.js';
+
+export { HEAD_TYPES, type HeadType } from './options.js';
 
 /** Options of {@link create}: `type` plus that head's options. */
 export type CreateHeadOptions =

@@ -9,9 +9,9 @@ import { IRBackbone } from './ir.js';
 import { MobileFaceNet } from './mobilefacenet.js';
 import { parseBackboneSpec, type BackboneSpec, type IRSpec, type MobileFaceNetSpec } from './spec.js';
 
-/** Preset architectures. */
-export type Arch = 'mobilefacenet' | 'ir18' | 'ir34' | 'ir50' | 'ir101' | 'ir152';
-export const ARCHS: readonly Arch[] = ['mobilefacenet', 'ir18', 'ir34', 'ir50', 'ir101', 'ir152'];
+import { ARCHS, type Arch } from './archs.js';
+
+export { ARCHS, type Arch } from './archs.js';
 
 /** Options of {@link backbone} and {@link backboneSpec}. */
 export interface BackboneOptions {

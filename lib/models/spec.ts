@@ -12,10 +12,10 @@
  *   depthwise conv3×3, stages of `Depth_Wise` bottlenecks, conv1×1 → GDConv 7×7 → Linear → BN1d.
  */
 import { z } from 'zod';
-import { ATTENTION_KINDS } from '../nn/attention/base.js';
+import { ATTENTION_KINDS } from '../nn/attention/kinds.js';
 
 const positive = z.number().int().positive();
-const attentionKind = z.enum(ATTENTION_KINDS as unknown as ['none', 'esca', 'eca', 'se', 'cbam', 'bam', 'sk', 'sge']);
+const attentionKind = z.enum(ATTENTION_KINDS);
 /** 'kaiming': CurricularFace's loop (§1.5); 'pytorch-default': the layers' own PyTorch defaults. */
 const initKind = z.enum(['kaiming', 'pytorch-default']);
 
@@ -90,7 +90,20 @@ export type MobileFaceNetSpec = z.infer<typeof mobileFaceNetSpecSchema>;
 /** Any backbone spec. */
 export type BackboneSpec = IRSpec | MobileFaceNetSpec;
 
-const backboneSpecSchema = z.discriminatedUnion('block', [irSpecSchema, mobileFaceNetSpecSchema]);
+/**
+ * Any backbone spec, with the checks across fields (MobileFaceNet: residual stages have stride 1,
+ * a non-residual stage is one block, stage names are unique). The training config reuses it.
+ */
+export const backboneSpecSchema = z.discriminatedUnion('block', [irSpecSchema, mobileFaceNetSpecSchema]).superRefine((spec, ctx) => {
+  if (spec.block !== 'mobilefacenet') return;
+  const names = new Set<string>();
+  spec.stages.forEach((s, i) => {
+    if (s.residual && s.stride !== 1) ctx.addIssue({ code: 'custom', path: ['stages', i, 'stride'], message: `a residual stage must have stride 1, got ${s.stride}` });
+    if (!s.residual && s.blocks !== 1) ctx.addIssue({ code: 'custom', path: ['stages', i, 'blocks'], message: `a non-residual stage is one block, got ${s.blocks}` });
+    if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['stages', i, 'name'], message: `duplicate stage name '${s.name}'` });
+    names.add(s.name);
+  });
+});
 
 /** Validates `value` as a backbone spec (e.g. parsed JSON); throws an Error naming each bad field. */
 export function parseBackboneSpec(value: unknown): BackboneSpec {
@@ -99,17 +112,5 @@ export function parseBackboneSpec(value: unknown): BackboneSpec {
     const lines = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
     throw new Error(`invalid backbone spec: ${lines.join('; ')}`);
   }
-  const spec = r.data;
-  if (spec.block === 'mobilefacenet') {
-    spec.stages.forEach((s, i) => {
-      if (s.residual && s.stride !== 1) throw new Error(`invalid backbone spec: stages.${i}.stride: a residual stage must have stride 1, got ${s.stride}`);
-      if (!s.residual && s.blocks !== 1) throw new Error(`invalid backbone spec: stages.${i}.blocks: a non-residual stage is one block, got ${s.blocks}`);
-    });
-    const names = new Set<string>();
-    for (const s of spec.stages) {
-      if (names.has(s.name)) throw new Error(`invalid backbone spec: duplicate stage name '${s.name}'`);
-      names.add(s.name);
-    }
-  }
-  return spec;
+  return r.data;
 }

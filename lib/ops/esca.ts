@@ -54,15 +54,24 @@ function checkEsca(x: Tensor, caWeight: Tensor, saWeight: Tensor): void {
   }
 }
 
+/**
+ * ESCA's spatial attention map σ(conv3×3([avgpool3(y), maxpool3(y)])) [N, 1, H, W] of `y` (the ECA
+ * output), by composition of ATen ops: the reference's half, and the map itself for inspection.
+ */
+export function spatialAttentionMap(y: Tensor, saWeight: Tensor): Tensor {
+  return scope(() => {
+    const avg = F.avgPool2d(y, 3, { stride: 1, padding: 1, countIncludePad: true });
+    const max = F.maxPool2d(y, 3, { stride: 1, padding: 1 });
+    return F.conv2d(cat([avg, max], 1), saWeight, null, { padding: 1 }).sigmoid();
+  });
+}
+
 /** ESCA by composition of ATen ops (reference). */
 export function escaComposed(x: Tensor, caWeight: Tensor, saWeight: Tensor): Tensor {
   checkEsca(x, caWeight, saWeight);
   return scope(() => {
     const y = ecaComposed(x, caWeight);
-    const avg = F.avgPool2d(y, 3, { stride: 1, padding: 1, countIncludePad: true });
-    const max = F.maxPool2d(y, 3, { stride: 1, padding: 1 });
-    const w = F.conv2d(cat([avg, max], 1), saWeight, null, { padding: 1 }).sigmoid();
-    return y.mul(w);
+    return y.mul(spatialAttentionMap(y, saWeight));
   });
 }
 

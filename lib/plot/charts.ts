@@ -6,8 +6,16 @@
  * so the PNG looks the same on every machine and never depends on system font discovery.
  */
 import { existsSync } from 'node:fs';
-import { Resvg } from '@resvg/resvg-js';
-import * as echarts from 'echarts';
+import { createRequire } from 'node:module';
+import type * as Echarts from 'echarts';
+import type * as ResvgJs from '@resvg/resvg-js';
+
+// echarts (≈1.5 s and most of the install) and resvg load on the first chart, not on `import`.
+const lazyRequire = createRequire(import.meta.url);
+let echartsModule: typeof Echarts | undefined;
+let resvgModule: typeof ResvgJs | undefined;
+const echartsLib = (): typeof Echarts => (echartsModule ??= lazyRequire('echarts') as typeof Echarts);
+const resvgLib = (): typeof ResvgJs => (resvgModule ??= lazyRequire('@resvg/resvg-js') as typeof ResvgJs);
 
 /** One line of a chart. */
 export interface LineSeries {
@@ -127,7 +135,7 @@ export function lineChartSvg(options: LineChartOptions): string {
   if (!Array.isArray(options.series) || options.series.length === 0) throw new RangeError('lineChart: series must be a non-empty array');
   const logX = options.logX ?? false;
   const text = { fontFamily: FAMILY, color: '#222' };
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+  const chart = echartsLib().init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption({
       animation: false,
@@ -191,7 +199,7 @@ export function lineChartSvg(options: LineChartOptions): string {
 export function svgToPng(svg: string, options: { fontFile?: string; pixelRatio?: number; width?: number } = {}): Buffer {
   const font = chartFont(options.fontFile);
   const ratio = options.pixelRatio ?? 1;
-  const resvg = new Resvg(svg, {
+  const resvg = new (resvgLib().Resvg)(svg, {
     background: '#ffffff',
     fitTo: options.width !== undefined ? { mode: 'width', value: Math.round(options.width * ratio) } : { mode: 'zoom', value: ratio },
     font: { fontFiles: [font], loadSystemFonts: false, defaultFontFamily: FAMILY, sansSerifFamily: FAMILY },

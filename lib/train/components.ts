@@ -9,9 +9,8 @@ import { decode, loader, openImageFolder, openRecordIO, readBin, type ImageDatas
 import { verifyImages } from '../eval/evaluate.js';
 import type { RawFace } from '../eval/images.js';
 import { create as createHead } from '../heads/index.js';
-import { backboneSpec, buildBackbone, type Arch } from '../models/index.js';
+import { backboneSpec, buildBackbone } from '../models/index.js';
 import { weightDecayGroups } from '../nn/index.js';
-import type { AttentionKind } from '../nn/attention/base.js';
 import type { TrainConfig } from './config.js';
 import { exportBackbone } from './export.js';
 import type { TrainComponents } from './trainer.js';
@@ -21,7 +20,7 @@ import type { BatchSource, TrainBatch, ValidationResult, Validator } from './typ
 /** The backbone of a config: the preset spec with the configured attention, embedding and input size. */
 export function buildConfiguredBackbone(config: TrainConfig): Backbone {
   if (config.backboneSpec) return buildBackbone(config.backboneSpec);
-  const spec = backboneSpec({ arch: config.backbone as Arch, attention: config.attention as AttentionKind, embeddingSize: config.embeddingSize });
+  const spec = backboneSpec({ arch: config.backbone, attention: config.attention, embeddingSize: config.embeddingSize });
   return buildBackbone({ ...spec, inputSize: config.imageSize });
 }
 

@@ -6,10 +6,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { HEAD_OPTION_SCHEMAS, HEAD_TYPES, headOptionKeys } from '../heads/options.js';
+import { ARCHS } from '../models/archs.js';
+import { backboneSpecSchema } from '../models/spec.js';
+import { ATTENTION_KINDS } from '../nn/attention/kinds.js';
 
-export const BACKBONES = ['mobilefacenet', 'ir18', 'ir34', 'ir50', 'ir101', 'ir152'] as const;
-export const ATTENTIONS = ['none', 'esca', 'eca', 'se', 'cbam', 'bam', 'sk', 'sge'] as const;
-export const HEADS = ['curricularface', 'arcface', 'cosface', 'mv-arcface', 'magface', 'softmax'] as const;
 export const PRECISIONS = ['fp32', 'bf16', 'fp16'] as const;
 
 const posInt = z.number().int().positive();
@@ -31,20 +32,21 @@ const trainData = z.discriminatedUnion('type', [
 /** The schema of a run configuration (unknown keys are errors). */
 export const trainConfigSchema = z.strictObject({
   /** Backbone architecture. */
-  backbone: z.enum(BACKBONES),
+  backbone: z.enum(ARCHS),
   /** Attention module in every block ('none' = plain backbone). */
-  attention: z.enum(ATTENTIONS).default('esca'),
+  attention: z.enum(ATTENTION_KINDS).default('esca'),
   embeddingSize: posInt.default(512),
   /** A full backbone spec (models' `BackboneSpec`: custom widths, depths, input size) used instead of the preset. */
-  backboneSpec: z.record(z.string(), z.unknown()).optional(),
+  backboneSpec: backboneSpecSchema.optional(),
   /** Image side (112 for the paper; smaller for quick synthetic runs). */
   imageSize: posInt.default(112),
   head: z
     .strictObject({
-      type: z.enum(HEADS),
-      /** Head options passed through (s, m, tMomentum, stat, …); see the heads' docs. */
+      type: z.enum(HEAD_TYPES),
+      /** The head's options besides numClasses and embeddingSize (heads/options.ts: e.g. s, m, alpha, tUpdate, tStatistic). */
       options: z.record(z.string(), z.unknown()).default({}),
     })
+    .superRefine(checkHeadOptions)
     .default({ type: 'curricularface', options: {} }),
   data: z.strictObject({
     train: trainData,
@@ -97,6 +99,21 @@ export const trainConfigSchema = z.strictObject({
   /** Validation images per .bin used (0 = all); for quick runs. */
   valPairs: nonNegInt.default(0),
 });
+
+/** Checks `head.options` against the heads' own schema of the chosen type; issues land under `head.options.…`. */
+function checkHeadOptions(head: { type: (typeof HEAD_TYPES)[number]; options: Record<string, unknown> }, ctx: z.RefinementCtx): void {
+  const r = HEAD_OPTION_SCHEMAS[head.type].safeParse(head.options);
+  if (r.success) return;
+  for (const issue of r.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys) {
+        ctx.addIssue({ code: 'custom', path: ['options', ...issue.path, k], message: `unknown option of the ${head.type} head (it takes ${headOptionKeys(head.type).join(', ')})` });
+      }
+    } else {
+      ctx.addIssue({ code: 'custom', path: ['options', ...issue.path], message: issue.message });
+    }
+  }
+}
 
 /** A run configuration after validation (defaults filled). */
 export type TrainConfig = z.output<typeof trainConfigSchema>;
@@ -168,10 +185,10 @@ function crossChecks(c: Partial<TrainConfig>, problems: string[], opts: Validate
   if (c.precision && c.precision !== 'fp32' && c.device === 'cpu') problems.push(`precision: '${c.precision}' needs a CUDA device (device is 'cpu'); use 'fp32' on the CPU`);
   if (c.device && c.device !== 'cpu' && opts.cudaAvailable === false) problems.push(`device: '${c.device}' requested but CUDA is not available in this build/machine`);
   if (c.batchSize !== undefined && c.batchSize < 2) problems.push('batchSize: must be at least 2 (BatchNorm needs more than one sample)');
-  const spec = c.backboneSpec as { inputSize?: unknown; head?: { embeddingSize?: unknown } } | undefined;
+  const spec = c.backboneSpec;
   if (spec) {
-    if (c.imageSize !== undefined && spec.inputSize !== c.imageSize) problems.push(`backboneSpec.inputSize (${String(spec.inputSize)}) must equal imageSize (${c.imageSize})`);
-    if (c.embeddingSize !== undefined && spec.head?.embeddingSize !== c.embeddingSize) problems.push(`backboneSpec.head.embeddingSize (${String(spec.head?.embeddingSize)}) must equal embeddingSize (${c.embeddingSize})`);
+    if (c.imageSize !== undefined && spec.inputSize !== c.imageSize) problems.push(`backboneSpec.inputSize (${spec.inputSize}) must equal imageSize (${c.imageSize})`);
+    if (c.embeddingSize !== undefined && spec.head.embeddingSize !== c.embeddingSize) problems.push(`backboneSpec.head.embeddingSize (${spec.head.embeddingSize}) must equal embeddingSize (${c.embeddingSize})`);
   } else if (c.backbone && c.imageSize !== undefined) {
     if (c.backbone.startsWith('ir') && c.imageSize !== 112) problems.push(`imageSize: the IR backbones need 112 (got ${c.imageSize})`);
     if (c.backbone === 'mobilefacenet' && c.imageSize % 16 !== 0) problems.push(`imageSize: MobileFaceNet needs a multiple of 16 (got ${c.imageSize})`);

@@ -5,7 +5,7 @@
  * threshold of the first set), so `loadModel(dir)`, `ecacface eval` and `ecacface embed` use it as is.
  */
 import { exportModel } from '../eval/model.js';
-import type { ModelCard } from '../io/model-card.js';
+import { thresholdFromDistance, type ModelCard } from '../io/model-card.js';
 import type { TrainConfig } from './config.js';
 import type { Backbone } from '../models/backbone.js';
 import type { ValidationResult } from './types.js';
@@ -27,9 +27,7 @@ export function exportBackbone(
       ...(v.pairs !== undefined ? { pairs: v.pairs } : {}),
       ...(v.threshold !== undefined ? { threshold: v.threshold } : {}),
     })),
-    ...(first?.threshold !== undefined
-      ? { threshold: { distance: Math.min(4, Math.max(0, first.threshold)), cosine: 1 - first.threshold / 2, source: first.name } }
-      : {}),
+    ...(first?.threshold !== undefined ? { threshold: thresholdFromDistance(Math.min(4, Math.max(0, first.threshold)), first.name) } : {}),
     source: `ecacface train: ${config.head.type} head, step ${info.step} (epoch ${info.epoch})${info.runDir ? `, run ${info.runDir}` : ''}`,
   });
 }

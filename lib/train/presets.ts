@@ -5,10 +5,9 @@
  * Names: `<dataset>-<backbone>` with an optional `:<method>` (default `ecacface`), e.g.
  * `casia-ir50`, `casia-ir101:arcface`, `ms1mv2-ir101:cbam`.
  */
-import { ATTENTIONS, HEADS } from './config.js';
-
-type Attention = (typeof ATTENTIONS)[number];
-type Head = (typeof HEADS)[number];
+import type { HeadType as Head } from '../heads/options.js';
+import type { AttentionKind as Attention } from '../nn/attention/kinds.js';
+import type { TrainConfigInput } from './config.js';
 
 interface Recipe {
   backbone: 'mobilefacenet' | 'ir50' | 'ir101';
@@ -45,11 +44,18 @@ export function presetNames(): string[] {
   return Object.keys(PRESET_RECIPES).flatMap((r) => Object.keys(PRESET_METHODS).map((m) => `${r}:${m}`));
 }
 
+/** What a preset fills: every training setting but `data` (add it, and any override, after the spread). */
+export type PresetConfig = Required<
+  Pick<TrainConfigInput, 'backbone' | 'attention' | 'embeddingSize' | 'imageSize' | 'head' | 'batchSize' | 'epochs' | 'lr' | 'milestones' | 'gamma' | 'warmup' | 'weightDecay' | 'momentum' | 'seed'>
+>;
+
 /**
  * The partial config of a preset (no data paths). Throws a RangeError listing the valid names
  * for an unknown one.
+ * @example
+ * await train({ ...preset('casia-ir50:ecacface'), data: { train: { type: 'recordio', path: 'train.rec' } }, device: 'cuda' });
  */
-export function preset(name: string): Record<string, unknown> {
+export function preset(name: string): PresetConfig {
   const [recipeName, methodName = 'ecacface', ...rest] = name.split(':');
   const recipe = PRESET_RECIPES[recipeName ?? ''];
   const method = PRESET_METHODS[methodName];

@@ -1,55 +1,215 @@
 /**
- * The published package works from plain Node: `npm pack`, install the tarball into an empty
- * project, drop in the prebuilt addon the way `npm run prebuild` lays it out
- * (prebuilds/linux-x64/ecacface-torch.node), check that the install script picks it, then import
- * the package from an .mjs file and run a tensor op.
+ * The published package, as a user gets it: `npm pack`, then a consumer project (a default
+ * `npm init -y` one, "type": "commonjs", with a "type": "module" sub-project) installs only the
+ * tarball, offline (`npm ci --offline` from a lock cut from this repo's: see consumer.ts). The
+ * prebuild is laid out as `npm run prebuild` makes it (scripts/prebuild.js, here from this
+ * checkout's addon), approved and rebuilt with npm 11's commands, and a tiny embed runs through an
+ * ESM import, a CommonJS require, ts-node (CJS, and its ESM loader) and tsx: the same embedding
+ * each time, equal to this process's own.
+ *
+ * The source-build half (prebuilds removed, `npx ecacface build-native` inside node_modules,
+ * minutes) runs only with ECF_SLOW_TESTS=1.
  */
-import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { data, exportModel, loadModel, manualSeed, models, renderFace } from '../../lib/index.js';
+import { writeConsumer } from './consumer.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+const slow = process.env.ECF_SLOW_TESTS === '1';
+
+let work: string;
+let app: string;
+let pkg: string;
+let packed: { files: { path: string }[] };
+let expected: number[];
+
+/** Runs a command in the consumer; returns stdout, stderr and the exit status (never throws). */
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? app, encoding: 'utf8', env: { ...process.env, ...opts.env }, timeout: 600_000 });
+  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status };
+}
+function ok(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const r = run(cmd, args, opts);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+const embedding = (stdout: string): number[] => JSON.parse(stdout.trim().split('\n').pop()!) as number[];
+const node = process.execPath;
+
+// The experiment every loader runs: load the model, embed one face, print 6 values.
+const body = (imp: string) => `${imp}
+const model = loadModel(process.argv[2]!);
+model.embed([readFileSync(process.argv[3]!)]).then(([e]) => {
+  console.log(JSON.stringify(Array.from(e!.slice(0, 6), (v) => Number(v.toFixed(5)))));
+  model.dispose();
+});
+`;
+// The README's training sample: type-checked (strict), never run.
+const readmeSample = `
+export async function readmeSample(): Promise<void> {
+  const run = await train({
+    ...preset('casia-ir50:ecacface'),
+    data: { train: { type: 'recordio', path: 'faces_webface_112x112/train.rec' }, val: ['faces_webface_112x112/lfw.bin'] },
+    device: 'cuda', precision: 'bf16',
+  });
+  const model = loadModel((run.best ?? run.last).modelDir, { device: 'cuda' });
+  const [a, b] = await model.embed(['alice1.jpg', 'alice2.jpg']);
+  console.log(await model.compare(a!, b!));
+}
+`;
+const tsconfig = { compilerOptions: { module: 'nodenext', target: 'es2022', strict: true, skipLibCheck: true, types: ['node'] } };
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'ecacface-pack-'));
+  // a tiny model and a face photo, and the embedding this process computes
+  manualSeed(3);
+  const b = models.backbone({ arch: 'mobilefacenet', attention: 'esca', embeddingSize: 32 });
+  b.eval();
+  exportModel(b, join(work, 'model'));
+  b.dispose();
+  writeFileSync(join(work, 'face.jpg'), data.encodeJpeg(renderFace(5, 'val', 0, 0, 112), 112, 112, 95));
+  return loadModel(join(work, 'model'))
+    .embed([join(work, 'face.jpg')])
+    .then(([e]) => {
+      expected = Array.from(e!.slice(0, 6), (v) => Number(v.toFixed(5)));
+
+      packed = JSON.parse(ok('npm', ['pack', '--json', '--pack-destination', work], { cwd: root }))[0];
+      const tgz = join(work, (packed as unknown as { filename: string }).filename);
+      app = join(work, 'app');
+      mkdirSync(app);
+      writeConsumer(app, root, tgz, ['ts-node', 'tsx', 'typescript', '@types/node']);
+      ok('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error']);
+      pkg = join(app, 'node_modules', 'ecacface-torch');
+    });
+}, 400_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
 
 describe('npm package', () => {
-  it('packs, installs into an empty project and runs a tensor op from plain Node', () => {
-    const work = mkdtempSync(join(tmpdir(), 'ecacface-pack-'));
+  it('ships a clean tarball: LICENSE, the docs the README links, no source maps, the CommonJS build', () => {
+    const files = packed.files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json', 'CMakeLists.txt']));
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    const js = files.filter((f) => f.endsWith('.js') && f.startsWith('dist/'));
+    expect(js.filter((f) => readFileSync(join(pkg, f), 'utf8').includes('sourceMappingURL'))).toEqual([]);
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\(((?:docs|examples|bench)\/[^)#\s]*)/g)].map((m) => m[1]!.replace(/\/$/, ''));
+    expect(links.length).toBeGreaterThan(3);
+    for (const l of links) expect(files.some((f) => f === l || f.startsWith(l + '/')), l).toBe(true);
+    const meta = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
+    expect(meta.license).toBe('MIT');
+    expect(readFileSync(join(pkg, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
+  });
+
+  it('without a prebuild or a build, says so and names the command, without a stack trace (exit 1)', () => {
+    expect(existsSync(join(pkg, 'prebuilds'))).toBe(false);
+    const r = run(node, [join(app, 'node_modules', '.bin', 'ecacface'), 'info']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no native addon for linux-x64/);
+    expect(r.stderr).toMatch(/Next: npx ecacface build-native/);
+    expect(r.stderr).toMatch(/npm install-scripts approve ecacface-torch && npm rebuild ecacface-torch/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const v = run(node, [join(app, 'node_modules', '.bin', 'ecacface'), '--version']);
+    expect(v.status).toBe(0);
+    expect(v.stdout).toMatch(/^ecacface-torch 0\.\d+\.\d+\n/);
+  });
+
+  it("picks the prebuild (after npm 11's approval step), loading the libraries bundled beside it", () => {
+    ok(node, [join(root, 'scripts', 'prebuild.js'), '--from', join(root, 'build', 'Release', 'ecacface.node'), '--prebuilds', join(pkg, 'prebuilds')]);
+    const tags = readdirSync(join(pkg, 'prebuilds', 'linux-x64'));
+    expect(tags).toHaveLength(1);
+    expect(tags[0]).toMatch(/^torch-\d+\.\d+\.\d+-(cpu|cu\d+)$/);
+    const dir = join(pkg, 'prebuilds', 'linux-x64', tags[0]!);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest.torchLib).toMatch(/^libtorch_cpu\.so/);
+    for (const lib of manifest.bundled as string[]) expect(existsSync(join(dir, lib))).toBe(true);
+
+    ok('npm', ['install-scripts', 'approve', 'ecacface-torch', '--loglevel=error']);
+    const rebuilt = ok('npm', ['rebuild', 'ecacface-torch', '--foreground-scripts', '--offline', '--loglevel=error']);
+    expect(rebuilt).toMatch(/using the prebuilt native addon .*prebuilds\/linux-x64\/torch-/);
+
+    // the bundled libraries are the ones loaded (RUNPATH $ORIGIN), not the system's
+    const maps = ok(node, ['-e', `require('ecacface-torch').zeros([1]); process.stdout.write(require('fs').readFileSync('/proc/self/maps','utf8'))`]);
+    for (const lib of manifest.bundled as string[]) expect(maps).toContain(join(dir, lib));
+  });
+
+  it('embeds through an ESM import and a CommonJS require', () => {
+    writeFileSync(join(app, 'esm.mjs'), body(`import { loadModel } from 'ecacface-torch';\nimport { readFileSync } from 'node:fs';`).replaceAll('!', ''));
+    writeFileSync(join(app, 'cjs.cjs'), body(`const { loadModel } = require('ecacface-torch');\nconst { readFileSync } = require('node:fs');`).replaceAll('!', ''));
+    const args = [join(work, 'model'), join(work, 'face.jpg')];
+    expect(embedding(ok(node, ['esm.mjs', ...args]))).toEqual(expected);
+    expect(embedding(ok(node, ['cjs.cjs', ...args]))).toEqual(expected);
+  });
+
+  it('runs a .ts experiment with ts-node and tsx, in a default project and a "type": "module" one; the README sample type-checks', () => {
+    const ts = body(`import { loadModel, preset, train } from 'ecacface-torch';\nimport { readFileSync } from 'node:fs';`) + readmeSample;
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(tsconfig));
+    writeFileSync(join(app, 'exp.ts'), ts);
+    const esm = join(app, 'esm-project');
+    mkdirSync(esm);
+    writeFileSync(join(esm, 'package.json'), JSON.stringify({ name: 'esm-project', private: true, type: 'module' }));
+    writeFileSync(join(esm, 'tsconfig.json'), JSON.stringify(tsconfig));
+    writeFileSync(join(esm, 'exp.ts'), ts);
+    const bin = (n: string) => join(app, 'node_modules', '.bin', n);
+    const args = [join(work, 'model'), join(work, 'face.jpg')];
+
+    // ts-node type-checks (strict, tsconfig above) before it runs: the CommonJS typings in the
+    // default project, the ESM ones in the module project, the README sample in both.
+    // default project: ts-node and tsx load the package through require()
+    expect(embedding(ok(bin('ts-node'), ['exp.ts', ...args]))).toEqual(expected);
+    expect(embedding(ok(bin('tsx'), ['exp.ts', ...args]))).toEqual(expected);
+    // "type": "module" project: ts-node's ESM loader, and tsx
+    expect(embedding(ok(node, ['--loader', 'ts-node/esm', 'exp.ts', ...args], { cwd: esm }))).toEqual(expected);
+    expect(embedding(ok(bin('tsx'), ['exp.ts', ...args], { cwd: esm }))).toEqual(expected);
+  }, 600_000); // four processes that each load libtorch, two of them type-checking: minutes on a loaded 2-core machine
+
+  it('refuses a prebuild made for another libtorch without loading it, and names what it found', () => {
+    const dir = join(pkg, 'prebuilds', 'linux-x64');
+    const [tag] = readdirSync(dir);
+    const other = join(work, 'prebuilds-other');
+    cpSync(join(dir, tag!), join(other, 'linux-x64', 'torch-9.9.0-cpu'), { recursive: true });
+    const mf = join(other, 'linux-x64', 'torch-9.9.0-cpu', 'manifest.json');
+    writeFileSync(mf, JSON.stringify({ ...JSON.parse(readFileSync(mf, 'utf8')), torchVersion: '9.9.0', torchLib: 'libtorch_cpu.so.9.9', systemPackage: 'libtorch9.9' }));
+    rmSync(join(pkg, 'prebuilds'), { recursive: true });
+    cpSync(other, join(pkg, 'prebuilds'), { recursive: true });
     try {
-      const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' });
-      const tgz = join(work, out.trim().split('\n').pop()!);
-      expect(existsSync(tgz)).toBe(true);
-
-      const app = join(work, 'app');
-      mkdirSync(app);
-      writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module' }));
-      execFileSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tgz], {
-        cwd: app,
-        stdio: 'pipe',
-      });
-      const pkg = join(app, 'node_modules', 'ecacface-torch');
-      expect(readdirSync(pkg)).toEqual(expect.arrayContaining(['dist', 'native', 'CMakeLists.txt', 'package.json']));
-
-      const prebuilds = join(pkg, 'prebuilds', 'linux-x64');
-      mkdirSync(prebuilds, { recursive: true });
-      copyFileSync(join(root, 'build', 'Release', 'ecacface.node'), join(prebuilds, 'ecacface-torch.node'));
-      const install = execFileSync(process.execPath, [join(pkg, 'scripts', 'install.js')], { cwd: pkg, encoding: 'utf8' });
-      expect(install).toMatch(/using the prebuilt native addon/);
-
-      writeFileSync(
-        join(app, 'main.mjs'),
-        `import { tensor, memory } from 'ecacface-torch';
-         const a = tensor([[1, 2], [3, 4]]);
-         const b = a.matmul(a);
-         console.log(JSON.stringify({ value: b.toArray(), live: memory().tensors }));
-         b.dispose(); a.dispose();`,
-      );
-      const result = JSON.parse(execFileSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' }));
-      expect(result.value).toEqual([[7, 10], [15, 22]]);
-      expect(result.live).toBe(2);
+      const r = run(node, [join(app, 'node_modules', '.bin', 'ecacface'), 'info']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/built for libtorch 9\.9\.0 \(CPU\) \(libtorch9\.9\), which is not here \(libtorch_cpu\.so\.9\.9 is not on the library path\)/);
+      expect(r.stderr).toMatch(/libtorch on this machine: libtorch 1\.13/);
+      expect(r.stderr).toMatch(/Next: npx ecacface build-native/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
     } finally {
-      rmSync(work, { recursive: true, force: true });
+      rmSync(join(pkg, 'prebuilds'), { recursive: true });
     }
   });
+
+  it.runIf(slow)(
+    'builds from source inside node_modules with `npx ecacface build-native` (no prebuild), then embeds (ECF_SLOW_TESTS=1)',
+    () => {
+      expect(existsSync(join(pkg, 'prebuilds'))).toBe(false);
+      // a clean build keeps the rest of build/ (a checkout's build/.stamps)
+      mkdirSync(join(pkg, 'build', '.stamps'), { recursive: true });
+      writeFileSync(join(pkg, 'build', '.stamps', 'keep'), 'x');
+      const t0 = performance.now();
+      ok(join(app, 'node_modules', '.bin', 'ecacface'), ['build-native']);
+      expect(existsSync(join(pkg, 'build', '.stamps', 'keep'))).toBe(true);
+      const seconds = (performance.now() - t0) / 1000;
+      console.log(`source build inside node_modules: ${seconds.toFixed(0)} s`);
+      const built = JSON.parse(readFileSync(join(pkg, 'build', 'Release', 'ecacface.json'), 'utf8'));
+      expect(built.torchVersion).toMatch(/^\d+\.\d+/);
+      const args = [join(work, 'model'), join(work, 'face.jpg')];
+      expect(embedding(ok(node, ['esm.mjs', ...args]))).toEqual(expected);
+      expect(embedding(ok(node, ['cjs.cjs', ...args]))).toEqual(expected);
+      expect(ok(node, [join(app, 'node_modules', '.bin', 'ecacface'), '--version'])).toMatch(/built from source, libtorch/);
+    },
+    1_800_000,
+  );
 });

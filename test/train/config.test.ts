@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { backboneSpec } from '../../lib/models/presets.js';
 import { applyOverrides, ConfigError, mergeConfig, readConfigFile, validateConfig } from '../../lib/train/config.js';
 import { preset, presetNames } from '../../lib/train/presets.js';
 
@@ -72,6 +73,42 @@ describe('training config', () => {
     expect(m2).toMatch(/data\.val\[1\]: \.bin file not found/);
     expect(m2).toMatch(/colour: unknown key/); // schema errors and the other checks in one message
     expect(e2.problems.length).toBe(8);
+  });
+
+  it('checks head.options against the head\'s own options and backboneSpec against the models\' schema, with the rest', () => {
+    const e = errorOf(() =>
+      validateConfig({
+        backbone: 'mobilefacenet',
+        imageSize: 112,
+        lr: -1,
+        head: { type: 'curricularface', options: { tMomentum: 0.99, alpha: 2, s: 'big' } },
+        data: { train: { type: 'recordio', path: rec } },
+      }),
+    );
+    expect(e.message).toMatch(/head\.options\.tMomentum: unknown option of the curricularface head \(it takes [^)]*tUpdate, alpha, tStatistic/);
+    expect(e.message).toMatch(/head\.options\.alpha: /);
+    expect(e.message).toMatch(/head\.options\.s: /);
+    expect(e.message).toMatch(/lr: /);
+    expect(e.problems.length).toBe(4);
+    // the real options pass, and reach the head unchanged
+    const ok = validateConfig({ backbone: 'mobilefacenet', head: { type: 'curricularface', options: { alpha: 0.9, tUpdate: 'paper' } }, data: { train: { type: 'recordio', path: rec } } });
+    expect(ok.head.options).toEqual({ alpha: 0.9, tUpdate: 'paper' });
+    // numClasses/embeddingSize come from the data and the backbone, not from head.options
+    expect(errorOf(() => validateConfig({ backbone: 'ir50', head: { type: 'arcface', options: { embeddingSize: 128 } }, data: { train: { type: 'recordio', path: rec } } })).message).toMatch(
+      /head\.options\.embeddingSize: unknown option of the arcface head/,
+    );
+
+    const spec = { ...backboneSpec({ arch: 'mobilefacenet', attention: 'esca', embeddingSize: 512 }) } as Record<string, unknown>;
+    const stages = (spec.stages as Record<string, unknown>[]).map((st) => ({ ...st }));
+    stages[1]!.stride = 2; // a residual stage with stride 2
+    const e2 = errorOf(() =>
+      validateConfig({ backbone: 'mobilefacenet', backboneSpec: { ...spec, stages, attention: 'transformer' }, epochs: 0, data: { train: { type: 'recordio', path: rec } } }),
+    );
+    expect(e2.message).toMatch(/backboneSpec\.attention: /);
+    expect(e2.message).toMatch(/epochs: /);
+    expect(errorOf(() => validateConfig({ backbone: 'mobilefacenet', backboneSpec: { ...spec, stages }, data: { train: { type: 'recordio', path: rec } } })).message).toMatch(
+      /backboneSpec\.stages\[1\]\.stride: a residual stage must have stride 1, got 2/,
+    );
   });
 
   it('applies --set overrides with dotted keys and loads YAML and JSON files', () => {

@@ -5,7 +5,7 @@ import { plotRun } from '../../train/plots.js';
 export function registerPlot(program: Command): void {
   program
     .command('plot')
-    .description("draw a run's loss, accuracy, t, hard-negative and LR curves (PNG and SVG)")
+    .description("draw a run's loss, accuracy (± std band), t, hard-negative, positive-cosine, LR (step line) and per-set ROC curves (PNG and SVG)")
     .argument('<runDir>', 'a run directory (holding metrics.jsonl)')
     .action((runDir: string) => {
       const r = plotRun(runDir);

@@ -8,8 +8,8 @@ export function registerSummary(program: Command): void {
   program
     .command('summary')
     .description('print a backbone\'s per-layer output shapes, parameters and MACs (spec rule: Conv/Linear, one image)')
-    .addOption(new Option('--arch <arch>', 'preset architecture').choices(ARCHS as string[]).default('ir50'))
-    .addOption(new Option('--attention <kind>', 'attention in every block').choices(ATTENTION_KINDS as string[]).default('none'))
+    .addOption(new Option('--arch <arch>', 'preset architecture').choices(ARCHS).default('ir50'))
+    .addOption(new Option('--attention <kind>', 'attention in every block').choices(ATTENTION_KINDS).default('none'))
     .option('--embedding-size <n>', 'embedding size', (v) => Number.parseInt(v, 10), 512)
     .option('--spec <file.json>', 'build from a backbone spec file instead of a preset')
     .option('--print-spec', 'print the spec as JSON instead of the table')

@@ -2,11 +2,9 @@
 import type { Tensor } from '../../tensor/index.js';
 import { Module } from '../module.js';
 
-/** Attention kinds a backbone can place in its blocks. */
-export type AttentionKind = 'none' | 'esca' | 'eca' | 'se' | 'cbam' | 'bam' | 'sk' | 'sge';
+import type { AttentionKind } from './kinds.js';
 
-/** Every kind, 'none' first. */
-export const ATTENTION_KINDS: readonly AttentionKind[] = ['none', 'esca', 'eca', 'se', 'cbam', 'bam', 'sk', 'sge'];
+export { ATTENTION_KINDS, type AttentionKind } from './kinds.js';
 
 /** An attention module on `channels` channels: [N, C, H, W] → [N, C, H, W]. */
 export abstract class Attention extends Module {

@@ -5,12 +5,12 @@
  * (avg-pooled maps first, AvgPool2d(3,1,1) counting the zero padding, MaxPool2d(3,1,1), SA conv
  * 2C → 1, pad 1, no bias, no BN; no residual). Params k(C) + 18C; MACs C·k + 18·C·H·W.
  * Names `ca.conv.weight` [1, 1, k] and `sa.conv.weight` [1, 2C, 3, 3].
- * The forward calls the `esca()` op of lib/ops/esca.ts (the native fused op once it lands).
+ * The forward calls the fused `esca()` op of lib/ops/esca.ts (native kernels with their own backward).
  * Init: both convs keep PyTorch's default init and backbone Kaiming loops skip them (spec §5
  * items 7 and 8; docs/decisions/models.md).
  */
 import { cat, functional as F, noGrad, scope, type Tensor } from '../../tensor/index.js';
-import { esca } from '../../ops/esca.js';
+import { esca, spatialAttentionMap } from '../../ops/esca.js';
 import { Conv2d } from '../conv.js';
 import type { Tracer } from '../module.js';
 import { Attention } from './base.js';
@@ -30,14 +30,13 @@ export class SpatialAttention extends Attention {
     return true;
   }
 
-  /** The attention map [N, 1, H, W] for `y`. */
+  /**
+   * The attention map [N, 1, H, W] of `y` (the ECA output), for inspection: `ESCA.forward` applies
+   * it inside the fused op and does not call this.
+   */
   forward(y: Tensor): Tensor {
     this.check(y.shape);
-    return scope(() => {
-      const avg = F.avgPool2d(y, 3, { stride: 1, padding: 1, countIncludePad: true });
-      const max = F.maxPool2d(y, 3, { stride: 1, padding: 1 });
-      return this.conv.forward(cat([avg, max], 1)).sigmoid();
-    });
+    return spatialAttentionMap(y, this.conv.weight);
   }
 
   override traceShape(input: number[], tracer: Tracer): number[] {

@@ -1,0 +1,417 @@
+/**
+ * Finds the native addon that fits this machine, or says exactly why none does.
+ *
+ * Candidates, in order: `ECACFACE_NATIVE` (a path), the source build `build/Release/ecacface.node`,
+ * then the prebuilds `prebuilds/<platform>-<arch>/<tag>/ecacface.node`. Each build carries a
+ * manifest (`ecacface.json` beside a source build, `manifest.json` in a prebuild folder) naming the
+ * libtorch it was built against. libtorch's C++ ABI changes with every version, so a candidate whose
+ * libtorch is not the one present is never loaded: it is reported instead.
+ *
+ * Shared by `lib/native.ts` (loading) and `scripts/install.js` (choosing at install time); plain
+ * Node, no addon needed.
+ * @internal
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** What a build records about itself (written by CMakeLists.txt / scripts/prebuild.js). */
+export interface AddonManifest {
+  /** libtorch version it was compiled against (Torch_VERSION, e.g. "1.13.1", "2.5.1"). */
+  torchVersion: string;
+  /** CUDA version of that libtorch ("12.4"; "yes" when the version is unknown), or null for a CPU build. */
+  cuda: string | null;
+  /** The libtorch library the addon links (its ELF NEEDED name), e.g. "libtorch_cpu.so.1.13". */
+  torchLib?: string;
+  /** Source builds: the folder of the libtorch libraries it was linked against. */
+  torchLibDir?: string;
+  /** Prebuilds: libraries shipped beside the addon (found through its $ORIGIN RUNPATH). */
+  bundled?: string[];
+  /** Prebuilds: the system package that provides the libtorch it needs, for the error message. */
+  systemPackage?: string;
+}
+
+/** A libtorch install seen on this machine. */
+export interface TorchInstall {
+  version: string;
+  cuda: string | null;
+  /** Where it was found, in words ("python3 torch at …", "system library …"). */
+  where: string;
+  /** True when the version is only known to major.minor (read from a versioned SONAME). */
+  minorOnly?: boolean;
+}
+
+/** Why no addon could be loaded. */
+export type NativeLoadErrorKind = 'no-prebuild' | 'torch-mismatch' | 'library-missing' | 'load-failed' | 'stale-build';
+
+/** The native addon could not be loaded; `message` explains why and ends with the next command. */
+export class NativeLoadError extends Error {
+  override readonly name = 'NativeLoadError';
+  constructor(
+    readonly kind: NativeLoadErrorKind,
+    message: string,
+    /** The command to run next (also the last line of the message). */
+    readonly nextCommand: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A build that fits, ready to require(). */
+export interface AddonChoice {
+  path: string;
+  kind: 'override' | 'source' | 'prebuild';
+  manifest: AddonManifest | null;
+}
+
+/** This package's root (the folder whose package.json is ecacface-torch's). */
+export function packageRoot(from: string = fileURLToPath(import.meta.url)): string {
+  let dir = dirname(from);
+  for (let i = 0; i < 8; i++) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        if (JSON.parse(readFileSync(pj, 'utf8')).name === 'ecacface-torch') return dir;
+      } catch {
+        /* keep looking */
+      }
+    }
+    dir = dirname(dir);
+  }
+  throw new Error('ecacface-torch: cannot locate the package root from ' + from);
+}
+
+/** `<platform>-<arch>`, the prebuild folder of this machine. */
+export function platformTag(): string {
+  return `${process.platform}-${process.arch}`;
+}
+
+function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+function describeTorch(version: string, cuda: string | null): string {
+  return `libtorch ${version} (${cuda === null ? 'CPU' : cuda === 'yes' ? 'CUDA' : `CUDA ${cuda}`})`;
+}
+
+/** The command that rebuilds the addon from source in this install. */
+export function rebuildCommand(root: string): string {
+  return root.split(sep).includes('node_modules') ? 'npx ecacface build-native' : 'npm run build:native';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the dynamic linker looks, and what libtorch is in a folder.
+// ---------------------------------------------------------------------------------------------
+
+function ldSoConfDirs(file: string, depth = 0): string[] {
+  if (depth > 4 || !existsSync(file)) return [];
+  const out: string[] = [];
+  for (const raw of readFileSync(file, 'utf8').split('\n')) {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) continue;
+    const inc = /^include\s+(.+)$/.exec(line);
+    if (inc) {
+      const pattern = inc[1]!.trim();
+      const dir = dirname(pattern);
+      const base = pattern.slice(dir.length + 1);
+      const re = new RegExp('^' + base.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+      let names: string[] = [];
+      try {
+        names = readdirSync(dir).filter((n) => re.test(n)).sort();
+      } catch {
+        /* no such folder */
+      }
+      for (const n of names) out.push(...ldSoConfDirs(join(dir, n), depth + 1));
+    } else {
+      out.push(line);
+    }
+  }
+  return out;
+}
+
+/** The folders the dynamic linker searches for a library that has no RUNPATH entry, in order. */
+export function librarySearchDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const dirs = [
+    ...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    ...(process.platform === 'linux' ? ldSoConfDirs('/etc/ld.so.conf') : []),
+    '/lib64',
+    '/usr/lib64',
+    '/lib',
+    '/usr/lib',
+  ];
+  if (process.platform === 'linux') {
+    const multiarch = process.arch === 'x64' ? 'x86_64-linux-gnu' : process.arch === 'arm64' ? 'aarch64-linux-gnu' : '';
+    if (multiarch) dirs.push(`/lib/${multiarch}`, `/usr/lib/${multiarch}`);
+  }
+  if (process.platform === 'darwin') dirs.push(...(env.DYLD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/local/lib', '/opt/homebrew/lib');
+  return [...new Set(dirs)];
+}
+
+/** The first folder (of `dirs`) that holds `name`. */
+export function findLibrary(name: string, dirs: string[]): string | null {
+  for (const d of dirs) if (existsSync(join(d, name))) return d;
+  return null;
+}
+
+/**
+ * The libtorch in a library folder: from a PyTorch wheel's `torch/version.py`, a LibTorch zip's
+ * `build-version`, or a versioned SONAME file (`libtorch_cpu.so.1.13`, Debian; major.minor only).
+ */
+export function torchAt(libDir: string): TorchInstall | null {
+  const versionPy = join(libDir, '..', 'version.py');
+  if (existsSync(versionPy)) {
+    const text = readFileSync(versionPy, 'utf8');
+    const v = /__version__\s*=\s*['"]([^'"]+)['"]/.exec(text)?.[1];
+    if (v) {
+      const cuda = /^cuda\s*(?::[^=]*)?=\s*['"]([^'"]+)['"]/m.exec(text)?.[1] ?? null;
+      return { version: v.replace(/\+.*$/, ''), cuda, where: `PyTorch wheel at ${dirname(libDir)}` };
+    }
+  }
+  const buildVersion = join(libDir, '..', 'build-version');
+  if (existsSync(buildVersion)) {
+    const full = readFileSync(buildVersion, 'utf8').trim();
+    const cu = /\+cu(\d+)(\d)$/.exec(full);
+    return { version: full.replace(/\+.*$/, ''), cuda: cu ? `${cu[1]}.${cu[2]}` : null, where: `LibTorch at ${dirname(libDir)}` };
+  }
+  let names: string[] = [];
+  try {
+    names = readdirSync(libDir).filter((n) => /^libtorch_cpu\.so\.\d+\.\d+/.test(n));
+  } catch {
+    return null;
+  }
+  const soname = names.map((n) => /^libtorch_cpu\.so\.(\d+\.\d+)/.exec(n)![1]!).sort()[0];
+  if (!soname) return null;
+  const cuda = readdirSync(libDir).some((n) => n.startsWith(`libtorch_cuda.so.${soname}`)) ? 'yes' : null;
+  return { version: soname, cuda, where: `system library ${join(libDir, `libtorch_cpu.so.${soname}`)}`, minorOnly: true };
+}
+
+/** True when two libtorch descriptions are the same ABI (major.minor only when one side knows no more). */
+export function sameTorch(a: { version: string; cuda: string | null; minorOnly?: boolean }, b: { version: string; cuda: string | null; minorOnly?: boolean }): boolean {
+  const cut = (v: string) => (a.minorOnly || b.minorOnly ? v.split('.').slice(0, 2).join('.') : v);
+  if (cut(a.version) !== cut(b.version)) return false;
+  if (a.cuda === 'yes' || b.cuda === 'yes') return (a.cuda === null) === (b.cuda === null);
+  return a.cuda === b.cuda;
+}
+
+/**
+ * Every libtorch this machine offers, for the diagnosis when none fits: LIBTORCH, Torch_DIR, the
+ * system library folders, and python3's torch (a few seconds: only called on the error path).
+ */
+export function findTorchInstalls(env: NodeJS.ProcessEnv = process.env): TorchInstall[] {
+  const out: TorchInstall[] = [];
+  const seen = new Set<string>();
+  const at = (libDir: string, label?: string) => {
+    let real: string;
+    try {
+      real = realpathSync(libDir); // /lib and /usr/lib are one folder on merged-/usr systems
+    } catch {
+      return;
+    }
+    if (seen.has(real)) return;
+    seen.add(real);
+    const t = torchAt(libDir);
+    if (t) out.push(label ? { ...t, where: `${label} (${t.where})` } : t);
+  };
+  if (env.LIBTORCH) at(join(env.LIBTORCH, 'lib'), 'LIBTORCH');
+  if (env.Torch_DIR) at(join(env.Torch_DIR, '..', '..', '..', 'lib'), 'Torch_DIR');
+  for (const d of librarySearchDirs(env)) at(d);
+  const py = spawnSync('python3', ['-c', 'import torch, os; print(os.path.dirname(torch.__file__))'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  if (py.status === 0 && py.stdout.trim()) at(join(py.stdout.trim(), 'lib'), "python3's torch");
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Choosing and loading.
+// ---------------------------------------------------------------------------------------------
+
+interface Rejected {
+  path: string;
+  manifest: AddonManifest;
+  reason: string;
+}
+
+/** Prebuilds of this platform, each with whether its libtorch is present. */
+export function listPrebuilds(root: string, env: NodeJS.ProcessEnv = process.env): { fits: AddonChoice[]; rejected: Rejected[] } {
+  const dir = join(root, 'prebuilds', platformTag());
+  const fits: AddonChoice[] = [];
+  const rejected: Rejected[] = [];
+  let tags: string[] = [];
+  try {
+    tags = readdirSync(dir).filter((t) => statSync(join(dir, t)).isDirectory());
+  } catch {
+    return { fits, rejected };
+  }
+  const search = librarySearchDirs(env);
+  // CUDA builds first: where both fit (CUDA libtorch present), the CUDA one is wanted.
+  tags.sort((a, b) => Number(b.includes('-cu')) - Number(a.includes('-cu')) || a.localeCompare(b));
+  for (const tag of tags) {
+    const path = join(dir, tag, 'ecacface.node');
+    const manifest = readJson<AddonManifest>(join(dir, tag, 'manifest.json'));
+    if (!manifest || !existsSync(path)) continue;
+    const lib = manifest.torchLib ?? 'libtorch_cpu.so';
+    const found = findLibrary(lib, [join(dir, tag), ...search]);
+    if (found === null) {
+      rejected.push({ path, manifest, reason: `${lib} is not on the library path` });
+      continue;
+    }
+    if (!/\.so\.\d/.test(lib)) {
+      // An unversioned SONAME says nothing about the ABI: the version beside it must match.
+      const present = torchAt(found);
+      if (!present || !sameTorch(present, { version: manifest.torchVersion, cuda: manifest.cuda })) {
+        rejected.push({ path, manifest, reason: `${join(found, lib)} is ${present ? describeTorch(present.version, present.cuda) : 'of an unknown version'}` });
+        continue;
+      }
+    }
+    fits.push({ path, kind: 'prebuild', manifest });
+  }
+  return { fits, rejected };
+}
+
+/** The source build, or why it must not be loaded (its libtorch changed since it was built). */
+function sourceBuild(root: string): AddonChoice | { stale: string; manifest: AddonManifest } | null {
+  const path = join(root, 'build', 'Release', 'ecacface.node');
+  if (!existsSync(path)) return null;
+  const manifest = readJson<AddonManifest>(join(root, 'build', 'Release', 'ecacface.json'));
+  if (manifest?.torchLibDir) {
+    const now = torchAt(manifest.torchLibDir);
+    if (now === null) return { stale: `no libtorch is left in ${manifest.torchLibDir}`, manifest };
+    if (!sameTorch(now, { version: manifest.torchVersion, cuda: manifest.cuda })) {
+      return { stale: `${manifest.torchLibDir} now holds ${describeTorch(now.version, now.cuda)}`, manifest };
+    }
+  }
+  return { path, kind: 'source', manifest };
+}
+
+/** The system package that provides a library, where we know it (Debian/Ubuntu names). */
+const DEBIAN_PACKAGES: Record<string, string> = {
+  'libturbojpeg.so.0': 'libturbojpeg0',
+  'libpng16.so.16': 'libpng16-16',
+  'libgomp.so.1': 'libgomp1',
+  'libz.so.1': 'zlib1g',
+  'libstdc++.so.6': 'libstdc++6',
+};
+
+function debianPackageOf(lib: string): string | null {
+  const torch = /^lib(?:torch|torch_cpu|torch_cuda|c10|c10_cuda)\.so\.(\d+\.\d+)$/.exec(lib);
+  if (torch) return `libtorch${torch[1]}`;
+  return DEBIAN_PACKAGES[lib] ?? null;
+}
+
+/** Turns a failed require() of an addon into the diagnosis. */
+export function diagnoseDlopen(path: string, err: unknown, choice: AddonChoice, root: string): NativeLoadError {
+  const msg = err instanceof Error ? err.message : String(err);
+  const rebuild = rebuildCommand(root);
+  const what = choice.kind === 'prebuild' ? 'the prebuilt addon' : choice.kind === 'source' ? 'the addon built from source' : 'the addon';
+  const built = choice.manifest ? ` (built for ${describeTorch(choice.manifest.torchVersion, choice.manifest.cuda)})` : '';
+  const missing = /(?:^|\s|: )([^\s:/]+\.so[.\d]*): cannot open shared object file/.exec(msg)?.[1] ?? /Library not loaded: (\S+)/.exec(msg)?.[1];
+  if (missing) {
+    const pkg = debianPackageOf(missing);
+    const next = pkg ? `sudo apt-get install ${pkg}` : rebuild;
+    return new NativeLoadError(
+      'library-missing',
+      `ecacface-torch: ${what} ${path}${built} was found, but a library it needs could not be loaded:\n` +
+        `  ${missing} => not found\n` +
+        `  (dlopen: ${msg.split('\n')[0]})\n` +
+        (pkg ? `  It comes from the system package ${pkg}` + (choice.kind === 'prebuild' ? `; or build against your own libtorch with '${rebuild}'.\n` : '.\n') : `  Build against a libtorch you have instead.\n`) +
+        `  Next: ${next}`,
+      next,
+      { cause: err },
+    );
+  }
+  const symbol = /undefined symbol: (\S+)/.exec(msg)?.[1];
+  if (symbol) {
+    return new NativeLoadError(
+      'torch-mismatch',
+      `ecacface-torch: ${what} ${path}${built} does not match the libtorch that was loaded ` +
+        `(undefined symbol ${symbol}): libtorch's C++ ABI changes with every version.\n` +
+        `  Rebuild it against the libtorch on this machine.\n  Next: ${rebuild}`,
+      rebuild,
+      { cause: err },
+    );
+  }
+  return new NativeLoadError(
+    'load-failed',
+    `ecacface-torch: ${what} ${path}${built} could not be loaded: ${msg.split('\n')[0]}\n  Next: ${rebuild}`,
+    rebuild,
+    { cause: err },
+  );
+}
+
+/**
+ * The addon that fits, without loading it; throws {@link NativeLoadError} when none does.
+ * `probeTorch` (default true) looks for other libtorch installs to name in the error.
+ */
+export function chooseAddon(root: string, env: NodeJS.ProcessEnv = process.env, probeTorch = true): AddonChoice {
+  if (env.ECACFACE_NATIVE) return { path: env.ECACFACE_NATIVE, kind: 'override', manifest: null };
+  const rebuild = rebuildCommand(root);
+  const src = sourceBuild(root);
+  if (src && 'stale' in src) {
+    throw new NativeLoadError(
+      'stale-build',
+      `ecacface-torch: the addon in ${join(root, 'build', 'Release')} was built for ` +
+        `${describeTorch(src.manifest.torchVersion, src.manifest.cuda)}, but ${src.stale}.\n` +
+        `  It is not loaded (libtorch's C++ ABI changes with every version). Rebuild it.\n  Next: ${rebuild}`,
+      rebuild,
+    );
+  }
+  if (src) return src;
+  const { fits, rejected } = listPrebuilds(root, env);
+  if (fits.length) return fits[0]!;
+
+  const installs = probeTorch ? findTorchInstalls(env) : [];
+  const found = installs.length
+    ? `  libtorch on this machine: ${installs.map((t) => `${describeTorch(t.version, t.cuda)} — ${t.where}`).join('; ')}.\n`
+    : `  No libtorch was found on this machine (looked at LIBTORCH, Torch_DIR, the library path and python3's torch).\n`;
+  const build =
+    `  Build the addon against your libtorch (needs cmake, a C++17 compiler and libtorch: found through LIBTORCH,\n` +
+    `  Torch_DIR, python3's torch, or Debian's libtorch-dev)` +
+    (rebuild.startsWith('npx')
+      ? `, with the command below, or let npm build it (npm 11 runs a\n  dependency's install script only once approved): npm install-scripts approve ecacface-torch && npm rebuild ecacface-torch\n`
+      : `.\n`);
+  if (rejected.length) {
+    const first = rejected[0]!;
+    const pkg = first.manifest.systemPackage;
+    const next = installs.length || !pkg ? rebuild : `sudo apt-get install ${pkg}`;
+    throw new NativeLoadError(
+      'torch-mismatch',
+      `ecacface-torch: the prebuilt addon for ${platformTag()} is built for ` +
+        rejected.map((r) => describeTorch(r.manifest.torchVersion, r.manifest.cuda) + (r.manifest.systemPackage ? ` (${r.manifest.systemPackage})` : '')).join(', ') +
+        `, which is not here (${first.reason}); it is not loaded.\n` +
+        found +
+        build +
+        (pkg ? `  Or install the libtorch it was built for: sudo apt-get install ${pkg}\n` : '') +
+        `  Next: ${next}`,
+      next,
+    );
+  }
+  throw new NativeLoadError(
+    'no-prebuild',
+    `ecacface-torch: no native addon for ${platformTag()}: this package has no prebuilt addon for ${platformTag()} and none was built from source.\n` +
+      found +
+      build +
+      `  Next: ${rebuild}`,
+    rebuild,
+  );
+}
+
+/** Chooses and loads the addon; throws {@link NativeLoadError} with the diagnosis when it cannot. */
+export function loadAddon<T>(root: string = packageRoot(), env: NodeJS.ProcessEnv = process.env): { binding: T; choice: AddonChoice } {
+  const choice = chooseAddon(root, env);
+  const requireAddon = createRequire(import.meta.url);
+  try {
+    return { binding: requireAddon(choice.path) as T, choice };
+  } catch (err) {
+    throw diagnoseDlopen(choice.path, err, choice, root);
+  }
+}
