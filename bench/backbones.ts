@@ -4,10 +4,16 @@
  * python3-torch: the same libtorch; bench/backbones_ref.py), side by side in one run, with the same
  * intra-op thread count. Prints (1) the time per config and the ratio ours/Python (goal ≤ 1.0),
  * (2) each attention's overhead over `none` on the same backbone (goal: ESCA ≤ +5% on IR_101).
+ * Both are given in wall time and in process CPU time (user + system, all threads; for Python its
+ * `time.process_time()`): on this shared 2-core machine the CPU-time columns are the ones other
+ * load disturbs least, and with --threads 1 they are the figure to compare.
  * Ours and Python's iterations alternate (Python runs as a line-driven child process), so both see
  * the same machine load — this machine's 2 cores are shared.
  *
- *   npm run bench:backbones [-- --ir101 --batch 8 --warmup 1 --iters 3 --threads N --archs mobilefacenet,ir50 --attentions none,eca,esca,se,cbam]
+ *   npm run bench:backbones [-- --ir101 --batch 8 --warmup 1 --iters 3 --threads N --archs mobilefacenet,ir50 --attentions none,eca,esca,se,cbam --channels-last]
+ *
+ * --channels-last: the input batch (and, in Python, the model) in channels_last, so every
+ * activation is NHWC; our ESCA then runs its NHWC kernels.
  *
  * IR_101 is off by default (about 2× IR_50's time; on 2 cores the whole default run takes ~5–10 min):
  * pass --ir101 to add it.
@@ -32,6 +38,7 @@ const threads = Number(arg('threads', String(getNumThreads())));
 const archs = arg('archs', 'mobilefacenet,ir50').split(',') as Arch[];
 if (flag('ir101') && !archs.includes('ir101')) archs.push('ir101');
 const attentions = arg('attentions', 'none,eca,esca,se,cbam').split(',') as AttentionKind[];
+const channelsLast = flag('channels-last');
 setNumThreads(threads);
 manualSeed(0);
 
@@ -47,7 +54,9 @@ class PythonRef {
 
   constructor() {
     try {
-      const p = spawn('/usr/bin/python3', [refScript, String(threads)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const p = spawn('/usr/bin/python3', [refScript, String(threads), channelsLast ? 'channels_last' : 'contiguous'], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       this.#proc = p;
       let buf = '';
       p.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -102,37 +111,67 @@ const median = (v: number[]): number => {
  * One config: ours and Python's iterations interleaved (ours, Python, ours, …) so both see the
  * same load; returns the median seconds of each (null when Python is unavailable).
  */
-async function measure(py: PythonRef, arch: Arch, att: AttentionKind): Promise<{ ours: number; py: number | null }> {
+interface Times {
+  ours: number;
+  py: number | null;
+  oursCpu: number;
+  pyCpu: number | null;
+}
+
+async function measure(py: PythonRef, arch: Arch, att: AttentionKind): Promise<Times> {
   const m = backbone({ arch, attention: att });
-  const x = randn([batch, 3, 112, 112]);
+  const x = channelsLast ? scope(() => randn([batch, 3, 112, 112]).contiguous('channelsLast')) : randn([batch, 3, 112, 112]);
   const built = await py.ask(`build ${arch} ${att} ${batch}`);
   let pyOk = built === 'ok';
   if (!pyOk) console.error(`Python reference unavailable (${built}); run: sudo bash scripts/setup.sh --bench`);
   const o: number[] = [];
+  const oc: number[] = [];
   const p: number[] = [];
+  const pc: number[] = [];
   for (let i = 0; i < warmup + iters; i++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     scope(() => m.forward(x).sum().backward());
     m.zeroGrad();
     const dt = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (i >= warmup) o.push(dt);
+    const c = process.cpuUsage(c0);
+    if (i >= warmup) {
+      o.push(dt);
+      oc.push((c.user + c.system) / 1e6);
+    }
     if (pyOk) {
       const r = await py.ask('step');
-      const v = Number(r);
-      if (!Number.isFinite(v)) {
+      const [v, vc] = r.split(' ').map(Number) as [number, number];
+      if (!Number.isFinite(v) || !Number.isFinite(vc)) {
         console.error(`Python reference failed (${r}); run: sudo bash scripts/setup.sh --bench`);
         pyOk = false;
-      } else if (i >= warmup) p.push(v);
+      } else if (i >= warmup) {
+        p.push(v);
+        pc.push(vc);
+      }
     }
   }
   x.dispose();
   m.dispose();
-  return { ours: median(o), py: pyOk && p.length > 0 ? median(p) : null };
+  const havePy = pyOk && p.length > 0;
+  return { ours: median(o), py: havePy ? median(p) : null, oursCpu: median(oc), pyCpu: havePy ? median(pc) : null };
 }
 
-console.log(`bench:backbones — forward+backward, batch ${batch}, train mode, median of ${iters} after ${warmup} warm-up, ${threads} intra-op thread(s), ours and Python interleaved`);
-console.log('backbone'.padEnd(15) + 'attention'.padEnd(11) + 'ours s'.padStart(9) + 'python s'.padStart(10) + 'ratio'.padStart(8));
-const results = new Map<string, { ours: number; py: number | null }>();
+console.log(
+  `bench:backbones — forward+backward, batch ${batch}, train mode, ${channelsLast ? 'channels_last' : 'contiguous NCHW'}, ` +
+    `median of ${iters} after ${warmup} warm-up, ${threads} intra-op thread(s), ours and Python interleaved`,
+);
+console.log(
+  'backbone'.padEnd(15) +
+    'attention'.padEnd(11) +
+    'ours s'.padStart(9) +
+    'python s'.padStart(10) +
+    'ratio'.padStart(8) +
+    'ours cpu s'.padStart(12) +
+    'py cpu s'.padStart(10) +
+    'cpu ratio'.padStart(11),
+);
+const results = new Map<string, Times>();
 const py = new PythonRef();
 for (const arch of archs) {
   for (const att of attentions) {
@@ -143,13 +182,16 @@ for (const arch of archs) {
         att.padEnd(11) +
         r.ours.toFixed(3).padStart(9) +
         (r.py === null ? '—' : r.py.toFixed(3)).padStart(10) +
-        (r.py === null ? '—' : (r.ours / r.py).toFixed(2)).padStart(8),
+        (r.py === null ? '—' : (r.ours / r.py).toFixed(2)).padStart(8) +
+        r.oursCpu.toFixed(3).padStart(12) +
+        (r.pyCpu === null ? '—' : r.pyCpu.toFixed(3)).padStart(10) +
+        (r.pyCpu === null ? '—' : (r.oursCpu / r.pyCpu).toFixed(2)).padStart(11),
     );
   }
 }
 py.close();
 
-console.log('\noverhead over none (same backbone; ours, python)');
+console.log('\noverhead over none (same backbone; wall: ours, python; process CPU time: ours, python)');
 for (const arch of archs) {
   const base = results.get(`${arch}:none`);
   if (!base) continue;
@@ -158,7 +200,11 @@ for (const arch of archs) {
     const r = results.get(`${arch}:${att}`)!;
     const po = ((r.ours / base.ours - 1) * 100).toFixed(1);
     const pp = r.py !== null && base.py !== null ? `${((r.py / base.py - 1) * 100).toFixed(1)}%` : '—';
+    const co = `${((r.oursCpu / base.oursCpu - 1) * 100).toFixed(1)}%`;
+    const cp = r.pyCpu !== null && base.pyCpu !== null ? `${((r.pyCpu / base.pyCpu - 1) * 100).toFixed(1)}%` : '—';
     const goal = arch === 'ir101' && att === 'esca' ? '   (goal ≤ +5%)' : '';
-    console.log(`${arch.padEnd(15)}${att.padEnd(11)}${`${po}%`.padStart(9)}${pp.padStart(10)}${goal}`);
+    console.log(
+      `${arch.padEnd(15)}${att.padEnd(11)}${`${po}%`.padStart(9)}${pp.padStart(10)}${co.padStart(12)}${cp.padStart(10)}${goal}`,
+    );
   }
 }

@@ -5,7 +5,10 @@
  * Also, when Debian's python3-torch is there, the composed op in Python PyTorch eager
  * (bench/esca-op_ref.py, same libtorch, same thread count). Goal: fused ≥ 2× faster than composed.
  *
- *   node dist/bench/esca-op.js [--threads 2] [--reps 5] [--no-python]
+ * With --channels-last every side gets channels_last input (and output gradient): the fused op
+ * then runs its NHWC kernels (kernels/esca_cpu_nhwc.h) with no layout conversion.
+ *
+ *   node dist/bench/esca-op.js [--threads 2] [--reps 5] [--no-python] [--channels-last]
  *
  * `benchEscaOp()` returns the rows so that the backbones benchmark can print them too.
  */
@@ -50,6 +53,8 @@ export interface EscaOpOptions {
   python?: boolean;
   /** Shapes to run (default: IR stages 1–4 and MobileFaceNet's three widths at batch 8). */
   shapes?: { model: string; shape: [number, number, number, number] }[];
+  /** channels_last input and output gradient on every side (default false). */
+  channelsLast?: boolean;
 }
 
 /** IR_50/IR_101 stage outputs and MobileFaceNet block outputs at batch 8. */
@@ -109,11 +114,12 @@ function pythonTimes(
   shapes: [number, number, number, number][],
   threads: number,
   reps: number,
+  channelsLast: boolean,
 ): (number | null)[] {
   const here = fileURLToPath(new URL('.', import.meta.url));
   const script = join(here, '..', '..', 'bench', 'esca-op_ref.py');
   try {
-    const out = execFileSync('/usr/bin/python3', [script, String(threads), String(reps), JSON.stringify(shapes)], {
+    const out = execFileSync('/usr/bin/python3', [script, String(threads), String(reps), JSON.stringify(shapes), channelsLast ? 'channels_last' : 'contiguous'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -140,11 +146,13 @@ export async function benchEscaOp(options: EscaOpOptions = {}): Promise<EscaOpRo
       const c = shape[1];
       const k = kOf(c);
       const r = scope(() => {
-        const x = randn(shape, { requiresGrad: true });
+        const cl = options.channelsLast ?? false;
+        const x = cl ? randn(shape).contiguous('channelsLast') : randn(shape);
+        x.requiresGrad = true;
         const wca = randn([1, 1, k], { requiresGrad: true });
         const wsa = randn([1, 2 * c, 3, 3]).mul(1 / Math.sqrt(18 * c)).detach();
         wsa.requiresGrad = true;
-        const go = randn(shape);
+        const go = cl ? randn(shape).contiguous('channelsLast') : randn(shape);
         const tf = timeFwdBwd(esca, x, wca, wsa, go, reps);
         const tc = timeFwdBwd(escaComposed, x, wca, wsa, go, reps);
         return { fusedMs: tf.wall, composedMs: tc.wall, fusedCpuMs: tf.cpu, composedCpuMs: tc.cpu };
@@ -168,6 +176,7 @@ export async function benchEscaOp(options: EscaOpOptions = {}): Promise<EscaOpRo
       shapes.map((s) => s.shape),
       threads,
       reps,
+      options.channelsLast ?? false,
     );
     rows.forEach((row, i) => (row.pythonMs = py[i] ?? null));
   }
@@ -175,8 +184,11 @@ export async function benchEscaOp(options: EscaOpOptions = {}): Promise<EscaOpRo
 }
 
 /** Prints rows as a table. */
-export function printEscaOpRows(rows: EscaOpRow[], threads: number): void {
-  console.log(`ESCA op alone, forward + backward, float32, CPU, ${threads} intra-op thread(s), median ms`);
+export function printEscaOpRows(rows: EscaOpRow[], threads: number, channelsLast = false): void {
+  console.log(
+    `ESCA op alone, forward + backward, float32, CPU, ${channelsLast ? 'channels_last' : 'contiguous NCHW'} input, ` +
+      `${threads} intra-op thread(s), median ms`,
+  );
   console.log('(wall ms; "cpu" columns: process CPU ms, which other load on the machine disturbs less)');
   console.log(
     'model'.padEnd(20) +
@@ -220,6 +232,7 @@ function arg(name: string): string | undefined {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const threads = Number(arg('threads') ?? 2);
   const reps = Number(arg('reps') ?? 5);
-  const rows = await benchEscaOp({ threads, reps, python: !process.argv.includes('--no-python') });
-  printEscaOpRows(rows, threads);
+  const channelsLast = process.argv.includes('--channels-last');
+  const rows = await benchEscaOp({ threads, reps, python: !process.argv.includes('--no-python'), channelsLast });
+  printEscaOpRows(rows, threads, channelsLast);
 }

@@ -1,7 +1,8 @@
 """Python PyTorch reference for bench/esca-op.ts: ESCA composed of eager ops, forward + backward.
 
 Run by bench/esca-op.ts with /usr/bin/python3 (Debian's python3-torch, the same libtorch build).
-Arguments: threads, reps, JSON list of [N, C, H, W]. Prints a JSON list of median milliseconds,
+Arguments: threads, reps, JSON list of [N, C, H, W], and optionally the layout of x and of the
+output gradient ('contiguous', the default, or 'channels_last'). Prints a JSON list of median milliseconds,
 one per shape, timed exactly like the TypeScript side (2 warm-up runs, median of reps).
 """
 import json
@@ -15,6 +16,7 @@ import torch.nn.functional as F
 threads = int(sys.argv[1])
 reps = int(sys.argv[2])
 shapes = json.loads(sys.argv[3])
+fmt = torch.channels_last if len(sys.argv) > 4 and sys.argv[4] == 'channels_last' else torch.contiguous_format
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 
@@ -35,10 +37,10 @@ def esca(x, wca, wsa):
 
 out = []
 for n, c, h, w in shapes:
-    x = torch.randn(n, c, h, w, requires_grad=True)
+    x = torch.randn(n, c, h, w).contiguous(memory_format=fmt).requires_grad_()
     wca = torch.randn(1, 1, k_of(c), requires_grad=True)
     wsa = (torch.randn(1, 2 * c, 3, 3) / math.sqrt(18 * c)).requires_grad_()
-    go = torch.randn(n, c, h, w)
+    go = torch.randn(n, c, h, w).contiguous(memory_format=fmt)
 
     def once():
         for t in (x, wca, wsa):

@@ -4,7 +4,8 @@
 A server driven line by line over stdin; one JSON line answers each command:
     gpu-train_ref.py DEVICE
     > info N                                      < {"torch", "cuda", "card", "matmulTflops"}  (bf16 N³ matmul)
-    > run ARCH ATTENTION BATCH CLASSES WARMUP ITERS < {"imgPerSec", "msPerStep", "loss"}
+    > run ARCH ATTENTION BATCH CLASSES WARMUP ITERS < {"imgPerSec", "msPerStep", "loss", "peakGB"}
+      (peakGB: torch.cuda.max_memory_allocated over the timed steps, GiB; null on the CPU)
     > quit
 A step is what insightface arcface_torch / the CurricularFace code do, tuned the usual way:
 channels_last model and input, torch.backends.cudnn.benchmark, bfloat16 autocast around the
@@ -88,15 +89,18 @@ def run(dev, arch, att, batch, classes, warmup, iters):
     for _ in range(warmup):
         step()
     sync(dev)
+    if dev.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(dev)
     t0 = time.perf_counter()
     for _ in range(iters):
         step()
     sync(dev)
     sec = time.perf_counter() - t0
+    peak = torch.cuda.max_memory_allocated(dev) / 2**30 if dev.type == 'cuda' else None
     del model, head, opt, x, y
     if dev.type == 'cuda':
         torch.cuda.empty_cache()
-    return {'imgPerSec': batch * iters / sec, 'msPerStep': 1000 * sec / iters, 'loss': loss_v}
+    return {'imgPerSec': batch * iters / sec, 'msPerStep': 1000 * sec / iters, 'loss': loss_v, 'peakGB': peak}
 
 
 def main():

@@ -13,6 +13,8 @@ export { packageRoot, NativeLoadError } from './native-load.js';
 
 /** Opaque handle of a native tensor: an index into the environment's tensor table (lib/tensor owns it). */
 export type NativeTensor = { readonly __nativeTensor: unique symbol };
+/** Opaque handle of a captured CUDA graph (ops/cuda_graph.cc). */
+export type NativeCudaGraph = { readonly __nativeCudaGraph: unique symbol };
 type T = NativeTensor;
 type OptT = NativeTensor | null | undefined;
 
@@ -313,6 +315,22 @@ export interface NativeBinding {
   /** Greedy NMS within groups ((x2−x1+1)(y2−y1+1) areas; IoU, or overlap/min-area with minMode): kept indices, by group then descending score. */
   detectNms(boxes: T, scores: T, groups: T | null, threshold: number, minMode: boolean): T;
   // (end detect/mtcnn_ops.cc)
+
+  // ops/cuda_graph.cc — CUDA graphs and the CUDA caching allocator's statistics
+  /** Synchronises `device`, then captures this thread's CUDA work on a side stream until cudaGraphEnd. */
+  cudaGraphBegin(device: number): NativeCudaGraph;
+  /** Ends capture and instantiates the graph; the thread's stream is restored. */
+  cudaGraphEnd(graph: NativeCudaGraph): void;
+  /** Launches the captured work on the current stream. */
+  cudaGraphReplay(graph: NativeCudaGraph): void;
+  /** Frees the graph and its memory pool (ends an unfinished capture). Idempotent. */
+  cudaGraphDispose(graph: NativeCudaGraph): void;
+  /** The caching allocator of `device` (zeros without CUDA); `reset` restarts the peaks after reading. */
+  cudaMemoryStats(
+    device: number,
+    reset: boolean,
+  ): { allocatedBytes: number; peakAllocatedBytes: number; reservedBytes: number; peakReservedBytes: number };
+  // (end ops/cuda_graph.cc)
 
   // train/sgd.cc — fused SGD step
   /** One SGD step over all params; returns, per param, the momentum buffer it created (or null). */

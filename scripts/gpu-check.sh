@@ -3,18 +3,23 @@
 # xz-compressed node binary, build the addon against the machine's PyTorch libtorch with CUDA
 # (plain cmake, sm_90 by default; C++20 retried if the headers need it), run the CUDA tests
 # (node --test over dist/test/cuda, compiled beforehand on the CPU machine), then the training
-# throughput benchmark against PyTorch eager (bench/gpu-train.ts), and print a summary, the
-# benchmark's table last. Results go to $OUT (or ./gpu-out).
+# throughput benchmark against PyTorch eager (bench/gpu-train.ts: every model × {none, ESCA} ×
+# batch {512, 128}, peak GB beside img/s, CUDA-graph rows at 128, MFU), then the paper-scale
+# stability run (bench/gpu-stability.ts: IR_50 + ESCA + CurricularFace, batch 512, lr 0.1, no
+# warm-up, bf16, 300 steps, per-block gate statistics), and print a summary, the benchmark's
+# table last. Results go to $OUT (or ./gpu-out).
 #
 #   bash scripts/gpu-check.sh                 # on the GPU machine
 #   bash scripts/gpu-check.sh --dry-run       # here: same path against the CPU libtorch (tiny bench)
-#   options: --no-tests  --no-bench  --prebuilt ADDON (skip the build, use that .node)
+#   options: --no-tests  --no-bench  --no-stability  --prebuilt ADDON (skip the build, use that .node)
 #            --budget S (seconds for the whole script; the benchmark gets what the build and the
 #            tests left, less a margin, and skips the configurations that no longer fit)
 #   env: ECF_CUDA_ARCHS (default 90), GPU_CHECK_TEST_TIMEOUT (s, default 100),
-#        GPU_TRAIN_ARGS (extra bench/gpu-train.ts options, e.g. "--iters 10"), PYTHON
+#        GPU_TRAIN_ARGS (extra bench/gpu-train.ts options, e.g. "--iters 10"), PYTHON,
+#        GPU_STABILITY_S (seconds kept for the stability run, default 110), GPU_STABILITY_ARGS
 # Afterwards $OUT holds gpu-check.log, cmake-{configure,build}.log, cuda-tests.{log,tap},
-# gpu-train.{json,log} (the benchmark: card, every row, ours/PyTorch img/s) and summary.json.
+# gpu-train.{json,log} (the benchmark: card, every row, ours/PyTorch img/s and peak GB),
+# gpu-stability.{json,log} (loss per step, gate statistics every 10 steps) and summary.json.
 #
 # What must travel: ONE file, .gpu/bundle.tar.xz (scripts/gpu-bundle.sh: the tree, dist/, the
 # production node_modules and .gpu/node.xz). On the GPU machine:
@@ -23,12 +28,13 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-DRY=0 TESTS=1 BENCH=1 BUDGET=420 PREBUILT=
+DRY=0 TESTS=1 BENCH=1 STAB=1 BUDGET=420 PREBUILT=
 while [ $# -gt 0 ]; do
   case "$1" in
     --dry-run) DRY=1 ;;
     --no-tests) TESTS=0 ;;
     --no-bench) BENCH=0 ;;
+    --no-stability) STAB=0 ;;
     --budget) BUDGET=$2; shift ;;
     --prebuilt) PREBUILT=$2; shift ;;
     *) echo "gpu-check: unknown option $1" >&2; exit 2 ;;
@@ -129,16 +135,32 @@ fi
 
 # -- training throughput against PyTorch ------------------------------------------------------------
 BENCH_RC=0
+STAB_S=${GPU_STABILITY_S:-110}
+[ "$STAB" = 0 ] && STAB_S=0
 if [ "$BENCH" = 1 ]; then
-  left=$(( BUDGET - ($(date +%s) - T_START) - 25 ))
+  left=$(( BUDGET - ($(date +%s) - T_START) - 25 - STAB_S ))
   [ "$left" -lt 20 ] && left=20
   bench_args=(--out "$OUT/gpu-train.json" --budget "$left" --python "$PY")
   # shellcheck disable=SC2206
   [ -n "${GPU_TRAIN_ARGS:-}" ] && bench_args+=(${GPU_TRAIN_ARGS})
-  [ "$DRY" = 1 ] && bench_args+=(--device cpu --batches 2 --classes 1000 --archs mobilefacenet,ir50 --warmup 1 --iters 1)
+  [ "$DRY" = 1 ] && bench_args+=(--device cpu --batches 2 --graph-batches 2 --classes 1000 --archs mobilefacenet,ir50 --warmup 1 --iters 1)
   log "training benchmark (budget $left s): ${bench_args[*]}"
   "$NODE" dist/bench/gpu-train.js "${bench_args[@]}" 2>&1 | tee "$OUT/gpu-train.log"
   BENCH_RC=${PIPESTATUS[0]}
+fi
+
+# -- paper-scale stability run ------------------------------------------------------------------
+STAB_RC=0
+if [ "$STAB" = 1 ]; then
+  left=$(( BUDGET - ($(date +%s) - T_START) - 15 ))
+  [ "$left" -lt 30 ] && left=30
+  stab_args=(--out "$OUT/gpu-stability.json" --budget "$(( left - 40 > 20 ? left - 40 : 20 ))")
+  # shellcheck disable=SC2206
+  [ -n "${GPU_STABILITY_ARGS:-}" ] && stab_args+=(${GPU_STABILITY_ARGS})
+  [ "$DRY" = 1 ] && stab_args+=(--device cpu --batch 4 --steps 3 --identities 8 --per-identity 2 --every 1)
+  log "stability run (budget $left s, of which up to 40 s to render the images and build): ${stab_args[*]}"
+  timeout "$left" "$NODE" dist/bench/gpu-stability.js "${stab_args[@]}" 2>&1 | tee "$OUT/gpu-stability.log"
+  STAB_RC=${PIPESTATUS[0]}
 fi
 
 # -- extra steps (benchmarks) ------------------------------------------------------------------
@@ -157,10 +179,11 @@ if os.path.exists(p):
     bench = json.load(open(p))
 json.dump({'card': bench['card'] if bench else None, 'buildSeconds': int('$BUILD_S'),
            'tests': {'files': ${#tests[@]}, 'exit': $rc, 'seconds': $TESTS_S, 'pass': '$(tap pass)', 'fail': '$(tap fail)', 'skipped': '$(tap skipped)'},
-           'benchExit': $BENCH_RC, 'bench': bench}, open(os.path.join(out, 'summary.json'), 'w'), indent=2)
+           'benchExit': $BENCH_RC, 'bench': bench, 'stabilityExit': $STAB_RC}, open(os.path.join(out, 'summary.json'), 'w'), indent=2)
 PYEOF
-log "summary: build ${BUILD_S} s; CUDA tests (${#tests[@]} files): pass $(tap pass) fail $(tap fail) skipped $(tap skipped), exit $rc; benchmark exit $BENCH_RC; total $(( $(date +%s) - T_START )) s"
-# the benchmark's table last
+log "summary: build ${BUILD_S} s; CUDA tests (${#tests[@]} files): pass $(tap pass) fail $(tap fail) skipped $(tap skipped), exit $rc; benchmark exit $BENCH_RC; stability exit $STAB_RC; total $(( $(date +%s) - T_START )) s"
+# the stability verdict, then the benchmark's table last
+[ -f "$OUT/gpu-stability.log" ] && grep -E '^== stability' "$OUT/gpu-stability.log"
 [ -f "$OUT/gpu-train.log" ] && sed -n '/^== training throughput/,$p' "$OUT/gpu-train.log"
 [ "$rc" = 0 ] && exit "$BENCH_RC"
 exit "$rc"

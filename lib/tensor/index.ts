@@ -21,5 +21,8 @@ export {
   buildInfo,
   cuda,
   type MemoryReport,
+  type MemoryOptions,
+  type CudaAllocatorReport,
 } from './runtime.js';
+export { CudaGraph } from './cuda-graph.js';
 export * as functional from './functional.js';

@@ -105,7 +105,23 @@ export function autocastState(): { enabled: boolean; dtype: AutocastDtype } {
   return { enabled: native.isAutocastEnabled(), dtype: dtypeName(native.autocastDtype()) as AutocastDtype };
 }
 
-/** Live tensors of this thread and the bytes of the distinct storages behind them. */
+/** The CUDA caching allocator of one device, for the whole process (all threads). */
+export interface CudaAllocatorReport {
+  /** Bytes of live CUDA tensors now. */
+  allocatedBytes: number;
+  /** The most `allocatedBytes` has been since the last reset (the high-water mark of a step or phase). */
+  peakAllocatedBytes: number;
+  /** Bytes the allocator holds from the driver now (live tensors plus its cache). */
+  reservedBytes: number;
+  /** The most `reservedBytes` has been since the last reset. */
+  peakReservedBytes: number;
+}
+
+/**
+ * Live tensors of this thread and the bytes of the distinct storages behind them, and the CUDA
+ * caching allocator's counters of one device (`cudaAllocator`; all zeros in a build without CUDA
+ * or on a machine without a GPU — a CPU build tracks no peak).
+ */
 export interface MemoryReport {
   tensors: number;
   bytes: number;
@@ -113,9 +129,28 @@ export interface MemoryReport {
   cudaBytes: number;
   /** Tensors created since the addon was loaded in this thread. */
   created: number;
+  cudaAllocator: CudaAllocatorReport;
 }
-export function memory(): MemoryReport {
-  return native.memory();
+
+/** Options of {@link memory}. */
+export interface MemoryOptions {
+  /** CUDA device whose allocator is read (default 0). */
+  device?: number;
+  /**
+   * After reading, restart the allocator's peaks from the current values, so that the next
+   * report's peaks cover only what ran in between (one step, one phase). Default false.
+   */
+  resetPeak?: boolean;
+}
+
+/**
+ * Memory now. For a per-step high-water mark on CUDA: `memory({ resetPeak: true })` before the
+ * step, then `memory().cudaAllocator.peakAllocatedBytes` after it.
+ */
+export function memory(options: MemoryOptions = {}): MemoryReport {
+  const device = options.device ?? 0;
+  if (!Number.isInteger(device) || device < 0) throw new RangeError(`memory: device must be an integer ≥ 0, got ${device}`);
+  return { ...native.memory(), cudaAllocator: native.cudaMemoryStats(device, options.resetPeak ?? false) };
 }
 
 /** What the addon was built against. */

@@ -31,6 +31,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterOptimOps(env, exports);
   RegisterDistributedOps(env, exports);
   RegisterDetectOps(env, exports);
+  RegisterCudaGraphOps(env, exports);
   return exports;
 }
 

@@ -12,5 +12,6 @@ void RegisterImageOps(Napi::Env env, Napi::Object exports);   // data/align.cc: 
 void RegisterOptimOps(Napi::Env env, Napi::Object exports);   // train/sgd.cc: fused SGD step
 void RegisterDistributedOps(Napi::Env env, Napi::Object exports);  // distributed/: c10d groups
 void RegisterDetectOps(Napi::Env env, Napi::Object exports);  // detect/mtcnn_ops.cc: crop resampling, NMS
+void RegisterCudaGraphOps(Napi::Env env, Napi::Object exports);  // ops/cuda_graph.cc: CUDA graphs, allocator stats
 
 }  // namespace ecf

@@ -7,12 +7,13 @@
 // Each op is a torch::autograd::Function whose forward and backward call hand-written kernels:
 // kernels/esca_cpu.h on CPU (float32, float64; float16/bfloat16 are computed in float32 and cast back)
 // and kernels/esca.cu on CUDA (float32, float16, bfloat16 with float32 accumulation). The pass
-// structure of each direction is documented in kernels/esca_cpu.h.
+// structure of each direction is documented in kernels/esca_cpu_nchw.h and kernels/esca_cpu_nhwc.h.
 //
-// Memory layout: the kernels work on contiguous NCHW. Any other layout (channels_last included)
-// is converted with contiguous() on entry; the output (and the input gradient) is returned in the
-// input's suggested memory format, so a channels_last network stays channels_last. This costs one
-// copy each way for channels_last inputs; a native NHWC kernel is left for later.
+// Memory layout: on CPU, a channels_last input runs the NHWC kernels directly (no conversion in
+// or out; the output gradient is made channels_last if it is not); every other layout is made
+// contiguous NCHW. On CUDA the kernels work on contiguous NCHW and a channels_last input is
+// converted on entry. The output and the input gradient always have the input's suggested
+// memory format, so a channels_last network stays channels_last.
 //
 // Double backward is not supported: the backward is not itself differentiable.
 #include <ATen/core/grad_mode.h>
@@ -28,7 +29,7 @@
 #include "kernels/esca_cpu.h"
 
 #ifdef ECF_WITH_CUDA
-#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAStream.h>
 #include <c10/cuda/CUDAGuard.h>
 
 #include "kernels/esca.h"
@@ -73,8 +74,12 @@ bool IsChannelsLast(const at::Tensor& x) {
   return x.suggest_memory_format() == at::MemoryFormat::ChannelsLast && !x.is_contiguous();
 }
 
-at::Tensor RestoreLayout(at::Tensor t, bool channels_last) {
-  return channels_last ? t.contiguous(at::MemoryFormat::ChannelsLast) : t;
+// CPU: channels_last input runs the NHWC kernels as it is; everything else runs NCHW.
+at::MemoryFormat CpuFormat(bool channels_last) {
+  return channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+}
+esca_cpu::Layout CpuLayout(bool channels_last) {
+  return channels_last ? esca_cpu::Layout::kNHWC : esca_cpu::Layout::kNCHW;
 }
 
 // CPU compute dtype: float16/bfloat16 are computed in float32.
@@ -83,6 +88,11 @@ at::ScalarType CpuComputeType(at::ScalarType t) {
 }
 
 #ifdef ECF_WITH_CUDA
+// CUDA: the kernels run NCHW; the result goes back to the input's layout.
+at::Tensor RestoreLayout(at::Tensor t, bool channels_last) {
+  return channels_last ? t.contiguous(at::MemoryFormat::ChannelsLast) : t;
+}
+
 kernels::Dtype CudaDtype(const char* fn, at::ScalarType t) {
   TORCH_CHECK(t == at::kFloat || t == at::kHalf || t == at::kBFloat16, fn,
               ": CUDA kernels take float32, float16 or bfloat16 input, got ", t);
@@ -102,7 +112,7 @@ struct Forward {
 Forward ForwardImpl(const char* fn, const at::Tensor& x_in, const at::Tensor& wca, const at::Tensor& wsa) {
   const bool spatial = wsa.defined();
   const bool cl = IsChannelsLast(x_in);
-  const at::Tensor x = x_in.contiguous();
+  const at::Tensor x = x_in.is_cuda() ? x_in.contiguous() : x_in;  // CPU: the layout is chosen below
   const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   Forward r;
   if (x.is_cuda()) {
@@ -123,7 +133,7 @@ Forward ForwardImpl(const char* fn, const at::Tensor& x_in, const at::Tensor& wc
                                            spatial ? wsaf.data_ptr<float>() : nullptr, s, r.out.data_ptr(),
                                            r.g.data_ptr<float>(), r.a.data_ptr<float>(),
                                            spatial ? r.sw.data_ptr<float>() : nullptr, ws.data_ptr<float>(),
-                                           at::cuda::getCurrentCUDAStream().stream()));
+                                           c10::cuda::getCurrentCUDAStream().stream()));
     r.out = RestoreLayout(r.out, cl);
     return r;
 #else
@@ -132,26 +142,27 @@ Forward ForwardImpl(const char* fn, const at::Tensor& x_in, const at::Tensor& wc
   }
   TORCH_CHECK(x.device().is_cpu(), fn, ": unsupported device ", x.device());
   const at::ScalarType ct = CpuComputeType(x.scalar_type());
-  const at::Tensor xc = x.to(ct);
+  const at::MemoryFormat mf = CpuFormat(cl);
+  const at::Tensor xc = x.to(ct).contiguous(mf);
   const at::Tensor wcac = wca.to(ct).contiguous();
   const at::Tensor wsac = spatial ? wsa.to(ct).contiguous() : at::Tensor();
   const esca_cpu::Dims d = DimsOf(x, wca);
-  at::Tensor out = at::empty_like(xc, at::MemoryFormat::Contiguous);
+  at::Tensor out = at::empty_like(xc, mf);
   r.g = at::empty({N, C}, xc.options());
   r.a = at::empty({N, C}, xc.options());
   if (spatial) r.sw = at::empty({N, H, W}, xc.options());
   Poison({&out, &r.g, &r.a, &r.sw});
   AT_DISPATCH_FLOATING_TYPES(ct, "esca_forward_cpu", [&] {
     if (spatial) {
-      esca_cpu::EscaForward<scalar_t>(xc.data_ptr<scalar_t>(), wcac.data_ptr<scalar_t>(), wsac.data_ptr<scalar_t>(),
-                                      d, out.data_ptr<scalar_t>(), r.g.data_ptr<scalar_t>(),
-                                      r.a.data_ptr<scalar_t>(), r.sw.data_ptr<scalar_t>());
+      esca_cpu::EscaForward(CpuLayout(cl), xc.data_ptr<scalar_t>(), wcac.data_ptr<scalar_t>(),
+                            wsac.data_ptr<scalar_t>(), d, out.data_ptr<scalar_t>(), r.g.data_ptr<scalar_t>(),
+                            r.a.data_ptr<scalar_t>(), r.sw.data_ptr<scalar_t>());
     } else {
-      esca_cpu::EcaForward<scalar_t>(xc.data_ptr<scalar_t>(), wcac.data_ptr<scalar_t>(), d,
-                                     out.data_ptr<scalar_t>(), r.g.data_ptr<scalar_t>(), r.a.data_ptr<scalar_t>());
+      esca_cpu::EcaForward(CpuLayout(cl), xc.data_ptr<scalar_t>(), wcac.data_ptr<scalar_t>(), d,
+                           out.data_ptr<scalar_t>(), r.g.data_ptr<scalar_t>(), r.a.data_ptr<scalar_t>());
     }
   });
-  r.out = RestoreLayout(out.to(x.scalar_type()), cl);
+  r.out = out.to(x.scalar_type());  // keeps the memory format
   return r;
 }
 
@@ -160,7 +171,7 @@ variable_list BackwardImpl(const char* fn, const at::Tensor& go_in, const at::Te
                            const at::Tensor& wsa, const at::Tensor& g, const at::Tensor& a, const at::Tensor& sw) {
   const bool spatial = wsa.defined();
   const bool cl = IsChannelsLast(x_in);
-  const at::Tensor x = x_in.contiguous();
+  const at::Tensor x = x_in.is_cuda() ? x_in.contiguous() : x_in;
   const int64_t C = x.size(1);
   if (x.is_cuda()) {
 #ifdef ECF_WITH_CUDA
@@ -182,36 +193,36 @@ variable_list BackwardImpl(const char* fn, const at::Tensor& go_in, const at::Te
                                             a.data_ptr<float>(), spatial ? sw.data_ptr<float>() : nullptr, s,
                                             dx.data_ptr(), dwca.data_ptr<float>(),
                                             spatial ? dwsa.data_ptr<float>() : nullptr, ws.data_ptr<float>(),
-                                            at::cuda::getCurrentCUDAStream().stream()));
+                                            c10::cuda::getCurrentCUDAStream().stream()));
     return {RestoreLayout(dx, cl), dwca.to(wca.scalar_type()), spatial ? dwsa.to(wsa.scalar_type()) : at::Tensor()};
 #else
     TORCH_CHECK(false, fn, ": this build of ecacface-torch has no CUDA support");
 #endif
   }
   const at::ScalarType ct = CpuComputeType(x.scalar_type());
-  const at::Tensor xc = x.to(ct);
-  const at::Tensor go = go_in.to(ct).contiguous();
+  const at::MemoryFormat mf = CpuFormat(cl);
+  const at::Tensor xc = x.to(ct).contiguous(mf);
+  const at::Tensor go = go_in.to(ct).contiguous(mf);
   const at::Tensor wcac = wca.to(ct).contiguous();
   const at::Tensor wsac = spatial ? wsa.to(ct).contiguous() : at::Tensor();
   const esca_cpu::Dims d = DimsOf(x, wca);
-  at::Tensor dx = at::empty_like(xc, at::MemoryFormat::Contiguous);
+  at::Tensor dx = at::empty_like(xc, mf);
   at::Tensor dwca = at::empty({1, 1, wca.size(2)}, xc.options());
   at::Tensor dwsa = spatial ? at::empty({1, 2 * C, 3, 3}, xc.options()) : at::Tensor();
   Poison({&dx, &dwca, &dwsa});
   AT_DISPATCH_FLOATING_TYPES(ct, "esca_backward_cpu", [&] {
     if (spatial) {
-      esca_cpu::EscaBackward<scalar_t>(go.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(), wcac.data_ptr<scalar_t>(),
-                                       wsac.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(), a.data_ptr<scalar_t>(),
-                                       sw.data_ptr<scalar_t>(), d, dx.data_ptr<scalar_t>(),
-                                       dwca.data_ptr<scalar_t>(), dwsa.data_ptr<scalar_t>());
+      esca_cpu::EscaBackward(CpuLayout(cl), go.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(),
+                             wcac.data_ptr<scalar_t>(), wsac.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(),
+                             a.data_ptr<scalar_t>(), sw.data_ptr<scalar_t>(), d, dx.data_ptr<scalar_t>(),
+                             dwca.data_ptr<scalar_t>(), dwsa.data_ptr<scalar_t>());
     } else {
-      esca_cpu::EcaBackward<scalar_t>(go.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(), wcac.data_ptr<scalar_t>(),
-                                      g.data_ptr<scalar_t>(), a.data_ptr<scalar_t>(), d, dx.data_ptr<scalar_t>(),
-                                      dwca.data_ptr<scalar_t>());
+      esca_cpu::EcaBackward(CpuLayout(cl), go.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(),
+                            wcac.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(), a.data_ptr<scalar_t>(), d,
+                            dx.data_ptr<scalar_t>(), dwca.data_ptr<scalar_t>());
     }
   });
-  return {RestoreLayout(dx.to(x.scalar_type()), cl), dwca.to(wca.scalar_type()),
-          spatial ? dwsa.to(wsa.scalar_type()) : at::Tensor()};
+  return {dx.to(x.scalar_type()), dwca.to(wca.scalar_type()), spatial ? dwsa.to(wsa.scalar_type()) : at::Tensor()};
 }
 
 class EcaFunction : public torch::autograd::Function<EcaFunction> {

@@ -1,6 +1,9 @@
 // The native ESCA/ECA ops (native/ops/esca.cc) against independent references: the same math
 // composed of ATen ops with libtorch's autograd (escaComposed/ecaComposed), and central finite
-// differences in float64 for the input and both weights.
+// differences in float64 for the input and both weights. Every comparison runs for contiguous
+// NCHW input and for channels_last input (the CPU's NHWC kernels, kernels/esca_cpu_nhwc.h), and
+// with both CPU builds of the kernels (AVX2 where the CPU has it; ECF_ESCA_PORTABLE=1 forces the
+// portable one).
 import { describe, expect, it } from 'vitest';
 
 import { native } from '../../lib/native.js';
@@ -48,6 +51,8 @@ function params(shape: Shape, dtype: DType, k = kOf(shape[1])): Params {
 }
 
 type Op = 'esca' | 'eca';
+type Layout = 'contiguous' | 'channelsLast';
+const LAYOUTS: Layout[] = ['contiguous', 'channelsLast'];
 
 /** Output and gradients (x, wca[, wsa]) of one implementation for the output gradient go. */
 function run(op: Op, fused: boolean, p: Params, x: Tensor = p.x): Tensor[] {
@@ -63,13 +68,39 @@ function run(op: Op, fused: boolean, p: Params, x: Tensor = p.x): Tensor[] {
 }
 
 /**
+ * Params whose x (a leaf) and go have the given memory layout (same values as `p`): with
+ * channels_last the op's own input gradient reaches x.grad, so its layout can be checked too.
+ */
+function inLayout(p: Params, layout: Layout): Params {
+  if (layout === 'contiguous') return p;
+  const x = p.x.detach().contiguous('channelsLast');
+  x.requiresGrad = true;
+  return { ...p, x, go: p.go.contiguous('channelsLast') };
+}
+
+/** Runs `f` with the portable CPU build of the kernels forced (ECF_ESCA_PORTABLE=1). */
+function portable<T>(f: () => T): T {
+  process.env.ECF_ESCA_PORTABLE = '1';
+  try {
+    return f();
+  } finally {
+    delete process.env.ECF_ESCA_PORTABLE;
+  }
+}
+
+/**
  * Native op in `dtype` against the composed op evaluated in float64 on the same (rounded) inputs:
  * for float32 this measures the native op's own error, not the composed float32 op's.
  */
-function compare(op: Op, shape: Shape, dtype: DType, tol: number, k?: number): void {
+function compare(op: Op, shape: Shape, dtype: DType, tol: number, k?: number, layout: Layout = 'contiguous'): void {
   scope(() => {
     const p = params(shape, dtype, k);
-    const a = run(op, true, p);
+    const pl = inLayout(p, layout);
+    const a = run(op, true, pl);
+    if (layout === 'channelsLast' && shape[1] > 1 && shape[2] * shape[3] > 1) {
+      expect(a[0]!.isContiguous('channelsLast'), 'out is channels_last').toBe(true);
+      expect(a[1]!.isContiguous('channelsLast'), 'dx is channels_last').toBe(true);
+    }
     const p64: Params = {
       x: p.x.detach().double(),
       wca: p.wca.detach().double(),
@@ -84,7 +115,7 @@ function compare(op: Op, shape: Shape, dtype: DType, tol: number, k?: number): v
       expect(t.dtype, names[i]).toBe(dtype);
       expect(b[i]!.dtype).toBe('float64');
       const e = relErr(t, b[i]!);
-      if (!(e <= tol)) throw new Error(`${op} ${dtype} [${shape}] ${names[i]}: relative error ${e} > ${tol}`);
+      if (!(e <= tol)) throw new Error(`${op} ${dtype} ${layout} [${shape}] ${names[i]}: relative error ${e} > ${tol}`);
     });
   });
 }
@@ -116,22 +147,51 @@ describe('native esca/eca vs the composed reference', () => {
   it('kOf matches the spec table (64 → 3, 128 → 5, 256 → 5, 512 → 5)', () => {
     expect([64, 128, 256, 512].map(kOf)).toEqual([3, 5, 5, 5]);
   });
-  for (const op of ['esca', 'eca'] as const) {
-    it(`${op}: float64 forward and gradients within 1e-10`, () => {
-      for (const s of SHAPES) compare(op, s, 'float64', 1e-10);
+  for (const layout of LAYOUTS) {
+    for (const op of ['esca', 'eca'] as const) {
+      it(`${op}, ${layout}: float64 forward and gradients within 1e-10`, () => {
+        for (const s of SHAPES) compare(op, s, 'float64', 1e-10, undefined, layout);
+      });
+      it(`${op}, ${layout}: float32 forward and gradients within 1e-5 relative`, () => {
+        for (const s of SHAPES) compare(op, s, 'float32', 1e-5, undefined, layout);
+      });
+      it(`${op}, ${layout}, portable build: float64 and float32`, () => {
+        portable(() => {
+          for (const s of SHAPES.slice(0, 5)) compare(op, s, 'float64', 1e-10, undefined, layout);
+          for (const s of SHAPES.slice(0, 5)) compare(op, s, 'float32', 1e-5, undefined, layout);
+        });
+      });
+    }
+    it(`k = 7 and k = 1 channel kernels, ${layout}`, () => {
+      compare('esca', [2, 16, 5, 5], 'float64', 1e-10, 7, layout);
+      compare('esca', [2, 16, 5, 5], 'float64', 1e-10, 1, layout);
+      compare('eca', [2, 16, 5, 5], 'float64', 1e-10, 7, layout);
     });
-    it(`${op}: float32 forward and gradients within 1e-5 relative`, () => {
-      for (const s of SHAPES) compare(op, s, 'float32', 1e-5);
+    it(`realistic stage shapes (IR stage 4, MobileFaceNet stage 3) in float32, ${layout}`, () => {
+      compare('esca', [2, 512, 7, 7], 'float32', 1e-5, undefined, layout);
+      compare('esca', [2, 64, 28, 28], 'float32', 1e-5, undefined, layout);
+      portable(() => compare('esca', [2, 128, 14, 14], 'float32', 1e-5, undefined, layout));
     });
   }
-  it('k = 7 and k = 1 channel kernels', () => {
-    compare('esca', [2, 16, 5, 5], 'float64', 1e-10, 7);
-    compare('esca', [2, 16, 5, 5], 'float64', 1e-10, 1);
-    compare('eca', [2, 16, 5, 5], 'float64', 1e-10, 7);
+  it('channels_last input with a contiguous output gradient', () => {
+    scope(() => {
+      const p = params([2, 24, 6, 7], 'float64');
+      const a = run('esca', true, p, p.x.contiguous('channelsLast'));
+      const b = run('esca', false, p);
+      a.forEach((t, i) => expect(relErr(t, b[i]!)).toBeLessThan(1e-10));
+    });
   });
-  it('realistic stage shapes (IR stage 4, MobileFaceNet stage 3) in float32', () => {
-    compare('esca', [2, 512, 7, 7], 'float32', 1e-5);
-    compare('esca', [2, 64, 28, 28], 'float32', 1e-5);
+  it('ties in the max pool (many equal values) follow the first-maximum rule in both layouts', () => {
+    for (const layout of LAYOUTS) {
+      scope(() => {
+        const p = params([2, 16, 6, 6], 'float64');
+        p.x = p.x.detach().relu().round();
+        p.x.requiresGrad = true;
+        const a = run('esca', true, inLayout(p, layout));
+        const b = run('esca', false, p);
+        a.forEach((t, i) => expect(relErr(t, b[i]!), `${layout} ${i}`).toBeLessThan(1e-10));
+      });
+    }
   });
 });
 
@@ -192,19 +252,21 @@ function numericGrad(op: Op, args: [Tensor, Tensor, Tensor], which: number, r: T
 
 describe('finite-difference gradients (float64)', () => {
   manualSeed(7);
-  const cases: [Op, Shape, number][] = [
-    ['esca', [1, 4, 3, 5], 3],
-    ['esca', [2, 3, 4, 4], 3],
-    ['esca', [1, 6, 5, 3], 5],
-    ['eca', [2, 5, 3, 3], 3],
+  const cases: [Op, Shape, number, Layout][] = [
+    ['esca', [1, 4, 3, 5], 3, 'contiguous'],
+    ['esca', [2, 3, 4, 4], 3, 'contiguous'],
+    ['esca', [1, 6, 5, 3], 5, 'contiguous'],
+    ['eca', [2, 5, 3, 3], 3, 'contiguous'],
+    ['esca', [1, 9, 4, 3], 3, 'channelsLast'],
+    ['eca', [2, 9, 3, 3], 3, 'channelsLast'],
   ];
-  for (const [op, shape, k] of cases) {
-    it(`${op} [${shape}] k=${k}: x, caWeight${op === 'esca' ? ', saWeight' : ''}`, () => {
+  for (const [op, shape, k, layout] of cases) {
+    it(`${op} [${shape}] k=${k} ${layout}: x, caWeight${op === 'esca' ? ', saWeight' : ''}`, () => {
       scope(() => {
         const p = params(shape, 'float64', k);
         const r = randn(shape, { dtype: 'float64' });
         p.go = r;
-        const analytic = run(op, true, p).slice(1);
+        const analytic = run(op, true, inLayout(p, layout)).slice(1);
         const args: [Tensor, Tensor, Tensor] = [p.x.detach(), p.wca.detach(), p.wsa.detach()];
         analytic.forEach((g, which) => {
           const num = numericGrad(op, args, which, r);
@@ -240,8 +302,10 @@ describe('dtypes, threads and autograd plumbing', () => {
     process.env.ECF_POISON_OUTPUTS = '1';
     try {
       for (const op of ['esca', 'eca'] as const) {
-        compare(op, [2, 20, 5, 7], 'float64', 1e-10);
-        compare(op, [1, 33, 3, 2], 'float32', 1e-5);
+        for (const layout of LAYOUTS) {
+          compare(op, [2, 20, 5, 7], 'float64', 1e-10, undefined, layout);
+          compare(op, [1, 33, 3, 2], 'float32', 1e-5, undefined, layout);
+        }
       }
     } finally {
       delete process.env.ECF_POISON_OUTPUTS;
@@ -250,14 +314,16 @@ describe('dtypes, threads and autograd plumbing', () => {
   it('results do not depend on the thread count (fixed-order reductions)', () => {
     const before = getNumThreads();
     try {
-      scope(() => {
-        const p = params([3, 40, 9, 7], 'float32');
-        setNumThreads(1);
-        const a = run('esca', true, p);
-        setNumThreads(2);
-        const b = run('esca', true, p);
-        a.forEach((t, i) => expect(t.sub(b[i]!).abs().max().item()).toBe(0));
-      });
+      for (const layout of LAYOUTS) {
+        scope(() => {
+          const p = inLayout(params([3, 40, 9, 7], 'float32'), layout);
+          setNumThreads(1);
+          const a = run('esca', true, p);
+          setNumThreads(2);
+          const b = run('esca', true, p);
+          a.forEach((t, i) => expect(t.sub(b[i]!).abs().max().item()).toBe(0));
+        });
+      }
     } finally {
       setNumThreads(before);
     }
