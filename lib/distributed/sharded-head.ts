@@ -37,6 +37,7 @@ import {
   type MvArcFaceOptions,
 } from '../heads/index.js';
 import { arange, functional as F, full, noGrad, rand, scope, tensor, where, zerosLike, type Tensor } from '../tensor/index.js';
+import { marginTarget } from '../ops/margin.js';
 import { allGatherWithGrad, allReduceNoGrad, allReduceSumReplicated } from './autograd.js';
 import type { ProcessGroup } from './group.js';
 
@@ -102,11 +103,7 @@ export class ShardedMarginHead extends Head {
     const g = this.group;
     // The unsharded head's op options (t buffer, training flag, s, m, target, negatives).
     const o = (this.shard as unknown as { opOptions(): MarginLossOptions }).opOptions();
-    const { s, m } = o;
-    const cosM = Math.cos(m);
-    const sinM = Math.sin(m);
-    const th = Math.cos(Math.PI - m);
-    const mm = Math.sin(Math.PI - m) * m;
+    const { s } = o;
     let stats: HeadStats = { positiveCosine: 0 };
     const loss = scope(() => {
       const x = embeddings.dtype === this.kernel.dtype ? embeddings : embeddings.to(this.kernel.dtype);
@@ -130,24 +127,7 @@ export class ShardedMarginHead extends Head {
       const c = xhat.mm(what).clamp(-1, 1);
       // Every sample's target cosine, on every rank (owner's value; gradient to the owner only).
       const cy = allReduceSumReplicated(g, c.gather(1, y).mul(own));
-      const ctm = cy.mul(cosM).sub(cy.square().rsub(1).clamp(1e-7, null).sqrt().mul(sinM));
-      let fy: Tensor;
-      switch (o.target) {
-        case 'thresh':
-          fy = where(cy.gt(th), ctm, cy.sub(mm));
-          break;
-        case 'easy':
-          fy = where(cy.gt(0), ctm, cy);
-          break;
-        case 'plain':
-          fy = ctm;
-          break;
-        case 'cosface':
-          fy = cy.sub(m);
-          break;
-        default:
-          fy = cy;
-      }
+      const { fy, ctm } = marginTarget(cy, o);
       let t = 0;
       let body = c;
       let hardLocal = 0;

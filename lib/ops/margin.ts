@@ -131,6 +131,34 @@ export function marginLoss(embeddings: Tensor, kernel: Tensor, labels: Tensor, o
 }
 
 /**
+ * The target logit before ×s for each margin variant (`fy`), and cos(θ_y + m) (`ctm`, the
+ * hard-negative threshold), from the target cosines `cy`. Shared by the composed op and the
+ * sharded head (lib/distributed/sharded-head.ts).
+ */
+export function marginTarget(cy: Tensor, o: Pick<MarginLossOptions, 'm' | 'target'>): { fy: Tensor; ctm: Tensor } {
+  const { m } = o;
+  const cosM = Math.cos(m);
+  const sinM = Math.sin(m);
+  const th = Math.cos(Math.PI - m);
+  const mm = Math.sin(Math.PI - m) * m;
+  const ctm = cy.mul(cosM).sub(cy.square().rsub(1).clamp(1e-7, null).sqrt().mul(sinM));
+  switch (o.target) {
+    case 'thresh':
+      return { fy: where(cy.gt(th), ctm, cy.sub(mm)), ctm };
+    case 'easy':
+      return { fy: where(cy.gt(0), ctm, cy), ctm };
+    case 'plain':
+      return { fy: ctm, ctm };
+    case 'cosface':
+      return { fy: cy.sub(m), ctm };
+    case 'none':
+      return { fy: cy, ctm };
+    default:
+      throw new RangeError(`margin loss: unknown target '${String(o.target)}'`);
+  }
+}
+
+/**
  * Composed-ops version of {@link marginLoss}: same options, same results (up to rounding). It
  * follows CurricularFace's head/metrics.py: normalise both sides, one matmul, clamp, target via
  * `where`, hard mask, `scatter` of the target logit, `crossEntropy` — materialising several
@@ -142,38 +170,14 @@ export function marginLossComposed(
   labels: Tensor,
   o: MarginLossOptions,
 ): MarginLossResult {
-  const { s, m } = o;
-  const cosM = Math.cos(m);
-  const sinM = Math.sin(m);
-  const th = Math.cos(Math.PI - m);
-  const mm = Math.sin(Math.PI - m) * m;
+  const { s } = o;
   return scope(() => {
     const y = labels.long().unsqueeze(1);
     const xhat = F.normalize(embeddings, { dim: 1 });
     const what = F.normalize(kernel, { dim: 0 });
     const c = xhat.mm(what).clamp(-1, 1);
     const cy = c.gather(1, y);
-    const ctm = cy.mul(cosM).sub(cy.square().rsub(1).clamp(1e-7, null).sqrt().mul(sinM));
-    let fy: Tensor;
-    switch (o.target) {
-      case 'thresh':
-        fy = where(cy.gt(th), ctm, cy.sub(mm));
-        break;
-      case 'easy':
-        fy = where(cy.gt(0), ctm, cy);
-        break;
-      case 'plain':
-        fy = ctm;
-        break;
-      case 'cosface':
-        fy = cy.sub(m);
-        break;
-      case 'none':
-        fy = cy;
-        break;
-      default:
-        throw new RangeError(`marginLossComposed: unknown target '${String(o.target)}'`);
-    }
+    const { fy, ctm } = marginTarget(cy, o);
     let t = 0;
     let body = c;
     let hardFraction = 0;
