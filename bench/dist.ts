@@ -5,7 +5,7 @@
  * backward did not hide), and, after training, one allreduce of all the gradients on its own
  * (what it would cost without overlap). Worker processes are this file with --worker.
  *
- *   npm run bench:dist -- [--steps 6 --batch 8 --threads 1 --arch mobilefacenet]
+ *   npm run bench:dist -- [--steps 6 --batch 8 --threads 1 --arch mobilefacenet --bucket-mb 25]
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ const steps = Number(arg('steps', '6'));
 const batch = Number(arg('batch', '8'));
 const threads = arg('threads', '1');
 const arch = arg('arch', 'mobilefacenet');
+const bucketMB = arg('bucket-mb', '25');
 
 interface WorkerResult {
   rank: number;
@@ -37,7 +38,7 @@ async function worker(): Promise<void> {
   const { group, rank, worldSize } = await init({ timeoutMs: 120_000 });
   manualSeed(0);
   const model = backbone({ arch: arch as never, attention: 'esca' });
-  const dp = await DataParallel.create(model, group);
+  const dp = await DataParallel.create(model, group, { bucketCapMB: Number(bucketMB) });
   const x = randn([batch, 3, 112, 112]);
   const times: number[] = [];
   let wait0 = 0;
@@ -90,7 +91,7 @@ async function run(world: number): Promise<WorkerResult[]> {
   const self = fileURLToPath(import.meta.url);
   return Promise.all(
     Array.from({ length: world }, (_, rank) => new Promise<WorkerResult>((resolve, reject) => {
-      const c = spawn(process.execPath, [self, '--worker', '--steps', String(steps), '--batch', String(batch), '--arch', arch], {
+      const c = spawn(process.execPath, [self, '--worker', '--steps', String(steps), '--batch', String(batch), '--arch', arch, '--bucket-mb', bucketMB], {
         env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(world), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), ECACFACE_NUM_THREADS: threads, OMP_NUM_THREADS: threads },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
   const one = await run(1);
   const two = await run(2);
   const rows = [...one, ...two];
-  console.log(`bench:dist — ${arch}+ESCA, batch ${batch} per rank, ${threads} thread(s) per rank, ${steps} steps (after 1 warm-up)`);
+  console.log(`bench:dist — ${arch}+ESCA, batch ${batch} per rank, ${threads} thread(s) per rank, buckets of ${bucketMB} MiB, ${steps} steps (after 1 warm-up)`);
   console.log('| ranks | rank | step ms | waited for allreduce ms | allreduce alone ms | hidden by backward | gradient MiB | buckets |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
