@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { data, exportModel, loadModel, manualSeed, models, renderFace } from '../../lib/index.js';
 import { writeConsumer } from './consumer.js';
@@ -42,7 +42,7 @@ const embedding = (stdout: string): number[] => JSON.parse(stdout.trim().split('
 const node = process.execPath;
 // The addon packaged as the prebuild: the dev build (its RUNPATH is $ORIGIN too), or the release
 // build of `npm run prebuild` (ECF_PACK_ADDON=build-prebuild/Release/ecacface.node) to check that one.
-const prebuildAddon = process.env.ECF_PACK_ADDON ?? join(root, 'build', 'Release', 'ecacface.node');
+const prebuildAddon = resolve(root, process.env.ECF_PACK_ADDON ?? 'build/Release/ecacface.node');
 
 // The experiment every loader runs: load the model, embed one face, print 6 values.
 const body = (imp: string) => `${imp}
