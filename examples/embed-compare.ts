@@ -9,18 +9,21 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { data, loadModel, renderFace } from 'ecacface-torch';
+import { data, generateSynthDataset, loadModel } from 'ecacface-torch';
 
-/** Writes three synthetic faces as JPEG files: identity 0 twice, identity 1 once. */
-function syntheticPhotos(size: number): string[] {
+/**
+ * Writes three synthetic faces as JPEG files, taken from the pairs of a small synthetic `.bin`
+ * set: the two faces of a same-person pair, and one face of another person.
+ */
+async function syntheticPhotos(size: number): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ecacface-photos-'));
-  return [
-    [0, 0],
-    [0, 1],
-    [1, 0],
-  ].map(([id, k]) => {
-    const file = join(dir, `person${id}-${k}.jpg`);
-    writeFileSync(file, data.encodeJpeg(renderFace(7, 'val', id!, k!, size), size, size, 95));
+  const synth = await generateSynthDataset({ identities: 2, imagesPerIdentity: 2, valIdentities: 4, valPairs: 20, imageSize: size, outDir: join(dir, 'synth') });
+  const pairs = data.readBin(synth.bins[0]!.path);
+  const same = pairs.issame.indexOf(true);
+  const other = pairs.issame.indexOf(false);
+  return [pairs.images[2 * same]!, pairs.images[2 * same + 1]!, pairs.images[2 * other + 1]!].map((jpeg, i) => {
+    const file = join(dir, `face${i}.jpg`);
+    writeFileSync(file, jpeg);
     return file;
   });
 }
@@ -30,7 +33,7 @@ async function main(): Promise<void> {
   if (!modelDir) throw new Error('usage: embed-compare.ts <modelDir> [photo …]');
   const model = loadModel(modelDir, { device: process.env.DEVICE ?? 'cpu' });
   try {
-    const photos = given.length >= 2 ? given : syntheticPhotos(model.card.input.size);
+    const photos = given.length >= 2 ? given : await syntheticPhotos(model.card.input.size);
     const embeddings = await model.embed(photos);
     console.log(`${photos.length} embeddings of ${embeddings[0]!.length} values`);
     const rows = [];

@@ -1,8 +1,12 @@
 /**
  * ecacface-torch: face recognition with ECACFace (ESCA attention + CurricularFace) on libtorch.
  *
- * The public API is everything exported here; other modules are internal.
+ * The public API is everything exported here, and nothing else: each name has one home (a
+ * top-level name or a member of one namespace), is listed in docs/api.md, and the list is pinned
+ * by test/api/exports.test.ts. Other modules are internal and may change in any release.
  */
+
+// tensors: creation, autograd and runtime controls; `functional` holds the ops
 export {
   Tensor,
   type TensorOrScalar,
@@ -11,6 +15,8 @@ export {
   type Device,
   type TensorOptions,
   type MemoryReport,
+  type MemoryOptions,
+  type CudaAllocatorReport,
   DTYPES,
   tensor,
   zeros,
@@ -43,6 +49,7 @@ export {
   enableGrad,
   isGradEnabled,
   autocast,
+  autocastState,
   type AutocastDtype,
   memory,
   buildInfo,
@@ -50,20 +57,19 @@ export {
   functional,
 } from './tensor/index.js';
 
-// nn modules and backbones (issue 3)
+// layers and modules, backbones, classification heads (the margin losses)
 export * as nn from './nn/index.js';
 export * as models from './models/index.js';
-// (end nn/models)
-
-// heads (issue 4)
 export * as heads from './heads/index.js';
-// (end heads)
 
-// data (issue 5)
+// datasets, codecs, the batch loader, packing
 export * as data from './data/index.js';
-// (end data)
+export { generateSynthDataset, type SynthOptions, type SynthDataset } from './data/synth-files.js';
 
-// face detection: photos → faces → aligned crops (issue 14)
+// file formats: safetensors, PyTorch checkpoints, model cards, TensorBoard event files
+export * as io from './io/index.js';
+
+// face detection: photos → faces → aligned crops
 export {
   FaceDetector,
   detect,
@@ -78,25 +84,21 @@ export {
   type FaceSelection,
   type PhotoFaces,
   type Photo,
+  type MtcnnOptions,
+  type MtcnnNets,
+  type RgbImage,
 } from './detect/index.js';
-export * as detection from './detect/index.js';
-// (end detect)
 
-// evaluation, inference, interop (issue 6)
+// evaluation and inference: the verification protocol, models for inference, alignment
 export * from './eval/index.js';
-export * as io from './io/index.js';
-export { loadStateDict, loadSafetensors, saveSafetensors, readTorchCheckpoint, mapInsightfaceStateDict, readModelCard, writeModelCard, type ModelCard } from './io/index.js';
-export { InsightfaceIResNet, iresnetSpec, inferIResNetSpec, parseIResNetSpec, type IResNetSpec } from './models/insightface-iresnet.js';
-export { lineChart, lineChartSvg, svgToPng, type LineChartOptions, type LineSeries, type RenderedChart } from './plot/charts.js';
-// (end eval)
+export { attentionMaps, type FaceAttention, type StageAttention } from './eval/attention.js';
 
-// training (issue 7)
+// training
 export { train, type TrainResult } from './train/train.js';
 export {
   runTraining,
   trainStep,
   DivergenceError,
-  runDirOf,
   type StepParts,
   type StepResult,
   type TrainComponents,
@@ -108,28 +110,26 @@ export {
   trainConfigSchema,
   validateConfig,
   readConfigFile,
-  applyOverrides,
-  mergeConfig,
   ConfigError,
   type TrainConfig,
   type TrainConfigInput,
 } from './train/config.js';
-export { preset, presetNames, PRESET_RECIPES, PRESET_METHODS, type PresetConfig } from './train/presets.js';
+export { preset, presetNames, type PresetConfig } from './train/presets.js';
 export { SGD, type ParamGroupInput, type SGDOptions, type SGDState } from './train/sgd.js';
 export { GradScaler, type GradScalerOptions, type GradScalerState } from './train/grad-scaler.js';
-export type { TrainHooks, TrainContext, SaveKind } from './train/hooks.js';
 export { MultiStepSchedule, type ScheduleOptions } from './train/schedule.js';
+export type { TrainHooks, TrainContext, SaveKind } from './train/hooks.js';
+export type { BatchSource, TrainBatch, SourcePosition, ValidationResult, Validator } from './train/types.js';
+export { RunExistsError } from './train/run-dir.js';
 export { readMetrics, type MetricRecord, type TrainRecord, type ValRecord, type LrRecord } from './train/metrics.js';
-export { plotRun } from './train/plots.js';
 export { progressReporter, type ProgressReporter } from './train/progress.js';
 export { GateStatsCollector, formatGateStats, type BlockGateStats, type GateSummary } from './train/gate-stats.js';
 export { TensorBoardLogger } from './train/tensorboard.js';
-export { RunExistsError } from './train/run-dir.js';
-export { EventFileWriter } from './io/tfevents.js';
-export { attentionMaps, type FaceAttention, type StageAttention } from './eval/attention.js';
-export { renderAttention } from './plot/attention.js';
-export { exportBackbone } from './train/export.js';
-export { generateSynthDataset, type SynthOptions, type SynthDataset } from './data/synth-files.js';
-export { renderFace, makeIdentity, renderTemplate } from './data/synth.js';
-export type { BatchSource, TrainBatch, SourcePosition, ValidationResult, Validator } from './train/types.js';
-// (end train)
+
+// several processes: process groups, data parallelism, the sharded margin head
+export * as distributed from './distributed/index.js';
+
+// charts: training curves, ROC, attention pictures
+export { plotRun, type RunPlots } from './train/plots.js';
+export { lineChart, lineChartSvg, type LineChartOptions, type LineSeries, type RenderedChart } from './plot/charts.js';
+export { renderAttention, type AttentionPictureOptions } from './plot/attention.js';

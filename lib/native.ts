@@ -235,7 +235,6 @@ export interface NativeBinding {
   esca(x: T, caWeight: T, saWeight: T): T;
   /** Fused ECA (autograd-aware): x [N,C,H,W], caWeight [1,1,k]. */
   eca(x: T, caWeight: T): T;
-  // (end ops/esca.cc)
 
   // ops/margin.cc — fused margin logits + cross-entropy
   /**
@@ -248,19 +247,21 @@ export interface NativeBinding {
     kernel: T,
     labels: T,
     t: OptT,
-    config: {
-      target: number;
-      negative: number;
-      s: number;
-      m: number;
-      mvT?: number;
-      training?: boolean;
-      tNewWeight?: number;
-      tStatistic?: number;
-      returnLogits?: boolean;
-    },
+    config: MarginOpConfig & { returnLogits?: boolean },
   ): [T, T, T | null];
-  // (end ops/margin.cc)
+  /**
+   * The sharded form (one shard's columns; labels in [−1, C), −1 = target on another shard; cy [B]
+   * the owners' target cosines): [lse [B], target s·f(c_y) [B], rowStats [B, 2] (hard count, max
+   * cosine; no grad)]. `t` is updated in place as by marginLoss, from cy.
+   */
+  marginLossShard(
+    embeddings: T,
+    kernel: T,
+    labels: T,
+    cy: T,
+    t: OptT,
+    config: MarginOpConfig,
+  ): [T, T, T];
 
   // data/*.cc — RecordIO, image decoding, batches
   dataDecode(bytes: Uint8Array, maxPixels?: number): { data: Uint8Array; width: number; height: number };
@@ -291,7 +292,6 @@ export interface NativeBinding {
   dataBatchPool(keep: number, threads: number): { readonly __dataBatchPool: true };
   dataBatchPoolStop(pool: { readonly __dataBatchPool: true }): void;
   setNurseryCounter(counter: Float64Array): void;
-  // (end data)
 
   // data/align.cc — five-point face alignment
   /** Least-squares similarity (no reflection) mapping src points onto dst: row-major 2×3 [a, −b, tx, b, a, ty]. */
@@ -307,14 +307,12 @@ export interface NativeBinding {
     outWidth: number,
     outHeight: number,
   ): { data: Buffer; matrix: number[] };
-  // (end data/align.cc)
 
   // detect/mtcnn_ops.cc — MTCNN crop resampling and NMS
   /** Resamples each box (x1, y1, x2, y2; continuous pixel coordinates) of an RGB HWC image to [N, 3, outH, outW] float32, (v − 127.5)/128, antialiased, black outside. */
   detectResample(pixels: Uint8Array, width: number, height: number, boxes: Float64Array, outH: number, outW: number): T;
   /** Greedy NMS within groups ((x2−x1+1)(y2−y1+1) areas; IoU, or overlap/min-area with minMode): kept indices, by group then descending score. */
   detectNms(boxes: T, scores: T, groups: T | null, threshold: number, minMode: boolean): T;
-  // (end detect/mtcnn_ops.cc)
 
   // ops/cuda_graph.cc — CUDA graphs and the CUDA caching allocator's statistics
   /** Synchronises `device`, then captures this thread's CUDA work on a side stream until cudaGraphEnd. */
@@ -330,7 +328,6 @@ export interface NativeBinding {
     device: number,
     reset: boolean,
   ): { allocatedBytes: number; peakAllocatedBytes: number; reservedBytes: number; peakReservedBytes: number };
-  // (end ops/cuda_graph.cc)
 
   // train/sgd.cc — fused SGD step
   /** One SGD step over all params; returns, per param, the momentum buffer it created (or null). */
@@ -345,19 +342,29 @@ export interface NativeBinding {
   ): (T | null)[];
   /** Multiplies every gradient by invScale; true when some gradient is inf/NaN. */
   unscaleGrads(params: T[], invScale: number): boolean;
-  // (end train/sgd.cc)
 
-  // distributed/process_group.cc — c10d process groups (issue 13)
+  // distributed/process_group.cc — c10d process groups
   /** The c10d backends compiled into this addon ('gloo', 'nccl'). */
   distBackends(): string[];
   DistGroup: new (options: NativeDistGroupOptions) => NativeDistGroup;
   DistGradSync: new (group: NativeDistGroup, params: T[], bucketBytes?: number) => NativeGradSync;
   /** Differentiable all-gather along dim 0; the backward sums over ranks, keeps this rank's rows × gradScale. */
   distAllGather(group: NativeDistGroup, x: T, gradScale?: number): T;
-  // (end distributed/process_group.cc)
 }
 
 /** Options of the native DistGroup (lib/distributed/group.ts). */
+/** The margin ops' config (ops/margin.cc): target 0..4, negative 0..2, tStatistic 0 (cos) or 1 (cos_m). */
+export interface MarginOpConfig {
+  target: number;
+  negative: number;
+  s: number;
+  m: number;
+  mvT?: number;
+  training?: boolean;
+  tNewWeight?: number;
+  tStatistic?: number;
+}
+
 export interface NativeDistGroupOptions {
   backend: string;
   rank: number;

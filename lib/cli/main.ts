@@ -21,7 +21,6 @@ import { registerBuildNative } from './commands/build-native.js';
 import { versionText } from './version.js';
 import { registerAttention } from './commands/attention.js';
 import { registerDetect } from './commands/detect.js';
-// (end command imports)
 
 export function buildProgram(): Command {
   const program = new Command('ecacface')
@@ -49,7 +48,6 @@ export function buildProgram(): Command {
   registerBuildNative(program);
   registerAttention(program);
   registerDetect(program);
-  // (end command registration)
   return program;
 }
 

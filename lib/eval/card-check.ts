@@ -1,7 +1,7 @@
 /**
- * A model card is checked against the weights file it comes with before any network is built
- * (issue 17): a card read from a file must not make us build layers the file has no weights for,
- * or report an embedding size its network does not produce.
+ * A model card is checked against the weights file it comes with before any network is built: a
+ * card read from a file must not make us build layers the file has no weights for, or report an
+ * embedding size its network does not produce.
  *
  * - the spec must be valid, every integer within `SPEC_LIMITS` (lib/models/spec.ts);
  * - `embeddingSize` and `input.size` must equal the spec's;

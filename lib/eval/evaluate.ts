@@ -14,7 +14,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { thresholdFromDistance, type ModelCard } from '../io/model-card.js';
 import { loadBatch, type FaceImage } from './images.js';
 import { cardForSpec, FaceModel, type EmbeddingNet } from './model.js';
-import { evaluate as verify, formatFixed, type VerificationResult } from './verification.js';
+import { evaluate as verify, type VerificationResult } from './verification.js';
+import { formatFixed } from './numpy-compat.js';
 
 /** Options of {@link evaluate}. */
 export interface EvaluateOptions {

@@ -17,6 +17,7 @@
  * sweep over the grid instead of insightface's per-threshold scans; the numbers are identical).
  */
 import { Tensor } from '../tensor/tensor.js';
+import { contiguousFolds, formatFixed, meanStd, numpyGrid } from './numpy-compat.js';
 
 /** TAR at a target FAR, averaged over the folds. */
 export interface TarAtFar {
@@ -60,30 +61,6 @@ export interface VerificationOptions {
   embeddingSize?: number;
 }
 
-/** `np.arange(0, stop, step)` exactly as numpy computes it: `i·step` in float64, `ceil(stop/step)` values. */
-export function numpyGrid(stop: number, step: number): Float64Array {
-  const n = Math.ceil(stop / step);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = i * step;
-  return out;
-}
-
-/** Contiguous K-fold split of `n` items as sklearn's `KFold(n_splits=k, shuffle=False)`: [start, end) per fold. */
-export function contiguousFolds(n: number, k: number): Array<[number, number]> {
-  if (!Number.isInteger(k) || k < 2) throw new RangeError(`verification: folds must be an integer ≥ 2, got ${k}`);
-  if (n < k) throw new RangeError(`verification: cannot split ${n} pairs into ${k} folds (need at least one pair per fold)`);
-  const base = Math.floor(n / k);
-  const extra = n % k;
-  const out: Array<[number, number]> = [];
-  let start = 0;
-  for (let f = 0; f < k; f++) {
-    const size = base + (f < extra ? 1 : 0);
-    out.push([start, start + size]);
-    start += size;
-  }
-  return out;
-}
-
 type Values = Float32Array | Float64Array;
 
 function toValues(x: Float32Array | Float64Array | Tensor, arg: string): { data: Values; cols?: number } {
@@ -96,22 +73,12 @@ function toValues(x: Float32Array | Float64Array | Tensor, arg: string): { data:
   throw new TypeError(`verification: '${arg}' must be a Float32Array, Float64Array or Tensor`);
 }
 
-/** Mean and population std (ddof 0), as `np.mean` / `np.std`. */
-export function meanStd(v: ArrayLike<number>): { mean: number; std: number } {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]!;
-  const mean = s / v.length;
-  let q = 0;
-  for (let i = 0; i < v.length; i++) q += (v[i]! - mean) * (v[i]! - mean);
-  return { mean, std: Math.sqrt(q / v.length) };
-}
-
 /**
  * Flip-sum (optional), L2 normalisation and squared pair distances, in float64, one pair at a time
  * (no copy of the embeddings).
  * @returns one distance per pair, and the mean raw norm (XNorm).
  */
-export function pairDistances(embeddings: Values, flipped: Values | undefined, d: number, pairs: number): { dist: Float64Array; xnorm: number } {
+function pairDistances(embeddings: Values, flipped: Values | undefined, d: number, pairs: number): { dist: Float64Array; xnorm: number } {
   let normSum = 0;
   let normCount = 0;
   const a = new Float64Array(d);
@@ -363,24 +330,6 @@ export function evaluate(
     xnorm,
     pairs: P,
   };
-}
-
-/**
- * Python's `'%.<digits>f' % x`: the exact binary value rounded to `digits` decimals, exact ties to
- * even (JS `toFixed` rounds exact ties up, e.g. 0.015625 → "0.01563" where Python prints "0.01562").
- */
-export function formatFixed(x: number, digits: number): string {
-  const s = x.toFixed(digits);
-  if (!Number.isFinite(x) || digits >= 100) return s;
-  const exact = Math.abs(x).toFixed(100); // exact for |x| ≥ 2^-40, more than enough for a tie test
-  const dot = exact.indexOf('.');
-  const tail = exact.slice(dot + 1 + digits);
-  if (!/^50*$/.test(tail)) return s;
-  // exact tie: toFixed rounded away from zero; go back down if the kept last digit would be odd
-  const down = exact.slice(0, dot + 1 + digits).replace(/\.$/, '');
-  const last = Number(down[down.length - 1]);
-  if (last % 2 === 0) return (x < 0 ? '-' : '') + down;
-  return s;
 }
 
 /** insightface's log line: `Accuracy-Flip: 0.99817+-0.00229` (the `%1.5f+-%1.5f` part). */

@@ -18,5 +18,4 @@ export {
   type MarginStats,
   type MarginTarget,
   type MarginNegative,
-  marginLossComposed,
 } from '../ops/margin.js';

@@ -1,4 +1,4 @@
-/** The `io` layer: safetensors, PyTorch checkpoints (read-only, restricted), model cards. */
+/** The `io` namespace: safetensors, PyTorch checkpoints (read-only, restricted), model cards, TensorBoard event files. */
 export {
   loadSafetensors,
   saveSafetensors,
@@ -11,14 +11,7 @@ export {
   type TensorSource,
 } from './safetensors.js';
 export { readTorchCheckpoint, extractStateDict, CheckpointError, type CheckpointValue } from './pytorch.js';
-export { detectLayout, mapInsightfaceStateDict, toOurNames, type CheckpointLayout, type InsightfaceMapping } from './layouts.js';
+export { mapInsightfaceStateDict, type InsightfaceMapping } from './layouts.js';
 export { loadStateDict } from './state-dict.js';
-export {
-  readModelCard,
-  writeModelCard,
-  parseModelCard,
-  thresholdFromDistance,
-  DEFAULT_INPUT,
-  type ModelCard,
-  type ModelCardValidation,
-} from './model-card.js';
+export { readModelCard, writeModelCard, parseModelCard, type ModelCard, type ModelCardValidation } from './model-card.js';
+export { EventFileWriter, type EventContent, type ScalarValue } from './tfevents.js';

@@ -85,7 +85,7 @@ export function crc32(data: Uint8Array): number {
 }
 
 /**
- * Inflation caps (issue 17): a deflate entry may declare at most {@link MAX_INFLATE_RATIO} times
+ * Inflation caps against zip bombs: a deflate entry may declare at most {@link MAX_INFLATE_RATIO} times
  * its compressed size (deflate's own limit is about 1032:1) and at most {@link MAX_INFLATED_BYTES}.
  * `torch.save` stores its entries uncompressed, so only re-zipped checkpoints are deflated at all.
  */

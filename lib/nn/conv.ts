@@ -1,6 +1,6 @@
 /** Convolution layers (torch.nn.Conv1d / Conv2d), with PyTorch's default initialisation. */
 import { empty, functional as F, type Tensor } from '../tensor/index.js';
-import { defaultLayerInit_ } from './init.js';
+import { defaultLayerInit_ } from './layer-init.js';
 import { Module } from './module.js';
 
 type Pair = number | [number, number];

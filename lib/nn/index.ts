@@ -1,6 +1,6 @@
 /** The `nn` namespace: the module system, layers, initialisers, summary and attention modules. */
 export { Module, type StateDict, type LoadStateDictOptions, type LoadStateDictResult, type Tracer } from './module.js';
-export { Conv1d, Conv2d, convOutSize, type Conv1dOptions, type Conv2dOptions } from './conv.js';
+export { Conv1d, Conv2d, type Conv1dOptions, type Conv2dOptions } from './conv.js';
 export { BatchNorm, BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './batchnorm.js';
 export { PReLU, ReLU, Sigmoid, Identity } from './activation.js';
 export { Linear } from './linear.js';

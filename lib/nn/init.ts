@@ -3,6 +3,7 @@
  * recording gradients and returns it.
  */
 import { noGrad, type Tensor } from '../tensor/index.js';
+import { fans } from './fans.js';
 
 /** Non-linearities known to {@link calculateGain}. */
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu';
@@ -26,15 +27,6 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
     default:
       throw new RangeError(`calculateGain: unknown nonlinearity '${String(nonlinearity)}'`);
   }
-}
-
-/** fan_in = size(1)·receptive field, fan_out = size(0)·receptive field (weights of ≥ 2 dims). */
-export function fans(t: Tensor): { fanIn: number; fanOut: number } {
-  const s = t.shape;
-  if (s.length < 2) throw new RangeError(`init: fan in and fan out need a tensor of at least 2 dimensions, got [${s.join(', ')}]`);
-  let receptive = 1;
-  for (let i = 2; i < s.length; i++) receptive *= s[i]!;
-  return { fanIn: s[1]! * receptive, fanOut: s[0]! * receptive };
 }
 
 /** Options of the Kaiming initialisers. */
@@ -79,31 +71,23 @@ export function xavierNormal_(t: Tensor, gain = 1): Tensor {
   return noGrad(() => t.normal_(0, std));
 }
 
+/** U(low, high). */
 export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
   return noGrad(() => t.uniform_(low, high));
 }
+/** N(mean, std²). */
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
   return noGrad(() => t.normal_(mean, std));
 }
+/** Fills with `value`. */
 export function constant_(t: Tensor, value: number): Tensor {
   return noGrad(() => t.fill_(value));
 }
+/** Fills with 0. */
 export function zeros_(t: Tensor): Tensor {
   return constant_(t, 0);
 }
+/** Fills with 1. */
 export function ones_(t: Tensor): Tensor {
   return constant_(t, 1);
-}
-
-/**
- * PyTorch's default initialisation of Conv and Linear layers: weight kaiming_uniform(a = √5),
- * i.e. U(−1/√fan_in, 1/√fan_in), and bias U(−1/√fan_in, 1/√fan_in).
- */
-export function defaultLayerInit_(weight: Tensor, bias?: Tensor | null): void {
-  kaimingUniform_(weight, { a: Math.sqrt(5) });
-  if (bias) {
-    const { fanIn } = fans(weight);
-    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-    uniform_(bias, -bound, bound);
-  }
 }

@@ -1,6 +1,6 @@
 /** Fully connected layer (torch.nn.Linear), with PyTorch's default initialisation. */
 import { empty, functional as F, type Tensor } from '../tensor/index.js';
-import { defaultLayerInit_ } from './init.js';
+import { defaultLayerInit_ } from './layer-init.js';
 import { Module } from './module.js';
 
 /** y = x Wᵀ + b over the last dimension; weight [out, in]. */

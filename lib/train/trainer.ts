@@ -20,8 +20,6 @@ import { TrainRun } from './run.js';
 import type { SGD } from './sgd.js';
 import type { BatchSource, TrainBatch, ValidationResult, Validator } from './types.js';
 
-export { runDirOf } from './run.js';
-
 /** Everything the loop trains and reads. */
 export interface TrainComponents {
   backbone: Backbone;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { data } from '../../lib/index.js';
+import { epochPermutation } from '../../lib/data/loader.js';
 import { H, W, inspect, makeDatasets } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ecf-loader-'));
@@ -83,7 +84,7 @@ describe('loader', () => {
     const c = data.loader(ds, { batchSize: 5, seed: 8, dropLast: true, imageSize: [H, W] });
     expect((await collect(c)).batches.flat().map((s) => s.index)).not.toEqual(i0);
     // the permutation is a permutation
-    const p = data.epochPermutation(1000, 3, 2);
+    const p = epochPermutation(1000, 3, 2);
     expect(new Set(p).size).toBe(1000);
     ds.close();
   });

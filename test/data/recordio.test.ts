@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { data } from '../../lib/index.js';
+import { readRawRecord } from '../../lib/data/recordio.js';
+import { encodeRecord } from '../../lib/data/recordio-format.js';
 
 const fx = (...p: string[]): string => join(__dirname, '..', 'fixtures', 'data', ...p);
 const tmp = mkdtempSync(join(tmpdir(), 'ecf-rec-'));
@@ -35,7 +37,7 @@ function copyPack(name: string): string {
 describe('RecordIO container', () => {
   it('splits payloads at aligned magics exactly as dmlc does', () => {
     const p = Buffer.concat([Buffer.alloc(8, 1), M, M, Buffer.from('ab'), M]);
-    const rec = data.encodeRecord(p);
+    const rec = encodeRecord(p);
     // parts: [8 bytes] cflag1, [0] cflag2, then "ab"+M (6 bytes, magic unaligned at 18) cflag3
     const lrec = (o: number): [number, number] => [rec.readUInt32LE(o + 4) >>> 29, rec.readUInt32LE(o + 4) & ((1 << 29) - 1)];
     expect(lrec(0)).toEqual([1, 8]);
@@ -44,7 +46,7 @@ describe('RecordIO container', () => {
     expect(rec.length).toBe(24 + 8 + 8); // 6 bytes + 2 padding
     const file = join(tmp, 'one.rec');
     writeFileSync(file, rec);
-    expect(Buffer.compare(data.readRawRecord(file, 0), p)).toBe(0);
+    expect(Buffer.compare(readRawRecord(file, 0), p)).toBe(0);
   });
 });
 

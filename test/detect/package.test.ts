@@ -15,6 +15,6 @@ describe('detection in the package', () => {
   it('exports the detector from the package entry', () => {
     expect(typeof api.FaceDetector).toBe('function');
     expect(typeof api.detect).toBe('function');
-    expect(typeof api.detection.detectFaces).toBe('function');
+    expect(typeof api.alignPhotos).toBe('function');
   });
 });

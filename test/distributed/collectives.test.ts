@@ -1,6 +1,7 @@
 // Gloo process groups over 127.0.0.1: collectives, the launch environment, faults.
 import { describe, expect, it } from 'vitest';
-import { firstSlurmHost, readLaunchEnv } from '../../lib/distributed/index.js';
+import { readLaunchEnv } from '../../lib/distributed/index.js';
+import { firstSlurmHost } from '../../lib/distributed/env.js';
 import { runRanks } from './helpers.js';
 
 describe('launch environment', () => {

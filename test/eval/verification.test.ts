@@ -2,14 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tensor } from '../../lib/tensor/index.js';
-import {
-  contiguousFolds,
-  evaluate,
-  formatAccuracy,
-  formatFixed,
-  numpyGrid,
-  thresholdAtFar,
-} from '../../lib/eval/verification.js';
+import { evaluate, formatAccuracy, thresholdAtFar } from '../../lib/eval/verification.js';
+import { contiguousFolds, formatFixed, numpyGrid } from '../../lib/eval/numpy-compat.js';
 
 interface Expected {
   accuracy: number;

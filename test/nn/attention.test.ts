@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { noGrad, randn, scope } from '../../lib/index.js';
-import { ATTENTION_KINDS, attention, ecaKernelSize, profile, type AttentionKind } from '../../lib/nn/index.js';
+import { ATTENTION_KINDS, attention, profile, type AttentionKind } from '../../lib/nn/index.js';
+import { ecaKernelSize } from '../../lib/nn/attention/eca.js';
 import { checkStats, fillModule, inputOf, type Stats } from '../models/helpers.js';
 
 interface Fixture {

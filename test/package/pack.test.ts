@@ -16,7 +16,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { data, exportModel, loadModel, manualSeed, models, renderFace } from '../../lib/index.js';
+import { data, exportModel, loadModel, manualSeed, models } from '../../lib/index.js';
+import { renderFace } from '../../lib/data/synth.js';
 import { writeConsumer } from './consumer.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

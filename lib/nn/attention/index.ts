@@ -1,10 +1,10 @@
 /** The attention family of the paper's comparison (spec backbones.md §3). */
 export { Attention, ATTENTION_KINDS, type AttentionKind } from './base.js';
-export { ECA, ecaKernelSize } from './eca.js';
-export { ESCA, SpatialAttention, type EscaGates, type GateProbe } from './esca.js';
+export { ECA } from './eca.js';
+export { ESCA, type EscaGates, type GateProbe } from './esca.js';
 export { SE } from './se.js';
-export { CBAM, CBAMChannelGate, CBAMSpatialGate, CBAMSpatialConv } from './cbam.js';
-export { BAM, BAMChannelGate, BAMSpatialGate } from './bam.js';
+export { CBAM } from './cbam.js';
+export { BAM } from './bam.js';
 export { SK } from './sk.js';
 export { SGE } from './sge.js';
 export { attention } from './factory.js';
