@@ -2,26 +2,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSynthDataset } from '../../lib/data/synth-files.js';
-
-/** A MobileFaceNet+ESCA small enough to train in seconds at 32×32. */
-const tinySpec = {
-  block: 'mobilefacenet',
-  name: 'tiny-mobilefacenet-esca',
-  inputChannels: 3,
-  inputSize: 32,
-  stem: { channels: 8, stride: 2 },
-  stages: [
-    { name: 'conv_23', channels: 8, hidden: 16, blocks: 1, stride: 2, residual: false },
-    { name: 'conv_34', channels: 16, hidden: 32, blocks: 1, stride: 2, residual: false },
-  ],
-  head: { channels: 32, embeddingSize: 16 },
-  attention: 'esca',
-  init: 'kaiming',
-};
+import { tinyEscaSpec } from '../train/tiny.js';
 
 /**
- * A synthetic RecordIO set under `root` and a run config (root/run.json, run name 'dist'): tiny
- * backbone, sharded CurricularFace head, batch 4 × gradAccumSteps 2, 2 steps of one epoch.
+ * A synthetic RecordIO set under `root` and a run config (root/run.json, run name 'dist'): the
+ * tiny MobileFaceNet+ESCA of test/train, sharded CurricularFace head, batch 4 × gradAccumSteps 2,
+ * 2 steps of one epoch.
  */
 export async function writeTrainConfig(root: string): Promise<string> {
   const d = await generateSynthDataset({ seed: 11, identities: 6, imagesPerIdentity: 8, valIdentities: 6, valPairs: 40, imageSize: 32, cacheDir: join(root, 'cache') });
@@ -30,7 +16,7 @@ export async function writeTrainConfig(root: string): Promise<string> {
     config,
     JSON.stringify({
       backbone: 'mobilefacenet',
-      backboneSpec: tinySpec,
+      backboneSpec: tinyEscaSpec,
       imageSize: 32,
       embeddingSize: 16,
       head: { type: 'curricularface', options: {} },
