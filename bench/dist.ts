@@ -6,10 +6,18 @@
  * (what it would cost without overlap). Worker processes are this file with --worker.
  *
  *   npm run bench:dist -- [--steps 6 --batch 8 --threads 1 --arch mobilefacenet --bucket-mb 25]
+ *
+ * `--head`: the sharded CurricularFace head instead (2 ranks, 512-d, --classes in all, --batch per
+ * rank): its fused implementation (the margin op's sharded form) against the composed ATen ops,
+ * both in the same processes, steps interleaved (forward + backward, embeddings gathered); then the
+ * extra resident memory of one step of each (VmHWM reset before it).
+ *
+ *   npm run bench:dist -- --head [--classes 85742 --batch 64 --steps 4 --threads 1]
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,6 +28,9 @@ const batch = Number(arg('batch', '8'));
 const threads = arg('threads', '1');
 const arch = arg('arch', 'mobilefacenet');
 const bucketMB = arg('bucket-mb', '25');
+const headMode = process.argv.includes('--head');
+const classes = Number(arg('classes', '85742'));
+const headBatch = Number(arg('batch', '64'));
 
 interface WorkerResult {
   rank: number;
@@ -76,6 +87,68 @@ async function worker(): Promise<void> {
   console.log(JSON.stringify(r));
 }
 
+interface HeadResult {
+  rank: number;
+  classesLocal: number;
+  /** median ms per step, per implementation */
+  ms: Record<'fused' | 'composed', number>;
+  /** extra resident MiB of one step */
+  peakMiB: Record<'fused' | 'composed', number>;
+  loss: Record<'fused' | 'composed', number>;
+}
+
+function statusKiB(field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+async function headWorker(): Promise<void> {
+  const { init, ShardedMarginHead } = await import('../lib/distributed/index.js');
+  const { manualSeed, noGrad, randn, randint } = await import('../lib/tensor/index.js');
+  const { group, rank } = await init({ timeoutMs: 600_000 });
+  const D = 512;
+  const impls = ['fused', 'composed'] as const;
+  manualSeed(rank);
+  const head = Object.fromEntries(
+    impls.map((impl) => [impl, new ShardedMarginHead({ group, head: { type: 'curricularface', numClasses: classes, embeddingSize: D, impl } })]),
+  ) as Record<(typeof impls)[number], InstanceType<typeof ShardedMarginHead>>;
+  noGrad(() => head.composed.kernel.copy_(head.fused.kernel)); // same weights: the losses must agree
+  const x = randn([headBatch, D]).requiresGrad_();
+  const y = randint(0, classes, [headBatch]);
+  const step = (impl: (typeof impls)[number]): number => {
+    head[impl].zeroGrad();
+    x.zeroGrad();
+    const out = head[impl].forward(x, y);
+    out.loss.backward();
+    const l = out.loss.item();
+    out.loss.dispose();
+    return l;
+  };
+  const times = { fused: [] as number[], composed: [] as number[] };
+  const loss = { fused: 0, composed: 0 };
+  for (const impl of impls) step(impl); // warm-up
+  for (let s = 0; s < steps; s++) {
+    for (const impl of s % 2 ? [...impls].reverse() : impls) {
+      const t0 = performance.now();
+      loss[impl] = step(impl);
+      times[impl].push(performance.now() - t0);
+    }
+  }
+  const peakMiB = { fused: 0, composed: 0 };
+  for (const impl of impls) {
+    head[impl].zeroGrad();
+    x.zeroGrad();
+    writeFileSync('/proc/self/clear_refs', '5');
+    const base = statusKiB('VmRSS');
+    step(impl);
+    peakMiB[impl] = (statusKiB('VmHWM') - base) / 1024;
+  }
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+  const r: HeadResult = { rank, classesLocal: head.fused.numLocal, ms: { fused: median(times.fused), composed: median(times.composed) }, peakMiB, loss };
+  group.destroy();
+  console.log(JSON.stringify(r));
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const srv = createServer();
@@ -86,12 +159,12 @@ function freePort(): Promise<number> {
   });
 }
 
-async function run(world: number): Promise<WorkerResult[]> {
+async function run<R = WorkerResult>(world: number, extra: string[] = []): Promise<R[]> {
   const port = await freePort();
   const self = fileURLToPath(import.meta.url);
   return Promise.all(
-    Array.from({ length: world }, (_, rank) => new Promise<WorkerResult>((resolve, reject) => {
-      const c = spawn(process.execPath, [self, '--worker', '--steps', String(steps), '--batch', String(batch), '--arch', arch, '--bucket-mb', bucketMB], {
+    Array.from({ length: world }, (_, rank) => new Promise<R>((resolve, reject) => {
+      const c = spawn(process.execPath, [self, '--worker', '--steps', String(steps), '--batch', String(batch), '--arch', arch, '--bucket-mb', bucketMB, ...extra], {
         env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(world), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), ECACFACE_NUM_THREADS: threads, OMP_NUM_THREADS: threads },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
@@ -118,5 +191,18 @@ async function main(): Promise<void> {
   console.log(`\n2 ranks vs 1: step time ×${(s2 / s1).toFixed(2)}, throughput ×${((2 * s1) / s2).toFixed(2)} (2× the images per step)`);
 }
 
-if (process.argv.includes('--worker')) await worker();
-else await main();
+async function mainHead(): Promise<void> {
+  const rows = await run<HeadResult>(2, ['--head', '--classes', String(classes), '--batch', String(headBatch)]);
+  console.log(`bench:dist --head — sharded CurricularFace, ${classes} classes over 2 ranks, 512-d, batch ${headBatch} per rank (${2 * headBatch} gathered), ${threads} thread(s) per rank, median of ${steps} interleaved steps`);
+  console.log('| rank | classes here | fused ms | composed ms | composed/fused | fused MiB | composed MiB | MiB fused/composed | loss fused − composed |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.rank} | ${r.classesLocal} | ${r.ms.fused.toFixed(0)} | ${r.ms.composed.toFixed(0)} | ${(r.ms.composed / r.ms.fused).toFixed(2)} | ` +
+        `${r.peakMiB.fused.toFixed(0)} | ${r.peakMiB.composed.toFixed(0)} | ${(r.peakMiB.fused / r.peakMiB.composed).toFixed(2)} | ${(r.loss.fused - r.loss.composed).toExponential(1)} |`,
+    );
+  }
+}
+
+if (process.argv.includes('--worker')) await (headMode ? headWorker() : worker());
+else await (headMode ? mainHead() : main());

@@ -247,18 +247,21 @@ export interface NativeBinding {
     kernel: T,
     labels: T,
     t: OptT,
-    config: {
-      target: number;
-      negative: number;
-      s: number;
-      m: number;
-      mvT?: number;
-      training?: boolean;
-      tNewWeight?: number;
-      tStatistic?: number;
-      returnLogits?: boolean;
-    },
+    config: MarginOpConfig & { returnLogits?: boolean },
   ): [T, T, T | null];
+  /**
+   * The sharded form (one shard's columns; labels in [−1, C), −1 = target on another shard; cy [B]
+   * the owners' target cosines): [lse [B], target s·f(c_y) [B], rowStats [B, 2] (hard count, max
+   * cosine; no grad)]. `t` is updated in place as by marginLoss, from cy.
+   */
+  marginLossShard(
+    embeddings: T,
+    kernel: T,
+    labels: T,
+    cy: T,
+    t: OptT,
+    config: MarginOpConfig,
+  ): [T, T, T];
 
   // data/*.cc — RecordIO, image decoding, batches
   dataDecode(bytes: Uint8Array, maxPixels?: number): { data: Uint8Array; width: number; height: number };
@@ -350,6 +353,18 @@ export interface NativeBinding {
 }
 
 /** Options of the native DistGroup (lib/distributed/group.ts). */
+/** The margin ops' config (ops/margin.cc): target 0..4, negative 0..2, tStatistic 0 (cos) or 1 (cos_m). */
+export interface MarginOpConfig {
+  target: number;
+  negative: number;
+  s: number;
+  m: number;
+  mvT?: number;
+  training?: boolean;
+  tNewWeight?: number;
+  tStatistic?: number;
+}
+
 export interface NativeDistGroupOptions {
   backend: string;
   rank: number;

@@ -11,6 +11,10 @@
  * ops in the shape of the reference PyTorch code: the reference the fused op is tested and
  * benchmarked against, and the heads' `impl: 'composed'` (e.g. for double backward).
  * Public as `heads.marginLoss` / `heads.marginLossComposed`.
+ *
+ * `marginLossShard` is the fused op's sharded form, the per-rank piece of the Partial-FC head
+ * (lib/distributed/sharded-head.ts): one shard's columns, labels local to the shard, the target
+ * cosines given from outside; it returns each row's logsumexp over the shard instead of a loss.
  */
 import { native } from '../native.js';
 import { functional as F, noGrad, scope, where, type Tensor } from '../tensor/index.js';
@@ -84,33 +88,46 @@ export interface MarginLossResult {
 const TARGET: Record<MarginTarget, number> = { thresh: 0, easy: 1, plain: 2, cosface: 3, none: 4 };
 const NEGATIVE: Record<MarginNegative, number> = { plain: 0, curricular: 1, mv: 2 };
 
+/** The native ops' config object. */
+function nativeConfig(o: MarginLossOptions, fn: string) {
+  const target = TARGET[o.target];
+  const negative = NEGATIVE[o.negative];
+  if (target === undefined) throw new RangeError(`${fn}: unknown target '${String(o.target)}'`);
+  if (negative === undefined) throw new RangeError(`${fn}: unknown negative '${String(o.negative)}'`);
+  return {
+    target,
+    negative,
+    s: o.s,
+    m: o.m,
+    mvT: o.mvT ?? 0.2,
+    training: o.training ?? false,
+    tNewWeight: o.tNewWeight ?? 0.01,
+    tStatistic: o.tStatistic === 'cos_m' ? 1 : 0,
+    returnLogits: o.returnLogits ?? false,
+  };
+}
+
+/**
+ * Rows of `embeddings` [B, D] L2-normalised (eps 1e-12, as `F.normalize`), with autograd; float16
+ * and bfloat16 are normalised in float32 (eps 1e-12 underflows to 0 in half precision).
+ */
+export function normalizeEmbeddings(embeddings: Tensor): Tensor {
+  const low = embeddings.dtype === 'float16' || embeddings.dtype === 'bfloat16';
+  return low
+    ? scope(() => F.normalize(embeddings.float(), { p: 2, dim: 1, eps: 1e-12 }).to(embeddings.dtype))
+    : F.normalize(embeddings, { p: 2, dim: 1, eps: 1e-12 });
+}
+
 /**
  * Fused margin loss from raw embeddings [B, D] and the raw class kernel [D, C]. Gradients flow to
  * both (through the embedding normalisation and the kernel's column normalisation).
  */
 export function marginLoss(embeddings: Tensor, kernel: Tensor, labels: Tensor, o: MarginLossOptions): MarginLossResult {
-  const target = TARGET[o.target];
-  const negative = NEGATIVE[o.negative];
-  if (target === undefined) throw new RangeError(`marginLoss: unknown target '${String(o.target)}'`);
-  if (negative === undefined) throw new RangeError(`marginLoss: unknown negative '${String(o.negative)}'`);
-  // float16/bfloat16: normalise in float32 (eps 1e-12 underflows to 0 in half precision).
-  const low = embeddings.dtype === 'float16' || embeddings.dtype === 'bfloat16';
-  const xhat = low
-    ? scope(() => F.normalize(embeddings.float(), { p: 2, dim: 1, eps: 1e-12 }).to(embeddings.dtype))
-    : F.normalize(embeddings, { p: 2, dim: 1, eps: 1e-12 });
+  const config = nativeConfig(o, 'marginLoss');
+  const xhat = normalizeEmbeddings(embeddings);
   let out: [ReturnType<typeof handleOf>, ReturnType<typeof handleOf>, ReturnType<typeof handleOf> | null];
   try {
-    out = native.marginLoss(handleOf(xhat, 'embeddings'), handleOf(kernel, 'kernel'), handleOf(labels, 'labels'), o.t ? handleOf(o.t, 't') : null, {
-      target,
-      negative,
-      s: o.s,
-      m: o.m,
-      mvT: o.mvT ?? 0.2,
-      training: o.training ?? false,
-      tNewWeight: o.tNewWeight ?? 0.01,
-      tStatistic: o.tStatistic === 'cos_m' ? 1 : 0,
-      returnLogits: o.returnLogits ?? false,
-    });
+    out = native.marginLoss(handleOf(xhat, 'embeddings'), handleOf(kernel, 'kernel'), handleOf(labels, 'labels'), o.t ? handleOf(o.t, 't') : null, config);
   } finally {
     xhat.dispose(); // the graph keeps what backward needs
   }
@@ -128,6 +145,45 @@ export function marginLoss(embeddings: Tensor, kernel: Tensor, labels: Tensor, o
   };
   if (out[2] !== null) result.logits = wrap(out[2]);
   return result;
+}
+
+/** Result of {@link marginLossShard}: per row of the batch, accumulation dtype. */
+export interface MarginShardResult {
+  /** logsumexp of the margin logits over this shard's columns [B] (differentiable). */
+  lse: Tensor;
+  /**
+   * The target logit s·f(c_y) [B] from the given c_y (differentiable: its gradient reaches the
+   * target's column on the shard that owns it, nothing elsewhere).
+   */
+  target: Tensor;
+  /** Hard negatives among this shard's columns, per row (the owned target column excluded; no grad). */
+  hard: Tensor;
+  /** Largest clamped cosine c_ij over this shard's columns, per row (no grad). */
+  maxCosine: Tensor;
+}
+
+/**
+ * The fused op's sharded form: the margin logits of one shard of the classes, for a loss
+ * `mean(logsumexp over shards of lse − target)` that the caller assembles (the Partial-FC head
+ * all-reduces `lse`).
+ *
+ * @param xhat L2-normalised embeddings [B, D] (all ranks' rows, see {@link normalizeEmbeddings}).
+ * @param kernel This shard's raw kernel columns [D, C].
+ * @param labels [B] integers: the target's column in this shard, or −1 where another shard owns it.
+ * @param cy [B] every row's target cosine x̂·w_y/‖w_y‖ (unclamped, no gradient) as the owning
+ *   shard computes it: the hard-negative threshold, the target logit and CurricularFace's t
+ *   update (in place, when `training`: the same on every rank given the same `cy`) use it.
+ * @param o As {@link marginLoss} (`returnLogits` is ignored).
+ */
+export function marginLossShard(xhat: Tensor, kernel: Tensor, labels: Tensor, cy: Tensor, o: MarginLossOptions): MarginShardResult {
+  const config = nativeConfig(o, 'marginLossShard');
+  const out = native.marginLossShard(handleOf(xhat, 'embeddings'), handleOf(kernel, 'kernel'), handleOf(labels, 'labels'), handleOf(cy, 'cy'), o.t ? handleOf(o.t, 't') : null, config);
+  const stats = wrap(out[2]);
+  try {
+    return { lse: wrap(out[0]), target: wrap(out[1]), hard: stats.select(1, 0), maxCosine: stats.select(1, 1) };
+  } finally {
+    stats.dispose();
+  }
 }
 
 /**
@@ -159,6 +215,38 @@ export function marginTarget(cy: Tensor, o: Pick<MarginLossOptions, 'm' | 'targe
 }
 
 /**
+ * The negatives of the composed ops (also the sharded head's composed path): cosines `c` [B, C]
+ * above cos(θ_y + m) (`ctm` [B, 1], no gradient through the threshold) reweighted, CurricularFace's
+ * t buffer first updated in place from `cy` (or `ctm`) in training mode. `mask` is null without
+ * reweighting.
+ */
+export function reweightNegatives(
+  c: Tensor,
+  cy: Tensor,
+  ctm: Tensor,
+  o: MarginLossOptions,
+  fn: string,
+): { body: Tensor; mask: Tensor | null; t: number } {
+  if (o.negative === 'plain') return { body: c, mask: null, t: 0 };
+  const mask = c.gt(ctm.detach());
+  if (o.negative === 'mv') {
+    const t = o.mvT ?? 0.2;
+    return { body: where(mask, c.mul(t + 1).add(t), c), mask, t };
+  }
+  if (!o.t) throw new TypeError(`${fn}: CurricularFace needs the t buffer`);
+  const tb = o.t;
+  if (o.training) {
+    noGrad(() => {
+      const r = (o.tStatistic === 'cos_m' ? ctm : cy).detach().mean();
+      const w = o.tNewWeight ?? 0.01;
+      tb.mul_(1 - w).add_(r.mul(w).to(tb.dtype));
+    });
+  }
+  const t = tb.item();
+  return { body: where(mask, c.mul(c.add(t)), c), mask, t };
+}
+
+/**
  * Composed-ops version of {@link marginLoss}: same options, same results (up to rounding). It
  * follows CurricularFace's head/metrics.py: normalise both sides, one matmul, clamp, target via
  * `where`, hard mask, `scatter` of the target logit, `crossEntropy` — materialising several
@@ -178,27 +266,9 @@ export function marginLossComposed(
     const c = xhat.mm(what).clamp(-1, 1);
     const cy = c.gather(1, y);
     const { fy, ctm } = marginTarget(cy, o);
-    let t = 0;
-    let body = c;
+    const { body, mask, t } = reweightNegatives(c, cy, ctm, o, 'marginLossComposed');
     let hardFraction = 0;
-    if (o.negative !== 'plain') {
-      const mask = c.gt(ctm.detach());
-      if (o.negative === 'curricular') {
-        if (!o.t) throw new TypeError('marginLossComposed: CurricularFace needs the t buffer');
-        const tb = o.t;
-        if (o.training) {
-          noGrad(() => {
-            const r = (o.tStatistic === 'cos_m' ? ctm : cy).detach().mean();
-            const w = o.tNewWeight ?? 0.01;
-            tb.mul_(1 - w).add_(r.mul(w).to(tb.dtype));
-          });
-        }
-        t = tb.item();
-        body = where(mask, c.mul(c.add(t)), c);
-      } else {
-        t = o.mvT ?? 0.2;
-        body = where(mask, c.mul(t + 1).add(t), c);
-      }
+    if (mask) {
       const B = c.size(0);
       const C = c.size(1);
       const hardAll = mask.sum().item();

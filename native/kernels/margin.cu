@@ -3,6 +3,7 @@
 // accumulation in float32 (float64 for float64 storage).
 //   forward:  one block per row; each thread keeps an online (max, Σexp) pair over its columns,
 //             merged across the block; also the hard count and the argmax test.
+//   Both the unsharded op and its sharded form (kShard: a shard's columns, an external c_y).
 //   backward: one thread per element (2-D grid: columns × rows, rows strided past 65535), in place.
 //   project:  one thread per column j of the [D, C] weight gradient.
 #include <cuda_bf16.h>
@@ -62,23 +63,26 @@ __device__ __forceinline__ void MergeLse(A& m1, A& s1, A m2, A s2) {
   }
 }
 
-template <typename S, typename A>
+// kShard: the sharded form (kernels/margin.h): labels may be −1, c_y comes from cy_ext, and
+// row_out gets kShardRowOut values.
+template <typename S, typename A, bool kShard>
 __global__ void ForwardKernel(const S* __restrict__ buf, int64_t ld, const A* __restrict__ inv,
-                              const int64_t* __restrict__ labels, int64_t C, Consts<A> k, const A* __restrict__ tp,
-                              A* __restrict__ row_out) {
+                              const int64_t* __restrict__ labels, const A* __restrict__ cy_ext, int64_t C, Consts<A> k,
+                              const A* __restrict__ tp, A* __restrict__ row_out) {
   __shared__ A sh_m[kThreads], sh_s[kThreads], sh_lo[kThreads], sh_hi[kThreads], sh_h[kThreads];
   const int64_t i = blockIdx.x;
   const S* raw = buf + i * ld;
   const int64_t y = labels[i];
   const A t = *tp;
-  const A cy = Clamp1<A>(ToAcc(raw[y]) * inv[y]);
+  const A cy = kShard ? Clamp1<A>(cy_ext[i]) : Clamp1<A>(ToAcc(raw[y]) * inv[y]);
   const A ctm = Ctm<A>(k, cy);
   const A fy = TargetValue<A>(k, cy, ctm);
   A m = NegInf<A>(), s = A(0), lo = NegInf<A>(), hi = NegInf<A>(), hard = A(0);
   for (int64_t j = threadIdx.x; j < C; j += blockDim.x) {
     A z;
-    if (j == y) {
+    if (j == y) {  // never for y = −1 (a sharded row whose target is elsewhere)
       z = k.s * fy;
+      if (kShard) hi = cy > hi ? cy : hi;  // the owned target's c_y as given (top-1 compares to it)
     } else {
       const A c = Clamp1<A>(ToAcc(raw[j]) * inv[j]);
       const bool h = k.negative != kNegPlain && c > ctm;
@@ -113,46 +117,63 @@ __global__ void ForwardKernel(const S* __restrict__ buf, int64_t ld, const A* __
   }
   if (threadIdx.x == 0) {
     const A lse = sh_m[0] + Log(sh_s[0]);
-    A* out = row_out + i * kRowOut;
-    out[0] = lse;
-    out[1] = lse - k.s * fy;
-    out[2] = sh_h[0];
-    out[3] = (sh_lo[0] < cy && sh_hi[0] <= cy) ? A(1) : A(0);
-    out[4] = ToAcc(raw[y]) * inv[y];
+    if (kShard) {
+      A* out = row_out + i * kShardRowOut;
+      out[0] = lse;
+      out[1] = k.s * fy;
+      out[2] = sh_h[0];
+      out[3] = sh_lo[0] > sh_hi[0] ? sh_lo[0] : sh_hi[0];
+    } else {
+      A* out = row_out + i * kRowOut;
+      out[0] = lse;
+      out[1] = lse - k.s * fy;
+      out[2] = sh_h[0];
+      out[3] = (sh_lo[0] < cy && sh_hi[0] <= cy) ? A(1) : A(0);
+      out[4] = ToAcc(raw[y]) * inv[y];
+    }
   }
 }
 
-template <typename S, typename A>
+// dL/dz_ij = a_i·exp(z_ij − lse_i) + b_i·[j = y_i]: the unsharded op has a = dL/dloss / B = −b
+// (gp); the sharded one reads a and b per row (gl, gt) and c_y from cy_ext.
+template <typename S, typename A, bool kShard>
 __global__ void BackwardKernel(S* __restrict__ buf, int64_t ld, const A* __restrict__ inv,
-                               const int64_t* __restrict__ labels, int64_t B, int64_t C, Consts<A> k,
-                               const A* __restrict__ tp, const A* __restrict__ row_out, const A* __restrict__ gp) {
+                               const int64_t* __restrict__ labels, const A* __restrict__ cy_ext, int64_t B, int64_t C,
+                               Consts<A> k, const A* __restrict__ tp, const A* __restrict__ row_out,
+                               const A* __restrict__ gp, const A* __restrict__ gl, const A* __restrict__ gt) {
   const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (j >= C) return;
   const A t = *tp;
-  const A sg = k.s * (*gp) / static_cast<A>(B);
+  const A gscale = kShard ? A(0) : (*gp) / static_cast<A>(B);
   for (int64_t i = blockIdx.y; i < B; i += gridDim.y) {
     S* g = buf + i * ld;
     const int64_t y = labels[i];
-    const A lse = row_out[i * kRowOut];
-    // c_y comes from row_out, not from the buffer (whose target entry another block may be
-    // overwriting).
-    const A cy = Clamp1<A>(row_out[i * kRowOut + 4]);
+    const A lse = kShard ? row_out[i * kShardRowOut] : row_out[i * kRowOut];
+    // c_y comes from row_out / cy_ext, not from the buffer (whose target entry another block may
+    // be overwriting).
+    const A raw_y = kShard ? cy_ext[i] : row_out[i * kRowOut + 4];
+    const A a = kShard ? gl[i] : gscale;
+    const A b = kShard ? gt[i] : -gscale;
+    const A cy = Clamp1<A>(raw_y);
     const A ctm = Ctm<A>(k, cy);
     const A u = ToAcc(g[j]) * inv[j];
-    const A c = Clamp1<A>(u);
-    const bool pass = u >= A(-1) && u <= A(1);
     A out;
+    bool pass;
     if (j == y) {
-      const A fy = TargetValue<A>(k, c, ctm);
-      out = (Exp(k.s * fy - lse) - A(1)) * sg * TargetDeriv<A>(k, c) * inv[j];
+      const A fy = TargetValue<A>(k, cy, ctm);
+      // a·p + b as (p − 1)·a + (a + b): exact cancellation when b = −a and p ≈ 1.
+      out = ((Exp(k.s * fy - lse) - A(1)) * a + (a + b)) * k.s * TargetDeriv<A>(k, cy) * inv[j];
+      pass = raw_y >= A(-1) && raw_y <= A(1);
     } else {
+      const A c = Clamp1<A>(u);
       const bool h = k.negative != kNegPlain && c > ctm;
       const A hv = k.negative == kNegCurricular ? c * (t + c) : (A(1) + t) * c + t;
       const A hd = k.negative == kNegCurricular ? t + A(2) * c : A(1) + t;
       const A v = k.s * (h ? hv : c);
-      out = Exp(v - lse) * sg * (h ? hd : A(1)) * inv[j];
-  }
-  g[j] = Store<S, A>(pass ? out : A(0));
+      out = Exp(v - lse) * k.s * a * (h ? hd : A(1)) * inv[j];
+      pass = u >= A(-1) && u <= A(1);
+    }
+    g[j] = Store<S, A>(pass ? out : A(0));
   }
 }
 
@@ -184,22 +205,67 @@ Consts<A> Cast(const Consts<double>& k) {
   return r;
 }
 
-template <typename S, typename A>
-void LaunchForward(const void* buf, int64_t ld, const void* inv, const int64_t* labels, int64_t B, int64_t C,
-                   const Consts<double>& k, const void* t, void* row_out, cudaStream_t stream) {
-  ForwardKernel<S, A><<<static_cast<unsigned>(B), kThreads, 0, stream>>>(
-      static_cast<const S*>(buf), ld, static_cast<const A*>(inv), labels, C, Cast<A>(k), static_cast<const A*>(t),
-      static_cast<A*>(row_out));
+template <typename S, typename A, bool kShard>
+void LaunchForward(const void* buf, int64_t ld, const void* inv, const int64_t* labels, const void* cy, int64_t B,
+                   int64_t C, const Consts<double>& k, const void* t, void* row_out, cudaStream_t stream) {
+  ForwardKernel<S, A, kShard><<<static_cast<unsigned>(B), kThreads, 0, stream>>>(
+      static_cast<const S*>(buf), ld, static_cast<const A*>(inv), labels, static_cast<const A*>(cy), C, Cast<A>(k),
+      static_cast<const A*>(t), static_cast<A*>(row_out));
 }
 
-template <typename S, typename A>
-void LaunchBackward(void* buf, int64_t ld, const void* inv, const int64_t* labels, int64_t B, int64_t C,
-                    const Consts<double>& k, const void* t, const void* row_out, const void* gout,
-                    cudaStream_t stream) {
+template <typename S, typename A, bool kShard>
+void LaunchBackward(void* buf, int64_t ld, const void* inv, const int64_t* labels, const void* cy, int64_t B,
+                    int64_t C, const Consts<double>& k, const void* t, const void* row_out, const void* gout,
+                    const void* gl, const void* gt, cudaStream_t stream) {
   dim3 grid(static_cast<unsigned>((C + kThreads - 1) / kThreads), static_cast<unsigned>(B < 65535 ? B : 65535));
-  BackwardKernel<S, A><<<grid, kThreads, 0, stream>>>(static_cast<S*>(buf), ld, static_cast<const A*>(inv), labels, B,
-                                                      C, Cast<A>(k), static_cast<const A*>(t),
-                                                      static_cast<const A*>(row_out), static_cast<const A*>(gout));
+  BackwardKernel<S, A, kShard><<<grid, kThreads, 0, stream>>>(
+      static_cast<S*>(buf), ld, static_cast<const A*>(inv), labels, static_cast<const A*>(cy), B, C, Cast<A>(k),
+      static_cast<const A*>(t), static_cast<const A*>(row_out), static_cast<const A*>(gout),
+      static_cast<const A*>(gl), static_cast<const A*>(gt));
+}
+
+// Both forms, every storage dtype.
+template <bool kShard>
+cudaError_t Forward(Dtype st, const void* buf, int64_t ld, const void* inv, const int64_t* labels, const void* cy,
+                    int64_t B, int64_t C, const Consts<double>& k, const void* t, void* row_out, cudaStream_t stream) {
+  if (B > 2147483647LL) return cudaErrorInvalidValue;
+  switch (st) {
+    case Dtype::kFloat32:
+      LaunchForward<float, float, kShard>(buf, ld, inv, labels, cy, B, C, k, t, row_out, stream);
+      break;
+    case Dtype::kFloat64:
+      LaunchForward<double, double, kShard>(buf, ld, inv, labels, cy, B, C, k, t, row_out, stream);
+      break;
+    case Dtype::kFloat16:
+      LaunchForward<__half, float, kShard>(buf, ld, inv, labels, cy, B, C, k, t, row_out, stream);
+      break;
+    case Dtype::kBFloat16:
+      LaunchForward<__nv_bfloat16, float, kShard>(buf, ld, inv, labels, cy, B, C, k, t, row_out, stream);
+      break;
+  }
+  return cudaGetLastError();
+}
+
+template <bool kShard>
+cudaError_t Backward(Dtype st, void* buf, int64_t ld, const void* inv, const int64_t* labels, const void* cy,
+                     int64_t B, int64_t C, const Consts<double>& k, const void* t, const void* row_out,
+                     const void* gout, const void* gl, const void* gt, cudaStream_t stream) {
+  switch (st) {
+    case Dtype::kFloat32:
+      LaunchBackward<float, float, kShard>(buf, ld, inv, labels, cy, B, C, k, t, row_out, gout, gl, gt, stream);
+      break;
+    case Dtype::kFloat64:
+      LaunchBackward<double, double, kShard>(buf, ld, inv, labels, cy, B, C, k, t, row_out, gout, gl, gt, stream);
+      break;
+    case Dtype::kFloat16:
+      LaunchBackward<__half, float, kShard>(buf, ld, inv, labels, cy, B, C, k, t, row_out, gout, gl, gt, stream);
+      break;
+    case Dtype::kBFloat16:
+      LaunchBackward<__nv_bfloat16, float, kShard>(buf, ld, inv, labels, cy, B, C, k, t, row_out, gout, gl, gt,
+                                                   stream);
+      break;
+  }
+  return cudaGetLastError();
 }
 
 template <typename S, typename A>
@@ -212,36 +278,25 @@ void LaunchProject(const void* W, void* Ag, const void* q, int64_t D, int64_t C,
 
 cudaError_t ForwardCuda(Dtype st, const void* buf, int64_t ld, const void* inv, const int64_t* labels, int64_t B,
                         int64_t C, const Consts<double>& k, const void* t, void* row_out, cudaStream_t stream) {
-  if (B > 2147483647LL) return cudaErrorInvalidValue;
-  switch (st) {
-    case Dtype::kFloat32: LaunchForward<float, float>(buf, ld, inv, labels, B, C, k, t, row_out, stream); break;
-    case Dtype::kFloat64: LaunchForward<double, double>(buf, ld, inv, labels, B, C, k, t, row_out, stream); break;
-    case Dtype::kFloat16: LaunchForward<__half, float>(buf, ld, inv, labels, B, C, k, t, row_out, stream); break;
-    case Dtype::kBFloat16:
-      LaunchForward<__nv_bfloat16, float>(buf, ld, inv, labels, B, C, k, t, row_out, stream);
-      break;
-  }
-  return cudaGetLastError();
+  return Forward<false>(st, buf, ld, inv, labels, nullptr, B, C, k, t, row_out, stream);
 }
 
 cudaError_t BackwardCuda(Dtype st, void* buf, int64_t ld, const void* inv, const int64_t* labels, int64_t B,
                          int64_t C, const Consts<double>& k, const void* t, const void* row_out, const void* gout,
                          cudaStream_t stream) {
-  switch (st) {
-    case Dtype::kFloat32:
-      LaunchBackward<float, float>(buf, ld, inv, labels, B, C, k, t, row_out, gout, stream);
-      break;
-    case Dtype::kFloat64:
-      LaunchBackward<double, double>(buf, ld, inv, labels, B, C, k, t, row_out, gout, stream);
-      break;
-    case Dtype::kFloat16:
-      LaunchBackward<__half, float>(buf, ld, inv, labels, B, C, k, t, row_out, gout, stream);
-      break;
-    case Dtype::kBFloat16:
-      LaunchBackward<__nv_bfloat16, float>(buf, ld, inv, labels, B, C, k, t, row_out, gout, stream);
-      break;
-  }
-  return cudaGetLastError();
+  return Backward<false>(st, buf, ld, inv, labels, nullptr, B, C, k, t, row_out, gout, nullptr, nullptr, stream);
+}
+
+cudaError_t ForwardShardCuda(Dtype st, const void* buf, int64_t ld, const void* inv, const int64_t* labels,
+                             const void* cy, int64_t B, int64_t C, const Consts<double>& k, const void* t,
+                             void* row_out, cudaStream_t stream) {
+  return Forward<true>(st, buf, ld, inv, labels, cy, B, C, k, t, row_out, stream);
+}
+
+cudaError_t BackwardShardCuda(Dtype st, void* buf, int64_t ld, const void* inv, const int64_t* labels, const void* cy,
+                              int64_t B, int64_t C, const Consts<double>& k, const void* t, const void* row_out,
+                              const void* gl, const void* gt, cudaStream_t stream) {
+  return Backward<true>(st, buf, ld, inv, labels, cy, B, C, k, t, row_out, nullptr, gl, gt, stream);
 }
 
 cudaError_t ProjectColumnsCuda(Dtype st, const void* W, void* A, const void* q, int64_t D, int64_t C,

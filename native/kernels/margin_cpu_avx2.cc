@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
@@ -23,11 +24,21 @@ namespace avx2 {
 
 void ForwardRowsF(const float* buf, int64_t ld, const float* inv, const int64_t* labels, int64_t C, int64_t r0,
                   int64_t r1, const Consts<float>& k, float t, float* row_out, float* scratch) {
-  margin::ForwardRowsF(buf, ld, inv, labels, C, r0, r1, k, t, row_out, scratch);
+  margin::ForwardRows<float>(buf, ld, inv, labels, C, r0, r1, k, t, row_out, scratch);
 }
 void BackwardRowsF(float* buf, int64_t ld, const float* inv, const int64_t* labels, int64_t C, int64_t r0,
                    int64_t r1, const Consts<float>& k, float t, const float* row_out, float gscale) {
-  margin::BackwardRowsF(buf, ld, inv, labels, C, r0, r1, k, t, row_out, gscale);
+  margin::BackwardRows<float>(buf, ld, inv, labels, C, r0, r1, k, t, row_out, gscale);
+}
+void ForwardShardRowsF(const float* buf, int64_t ld, const float* inv, const int64_t* labels, const float* cy,
+                       int64_t C, int64_t r0, int64_t r1, const Consts<float>& k, float t, float* row_out,
+                       float* scratch) {
+  margin::ForwardShardRows<float>(buf, ld, inv, labels, cy, C, r0, r1, k, t, row_out, scratch);
+}
+void BackwardShardRowsF(float* buf, int64_t ld, const float* inv, const int64_t* labels, const float* cy, int64_t C,
+                        int64_t r0, int64_t r1, const Consts<float>& k, float t, const float* row_out,
+                        const float* gl, const float* gt) {
+  margin::BackwardShardRows<float>(buf, ld, inv, labels, cy, C, r0, r1, k, t, row_out, gl, gt);
 }
 void ProjectColumnsF(const float* W, float* A, const float* q, int64_t D, int64_t C, int64_t c0, int64_t c1,
                      float* scratch) {

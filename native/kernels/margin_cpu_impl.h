@@ -1,7 +1,7 @@
 // The CPU kernels' bodies, included by kernels/margin_cpu.cc (generic x86-64 / other CPUs, 4-wide
 // vectors) and kernels/margin_cpu_avx2.cc (compiled for AVX2+FMA, 8-wide vectors). Everything is
 // in an anonymous namespace, so the two copies never meet at link time. Define ECF_MARGIN_VW
-// (floats per vector) and include <algorithm>, <cmath>, <cstring>, <limits> first.
+// (floats per vector) and include <algorithm>, <cmath>, <cstring>, <limits>, <type_traits> first.
 //
 // Each row is processed in a few branch-free loops (the margin math uses selects, exp is a
 // polynomial for float, reductions keep per-lane partial results); float64 (the test path) is
@@ -99,76 +99,85 @@ ECF_INLINE T LaneSum(const T* v) {
   return s;
 }
 
+// What the forward learns about one row besides its logits.
 template <typename T>
-ECF_INLINE void ForwardRows(const T* buf, int64_t ld, const T* inv, const int64_t* labels, int64_t C, int64_t r0,
-                            int64_t r1, const Consts<T>& k, T t, T* row_out, T* z) {
+struct RowFwd {
+  T lse;      // logsumexp of the row's margin logits
+  T hard;     // hard negatives (the target column excluded)
+  T cmax_lo;  // max c_j over the columns before y (none when y < 0)
+  T cmax_hi;  // max c_j over the columns after y (all of them when y < 0)
+};
+
+// One row: the margin logits z_j (s·fy at the target column y; y < 0: no target column, a row of
+// the sharded op whose target another shard owns) into z, and their logsumexp and statistics.
+template <typename T>
+ECF_INLINE RowFwd<T> RowForward(const T* raw, const T* inv, int64_t y, int64_t C, const Consts<T>& k, T t, T ctm,
+                                T fy, T* z) {
   const T ninf = -std::numeric_limits<T>::infinity();
-  for (int64_t i = r0; i < r1; ++i) {
-    const T* raw = buf + i * ld;
-    const int64_t y = labels[i];
-    const T cy = Clamp1<T>(raw[y] * inv[y]);
-    const T ctm = Ctm<T>(k, cy);
-    const T fy = TargetValue<T>(k, cy, ctm);
-    T zmax[kLanes], cmax_lo[kLanes], cmax_hi[kLanes], hard[kLanes], sum[kLanes];
-    for (int l = 0; l < kLanes; ++l) {
-      zmax[l] = ninf;
-      cmax_lo[l] = ninf;
-      cmax_hi[l] = ninf;
-      hard[l] = 0;
-      sum[l] = 0;
-    }
-    NegLogits<T>(raw, inv, 0, y, k, t, ctm, z, zmax, cmax_lo, hard);
-    NegLogits<T>(raw, inv, y + 1, C, k, t, ctm, z, zmax, cmax_hi, hard);
-    z[y] = k.s * fy;
-    T m = LaneMax<T>(zmax);
-    m = z[y] > m ? z[y] : m;
-    int64_t j = 0;
-    for (; j + kLanes <= C; j += kLanes) {
-      for (int l = 0; l < kLanes; ++l) sum[l] += Exp(z[j + l] - m);
-    }
-    for (; j < C; ++j) sum[0] += Exp(z[j] - m);
-    const T lse = m + Log<T>(LaneSum<T>(sum));
-    T* out = row_out + i * kRowOut;
-    out[0] = lse;
-    out[1] = lse - k.s * fy;
-    out[2] = LaneSum<T>(hard);
-    // argmax with the first index on ties: every c_j before y is < c_y, every one after is ≤ c_y.
-    out[3] = (LaneMax<T>(cmax_lo) < cy && LaneMax<T>(cmax_hi) <= cy) ? T(1) : T(0);
-    out[4] = raw[y] * inv[y];
+  T zmax[kLanes], cmax_lo[kLanes], cmax_hi[kLanes], hard[kLanes], sum[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    zmax[l] = ninf;
+    cmax_lo[l] = ninf;
+    cmax_hi[l] = ninf;
+    hard[l] = 0;
+    sum[l] = 0;
   }
+  const bool own = y >= 0;
+  NegLogits<T>(raw, inv, 0, own ? y : 0, k, t, ctm, z, zmax, cmax_lo, hard);
+  NegLogits<T>(raw, inv, own ? y + 1 : 0, C, k, t, ctm, z, zmax, cmax_hi, hard);
+  T m = LaneMax<T>(zmax);
+  if (own) {
+    z[y] = k.s * fy;
+    m = z[y] > m ? z[y] : m;
+  }
+  int64_t j = 0;
+  for (; j + kLanes <= C; j += kLanes) {
+    for (int l = 0; l < kLanes; ++l) sum[l] += Exp(z[j + l] - m);
+  }
+  for (; j < C; ++j) sum[0] += Exp(z[j] - m);
+  return {m + Log<T>(LaneSum<T>(sum)), LaneSum<T>(hard), LaneMax<T>(cmax_lo), LaneMax<T>(cmax_hi)};
 }
 
+// Per-row inputs of the backward: dL/dz_j = a·exp(z_j − lse) + b·[j = y], with raw_y the
+// unclamped target cosine (the unsharded op: a = dL/dloss / B, b = −a).
 template <typename T>
-ECF_INLINE void BackwardRows(T* buf, int64_t ld, const T* inv, const int64_t* labels, int64_t C, int64_t r0,
-                             int64_t r1, const Consts<T>& k, T t, const T* row_out, T gscale) {
+struct RowGrad {
+  T lse, raw_y, a, b;
+};
+
+// a·p + b written as (p − 1)·a + (a + b): exact cancellation for the unsharded op (b = −a) when
+// the target's probability p is close to 1.
+template <typename T>
+ECF_INLINE T TargetGrad(T p, const RowGrad<T>& r) {
+  return (p - T(1)) * r.a + (r.a + r.b);
+}
+
+// One row: g (x̂_i·w_j on entry) ← dL/d(x̂_i·w_j) in place.
+template <typename T>
+ECF_INLINE void RowBackward(T* g, const T* inv, int64_t y, int64_t C, const Consts<T>& k, T t, const RowGrad<T>& r) {
   const int neg = k.negative;
   const T s = k.s;
-  for (int64_t i = r0; i < r1; ++i) {
-    T* g = buf + i * ld;
-    const int64_t y = labels[i];
-    const T lse = row_out[i * kRowOut];
-    const T raw_y = row_out[i * kRowOut + 4];
-    const T cy = Clamp1<T>(raw_y);
-    const T ctm = Ctm<T>(k, cy);
-    const T sg = s * gscale;
-    for (int64_t j = 0; j < C; ++j) {
-      T u = g[j] * inv[j];
-      T c = Clamp1<T>(u);
-      bool h = neg != kNegPlain && c > ctm;
-      T hv = neg == kNegCurricular ? c * (t + c) : (T(1) + t) * c + t;
-      T hd = neg == kNegCurricular ? t + T(2) * c : T(1) + t;
-      T v = s * (h ? hv : c);
-      T d = h ? hd : T(1);
-      T p = Exp(v - lse);
-      bool pass = u >= T(-1) && u <= T(1);  // the clamp's gradient (inclusive bounds)
-      g[j] = pass ? p * sg * d * inv[j] : T(0);
-    }
-    // The target column: softmax − 1, times the margin function's derivative.
-    const T fy = TargetValue<T>(k, cy, ctm);
-    const T py = Exp(s * fy - lse);
-    const bool pass_y = raw_y >= T(-1) && raw_y <= T(1);
-    g[y] = pass_y ? (py - T(1)) * sg * TargetDeriv<T>(k, cy) * inv[y] : T(0);
+  const T cy = Clamp1<T>(r.raw_y);
+  const T ctm = Ctm<T>(k, cy);
+  const T sa = s * r.a;
+  for (int64_t j = 0; j < C; ++j) {
+    T u = g[j] * inv[j];
+    T c = Clamp1<T>(u);
+    bool h = neg != kNegPlain && c > ctm;
+    T hv = neg == kNegCurricular ? c * (t + c) : (T(1) + t) * c + t;
+    T hd = neg == kNegCurricular ? t + T(2) * c : T(1) + t;
+    T v = s * (h ? hv : c);
+    T d = h ? hd : T(1);
+    T p = Exp(v - r.lse);
+    bool pass = u >= T(-1) && u <= T(1);  // the clamp's gradient (inclusive bounds)
+    g[j] = pass ? p * sa * d * inv[j] : T(0);
   }
+  if (y < 0) return;
+  // The target column: a·softmax + b, times the margin function's derivative.
+  const T fy = TargetValue<T>(k, cy, ctm);
+  const T py = Exp(s * fy - r.lse);
+  const bool pass_y = r.raw_y >= T(-1) && r.raw_y <= T(1);
+  g[y] = pass_y ? TargetGrad<T>(py, r) * s * TargetDeriv<T>(k, cy) * inv[y] : T(0);
 }
 
 template <typename T>
@@ -286,90 +295,155 @@ ECF_INLINE void NegLogits8(const float* raw, const float* inv, int64_t j0, int64
   }
 }
 
-ECF_INLINE void ForwardRowsF(const float* buf, int64_t ld, const float* inv, const int64_t* labels, int64_t C,
-                             int64_t r0, int64_t r1, const Consts<float>& k, float t, float* row_out, float* z) {
+// One row, float: as RowForward.
+ECF_INLINE RowFwd<float> RowForwardF(const float* raw, const float* inv, int64_t y, int64_t C, const Consts<float>& k,
+                                     float t, float ctm, float fy, float* z) {
   const float ninf = -std::numeric_limits<float>::infinity();
-  for (int64_t i = r0; i < r1; ++i) {
-    const float* raw = buf + i * ld;
-    const int64_t y = labels[i];
-    const float cy = Clamp1<float>(raw[y] * inv[y]);
-    const float ctm = Ctm<float>(k, cy);
-    const float fy = TargetValue<float>(k, cy, ctm);
-    NegAcc lo{Splat(ninf), Splat(ninf), Splat(0.0f)};
-    NegAcc hi{Splat(ninf), Splat(ninf), Splat(0.0f)};
-    float zmax_lo = ninf, cmax_lo = ninf, zmax_hi = ninf, cmax_hi = ninf, hard = 0;
-    NegLogits8(raw, inv, 0, y, k, t, ctm, z, lo, zmax_lo, cmax_lo, hard);
-    NegLogits8(raw, inv, y + 1, C, k, t, ctm, z, hi, zmax_hi, cmax_hi, hard);
+  NegAcc lo{Splat(ninf), Splat(ninf), Splat(0.0f)};
+  NegAcc hi{Splat(ninf), Splat(ninf), Splat(0.0f)};
+  float zmax_lo = ninf, cmax_lo = ninf, zmax_hi = ninf, cmax_hi = ninf, hard = 0;
+  const bool own = y >= 0;
+  NegLogits8(raw, inv, 0, own ? y : 0, k, t, ctm, z, lo, zmax_lo, cmax_lo, hard);
+  NegLogits8(raw, inv, own ? y + 1 : 0, C, k, t, ctm, z, hi, zmax_hi, cmax_hi, hard);
+  float m = ninf;
+  if (own) {
     z[y] = k.s * fy;
-    float m = z[y];
-    for (float v : {HMax(lo.zmax), HMax(hi.zmax), zmax_lo, zmax_hi}) m = v > m ? v : m;
-    const V8 vm = Splat(m);
-    V8 acc = Splat(0.0f);
-    int64_t j = 0;
-    for (; j + kW <= C; j += kW) acc += Exp8(Load(z + j) - vm);
-    float sum = HSum(acc);
-    for (; j < C; ++j) sum += Exp(z[j] - m);
-    const float lse = m + std::log(sum);
-    float* out = row_out + i * kRowOut;
-    out[0] = lse;
-    out[1] = lse - k.s * fy;
-    out[2] = hard + HSum(lo.hard) + HSum(hi.hard);
-    const float below = std::max(HMax(lo.cmax), cmax_lo), above = std::max(HMax(hi.cmax), cmax_hi);
-    out[3] = (below < cy && above <= cy) ? 1.0f : 0.0f;
-    out[4] = raw[y] * inv[y];
+    m = z[y];
   }
+  for (float v : {HMax(lo.zmax), HMax(hi.zmax), zmax_lo, zmax_hi}) m = v > m ? v : m;
+  const V8 vm = Splat(m);
+  V8 acc = Splat(0.0f);
+  int64_t j = 0;
+  for (; j + kW <= C; j += kW) acc += Exp8(Load(z + j) - vm);
+  float sum = HSum(acc);
+  for (; j < C; ++j) sum += Exp(z[j] - m);
+  return {m + std::log(sum), hard + HSum(lo.hard) + HSum(hi.hard), std::max(HMax(lo.cmax), cmax_lo),
+          std::max(HMax(hi.cmax), cmax_hi)};
 }
 
-ECF_INLINE void BackwardRowsF(float* buf, int64_t ld, const float* inv, const int64_t* labels, int64_t C,
-                              int64_t r0, int64_t r1, const Consts<float>& k, float t, const float* row_out,
-                              float gscale) {
+// One row, float: as RowBackward.
+ECF_INLINE void RowBackwardF(float* g, const float* inv, int64_t y, int64_t C, const Consts<float>& k, float t,
+                             const RowGrad<float>& r) {
   const int neg = k.negative;
   const bool cur = neg == kNegCurricular;
   const V8 one = Splat(1.0f), zero = Splat(0.0f), two = Splat(2.0f), mn = Splat(-1.0f), mx = Splat(1.0f);
   const V8 vs = Splat(k.s), vt = Splat(t);
+  const float cy = Clamp1<float>(r.raw_y);
+  const float ctm = Ctm<float>(k, cy);
+  const float sa = k.s * r.a;
+  const V8 vlse = Splat(r.lse), vsa = Splat(sa), vctm = Splat(ctm);
+  int64_t j = 0;
+  for (; j + kW <= C; j += kW) {
+    V8 iv = Load(inv + j);
+    V8 u = Load(g + j) * iv;
+    I8 pass = (u >= mn) & (u <= mx);
+    V8 c = Sel(u < mn, mn, u);
+    c = Sel(c > mx, mx, c);
+    V8 v, d;
+    if (neg == kNegPlain) {
+      v = vs * c;
+      d = one;
+    } else {
+      I8 h = c > vctm;
+      v = vs * Sel(h, cur ? c * (vt + c) : (one + vt) * c + vt, c);
+      d = Sel(h, cur ? vt + two * c : one + vt, one);
+    }
+    V8 p = Exp8(v - vlse);
+    Store(g + j, Sel(pass, p * vsa * d * iv, zero));
+  }
+  for (; j < C; ++j) {
+    float u = g[j] * inv[j];
+    float c = Clamp1<float>(u);
+    bool h = neg != kNegPlain && c > ctm;
+    float hv = cur ? c * (t + c) : (1.0f + t) * c + t;
+    float hd = cur ? t + 2.0f * c : 1.0f + t;
+    float v = k.s * (h ? hv : c);
+    float d = h ? hd : 1.0f;
+    bool pass = u >= -1.0f && u <= 1.0f;
+    g[j] = pass ? Exp(v - r.lse) * sa * d * inv[j] : 0.0f;
+  }
+  if (y < 0) return;
+  const float fy = TargetValue<float>(k, cy, ctm);
+  const float py = Exp(k.s * fy - r.lse);
+  const bool pass_y = r.raw_y >= -1.0f && r.raw_y <= 1.0f;
+  g[y] = pass_y ? TargetGrad<float>(py, r) * k.s * TargetDeriv<float>(k, cy) * inv[y] : 0.0f;
+}
+
+// ---- the row loops, for float (the vector row kernels) and double (the scalar ones) ------------------------------
+template <typename T>
+ECF_INLINE RowFwd<T> RowForwardFor(const T* raw, const T* inv, int64_t y, int64_t C, const Consts<T>& k, T t, T ctm,
+                                   T fy, T* z) {
+  if constexpr (std::is_same<T, float>::value) {
+    return RowForwardF(raw, inv, y, C, k, t, ctm, fy, z);
+  } else {
+    return RowForward<T>(raw, inv, y, C, k, t, ctm, fy, z);
+  }
+}
+template <typename T>
+ECF_INLINE void RowBackwardFor(T* g, const T* inv, int64_t y, int64_t C, const Consts<T>& k, T t, const RowGrad<T>& r) {
+  if constexpr (std::is_same<T, float>::value) {
+    RowBackwardF(g, inv, y, C, k, t, r);
+  } else {
+    RowBackward<T>(g, inv, y, C, k, t, r);
+  }
+}
+
+template <typename T>
+ECF_INLINE void ForwardRows(const T* buf, int64_t ld, const T* inv, const int64_t* labels, int64_t C, int64_t r0,
+                            int64_t r1, const Consts<T>& k, T t, T* row_out, T* z) {
   for (int64_t i = r0; i < r1; ++i) {
-    float* g = buf + i * ld;
+    const T* raw = buf + i * ld;
     const int64_t y = labels[i];
-    const float lse = row_out[i * kRowOut];
-    const float raw_y = row_out[i * kRowOut + 4];
-    const float cy = Clamp1<float>(raw_y);
-    const float ctm = Ctm<float>(k, cy);
-    const float sg = k.s * gscale;
-    const V8 vlse = Splat(lse), vsg = Splat(sg), vctm = Splat(ctm);
-    int64_t j = 0;
-    for (; j + kW <= C; j += kW) {
-      V8 iv = Load(inv + j);
-      V8 u = Load(g + j) * iv;
-      I8 pass = (u >= mn) & (u <= mx);
-      V8 c = Sel(u < mn, mn, u);
-      c = Sel(c > mx, mx, c);
-      V8 v, d;
-      if (neg == kNegPlain) {
-        v = vs * c;
-        d = one;
-      } else {
-        I8 h = c > vctm;
-        v = vs * Sel(h, cur ? c * (vt + c) : (one + vt) * c + vt, c);
-        d = Sel(h, cur ? vt + two * c : one + vt, one);
-      }
-      V8 p = Exp8(v - vlse);
-      Store(g + j, Sel(pass, p * vsg * d * iv, zero));
-    }
-    for (; j < C; ++j) {
-      float u = g[j] * inv[j];
-      float c = Clamp1<float>(u);
-      bool h = neg != kNegPlain && c > ctm;
-      float hv = cur ? c * (t + c) : (1.0f + t) * c + t;
-      float hd = cur ? t + 2.0f * c : 1.0f + t;
-      float v = k.s * (h ? hv : c);
-      float d = h ? hd : 1.0f;
-      bool pass = u >= -1.0f && u <= 1.0f;
-      g[j] = pass ? Exp(v - lse) * sg * d * inv[j] : 0.0f;
-    }
-    const float fy = TargetValue<float>(k, cy, ctm);
-    const float py = Exp(k.s * fy - lse);
-    const bool pass_y = raw_y >= -1.0f && raw_y <= 1.0f;
-    g[y] = pass_y ? (py - 1.0f) * sg * TargetDeriv<float>(k, cy) * inv[y] : 0.0f;
+    const T cy = Clamp1<T>(raw[y] * inv[y]);
+    const T ctm = Ctm<T>(k, cy);
+    const T fy = TargetValue<T>(k, cy, ctm);
+    const RowFwd<T> r = RowForwardFor<T>(raw, inv, y, C, k, t, ctm, fy, z);
+    T* out = row_out + i * kRowOut;
+    out[0] = r.lse;
+    out[1] = r.lse - k.s * fy;
+    out[2] = r.hard;
+    // argmax with the first index on ties: every c_j before y is < c_y, every one after is ≤ c_y.
+    out[3] = (r.cmax_lo < cy && r.cmax_hi <= cy) ? T(1) : T(0);
+    out[4] = raw[y] * inv[y];
+  }
+}
+
+template <typename T>
+ECF_INLINE void ForwardShardRows(const T* buf, int64_t ld, const T* inv, const int64_t* labels, const T* cy_in,
+                                 int64_t C, int64_t r0, int64_t r1, const Consts<T>& k, T t, T* row_out, T* z) {
+  for (int64_t i = r0; i < r1; ++i) {
+    const T* raw = buf + i * ld;
+    const int64_t y = labels[i];
+    const T cy = Clamp1<T>(cy_in[i]);
+    const T ctm = Ctm<T>(k, cy);
+    const T fy = TargetValue<T>(k, cy, ctm);
+    const RowFwd<T> r = RowForwardFor<T>(raw, inv, y, C, k, t, ctm, fy, z);
+    T cmax = r.cmax_lo > r.cmax_hi ? r.cmax_lo : r.cmax_hi;
+    if (y >= 0) cmax = cy > cmax ? cy : cmax;  // the owned target's c_y as given (top-1 compares to it)
+    T* out = row_out + i * kShardRowOut;
+    out[0] = r.lse;
+    out[1] = k.s * fy;
+    out[2] = r.hard;
+    out[3] = cmax;
+  }
+}
+
+template <typename T>
+ECF_INLINE void BackwardRows(T* buf, int64_t ld, const T* inv, const int64_t* labels, int64_t C, int64_t r0,
+                             int64_t r1, const Consts<T>& k, T t, const T* row_out, T gscale) {
+  for (int64_t i = r0; i < r1; ++i) {
+    const T* o = row_out + i * kRowOut;
+    RowBackwardFor<T>(buf + i * ld, inv, labels[i], C, k, t, RowGrad<T>{o[0], o[4], gscale, -gscale});
+  }
+}
+
+template <typename T>
+ECF_INLINE void BackwardShardRows(T* buf, int64_t ld, const T* inv, const int64_t* labels, const T* cy, int64_t C,
+                                  int64_t r0, int64_t r1, const Consts<T>& k, T t, const T* row_out, const T* gl,
+                                  const T* gt) {
+  for (int64_t i = r0; i < r1; ++i) {
+    RowBackwardFor<T>(buf + i * ld, inv, labels[i], C, k, t,
+                      RowGrad<T>{row_out[i * kShardRowOut], cy[i], gl[i], gt[i]});
   }
 }
 

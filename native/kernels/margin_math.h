@@ -37,6 +37,11 @@ enum Negative : int32_t { kNegPlain = 0, kNegCurricular = 1, kNegMv = 2 };
 // (unclamped, read by the backward so that no thread needs the buffer's target entry).
 constexpr int kRowOut = 5;
 
+// Values per row in the sharded op's row_out: logsumexp over the shard's margin logits, the target
+// logit s·f(c_y) (from the external c_y, on every shard), the shard's hard count (its own target
+// column excluded), and the largest c_j among the shard's columns.
+constexpr int kShardRowOut = 4;
+
 // Floor of the radicand 1 − c² (spec D10): keeps √ and its derivative finite at |c| = 1.
 constexpr double kRadicandFloor = 1e-7;
 

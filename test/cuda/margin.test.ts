@@ -2,12 +2,13 @@
  * CUDA tests of the fused margin op (node:test; run by scripts/gpu-check.sh on a GPU machine,
  * skipped where CUDA is unavailable): CUDA float32 / float16 / bfloat16 / float64 against the CPU
  * float64 op on the same (rounded) inputs, with the CUDA caching allocator and the per-row
- * outputs poisoned with NaN beforehand so that an entry a kernel forgot to write shows up.
+ * outputs poisoned with NaN beforehand so that an entry a kernel forgot to write shows up. The
+ * sharded form (marginLossShard, two column shards combined here) against the same CPU reference.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cuda, full, manualSeed, randint, randn, scope, tensor, type DType, type Tensor } from '../../lib/index.js';
-import { marginLoss, type MarginLossOptions } from '../../lib/ops/margin.js';
+import { cat, cuda, full, manualSeed, randint, randn, scope, stack, tensor, where, type DType, type Tensor } from '../../lib/index.js';
+import { marginLoss, marginLossShard, normalizeEmbeddings, type MarginLossOptions } from '../../lib/ops/margin.js';
 
 // ECF_MARGIN_TEST_DEVICE=cpu runs the float32/float64 cases on the CPU (a self-check of this file).
 const DEV = (process.env.ECF_MARGIN_TEST_DEVICE ?? 'cuda') as 'cpu' | 'cuda';
@@ -68,6 +69,48 @@ function run(x0: Tensor, W0: Tensor, y: Tensor, o: MarginLossOptions, device: 'c
   };
 }
 
+/** The kernel in two column shards, each through marginLossShard on `device`, combined as the sharded head does. */
+function runShards(x0: Tensor, W0: Tensor, y: Tensor, o: MarginLossOptions, device: 'cpu' | 'cuda', dtype: DType): Out {
+  const acc = dtype === 'float64' ? 'float64' : 'float32';
+  const x = x0.to({ device, dtype }).detach().requiresGrad_();
+  const xhat = normalizeEmbeddings(x);
+  // the targets' cosines as the owners provide them (float64 on the CPU here)
+  const wy = W0.t().indexSelect(0, y);
+  const cy = x0.mul(wy).sum(1).div(x0.norm(2, 1).mul(wy.norm(2, 1))).to({ device, dtype: acc });
+  const half = W0.size(1) / 2;
+  const ts: Tensor[] = [];
+  const yd = y.to(device);
+  const shards = [0, 1].map((k) => {
+    const Wk = W0.narrow(1, k * half, half).to({ device, dtype }).detach().requiresGrad_();
+    const mine = yd.ge(k * half).logicalAnd(yd.lt((k + 1) * half));
+    const labels = where(mine, yd.sub(k * half), full([y.size(0)], -1, { device, dtype: 'int64' }));
+    const t = o.negative === 'curricular' ? tensor([0.1], { device, dtype: acc }) : null;
+    if (t) ts.push(t);
+    process.env.ECF_POISON_OUTPUTS = '1';
+    try {
+      return { Wk, r: marginLossShard(xhat, Wk, labels, cy, { ...o, t }) };
+    } finally {
+      delete process.env.ECF_POISON_OUTPUTS;
+    }
+  });
+  const lse = stack(shards.map((sh) => sh.r.lse)).logsumexp(0);
+  // each rank's loss subtracts its own target: the value once, the gradient from every shard
+  const loss = lse.mean().sub(shards[0]!.r.target.mean()).sub(shards[1]!.r.target.mean()).add(shards[0]!.r.target.mean().detach());
+  loss.backward();
+  const B = y.size(0);
+  const hard = shards.reduce((a, sh) => a + sh.r.hard.sum().item(), 0);
+  const cmax = stack(shards.map((sh) => sh.r.maxCosine)).max(0);
+  const cyc = cy.clamp(-1, 1);
+  const tUsed = ts[0] ? ts[0].item() : o.negative === 'mv' ? (o.mvT ?? 0.2) : 0;
+  return {
+    loss: loss.item(),
+    gx: x.grad!.to({ device: 'cpu', dtype: 'float64' }),
+    gw: cat(shards.map((sh) => sh.Wk.grad!), 1).to({ device: 'cpu', dtype: 'float64' }),
+    stats: [cyc.mean().item(), tUsed, o.negative === 'plain' ? 0 : hard / (B * (W0.size(1) - 1)), cyc.ge(cmax).double().mean().item()],
+    t: ts[0] ? ts[0].item() : null,
+  };
+}
+
 function relErr(a: Tensor, b: Tensor): number {
   return a.sub(b).abs().max().item() / Math.max(b.abs().max().item(), 1e-30);
 }
@@ -102,6 +145,29 @@ for (const [name, o] of CONFIGS) {
         assert.ok(Math.abs(got.loss - ref.loss) / ref.loss < tol.loss, `loss ${got.loss} vs ${ref.loss}`);
         assert.ok(got.gx.isfinite().all().item(), 'dL/dx has non-finite entries');
         assert.ok(got.gw.isfinite().all().item(), 'dL/dW has non-finite entries');
+        const ex = relErr(got.gx, ref.gx);
+        const ew = relErr(got.gw, ref.gw);
+        assert.ok(ex < tol.grad, `dL/dx relative error ${ex}`);
+        assert.ok(ew < tol.grad, `dL/dW relative error ${ew}`);
+        got.stats.forEach((v, i) => assert.ok(Math.abs(v - ref.stats[i]!) < tol.stat * Math.max(1, Math.abs(ref.stats[i]!)), `stat ${i}: ${v} vs ${ref.stats[i]}`));
+        if (ref.t !== null) assert.ok(Math.abs(got.t! - ref.t) < tol.stat, `t ${got.t} vs ${ref.t}`);
+      }));
+  }
+}
+
+for (const [name, o] of CONFIGS) {
+  for (const dtype of ['float64', 'float32', 'float16', 'bfloat16'] as const) {
+    const low = dtype === 'float16' || dtype === 'bfloat16';
+    test(`${name} ${dtype}, sharded form (2 column shards): matches the CPU float64 unsharded op`, { skip: skip || (DEV === 'cpu' && low && 'half precision is CUDA-only') }, () =>
+      scope(() => {
+        const { x, W, y } = inputs();
+        const xr = x.to(dtype).double();
+        const Wr = W.to(dtype).double();
+        const ref = run(xr, Wr, y, o, 'cpu', 'float64');
+        const got = runShards(xr, Wr, y, o, DEV, dtype);
+        const tol = TOL[dtype]!;
+        assert.ok(Math.abs(got.loss - ref.loss) / ref.loss < tol.loss, `loss ${got.loss} vs ${ref.loss}`);
+        assert.ok(got.gx.isfinite().all().item() && got.gw.isfinite().all().item(), 'non-finite gradients');
         const ex = relErr(got.gx, ref.gx);
         const ew = relErr(got.gw, ref.gw);
         assert.ok(ex < tol.grad, `dL/dx relative error ${ex}`);

@@ -25,23 +25,36 @@ describe('ShardedMarginHead (2 ranks, float64)', () => {
       { start: 8, count: 3 },
     ]);
   });
-  it('equals the unsharded fused head: loss, t, embedding and kernel gradients (CurricularFace, ArcFace, CosFace)', async () => {
+  it('fused (default) and composed: equal the unsharded fused head and each other; loss, t, stats, embedding and kernel gradients (CurricularFace, ArcFace, CosFace, MV-Arc); with sampleRate 0.25 too', async () => {
     const rs = await runRanks('sharded-head.mjs', 2);
     for (const r of rs) {
       expect(r.code, r.stderr).toBe(0);
+      expect(Object.keys(r.json.heads)).toEqual(['curricularface', 'arcface', 'cosface', 'mv-arcface']);
       for (const [type, h] of Object.entries<any>(r.json.heads)) {
-        expect(h.loss, `${type} loss`).toBeLessThan(1e-6);
-        expect(h.gradX, `${type} dL/dx`).toBeLessThan(1e-6);
-        expect(h.gradW, `${type} dL/dW`).toBeLessThan(1e-6);
-        expect(h.positiveCosine, `${type} stats`).toBeLessThan(1e-9);
+        expect(h.impl).toBe('fused');
+        for (const impl of ['fused', 'composed']) {
+          const e = h[impl];
+          expect(e.loss, `${type} ${impl} loss`).toBeLessThan(1e-6);
+          expect(e.gradX, `${type} ${impl} dL/dx`).toBeLessThan(1e-6);
+          expect(e.gradW, `${type} ${impl} dL/dW`).toBeLessThan(1e-6);
+          expect(e.stats, `${type} ${impl} stats`).toBeLessThan(1e-9);
+          expect(e.t, `${type} ${impl} t`).toBeLessThan(1e-6);
+        }
+        for (const [k, v] of Object.entries<number>(h.fusedVsComposed)) expect(v, `${type} fused vs composed ${k}`).toBeLessThan(1e-9);
       }
       const cf = r.json.heads.curricularface;
-      expect(cf.t).toBeLessThan(1e-6);
       expect(cf.tValues[2][0]).not.toBe(0); // t moved
-      // sampleRate 0.25: the positives are kept and the loss is the unsharded one over the sampled columns
-      expect(r.json.sample.positivesKept).toBe(true);
-      expect(r.json.sample.columns).toBeLessThan(40);
-      expect(r.json.sample.lossRel).toBeLessThan(1e-9);
+      expect(cf.tValues[2][1]).toBe(cf.tValues[2][2]); // stats report the buffer's t
+      // sampleRate 0.25: the positives are kept; loss and gradients are the unsharded ones over the sampled columns
+      for (const [type, s] of Object.entries<any>(r.json.sample)) {
+        expect(s.positivesKept, type).toBe(true);
+        expect(s.columns, type).toBeLessThan(40);
+        expect(s.lossRel, `${type} sampled loss`).toBeLessThan(1e-9);
+        expect(s.gradX, `${type} sampled dL/dx`).toBeLessThan(1e-9);
+        expect(s.gradW, `${type} sampled dL/dW`).toBeLessThan(1e-9);
+        expect(s.t, `${type} sampled t`).toBeLessThan(1e-9);
+        for (const [k, v] of Object.entries<number>(s.fusedVsComposed)) expect(v, `${type} sampled fused vs composed ${k}`).toBeLessThan(1e-9);
+      }
     }
   });
 });
