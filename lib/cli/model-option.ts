@@ -2,7 +2,10 @@
 import { readRegularFile } from '../io/regular-file.js';
 import type { Command } from 'commander';
 import { loadModel, type FaceModel } from '../eval/model.js';
-import { backboneSpec, parseBackboneSpec, ARCHS, type Arch } from '../models/index.js';
+import { ARCHS } from '../models/archs.js';
+import { backboneSpec } from '../models/presets.js';
+import { parseBackboneSpec } from '../models/spec.js';
+import { ATTENTION_KINDS } from '../nn/attention/kinds.js';
 import type { Device } from '../tensor/device.js';
 
 export interface ModelOptions {
@@ -20,7 +23,7 @@ export function addModelOptions(cmd: Command): Command {
   return cmd
     .requiredOption('-m, --model <path>', 'model folder (model.json + model.safetensors, or a training export), model card .json, .safetensors with a card, or PyTorch .pt/.pth')
     .option('--arch <arch>', `for a PyTorch checkpoint: the preset it was trained with (${ARCHS.join(', ')})`)
-    .option('--attention <kind>', 'for a PyTorch checkpoint with --arch: attention in every block (none, esca, eca, se, …)', 'none')
+    .option('--attention <kind>', `for a PyTorch checkpoint with --arch: attention in every block (${ATTENTION_KINDS.join(', ')})`, 'none')
     .option('--spec <file>', 'for a PyTorch checkpoint: a backbone spec JSON file (instead of --arch)')
     .option('--device <device>', "'cpu', 'cuda' or 'cuda:N'", 'cpu')
     .option('--batch-size <n>', 'images per forward pass', '64')
@@ -35,6 +38,13 @@ export function intOption(v: string | undefined, name: string, dflt: number): nu
   return n;
 }
 
+/** `value` when it is one of `choices`; else an error naming the option and listing the choices. */
+export function choiceOption<T extends string>(value: string, choices: readonly T[], name: string): T {
+  const found = choices.find((c) => c === value);
+  if (found === undefined) throw new Error(`${name} must be one of ${choices.join(', ')}, got '${value}'`);
+  return found;
+}
+
 /** Loads the model named by the options. */
 export function modelFromOptions(o: ModelOptions): FaceModel {
   const device = (o.device ?? 'cpu') as Device;
@@ -42,8 +52,7 @@ export function modelFromOptions(o: ModelOptions): FaceModel {
   let spec;
   if (o.spec) spec = parseBackboneSpec(JSON.parse(readRegularFile(o.spec, '--spec file', 'utf8')));
   else if (o.arch) {
-    if (!(ARCHS as readonly string[]).includes(o.arch)) throw new Error(`--arch must be one of ${ARCHS.join(', ')}, got '${o.arch}'`);
-    spec = backboneSpec({ arch: o.arch as Arch, attention: (o.attention ?? 'none') as never });
+    spec = backboneSpec({ arch: choiceOption(o.arch, ARCHS, '--arch'), attention: choiceOption(o.attention ?? 'none', ATTENTION_KINDS, '--attention') });
   }
   return loadModel(o.model, { device, spec });
 }

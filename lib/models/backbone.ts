@@ -12,6 +12,7 @@ import { Module } from '../nn/module.js';
 import { profile, summary, type SummaryTotals } from '../nn/summary.js';
 import type { BackboneSpec } from './spec.js';
 
+/** Base class of the backbones: [N, 3, S, S] images → [N, E] embeddings, built from a spec it keeps. */
 export abstract class Backbone extends Module {
   constructor(readonly spec: BackboneSpec) {
     super();

@@ -5,6 +5,7 @@
 import { scope, type Tensor } from '../tensor/index.js';
 import { Module, type Tracer } from './module.js';
 
+/** Children ('0', '1', …) run in order, each on the previous one's output (torch.nn.Sequential). */
 export class Sequential extends Module {
   #layers: Module[] = [];
 

@@ -2,6 +2,7 @@
 import { functional as F, type Tensor } from '../tensor/index.js';
 import { Module } from './module.js';
 
+/** Dropout with probability `p`, active in training mode only. */
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();

@@ -2,6 +2,7 @@
 import type { Tensor } from '../tensor/index.js';
 import { Module } from './module.js';
 
+/** Flattens dimensions `startDim`..`endDim` into one (torch.nn.Flatten). */
 export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) {
     super();

@@ -17,6 +17,7 @@ export interface WeightDecayGroups {
   noDecayNames: string[];
 }
 
+/** Splits a module's parameters into the no-decay group (BatchNorm affine parameters) and the decay group (everything else). */
 export function weightDecayGroups(module: Module<any, any>): WeightDecayGroups {
   const g: WeightDecayGroups = { decay: [], noDecay: [], decayNames: [], noDecayNames: [] };
   const seen = new Set<Tensor>();

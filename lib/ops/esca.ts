@@ -33,16 +33,21 @@ function castForInput(x: Tensor, w: Tensor): Tensor | null {
   return low && w.dtype === 'float32' ? w.to(x.dtype) : null;
 }
 
+/**
+ * ECA's channel gate σ(conv1d_k(GAP(x))) [N, C] of `x` [N, C, H, W], by composition of ATen ops:
+ * the reference's half, and the gate itself for inspection.
+ */
+export function channelAttentionGate(x: Tensor, caWeight: Tensor): Tensor {
+  const [n, c] = x.shape as [number, number, number, number];
+  const k = caWeight.size(2);
+  return scope(() => F.conv1d(x.mean([2, 3]).view(n, 1, c), caWeight, null, { padding: (k - 1) / 2 }).sigmoid().view(n, c));
+}
+
 /** ECA by composition of ATen ops (reference). */
 export function ecaComposed(x: Tensor, caWeight: Tensor): Tensor {
   checkEca(x, caWeight, 'eca');
   const [n, c] = x.shape as [number, number, number, number];
-  const k = caWeight.size(2);
-  return scope(() => {
-    const y = x.mean([2, 3]).view(n, 1, c);
-    const a = F.conv1d(y, caWeight, null, { padding: (k - 1) / 2 }).sigmoid().view(n, c, 1, 1);
-    return x.mul(a);
-  });
+  return scope(() => x.mul(channelAttentionGate(x, caWeight).view(n, c, 1, 1)));
 }
 
 function checkEsca(x: Tensor, caWeight: Tensor, saWeight: Tensor): void {

@@ -87,18 +87,23 @@ export function linspace(start: number, end: number, steps: number, options?: Te
 export function eye(n: number, options?: TensorOptions): Tensor {
   return finish(wrap(native.eye(n, code(options), dev(options))), options);
 }
+/** Zeros with the shape, dtype and device of `t`. */
 export function zerosLike(t: Tensor): Tensor {
   return wrap(native.zerosLike(handleOf(t, 'input')));
 }
+/** Ones with the shape, dtype and device of `t`. */
 export function onesLike(t: Tensor): Tensor {
   return wrap(native.onesLike(handleOf(t, 'input')));
 }
+/** `value` with the shape, dtype and device of `t`. */
 export function fullLike(t: Tensor, value: number | boolean): Tensor {
   return wrap(native.fullLike(handleOf(t, 'input'), value));
 }
+/** Uniform samples in [0, 1) with the shape, dtype and device of `t`. */
 export function randLike(t: Tensor): Tensor {
   return wrap(native.randLike(handleOf(t, 'input')));
 }
+/** Standard normal samples with the shape, dtype and device of `t`. */
 export function randnLike(t: Tensor): Tensor {
   return wrap(native.randnLike(handleOf(t, 'input')));
 }

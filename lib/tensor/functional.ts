@@ -9,6 +9,7 @@ type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
 const opt = (t: Tensor | null | undefined, arg: string) => (t === undefined || t === null ? null : handleOf(t, arg));
 
+/** Stride, padding, dilation and groups of {@link conv2d} (a number or [h, w] each). */
 export interface Conv2dOptions {
   stride?: Pair;
   padding?: Pair;
@@ -16,6 +17,7 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
+/** 2-d convolution of [N, C, H, W] with weight [out, in/groups, kh, kw] (torch.nn.functional.conv2d). */
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, o: Conv2dOptions = {}): Tensor {
   return wrap(
     native.conv2d(
@@ -30,6 +32,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, o: C
   );
 }
 
+/** 1-d convolution of [N, C, L] with weight [out, in/groups, k] (torch.nn.functional.conv1d). */
 export function conv1d(
   input: Tensor,
   weight: Tensor,
@@ -49,10 +52,12 @@ export function conv1d(
   );
 }
 
+/** `input · weightᵀ + bias` over the last dimension. */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   return wrap(native.linear(handleOf(input, 'input'), handleOf(weight, 'weight'), opt(bias, 'bias')));
 }
 
+/** Options of {@link batchNorm}. */
 export interface BatchNormOptions {
   weight?: Tensor | null;
   bias?: Tensor | null;
@@ -82,23 +87,29 @@ export function batchNorm(
   );
 }
 
+/** Parametric ReLU with one slope per channel (dimension 1), or one for all. */
 export function prelu(input: Tensor, weight: Tensor): Tensor {
   return wrap(native.prelu(handleOf(input, 'input'), handleOf(weight, 'weight')));
 }
+/** max(0, x). */
 export function relu(input: Tensor): Tensor {
   return wrap(native.relu(handleOf(input, 'input')));
 }
+/** x for x ≥ 0, else `negativeSlope`·x. */
 export function leakyRelu(input: Tensor, negativeSlope = 0.01): Tensor {
   return wrap(native.leakyRelu(handleOf(input, 'input'), negativeSlope));
 }
+/** 1 / (1 + e^−x). */
 export function sigmoid(input: Tensor): Tensor {
   return wrap(native.sigmoid(handleOf(input, 'input')));
 }
+/** Zeroes elements with probability `p` and scales the rest by 1/(1 − p) when `training`. */
 export function dropout(input: Tensor, p = 0.5, training = true): Tensor {
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${p}`);
   return wrap(native.dropout(handleOf(input, 'input'), p, training));
 }
 
+/** Mean over k×k windows (padding counted as zeros by default, as PyTorch). */
 export function avgPool2d(
   input: Tensor,
   kernelSize: Pair,
@@ -116,6 +127,7 @@ export function avgPool2d(
   );
 }
 
+/** Max over k×k windows. */
 export function maxPool2d(
   input: Tensor,
   kernelSize: Pair,
@@ -133,19 +145,24 @@ export function maxPool2d(
   );
 }
 
+/** Average pooling to a fixed output size. */
 export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair): Tensor {
   return wrap(native.adaptiveAvgPool2d(handleOf(input, 'input'), pair(outputSize)));
 }
+/** Max pooling to a fixed output size. */
 export function adaptiveMaxPool2d(input: Tensor, outputSize: Pair): Tensor {
   return wrap(native.adaptiveMaxPool2d(handleOf(input, 'input'), pair(outputSize)));
 }
+/** Softmax along `dim`. */
 export function softmax(input: Tensor, dim: number): Tensor {
   return wrap(native.softmax(handleOf(input, 'input'), dim));
 }
+/** Log-softmax along `dim` (stable). */
 export function logSoftmax(input: Tensor, dim: number): Tensor {
   return wrap(native.logSoftmax(handleOf(input, 'input'), dim));
 }
 
+/** How a loss reduces over the batch. */
 export type Reduction = 'mean' | 'sum' | 'none';
 
 /** Cross-entropy of logits [N, C] against int64 class indices [N] (stable log-softmax inside). */
@@ -156,9 +173,11 @@ export function crossEntropy(
 ): Tensor {
   return wrap(native.crossEntropy(handleOf(logits, 'logits'), handleOf(target, 'target'), o.reduction ?? 'mean', o.labelSmoothing ?? 0));
 }
+/** Negative log-likelihood of log-probabilities [N, C] against int64 class indices [N]. */
 export function nllLoss(logProbs: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
   return wrap(native.nllLoss(handleOf(logProbs, 'logProbs'), handleOf(target, 'target'), reduction));
 }
+/** Mean squared error. */
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
   return wrap(native.mseLoss(handleOf(input, 'input'), handleOf(target, 'target'), reduction));
 }

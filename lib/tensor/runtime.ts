@@ -40,6 +40,7 @@ export function checkThreads(threads: number, what: string): number {
 export function setNumThreads(threads: number): void {
   native.setNumThreads(checkThreads(threads, 'setNumThreads: threads'));
 }
+/** libtorch's intra-op thread count. */
 export function getNumThreads(): number {
   return native.getNumThreads();
 }
@@ -52,6 +53,7 @@ export function noGrad<R>(fn: () => R): R {
 export function enableGrad<R>(fn: () => R): R {
   return withGradMode(true, fn);
 }
+/** Whether gradients are tracked here (false inside `noGrad`). */
 export function isGradEnabled(): boolean {
   return native.isGradEnabled();
 }

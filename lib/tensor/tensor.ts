@@ -97,6 +97,7 @@ export function wrapOpt(h: NativeTensor | null): Tensor | null {
   return h === null ? null : new Tensor(h);
 }
 
+/** A libtorch tensor (shape, dtype, device; ops, reductions, autograd). Frees its memory on `dispose()` or at the end of a `using` block or `scope()`; the GC is only a safety net. */
 export class Tensor {
   /** @internal */
   #h: NativeTensor;

@@ -8,6 +8,7 @@
 import { native } from '../native.js';
 import type { Tensor } from '../tensor/tensor.js';
 
+/** Options of {@link GradScaler}. */
 export interface GradScalerOptions {
   /** Default true; false: no scaling, no overflow check. */
   enabled?: boolean;
@@ -28,6 +29,7 @@ export interface Steppable {
   step(): void;
 }
 
+/** Dynamic loss scaling for float16 training (see the file comment). */
 export class GradScaler {
   readonly enabled: boolean;
   readonly growthInterval: number;

@@ -46,6 +46,7 @@ export interface TrainContext {
 /** What is about to be written: a training checkpoint, or an exported model (best or last). */
 export type SaveKind = 'checkpoint' | 'export';
 
+/** Callbacks into the training loop (the table in the file comment says when each runs). */
 export interface TrainHooks {
   onStart?(ctx: TrainContext): void | Promise<void>;
   /** Synchronous: before each micro-batch's backward; `last` for the step's last micro-batch. */

@@ -52,6 +52,7 @@ export interface LrRecord {
   lr: number;
 }
 
+/** One line of metrics.jsonl. */
 export type MetricRecord = TrainRecord | ValRecord | LrRecord;
 
 /** Most points a stored ROC keeps. */

@@ -44,6 +44,7 @@ export type ProgressEvent =
   | { kind: 'start'; runDir: string; totalSteps: number; startStep: number; resumed: boolean; numImages: number; numClasses: number }
   | { kind: 'message'; text: string };
 
+/** Options of `train()` and `runTraining()`. */
 export interface TrainOptions {
   onProgress?: (e: ProgressEvent) => void;
   /** Resume from the run's checkpoint (true: `outDir/name/checkpoint.safetensors`, or a path). */

@@ -85,36 +85,37 @@ describe('state_dict names and shapes equal the reference layouts', () => {
 });
 
 describe('forward', () => {
-  it('MobileFaceNet + ESCA and IR_18 + ESCA equal the independent PyTorch reference (eval, float64)', () => {
-    for (const [name, arch] of [['mobilefacenet-esca', 'mobilefacenet'], ['ir18-esca', 'ir18']] as const) {
-      const ref = fixture.eval[name]!;
-      const m = buildBackbone({ ...backboneSpec({ arch, attention: 'esca' }), init: 'pytorch-default' });
-      m.to('float64');
-      fillModule(m);
-      m.eval();
-      scope(() => {
-        const y = noGrad(() => m.forward(inputOf([ref.batch, 3, 112, 112])));
-        expect(y.shape).toEqual([ref.batch, 512]);
-        checkStats(y, ref, 1e-9);
-      });
-      m.dispose();
-    }
+  // one test per network (and below per attention kind): each full-size forward takes seconds,
+  // and the loops over them came near the test timeout on a loaded machine
+  it.each([
+    ['mobilefacenet-esca', 'mobilefacenet'],
+    ['ir18-esca', 'ir18'],
+  ] as const)('%s equals the independent PyTorch reference (eval, float64)', (name, arch) => {
+    const ref = fixture.eval[name]!;
+    const m = buildBackbone({ ...backboneSpec({ arch, attention: 'esca' }), init: 'pytorch-default' });
+    m.to('float64');
+    fillModule(m);
+    m.eval();
+    scope(() => {
+      const y = noGrad(() => m.forward(inputOf([ref.batch, 3, 112, 112])));
+      expect(y.shape).toEqual([ref.batch, 512]);
+      checkStats(y, ref, 1e-9);
+    });
+    m.dispose();
   });
 
-  it('every attention kind in MobileFaceNet: [2,3,112,112] → [2,512] in train and eval mode', () => {
+  it.each([...ATTENTION_KINDS])('MobileFaceNet + %s attention: [2,3,112,112] → [2,512] in train and eval mode', (att) => {
     manualSeed(1);
-    for (const att of ATTENTION_KINDS) {
-      const m = backbone({ arch: 'mobilefacenet', attention: att });
-      scope(() => {
-        const x = randn([2, 3, 112, 112]);
-        expect(noGrad(() => m.forward(x)).shape).toEqual([2, 512]);
-        m.eval();
-        const ye = noGrad(() => m.forward(x));
-        expect(ye.shape).toEqual([2, 512]);
-        expect(ye.isfinite().all().item()).toBe(1);
-      });
-      m.dispose();
-    }
+    const m = backbone({ arch: 'mobilefacenet', attention: att });
+    scope(() => {
+      const x = randn([2, 3, 112, 112]);
+      expect(noGrad(() => m.forward(x)).shape).toEqual([2, 512]);
+      m.eval();
+      const ye = noGrad(() => m.forward(x));
+      expect(ye.shape).toEqual([2, 512]);
+      expect(ye.isfinite().all().item()).toBe(1);
+    });
+    m.dispose();
   });
 
   it('every attention kind in a small IR: backward reaches every parameter and nothing leaks', () => {

@@ -73,6 +73,7 @@ export class BAMSpatialGate extends Module {
   }
 }
 
+/** BAM: a channel and a spatial branch in parallel, applied as x · (1 + σ(Mc(x) · Ms(x))). */
 export class BAM extends Attention {
   readonly kind = 'bam' as const;
   channel_att: BAMChannelGate;

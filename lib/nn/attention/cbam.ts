@@ -80,6 +80,7 @@ export class CBAMSpatialGate extends Module {
   }
 }
 
+/** CBAM: channel attention, then spatial attention on its output. */
 export class CBAM extends Attention {
   readonly kind = 'cbam' as const;
   ChannelGate: CBAMChannelGate;

@@ -17,6 +17,7 @@ export function ecaKernelSize(channels: number, gamma = 2, b = 1): number {
   return t % 2 === 1 ? t : t + 1;
 }
 
+/** ECA, efficient channel attention: x · σ(conv1d_k(GAP(x))), k adapted to the channel count. */
 export class ECA extends Attention {
   readonly kind = 'eca' as const;
   conv: Conv1d;

@@ -9,8 +9,8 @@
  * Init: both convs keep PyTorch's default init and backbone Kaiming loops skip them (spec §5
  * items 7 and 8; docs/decisions/models.md).
  */
-import { cat, functional as F, noGrad, scope, type Tensor } from '../../tensor/index.js';
-import { esca, spatialAttentionMap } from '../../ops/esca.js';
+import { noGrad, scope, type Tensor } from '../../tensor/index.js';
+import { channelAttentionGate, esca, spatialAttentionMap } from '../../ops/esca.js';
 import { Conv2d } from '../conv.js';
 import type { Tracer } from '../module.js';
 import { Attention } from './base.js';
@@ -64,6 +64,12 @@ export type GateProbe = ((block: ESCA, gates: EscaGates) => void) & {
   trainingOnly?: boolean;
 };
 
+/** `w` in the dtype of `x` (a float32 weight on a float16/bfloat16 input, as autocast casts it). */
+function inDtypeOf(w: Tensor, x: Tensor): Tensor {
+  return w.dtype === x.dtype ? w : w.to(x.dtype);
+}
+
+/** ESCA attention: ECA's channel gate, then the spatial gate on its output, as one fused op (file comment). */
 export class ESCA extends Attention {
   readonly kind = 'esca' as const;
   ca: ECA;
@@ -99,18 +105,9 @@ export class ESCA extends Attention {
     return noGrad(() =>
       scope(() => {
         const [n, c] = x.shape as [number, number, number, number];
-        const w = this.ca.conv.weight;
-        const k = w.size(2);
-        const pooled = x.mean([2, 3]).view(n, 1, c);
-        const channel = F.conv1d(pooled, w.dtype === pooled.dtype ? w : w.to(pooled.dtype), null, { padding: (k - 1) / 2 })
-          .sigmoid()
-          .view(n, c);
+        const channel = channelAttentionGate(x, inDtypeOf(this.ca.conv.weight, x));
         const y = x.mul(channel.view(n, c, 1, 1));
-        const sw = this.sa.conv.weight;
-        const avg = F.avgPool2d(y, 3, { stride: 1, padding: 1, countIncludePad: true });
-        const max = F.maxPool2d(y, 3, { stride: 1, padding: 1 });
-        const spatial = F.conv2d(cat([avg, max], 1), sw.dtype === y.dtype ? sw : sw.to(y.dtype), null, { padding: 1 }).sigmoid();
-        return { channel, spatial };
+        return { channel, spatial: spatialAttentionMap(y, inDtypeOf(this.sa.conv.weight, y)) };
       }),
     );
   }

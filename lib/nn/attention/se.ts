@@ -11,6 +11,7 @@ import { xavierUniform_ } from '../init.js';
 import type { Tracer } from '../module.js';
 import { Attention } from './base.js';
 
+/** Squeeze-and-excitation channel attention. */
 export class SE extends Attention {
   readonly kind = 'se' as const;
   fc1: Conv2d;

@@ -7,6 +7,7 @@
 import { ones, scope, zeros, type Tensor } from '../../tensor/index.js';
 import { Attention } from './base.js';
 
+/** Spatial group-wise enhance: per channel group, a spatial gate from each position's similarity to the group's average. */
 export class SGE extends Attention {
   readonly kind = 'sge' as const;
   weight: Tensor;

@@ -16,6 +16,7 @@ import { Conv2d } from '../conv.js';
 import type { Tracer } from '../module.js';
 import { Attention } from './base.js';
 
+/** Selective kernel attention: branches of different receptive fields mixed by channel attention. */
 export class SK extends Attention {
   readonly kind = 'sk' as const;
   convs: ModuleList<Sequential>;
