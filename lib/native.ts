@@ -374,6 +374,8 @@ export interface NativeDistGroupOptions {
   storePath?: string;
   timeoutMs: number;
   rendezvousTimeoutMs?: number;
+  /** The launcher serves the TCPStore; the group's keys live under this prefix. */
+  externalStorePrefix?: string;
 }
 /** A native c10d process group (a Gloo or NCCL backend over a store). */
 export interface NativeDistGroup {

@@ -247,12 +247,13 @@ export function openRecordIO(where: string | RecordIOPaths, options: OpenRecordI
       numClasses = max + 1;
     }
     if (options.numClasses !== undefined && options.numClasses !== numClasses) {
-      throw new RecordIOError(`the pack has ${numClasses} classes, not the ${options.numClasses} given as numClasses`, paths.property ?? paths.rec, 0);
+      throw new RecordIOError(`the pack has ${numClasses} classes, not the ${options.numClasses} given as numClasses (data.numClasses in a training config)`, paths.property ?? paths.rec, 0);
     }
     if (numClasses > sparseClassLimit(keys.length) && options.numClasses !== numClasses) {
       throw new RecordIOError(
         `${numClasses} classes for ${keys.length} records (more than ${sparseClassLimit(keys.length)}): a corrupt label or property? ` +
-          `Confirm the count with openRecordIO(…, { numClasses: ${numClasses} }) if it is right`,
+          `If it is right, confirm it: data.numClasses: ${numClasses} in the training config (on the command line ` +
+          `--set data.numClasses=${numClasses}), or openRecordIO(…, { numClasses: ${numClasses} })`,
         paths.property ?? paths.rec,
         0,
       );

@@ -62,21 +62,30 @@ const DEFAULTS = {
  */
 export const SYNTH_LIMITS = Object.freeze({ identities: 1_000_000, imagesPerIdentity: 10_000, images: 10_000_000, valIdentities: 1_000_000, valPairs: 100_000, imageSize: 1024 });
 
-/** The resolved parameters (what the cache key hashes). */
-export function synthParams(o: SynthOptions = {}): typeof DEFAULTS {
-  const p = { ...DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'cacheDir' && k !== 'outDir')) } as typeof DEFAULTS;
+/** The resolved parameters of a synthetic set. */
+export type SynthParams = typeof DEFAULTS;
+
+/**
+ * The resolved parameters (what the cache key hashes). Out-of-range values throw a RangeError
+ * listing every problem; `names` spells the parameters as the caller's user knows them (the CLI's
+ * `--pairs` for `valPairs`).
+ */
+export function synthParams(o: SynthOptions = {}, names: Partial<Record<keyof SynthParams, string>> = {}): SynthParams {
+  const p = { ...DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'cacheDir' && k !== 'outDir')) } as SynthParams;
+  const n = (k: keyof SynthParams) => names[k] ?? k;
   const bad: string[] = [];
-  for (const [k, v] of Object.entries(p)) if (!Number.isInteger(v) || v < 0) bad.push(`${k} must be a non-negative integer (got ${v})`);
-  if (p.identities < 2) bad.push(`identities must be at least 2 (got ${p.identities})`);
-  if (p.imagesPerIdentity < 2) bad.push(`imagesPerIdentity must be at least 2 (got ${p.imagesPerIdentity})`);
-  if (p.valPairs > 0 && p.valIdentities < 2) bad.push(`valIdentities must be at least 2 for pair sets (got ${p.valIdentities})`);
-  if (p.valPairs % 2 !== 0) bad.push(`valPairs must be even (half same, half different; got ${p.valPairs})`);
-  if (p.imageSize < 16) bad.push(`imageSize must be at least 16 (got ${p.imageSize})`);
-  if (p.jpegQuality < 1 || p.jpegQuality > 100) bad.push(`jpegQuality must be in [1, 100] (got ${p.jpegQuality})`);
+  for (const [k, v] of Object.entries(p)) if (!Number.isInteger(v) || v < 0) bad.push(`${n(k as keyof SynthParams)} must be a non-negative integer (got ${v})`);
+  if (p.identities < 2) bad.push(`${n('identities')} must be at least 2 (got ${p.identities})`);
+  if (p.imagesPerIdentity < 2) bad.push(`${n('imagesPerIdentity')} must be at least 2 (got ${p.imagesPerIdentity})`);
+  if (p.valPairs > 0 && p.valIdentities < 2) bad.push(`${n('valIdentities')} must be at least 2 for pair sets (got ${p.valIdentities})`);
+  if (p.valPairs % 2 !== 0) bad.push(`${n('valPairs')} must be even (half same, half different; got ${p.valPairs})`);
+  if (p.imageSize < 16) bad.push(`${n('imageSize')} must be at least 16 (got ${p.imageSize})`);
+  if (p.jpegQuality < 1 || p.jpegQuality > 100) bad.push(`${n('jpegQuality')} must be in [1, 100] (got ${p.jpegQuality})`);
   for (const [k, max] of Object.entries(SYNTH_LIMITS) as [keyof typeof SYNTH_LIMITS, number][]) {
-    if (k !== 'images' && p[k] > max) bad.push(`${k} must be at most ${max} (got ${p[k]})`);
+    if (k !== 'images' && p[k] > max) bad.push(`${n(k)} must be at most ${max} (got ${p[k]})`);
   }
-  if (p.identities * p.imagesPerIdentity > SYNTH_LIMITS.images) bad.push(`identities × imagesPerIdentity must be at most ${SYNTH_LIMITS.images} (got ${p.identities * p.imagesPerIdentity})`);
+  const images = p.identities * p.imagesPerIdentity;
+  if (images > SYNTH_LIMITS.images) bad.push(`${n('identities')} × ${n('imagesPerIdentity')} must be at most ${SYNTH_LIMITS.images} (got ${images})`);
   if (bad.length) throw new RangeError(`synthetic set: ${bad.join('; ')}`);
   return p;
 }

@@ -2,7 +2,8 @@
  * Where this process sits in a distributed job, read from the environment the launchers set:
  * torchrun / `ecacface launch` (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR,
  * MASTER_PORT) or SLURM's srun (SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID, SLURM_NTASKS_PER_NODE,
- * the first host of SLURM_NODELIST). torchrun's variables win when both are present.
+ * the first host of SLURM_NODELIST). torchrun's variables win when both are present. Under
+ * torchrun the store is its agent's (TORCHELASTIC_USE_AGENT_STORE), see {@link LaunchEnv.agentStorePrefix}.
  */
 
 /** A process's place in the job. */
@@ -12,11 +13,17 @@ export interface LaunchEnv {
   /** Rank among the processes of this node (the device index to use). */
   localRank: number;
   localWorldSize: number;
-  /** Host and port of the rendezvous store (served by rank 0). */
+  /** Host and port of the rendezvous store (served by rank 0, or by torchrun's agent). */
   masterAddr: string;
   masterPort: number;
   /** Which variables gave it. */
   source: 'torchrun' | 'slurm' | 'single';
+  /**
+   * Set under torchrun (TORCHELASTIC_USE_AGENT_STORE=True): its elastic agent already serves the
+   * store at MASTER_ADDR:MASTER_PORT, so rank 0 must not; the ranks keep their keys under this
+   * prefix, `/worker/attempt_<TORCHELASTIC_RESTART_COUNT>`, as torch.distributed does.
+   */
+  agentStorePrefix?: string;
 }
 
 /** The default rendezvous port (torchrun's). */
@@ -63,6 +70,7 @@ export function readLaunchEnv(env: NodeJS.ProcessEnv = process.env): LaunchEnv {
       masterPort: port,
       source: 'torchrun',
     };
+    if (env.TORCHELASTIC_USE_AGENT_STORE === 'True') out.agentStorePrefix = `/worker/attempt_${int(env, 'TORCHELASTIC_RESTART_COUNT', 0) ?? 0}`;
   } else if (env.SLURM_PROCID !== undefined && env.SLURM_NTASKS !== undefined) {
     const rank = int(env, 'SLURM_PROCID', 0)!;
     const worldSize = int(env, 'SLURM_NTASKS', 1)!;

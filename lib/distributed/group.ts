@@ -20,7 +20,7 @@ export interface ProcessGroupOptions {
   backend: 'gloo' | 'nccl';
   rank: number;
   worldSize: number;
-  /** Rendezvous host (rank 0 serves the store there). Default 127.0.0.1. */
+  /** Rendezvous host (rank 0 serves the store there, unless externalStorePrefix). Default 127.0.0.1. */
   masterAddr?: string;
   /** Rendezvous port. Default 29500. */
   masterPort?: number;
@@ -33,6 +33,12 @@ export interface ProcessGroupOptions {
    * of timeoutMs and 300 000, as ranks may start minutes apart (loading data, a busy node).
    */
   rendezvousTimeoutMs?: number;
+  /**
+   * The TCPStore at masterAddr:masterPort is served by the launcher (torchrun's elastic agent), not
+   * by rank 0; the group keeps its keys under this prefix (torch.distributed uses
+   * `/worker/attempt_<restart count>`). Set by {@link init} from TORCHELASTIC_USE_AGENT_STORE.
+   */
+  externalStorePrefix?: string;
 }
 
 /** The backends this build of the addon has ('gloo', 'nccl'). */
@@ -50,7 +56,7 @@ export class ProcessGroup {
   readonly native: NativeDistGroup;
   #destroyed = false;
 
-  private constructor(o: Required<Omit<ProcessGroupOptions, 'storePath' | 'rendezvousTimeoutMs'>>, g: NativeDistGroup) {
+  private constructor(o: Required<Omit<ProcessGroupOptions, 'storePath' | 'rendezvousTimeoutMs' | 'externalStorePrefix'>>, g: NativeDistGroup) {
     this.rank = o.rank;
     this.worldSize = o.worldSize;
     this.backend = o.backend;
@@ -80,7 +86,12 @@ export class ProcessGroup {
     if (!Number.isInteger(o.rank) || o.rank < 0 || o.rank >= o.worldSize) {
       throw new RangeError(`distributed: rank must be an integer in [0, ${o.worldSize}), got ${o.rank}`);
     }
-    const g = new native.DistGroup({ ...o, rendezvousTimeoutMs, ...(options.storePath ? { storePath: options.storePath } : {}) });
+    const g = new native.DistGroup({
+      ...o,
+      rendezvousTimeoutMs,
+      ...(options.storePath ? { storePath: options.storePath } : {}),
+      ...(options.externalStorePrefix ? { externalStorePrefix: options.externalStorePrefix } : {}),
+    });
     try {
       await g.connect();
     } catch (err) {

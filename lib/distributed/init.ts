@@ -44,7 +44,7 @@ export async function init(options: InitOptions = {}): Promise<Distributed> {
     masterPort: place.masterPort,
     timeoutMs,
     ...(options.rendezvousTimeoutMs !== undefined ? { rendezvousTimeoutMs: options.rendezvousTimeoutMs } : {}),
-    ...(options.storePath ? { storePath: options.storePath } : {}),
+    ...(options.storePath ? { storePath: options.storePath } : place.agentStorePrefix ? { externalStorePrefix: place.agentStorePrefix } : {}),
   });
   return { ...place, group };
 }

@@ -11,7 +11,7 @@ import type { RawFace } from '../eval/images.js';
 import { create as createHead } from '../heads/index.js';
 import { backboneSpec, buildBackbone } from '../models/index.js';
 import { weightDecayGroups } from '../nn/index.js';
-import type { TrainConfig } from './config.js';
+import { ConfigError, type TrainConfig } from './config.js';
 import { exportBackbone } from './export.js';
 import type { TrainComponents } from './trainer.js';
 import type { Head } from '../heads/head.js';
@@ -72,12 +72,21 @@ export class LoaderSource implements BatchSource {
 /** Opens the configured training data. */
 export function openTrainData(config: TrainConfig): ImageDataset {
   const t = config.data.train;
-  if (t.type === 'folder') return openImageFolder(t.path);
-  if (statSync(t.path).isDirectory()) return openRecordIO(t.path);
+  const { numClasses } = config.data;
+  if (t.type === 'folder') {
+    const ds = openImageFolder(t.path);
+    if (numClasses !== undefined && ds.numClasses !== numClasses) {
+      ds.close();
+      throw new ConfigError([`data.numClasses: ${numClasses}, but ${t.path} has ${ds.numClasses} class folders`]);
+    }
+    return ds;
+  }
+  const options = numClasses !== undefined ? { numClasses } : {};
+  if (statSync(t.path).isDirectory()) return openRecordIO(t.path, options);
   const dir = dirname(t.path);
   const stem = basename(t.path).replace(/\.rec$/, '');
   const property = join(dir, 'property');
-  return openRecordIO({ rec: t.path, idx: join(dir, `${stem}.idx`), property: existsSync(property) ? property : undefined });
+  return openRecordIO({ rec: t.path, idx: join(dir, `${stem}.idx`), property: existsSync(property) ? property : undefined }, options);
 }
 
 /** A decoded verification set. */

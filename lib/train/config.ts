@@ -58,6 +58,11 @@ export const trainConfigSchema = z.strictObject({
     /** Loader worker threads (0 = decode on the main thread). */
     workers: nonNegInt.default(2),
     shuffle: z.boolean().default(true),
+    /**
+     * The training set's class count, when given: checked against the data, and the confirmation a
+     * RecordIO pack needs when it declares far more classes than it has records (docs/security.md).
+     */
+    numClasses: posInt.optional(),
   }),
   /** Samples per optimizer step and rank: batchSize × gradAccumSteps in micro-batches of batchSize. */
   batchSize: posInt.default(512),

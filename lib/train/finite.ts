@@ -1,8 +1,9 @@
 /**
  * The NaN guard on what a run saves: no checkpoint or export is written while a parameter or
  * buffer holds NaN or ±Inf (a BatchNorm `running_var` can overflow while the loss still looks
- * finite). One min and one max reduction per floating tensor, no copies: an IR-50 (44 M
- * values) costs tens of milliseconds, before each checkpoint and export only.
+ * finite). One min and one max reduction per floating tensor, no copies, before each checkpoint
+ * and export only: IR-50 + ESCA with a 10,572-class head (49 M values) takes 22 ms on 2 CPU
+ * threads, 4 % of writing the same tensors (`npm run bench:finite-check`).
  */
 import { isFloatingDtype } from '../tensor/dtype.js';
 import { scope } from '../tensor/scope.js';

@@ -3,7 +3,10 @@
 // headers lives in this one translation unit (they are slow to compile).
 //
 //   new DistGroup({ backend, rank, worldSize, masterAddr, masterPort | storePath, timeoutMs,
-//                   rendezvousTimeoutMs })
+//                   rendezvousTimeoutMs, externalStorePrefix })
+//     externalStorePrefix: the TCPStore at masterAddr:masterPort is served by the launcher
+//     (torchrun's elastic agent, TORCHELASTIC_USE_AGENT_STORE): no rank serves it, and every key of
+//     the group (backend rendezvous, heartbeats) lives under this prefix, as torch.distributed does
 //     .connect()                    → Promise: store + backend rendezvous, on the group's thread
 //     .allreduce([t…], op)          → Promise (in place; op 'sum' | 'max' | 'min' | 'product')
 //     .allgather(t)                 → Promise<handle[]> (one tensor per rank)
@@ -90,6 +93,7 @@ struct GroupOptions {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   std::string store_path;  // FileStore instead of TCPStore when set
+  std::string external_store_prefix;  // the launcher serves the TCPStore; our keys under this prefix
   Ms timeout{300000};             // each collective
   Ms rendezvous_timeout{300000};  // the store and the backend's connections (≥ timeout)
 };
@@ -139,17 +143,22 @@ struct GroupCore : torch::CustomClassHolder {
 
   // `worker`: counts toward the server's numWorkers (every rank's main store does; the heartbeat's
   // second connection does not). The server waits for all of them in its constructor.
+  // With an external store nobody here serves it (`server` is ignored) and the result is the
+  // prefixed view.
   c10::intrusive_ptr<c10d::Store> MakeStore(bool server, bool worker) const {
     if (!opt.store_path.empty()) {
       return c10::make_intrusive<c10d::FileStore>(opt.store_path, opt.size);
     }
+    const bool external = !opt.external_store_prefix.empty();
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(opt.master_port);
-    so.isServer = server;
+    so.isServer = server && !external;
     so.numWorkers = static_cast<std::size_t>(opt.size);
     so.waitWorkers = worker;
     so.timeout = opt.rendezvous_timeout;
-    return c10::make_intrusive<c10d::TCPStore>(opt.master_addr, so);
+    auto tcp = c10::make_intrusive<c10d::TCPStore>(opt.master_addr, so);
+    if (!external) return tcp;
+    return c10::make_intrusive<c10d::PrefixStore>(opt.external_store_prefix, tcp);
   }
 
   void Connect() {
@@ -415,6 +424,7 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
     str("backend", opt.backend);
     str("masterAddr", opt.master_addr);
     str("storePath", opt.store_path);
+    str("externalStorePrefix", opt.external_store_prefix);
     num("rank", rank);
     num("worldSize", size);
     num("masterPort", port);

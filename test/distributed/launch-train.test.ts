@@ -1,58 +1,21 @@
 // `ecacface launch --nproc-per-node 2 train` on a tiny synthetic set: runs, resumes and exports a
 // model that loads in one process; killing a worker stops the other and names it.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateSynthDataset } from '../../lib/data/synth-files.js';
 import { loadModel } from '../../lib/eval/model.js';
 import { readMetrics } from '../../lib/train/metrics.js';
 import { freePort } from './helpers.js';
+import { writeTrainConfig } from './train-config.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ecf-dist-'));
 const cli = join(process.cwd(), 'dist', 'lib', 'cli', 'main.js');
-const tinySpec = {
-  block: 'mobilefacenet',
-  name: 'tiny-mobilefacenet-esca',
-  inputChannels: 3,
-  inputSize: 32,
-  stem: { channels: 8, stride: 2 },
-  stages: [
-    { name: 'conv_23', channels: 8, hidden: 16, blocks: 1, stride: 2, residual: false },
-    { name: 'conv_34', channels: 16, hidden: 32, blocks: 1, stride: 2, residual: false },
-  ],
-  head: { channels: 32, embeddingSize: 16 },
-  attention: 'esca',
-  init: 'kaiming',
-};
 let config = '';
 
 beforeAll(async () => {
-  const d = await generateSynthDataset({ seed: 11, identities: 6, imagesPerIdentity: 8, valIdentities: 6, valPairs: 40, imageSize: 32, cacheDir: join(root, 'cache') });
-  config = join(root, 'run.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      backbone: 'mobilefacenet',
-      backboneSpec: tinySpec,
-      imageSize: 32,
-      embeddingSize: 16,
-      head: { type: 'curricularface', options: {} },
-      data: { train: { type: 'recordio', path: d.rec }, val: [d.bins[0]!.path], workers: 0 },
-      batchSize: 4,
-      gradAccumSteps: 2,
-      epochs: 1,
-      stepsPerEpoch: 2,
-      milestones: [],
-      lr: 0.05,
-      logEvery: 1,
-      threads: 1,
-      outDir: root,
-      name: 'dist',
-      distributed: { shardedHead: true, timeoutMs: 60000 },
-    }),
-  );
+  config = await writeTrainConfig(root);
 });
 
 async function launch(args: string[]) {

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { data, exportModel, loadModel, manualSeed, models } from '../../lib/index.js';
 import { renderFace } from '../../lib/data/synth.js';
@@ -41,6 +41,9 @@ function ok(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Proc
 }
 const embedding = (stdout: string): number[] => JSON.parse(stdout.trim().split('\n').pop()!) as number[];
 const node = process.execPath;
+// The addon packaged as the prebuild: the dev build (its RUNPATH is $ORIGIN too), or the release
+// build of `npm run prebuild` (ECF_PACK_ADDON=build-prebuild/Release/ecacface.node) to check that one.
+const prebuildAddon = resolve(root, process.env.ECF_PACK_ADDON ?? 'build/Release/ecacface.node');
 
 // The experiment every loader runs: load the model, embed one face, print 6 values.
 const body = (imp: string) => `${imp}
@@ -123,7 +126,7 @@ describe('npm package', () => {
   });
 
   it("picks the prebuild (after npm 11's approval step), loading the libraries bundled beside it", () => {
-    ok(node, [join(root, 'scripts', 'prebuild.js'), '--from', join(root, 'build', 'Release', 'ecacface.node'), '--prebuilds', join(pkg, 'prebuilds')]);
+    ok(node, [join(root, 'scripts', 'prebuild.js'), '--from', prebuildAddon, '--prebuilds', join(pkg, 'prebuilds')]);
     const tags = readdirSync(join(pkg, 'prebuilds', 'linux-x64'));
     expect(tags).toHaveLength(1);
     expect(tags[0]).toMatch(/^torch-\d+\.\d+\.\d+-(cpu|cu\d+)$/);

@@ -81,6 +81,11 @@ describe('.pth zip checkpoints: inflation and views are capped', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
   });
 
+  it('a view that reaches past the end of its storage is refused (3 elements at stride 3 over 6)', () => {
+    expect(() => readTorchCheckpoint(torchZip([3], [3], 6), 'past.pth')).toThrow(/past\.pth: .*reaches element 6 of a 6-element storage/);
+    expect(() => readTorchCheckpoint(torchZip([2, 2], [4, 2], 6), 'past2.pth')).toThrow(/reaches element 6 of a 6-element storage/);
+  });
+
   it('an ordinary strided view (a transpose) within its storage still reads', () => {
     const v = readTorchCheckpoint(torchZip([3, 2], [1, 3], 6), 'ok.pth') as Map<string, Tensor>;
     const t = v.get('w')!;

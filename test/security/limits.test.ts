@@ -83,7 +83,11 @@ describe('sizes from arguments', () => {
     const r = spawnSync(process.execPath, [cli, 'synth', '--pairs', '1000000000', '--cache', join(tmpdir(), 'ecf-synth-never')], { encoding: 'utf8', timeout: 60_000 });
     expect(r.signal).toBeNull();
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/valPairs must be at most 100000/);
+    expect(r.stderr).toMatch(/--pairs must be at most 100000 \(got 1000000000\)/);
+    expect(r.stderr).not.toMatch(/valPairs/);
+    const odd = spawnSync(process.execPath, [cli, 'synth', '--pairs', '7', '--images', '1', '--cache', join(tmpdir(), 'ecf-synth-never')], { encoding: 'utf8', timeout: 60_000 });
+    expect(odd.status).toBe(1);
+    expect(odd.stderr).toMatch(/--images must be at least 2 .*--pairs must be even/);
   });
 
   it('toArray() above 2^24 elements refuses (toTypedArray works)', () => {

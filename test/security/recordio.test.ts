@@ -1,11 +1,13 @@
 // RecordIO labels and class counts from a file are checked (issue 17).
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeJpeg } from '../../lib/data/codec.js';
 import { openRecordIO, sparseClassLimit } from '../../lib/data/recordio.js';
 import { encodeRecord, packIR } from '../../lib/data/recordio-format.js';
+import { openTrainData } from '../../lib/train/components.js';
+import { applyOverrides, ConfigError, validateConfig } from '../../lib/train/config.js';
 
 const img = encodeJpeg(new Uint8Array(16 * 16 * 3).fill(100), 16, 16, 90);
 
@@ -58,5 +60,26 @@ describe('RecordIO labels and class counts', () => {
     const ok = openRecordIO(pack([0, 1, 0, 1], '1000,16,16\n'));
     expect(ok.numClasses).toBe(1000);
     ok.close();
+  });
+
+  it('a training config confirms the count with data.numClasses (also as --set), and a wrong count is an error', () => {
+    const dir = pack([0, 1, 3e6, 1]);
+    const base = { backbone: 'mobilefacenet', data: { train: { type: 'recordio', path: dir } } };
+    expect(() => openTrainData(validateConfig(base))).toThrow(/3000001 classes for 4 records.*--set data\.numClasses=3000001/);
+    const ds = openTrainData(validateConfig(applyOverrides(base, ['data.numClasses=3000001'])));
+    expect(ds.numClasses).toBe(3_000_001);
+    ds.close();
+    expect(() => openTrainData(validateConfig(applyOverrides(base, ['data.numClasses=7'])))).toThrow(/has 3000001 classes, not the 7 given.*data\.numClasses/);
+    expect(() => validateConfig(applyOverrides(base, ['data.numClasses=-3']))).toThrow(ConfigError);
+  });
+
+  it('an image folder with another class count than data.numClasses is a config error', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ecf-folder-'));
+    for (const id of ['a', 'b']) {
+      mkdirSync(join(root, id));
+      writeFileSync(join(root, id, '0.jpg'), img);
+    }
+    const config = validateConfig({ backbone: 'mobilefacenet', data: { train: { type: 'folder', path: root }, numClasses: 3 } });
+    expect(() => openTrainData(config)).toThrow(/data\.numClasses: 3, but .* has 2 class folders/);
   });
 });

@@ -1,6 +1,6 @@
 /** `ecacface synth`: generates (or finds in the cache) a synthetic face-identity set in the real formats. */
 import type { Command } from 'commander';
-import { generateSynthDataset } from '../../data/synth-files.js';
+import { generateSynthDataset, synthParams, type SynthOptions } from '../../data/synth-files.js';
 import { countProgress } from '../progress.js';
 
 const int = (v: string) => {
@@ -8,6 +8,9 @@ const int = (v: string) => {
   if (!Number.isInteger(n)) throw new Error(`expected an integer, got '${v}'`);
   return n;
 };
+
+/** The command-line spelling of each parameter, for error messages. */
+const OPTION_NAMES = { identities: '--identities', imagesPerIdentity: '--images', valIdentities: '--val-identities', valPairs: '--pairs', imageSize: '--size', seed: '--seed' } as const;
 
 export function registerSynth(program: Command): void {
   program
@@ -23,11 +26,10 @@ export function registerSynth(program: Command): void {
     .option('--out <dir>', 'write the set into this folder (new or empty) instead of the cache')
     .option('--quiet', 'no progress output')
     .action(async (o: { out?: string; quiet?: boolean; identities?: number; images?: number; valIdentities?: number; pairs?: number; size?: number; seed?: number; cache: string }) => {
+      const options: SynthOptions = { identities: o.identities, imagesPerIdentity: o.images, valIdentities: o.valIdentities, valPairs: o.pairs, imageSize: o.size, seed: o.seed, cacheDir: o.cache, ...(o.out !== undefined ? { outDir: o.out } : {}) };
+      synthParams(options, OPTION_NAMES); // a bad value is reported by its option's name
       const progress = countProgress();
-      const d = await generateSynthDataset(
-        { identities: o.identities, imagesPerIdentity: o.images, valIdentities: o.valIdentities, valPairs: o.pairs, imageSize: o.size, seed: o.seed, cacheDir: o.cache, ...(o.out !== undefined ? { outDir: o.out } : {}) },
-        o.quiet ? undefined : (done, total, what) => progress(`generating ${what}`, done, total),
-      );
+      const d = await generateSynthDataset(options, o.quiet ? undefined : (done, total, what) => progress(`generating ${what}`, done, total));
       progress.end();
       console.log(`${d.cached ? 'cached' : 'generated'}: ${d.images} images of ${d.identities} identities (${d.imageSize}px) in ${d.dir}`);
       console.log(`train: ${d.rec}`);
