@@ -6,7 +6,7 @@ import { ARCHS } from '../models/archs.js';
 import { backboneSpec } from '../models/presets.js';
 import { parseBackboneSpec } from '../models/spec.js';
 import { ATTENTION_KINDS } from '../nn/attention/kinds.js';
-import type { Device } from '../tensor/device.js';
+import { checkDevice } from '../tensor/device.js';
 
 export interface ModelOptions {
   model: string;
@@ -47,8 +47,7 @@ export function choiceOption<T extends string>(value: string, choices: readonly 
 
 /** Loads the model named by the options. */
 export function modelFromOptions(o: ModelOptions): FaceModel {
-  const device = (o.device ?? 'cpu') as Device;
-  if (device !== 'cpu' && !/^cuda(:\d+)?$/.test(device)) throw new Error(`--device must be 'cpu', 'cuda' or 'cuda:N', got '${device}'`);
+  const device = checkDevice(o.device ?? 'cpu', '--device');
   let spec;
   if (o.spec) spec = parseBackboneSpec(JSON.parse(readRegularFile(o.spec, '--spec file', 'utf8')));
   else if (o.arch) {

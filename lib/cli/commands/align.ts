@@ -15,6 +15,7 @@ import { confinedPath } from '../../io/confined-path.js';
 import { readRegularFile } from '../../io/regular-file.js';
 import { intOption } from '../model-option.js';
 import { addDetectOptions, detectOptionsFrom, type DetectCliOptions } from './detect.js';
+import { checkDevice } from '../../tensor/device.js';
 
 export function registerAlign(program: Command): void {
   addDetectOptions(
@@ -69,7 +70,7 @@ async function alignDetected(folder: string, o: DetectCliOptions & { out: string
   const opts = detectOptionsFrom(o, 'largest');
   const files = listPhotos(folder);
   if (files.length === 0) throw new Error(`align: no JPEG/PNG files under '${folder}'`);
-  const detector = new FaceDetector({ device: (o.device ?? 'cpu') as never });
+  const detector = new FaceDetector({ device: checkDevice(o.device ?? 'cpu', '--device') });
   const noFace: string[] = [];
   const failed: string[] = [];
   let faces = 0;

@@ -11,6 +11,7 @@ import { detectAlignFiles } from '../../detect/folder.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addDetectOptions, detectOptionsFrom, type DetectCliOptions } from './detect.js';
+import { checkDevice } from '../../tensor/device.js';
 
 export function registerPack(program: Command): void {
   const cmd = program
@@ -62,7 +63,7 @@ async function packDetected(root: string, out: string, opts: DetectCliOptions & 
   const d = detectOptionsFrom(opts, 'largest');
   if (d.select === 'all') throw new Error("pack --detect: --select must be largest, central or best (one face per photo)");
   const ds = openImageFolder(root);
-  const detector = new FaceDetector({ device: (opts.device ?? 'cpu') as never });
+  const detector = new FaceDetector({ device: checkDevice(opts.device ?? 'cpu', '--device') });
   const skipped: string[] = [];
   let done = 0;
   // identities whose photos were all skipped get no label: the rest stay 0, 1, 2, … in folder order
