@@ -9,7 +9,8 @@
  * The kernel's SGD momentum buffer is re-split the same way. Everything else (the backbone and its
  * momentum, the other head buffers such as CurricularFace's t, the RNG, the loop's state) comes
  * from rank 0's file: data parallel keeps the backbone's parameters identical on every rank, and
- * rank 0's BatchNorm statistics are the ones the exported model carries.
+ * rank 0's BatchNorm statistics are the ones the exported model carries. Of the other ranks'
+ * files only the head tensors are read, so a new rank reads one backbone, not W.
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -137,7 +138,8 @@ export function reshardCheckpoint(saved: SavedLayout, target: ReshardTarget): { 
   const out = new Map<string, Tensor>();
   try {
     files.forEach((f, r) => {
-      const { tensors } = loadSafetensors(f);
+      // the other ranks' files: their head tensors only (the backbone copies are not read)
+      const { tensors } = loadSafetensors(f, r === 0 ? undefined : (k) => k.startsWith(prefix) || k === momentumKey);
       kernels.push(tensors.get(kernelKey)!);
       tensors.delete(kernelKey);
       const mo = tensors.get(momentumKey);

@@ -164,15 +164,17 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
 }
 
 /**
- * Loads a safetensors file: every tensor as a new CPU tensor, plus the `__metadata__` strings.
- * Reads tensor by tensor, so memory peaks at one tensor's bytes beyond the result.
+ * Loads a safetensors file: every tensor (or those whose name `only` accepts) as a new CPU tensor,
+ * plus the `__metadata__` strings. Reads tensor by tensor, so memory peaks at one tensor's bytes
+ * beyond the result; tensors left out are not read at all.
  */
-export function loadSafetensors(path: string): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
+export function loadSafetensors(path: string, only?: (name: string) => boolean): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
   const h = readSafetensorsHeader(path);
   const fd = openSync(path, 'r');
   const tensors = new Map<string, Tensor>();
   try {
     for (const [name, e] of h.tensors) {
+      if (only && !only(name)) continue;
       const buf = Buffer.alloc(e.end - e.begin);
       const got = buf.length ? readSync(fd, buf, 0, buf.length, h.dataStart + e.begin) : 0;
       if (got !== buf.length) throw new SafetensorsError(`tensor '${name}': short read (${got} of ${buf.length} bytes)`, path);

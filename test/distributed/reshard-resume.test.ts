@@ -6,7 +6,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadSafetensors } from '../../lib/io/safetensors.js';
+import { tensor } from '../../lib/index.js';
+import { loadSafetensors, saveSafetensors } from '../../lib/io/safetensors.js';
 import { reshardCheckpoint, savedLayout } from '../../lib/distributed/reshard.js';
 import { loadModel } from '../../lib/eval/model.js';
 import { readMetrics } from '../../lib/train/metrics.js';
@@ -62,6 +63,16 @@ describe('resume a sharded run with another world size', () => {
     const target = { rank: 0, worldSize: 1, sharded: false, headType: 'curricularface', numClasses: 6, kernelIndex: [...shards[0]!.momentum.keys()][0]! };
     expect(() => reshardCheckpoint(layout, { ...target, numClasses: 7 })).toThrow(/head kernels of \S*checkpoint\.safetensors, \S*checkpoint\.rank1\.safetensors have 6 columns in all, this run has 7 classes/);
     expect(() => reshardCheckpoint(layout, { ...target, headType: 'arcface' })).toThrow(/checkpoint\.safetensors has a 'curricularface' head, this run a 'arcface' head/);
+    // CurricularFace's t, the same on every rank, differs in rank 1's file: named
+    const skewed = join(root, 'skewed');
+    cpSync(runDir, skewed, { recursive: true });
+    const f1 = join(skewed, 'checkpoint.rank1.safetensors');
+    const st = loadSafetensors(f1);
+    st.tensors.get('head.shard.t')!.dispose();
+    st.tensors.set('head.shard.t', tensor([0.5], { dtype: 'float32' }));
+    saveSafetensors(f1, st.tensors, st.metadata);
+    for (const t of st.tensors.values()) t.dispose();
+    expect(() => reshardCheckpoint(savedLayout(join(skewed, 'checkpoint.safetensors'), 1), target)).toThrow(/'head\.shard\.t' of \S*skewed\/checkpoint\.rank1\.safetensors differs from/);
 
     // one process: the whole head is the shards concatenated, its momentum too; batch 1 of 3 → 2 of 6
     let atStart: { kernel: number[][]; momentum: number[][]; index: number } | null = null;

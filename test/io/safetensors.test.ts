@@ -52,6 +52,11 @@ describe('safetensors', () => {
       }
     }
     expect(readSafetensorsHeader(path).tensors.get('w.int16')).toMatchObject({ dtype: 'int16', shape: [2, 3] });
+    // a subset by name: only those are read
+    const some = loadSafetensors(path, (k) => k === 'w.int64' || k === 'empty');
+    expect([...some.tensors.keys()].sort()).toEqual(['empty', 'w.int64']);
+    expect(some.tensors.get('w.int64')!.toBuffer().equals(src.get('w.int64')!.toBuffer())).toBe(true);
+    for (const t of some.tensors.values()) t.dispose();
     for (const t of src.values()) t.dispose();
   });
 
