@@ -22,7 +22,7 @@ export function dataParallelHooks(group: ProcessGroup, o: DataParallelHooksOptio
   let t0 = 0;
   return {
     async onStart(ctx) {
-      // A resumed run: every rank must be at the same step (same world size, same checkpoint).
+      // A resumed run: every rank must be at the same step (the checkpoints of one step).
       const mine = tensor([ctx.state.step], { dtype: 'float64' });
       const all = await group.allGather(mine);
       const steps = all.map((t) => t.item() as number);
@@ -30,7 +30,7 @@ export function dataParallelHooks(group: ProcessGroup, o: DataParallelHooksOptio
       if (new Set(steps).size > 1) {
         throw new Error(
           `distributed: the ranks start from different steps (${steps.map((s, r) => `rank ${r}: ${s}`).join(', ')}); ` +
-            'resume needs the checkpoints of one step from every rank, with the same world size',
+            'resume needs the checkpoints of one step from every rank',
         );
       }
       dp = await DataParallel.create(o.shardedHead ? [ctx.backbone] : [ctx.backbone, ctx.head], group, { bucketCapMB: o.bucketCapMB });

@@ -48,6 +48,10 @@ export interface CheckpointMeta extends LoopState {
   optimizer: SGDState['groups'];
   optimizerSteps: number;
   config: TrainConfig;
+  /** The number of ranks that trained the run (absent in checkpoints written before it was recorded). */
+  worldSize?: number;
+  /** Batches per epoch (per rank) of the run that wrote it (absent in older checkpoints). */
+  batchesPerEpoch?: number;
 }
 
 /**
@@ -60,8 +64,22 @@ export interface CheckpointParts {
   scaler: GradScaler;
 }
 
+/**
+ * Rank `rank`'s checkpoint file of a run whose rank 0 writes `checkpoint`: the file itself for
+ * rank 0, `<checkpoint>.rank<r>.safetensors` for the others (their head shard).
+ */
+export function rankCheckpointPath(checkpoint: string, rank: number): string {
+  return rank > 0 ? checkpoint.replace(/\.safetensors$/, `.rank${rank}.safetensors`) : checkpoint;
+}
+
 /** Writes a training checkpoint to `path` (atomically: a crash leaves the previous one). */
-export function saveCheckpoint(path: string, parts: CheckpointParts, state: LoopState, config: TrainConfig): void {
+export function saveCheckpoint(
+  path: string,
+  parts: CheckpointParts,
+  state: LoopState,
+  config: TrainConfig,
+  run: { worldSize: number; batchesPerEpoch: number } = { worldSize: 1, batchesPerEpoch: 0 },
+): void {
   scope(() => {
     const ts = new Map<string, Tensor>();
     for (const [prefix, m] of Object.entries(parts.modules)) for (const [k, v] of m.stateDict()) ts.set(`${prefix}.${k}`, v);
@@ -84,6 +102,8 @@ export function saveCheckpoint(path: string, parts: CheckpointParts, state: Loop
       lastValidation: state.lastValidation,
       ...(state.window ? { window: state.window } : {}),
       config,
+      worldSize: run.worldSize,
+      ...(run.batchesPerEpoch > 0 ? { batchesPerEpoch: run.batchesPerEpoch } : {}),
     };
     saveSafetensors(path, ts, { train: JSON.stringify(meta) });
   });
@@ -109,6 +129,9 @@ export function validateCheckpointMeta(meta: unknown, path: string): CheckpointM
     bad.push('best is neither null nor {step, epoch, meanAccuracy, results, modelDir}');
   }
   if (!Array.isArray(m.lastValidation)) bad.push('lastValidation is not a list');
+  for (const k of ['worldSize', 'batchesPerEpoch'] as const) {
+    if (m[k] !== undefined && !(isCount(m[k]) && m[k] > 0)) bad.push(`${k} ${JSON.stringify(m[k])} is not a positive integer`);
+  }
   if (bad.length) throw new Error(`${path}: invalid checkpoint metadata: ${bad.join('; ')}`);
   return m as CheckpointMeta;
 }
@@ -126,6 +149,17 @@ export function checkPosition(s: LoopState, batchesPerEpoch: number, epochs: num
   if (problems.length) throw new Error(`cannot resume from ${path}: ${problems.join('; ')}`);
 }
 
+/** Parses and checks the `train` metadata entry of the checkpoint at `path`. */
+export function parseCheckpointMeta(metadata: Record<string, string>, path: string): CheckpointMeta {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(metadata.train ?? 'null');
+  } catch (e) {
+    throw new Error(`${path}: the checkpoint's 'train' metadata is not valid JSON (${(e as Error).message})`);
+  }
+  return validateCheckpointMeta(parsed, path);
+}
+
 /**
  * Restores modules, optimizer, scaler and the CPU RNG from a checkpoint written by
  * {@link saveCheckpoint}; returns the loop's state.
@@ -134,25 +168,27 @@ export function loadCheckpoint(path: string, parts: CheckpointParts): LoopState 
   if (!existsSync(path)) throw new Error(`cannot resume: no checkpoint at ${path}`);
   const { tensors, metadata } = loadSafetensors(path);
   try {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(metadata.train ?? 'null');
-    } catch (e) {
-      throw new Error(`${path}: the checkpoint's 'train' metadata is not valid JSON (${(e as Error).message})`);
-    }
-    const meta = validateCheckpointMeta(parsed, path);
-    for (const [prefix, m] of Object.entries(parts.modules)) {
-      const p = `${prefix}.`;
-      m.loadStateDict(new Map([...tensors].filter(([k]) => k.startsWith(p)).map(([k, v]) => [k.slice(p.length), v])));
-    }
-    const n = parts.optimizer.paramGroups.reduce((a, g) => a + g.params.length, 0);
-    const bufs = Array.from({ length: n }, (_, i) => tensors.get(`optimizer.momentum.${i}`) ?? null);
-    parts.optimizer.loadStateDict({ groups: meta.optimizer, momentumBuffers: bufs, steps: meta.optimizerSteps });
-    parts.scaler.loadStateDict({ scale: meta.lossScale, goodSteps: meta.goodSteps });
-    const rng = tensors.get('rng.cpu');
-    if (rng) setRngState(rng);
-    return { step: meta.step, position: meta.position, best: meta.best, lastValidation: meta.lastValidation, ...(meta.window ? { window: meta.window } : {}) };
+    return restoreCheckpoint(tensors, parseCheckpointMeta(metadata, path), parts);
   } finally {
     for (const t of tensors.values()) t.dispose();
   }
+}
+
+/**
+ * Restores modules, optimizer, scaler and the CPU RNG from a checkpoint's tensors and metadata
+ * (as read from one file, or assembled from several by a re-shard); returns the loop's state.
+ * The caller keeps (and disposes) the tensors.
+ */
+export function restoreCheckpoint(tensors: Map<string, Tensor>, meta: CheckpointMeta, parts: CheckpointParts): LoopState {
+  for (const [prefix, m] of Object.entries(parts.modules)) {
+    const p = `${prefix}.`;
+    m.loadStateDict(new Map([...tensors].filter(([k]) => k.startsWith(p)).map(([k, v]) => [k.slice(p.length), v])));
+  }
+  const n = parts.optimizer.paramGroups.reduce((a, g) => a + g.params.length, 0);
+  const bufs = Array.from({ length: n }, (_, i) => tensors.get(`optimizer.momentum.${i}`) ?? null);
+  parts.optimizer.loadStateDict({ groups: meta.optimizer, momentumBuffers: bufs, steps: meta.optimizerSteps });
+  parts.scaler.loadStateDict({ scale: meta.lossScale, goodSteps: meta.goodSteps });
+  const rng = tensors.get('rng.cpu');
+  if (rng) setRngState(rng);
+  return { step: meta.step, position: meta.position, best: meta.best, lastValidation: meta.lastValidation, ...(meta.window ? { window: meta.window } : {}) };
 }

@@ -85,10 +85,16 @@ export class MetricsWriter {
     appendFileSync(this.path, JSON.stringify(r, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
   }
 
-  /** Drops records after `step` (used on resume: those steps are trained again). */
+  /**
+   * Drops the records written after the one of `step` (used on resume: those steps are trained
+   * again): the trailing records with a later step. Trailing, not all: after a resume with another
+   * world size the step numbering restarts lower (docs/distributed.md), and the records of the
+   * earlier world size must stay.
+   */
   truncateAfter(step: number): void {
     if (!existsSync(this.path)) return;
-    const kept = readMetrics(this.path).filter((r) => r.step <= step);
+    const kept = readMetrics(this.path);
+    while (kept.length && kept[kept.length - 1]!.step > step) kept.pop();
     writeFileSync(this.path, kept.map((r) => JSON.stringify(r) + '\n').join(''));
   }
 }

@@ -15,7 +15,9 @@ import type { Device } from '../tensor/device.js';
 import type { AutocastDtype } from '../tensor/runtime.js';
 import { manualSeed, setNumThreads } from '../tensor/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkPosition, loadCheckpoint, saveCheckpoint, type CheckpointParts, type LoopState } from './checkpoint.js';
+import { remapPosition, reshardCheckpoint, savedLayout } from '../distributed/reshard.js';
+import { shardRange } from '../distributed/sharded-head.js';
+import { checkPosition, loadCheckpoint, rankCheckpointPath, restoreCheckpoint, saveCheckpoint, type CheckpointParts, type LoopState } from './checkpoint.js';
 import { NonFiniteError, nonFiniteTensors } from './finite.js';
 import type { TrainConfig } from './config.js';
 import { GradScaler } from './grad-scaler.js';
@@ -40,11 +42,11 @@ export function runDirOf(config: TrainConfig): string {
  * Where a run lives: from `resume` (a run directory or a checkpoint file) or the config. Ranks
  * other than 0 that keep their own checkpoint (a sharded head) use `<checkpoint>.rank<r>.safetensors`.
  */
-function runPaths(config: TrainConfig, resume: TrainOptions['resume'], rank: number): { runDir: string; checkpoint: string } {
+function runPaths(config: TrainConfig, resume: TrainOptions['resume'], rank: number): { runDir: string; checkpoint: string; main: string } {
   const file = typeof resume === 'string' && resume.endsWith('.safetensors') ? resolve(resume) : null;
   const runDir = typeof resume === 'string' && !file ? resolve(resume) : runDirOf(config);
-  const checkpoint = file ?? join(runDir, 'checkpoint.safetensors');
-  return { runDir, checkpoint: rank > 0 ? checkpoint.replace(/\.safetensors$/, `.rank${rank}.safetensors`) : checkpoint };
+  const main = file ?? join(runDir, 'checkpoint.safetensors');
+  return { runDir, checkpoint: rankCheckpointPath(main, rank), main };
 }
 
 export class TrainRun {
@@ -146,13 +148,56 @@ export class TrainRun {
     this.batchesPerEpoch = config.stepsPerEpoch > 0 ? Math.min(config.stepsPerEpoch, source.batchesPerEpoch) : source.batchesPerEpoch;
     this.totalSteps = this.batchesPerEpoch * config.epochs;
 
+    let resumeNote: string | null = null;
     if (this.resumed) {
-      const loaded = loadCheckpoint(this.checkpointPath, this.checkpointParts());
-      checkPosition(loaded, this.batchesPerEpoch, config.epochs, this.checkpointPath);
+      const saved = savedLayout(paths.main, this.worldSize);
+      let loaded: LoopState;
+      let loggedUpTo: number;
+      if (saved.worldSize === this.worldSize && saved.sharded === perRank) {
+        loaded = loadCheckpoint(this.checkpointPath, this.checkpointParts());
+        checkPosition(loaded, this.batchesPerEpoch, config.epochs, this.checkpointPath);
+        loggedUpTo = loaded.step;
+      } else {
+        // Another world size or head layout: re-shard the head, map the position by samples seen.
+        const meta = saved.meta;
+        if (!saved.sharded && !perRank) loaded = loadCheckpoint(saved.files[0]!, this.checkpointParts());
+        else {
+          const r = reshardCheckpoint(saved, {
+            rank: this.rank,
+            worldSize: this.worldSize,
+            sharded: perRank,
+            headType: config.head.type,
+            numClasses: head.numClasses,
+            kernelIndex: groups.decay.length,
+          });
+          try {
+            loaded = restoreCheckpoint(r.tensors, r.meta, this.checkpointParts());
+          } finally {
+            for (const t of r.tensors.values()) t.dispose();
+          }
+        }
+        const { epoch, batch } = loaded.position;
+        const old = {
+          samplesPerStep: meta.config.batchSize * (meta.config.gradAccumSteps ?? 1) * saved.worldSize,
+          batchesPerEpoch: meta.batchesPerEpoch ?? (epoch > 0 ? (meta.step - batch) / epoch : Infinity),
+        };
+        const now = { samplesPerStep: config.batchSize * config.gradAccumSteps * this.worldSize, batchesPerEpoch: this.batchesPerEpoch };
+        const mapped = remapPosition(loaded.position, old, now);
+        loggedUpTo = loaded.step;
+        loaded = { ...loaded, ...mapped };
+        checkPosition(loaded, this.batchesPerEpoch, config.epochs, saved.files[0]!);
+        const mine = shardRange(head.numClasses, this.worldSize, this.rank);
+        resumeNote =
+          `${saved.worldSize !== this.worldSize ? `world size changed from ${saved.worldSize} to ${this.worldSize}` : `head ${perRank ? 'now' : 'no longer'} sharded`}: resuming ${saved.files[0]}${saved.sharded ? ` (head sharded over ${saved.worldSize} files)` : ''} with ` +
+          `${perRank ? `the head re-sharded (this rank: classes [${mine.start}, ${mine.start + mine.count}))` : 'the whole head on every rank'}; ` +
+          `epoch ${epoch} batch ${batch} of ${Number.isFinite(old.batchesPerEpoch) ? old.batchesPerEpoch : '?'} (step ${meta.step}) → batch ${mapped.position.batch} of ${this.batchesPerEpoch} (step ${mapped.step}); ` +
+          'the rest of this epoch sees its samples in another order than an uninterrupted run';
+      }
       Object.assign(this.state, loaded);
       if (this.state.window) this.window.restore(this.state.window);
       this.lastCheckpoint = this.checkpointPath;
-      if (this.isMain) this.metrics.truncateAfter(this.state.step);
+      // metrics.jsonl holds what was logged up to the checkpoint's step (the saved run's numbering)
+      if (this.isMain) this.metrics.truncateAfter(loggedUpTo);
     }
 
     this.stop = new StopRequest({ signal: options.signal, handleSigint: options.handleSigint, onMessage: (text) => this.emit({ kind: 'message', text }) });
@@ -173,6 +218,7 @@ export class TrainRun {
       },
     };
     if (stale.length) this.emit({ kind: 'message', text: `removed ${stale.length} temporary file(s) of an interrupted write: ${stale.join(', ')}` });
+    if (resumeNote) this.emit({ kind: 'message', text: resumeNote });
   }
 
   /** Throws {@link NonFiniteError} (writing nothing) when a parameter or buffer is NaN/Inf. */
@@ -243,7 +289,7 @@ export class TrainRun {
     this.#assertFinite('checkpoint');
     this.#beforeSave('checkpoint', this.checkpointPath);
     this.state.window = this.window.snapshot();
-    saveCheckpoint(this.checkpointPath, this.checkpointParts(), this.state, this.config);
+    saveCheckpoint(this.checkpointPath, this.checkpointParts(), this.state, this.config, { worldSize: this.worldSize, batchesPerEpoch: this.batchesPerEpoch });
     this.lastCheckpoint = this.checkpointPath;
     this.emit({ kind: 'checkpoint', step: this.state.step, epoch: this.state.position.epoch, path: this.checkpointPath, reason });
   }

@@ -2,12 +2,25 @@
  * Runs a worker script as N ranks (child processes with the torchrun environment, Gloo over
  * 127.0.0.1 on a free port) and collects what each prints as JSON on its last stdout line.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const workers = join(dirname(fileURLToPath(import.meta.url)), 'workers');
+
+/** The built CLI (dist/lib/cli/main.js). */
+export const cli = join(process.cwd(), 'dist', 'lib', 'cli', 'main.js');
+
+/** `ecacface launch --nproc-per-node 2 train …args` on a free port; waits for it to exit. */
+export async function launchTrain(args: string[], timeoutMs = 150_000): Promise<SpawnSyncReturns<string>> {
+  const port = await freePort();
+  return spawnSync(process.execPath, [cli, 'launch', '--nproc-per-node', '2', '--master-port', String(port), 'train', ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, OMP_NUM_THREADS: '1' },
+  });
+}
 
 /** A TCP port nobody listens on now. */
 export function freePort(): Promise<number> {

@@ -7,36 +7,26 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../lib/eval/model.js';
 import { readMetrics } from '../../lib/train/metrics.js';
-import { freePort } from './helpers.js';
+import { cli, freePort, launchTrain } from './helpers.js';
 import { writeTrainConfig } from './train-config.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ecf-dist-'));
-const cli = join(process.cwd(), 'dist', 'lib', 'cli', 'main.js');
 let config = '';
 
 beforeAll(async () => {
   config = await writeTrainConfig(root);
 });
 
-async function launch(args: string[]) {
-  const port = await freePort();
-  return spawnSync(process.execPath, [cli, 'launch', '--nproc-per-node', '2', '--master-port', String(port), 'train', ...args], {
-    encoding: 'utf8',
-    timeout: 150_000,
-    env: { ...process.env, OMP_NUM_THREADS: '1' },
-  });
-}
-
 describe('ecacface launch … train (2 ranks, sharded CurricularFace head, gradAccumSteps 2)', () => {
   it('runs, resumes with the same world size, and exports a model that loads in one process', async () => {
-    const r1 = await launch(['-c', config, '--plain']);
+    const r1 = await launchTrain(['-c', config, '--plain']);
     expect(r1.status, r1.stdout + r1.stderr).toBe(0);
     expect(r1.stdout).toMatch(/\[rank 0\] done: 2 steps/);
     expect(r1.stdout).toMatch(/\[rank 1\] done: 2 steps/);
     const runDir = join(root, 'dist');
     expect(existsSync(join(runDir, 'checkpoint.safetensors'))).toBe(true);
     expect(existsSync(join(runDir, 'checkpoint.rank1.safetensors'))).toBe(true); // rank 1's head shard
-    const r2 = await launch(['-c', config, '--set', 'epochs=2', '--resume', runDir, '--plain']);
+    const r2 = await launchTrain(['-c', config, '--set', 'epochs=2', '--resume', runDir, '--plain']);
     expect(r2.status, r2.stdout + r2.stderr).toBe(0);
     expect(r2.stdout).toMatch(/\[rank 0\] done: 4 steps/);
     const train = readMetrics(join(runDir, 'metrics.jsonl')).filter((x) => x.type === 'train');

@@ -1,5 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LogWindow } from '../../lib/train/metrics.js';
+import { LogWindow, MetricsWriter, readMetrics } from '../../lib/train/metrics.js';
 
 describe('LogWindow', () => {
   it('averages the steps since the last line, keeps the last t, and starts again after flush', () => {
@@ -16,5 +19,18 @@ describe('LogWindow', () => {
     expect(w.size).toBe(0);
     w.add({ loss: 1, t: NaN, positiveCosine: 0, hardFraction: 0, images: 4, waitMs: 0, totalMs: 50 });
     expect(w.flush(13, 1, 0.05).loss).toBe(1);
+  });
+});
+
+describe('MetricsWriter.truncateAfter', () => {
+  it('drops the trailing records after the step, keeping an earlier world size’s higher step numbers', () => {
+    const w = new MetricsWriter(join(mkdtempSync(join(tmpdir(), 'ecf-metrics-')), 'metrics.jsonl'));
+    const lr = (step: number) => ({ type: 'lr' as const, step, epoch: 0, lr: 0.1 });
+    // steps 1–6 under one world size, then a resume at the recomputed step 3: 4, 5, 6, 7
+    for (const s of [1, 2, 3, 4, 5, 6, 4, 5, 6, 7]) w.append(lr(s));
+    w.truncateAfter(5); // a second resume, from a checkpoint at step 5 of the new numbering
+    expect(readMetrics(w.path).map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6, 4, 5]);
+    w.truncateAfter(0);
+    expect(readMetrics(w.path)).toEqual([]);
   });
 });
