@@ -110,6 +110,7 @@ describe('npm package', () => {
     const meta = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
     expect(meta.license).toBe('MIT');
     expect(readFileSync(join(pkg, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
+    expect(JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).homepage).toMatch(/^https:\/\/www\.npmjs\.com\/package\/ecacface-torch/);
   });
 
   it('without a prebuild or a build, says so and names the command, without a stack trace (exit 1)', () => {
