@@ -49,7 +49,8 @@ export function dataParallelHooks(group: ProcessGroup, o: DataParallelHooksOptio
       group.allReduceSync(flag, 'max');
       const any = flag.item() as number;
       flag.dispose();
-      if (any > 0 && !ctx.stopRequested) ctx.requestStop(any === 2 ? 'another rank is stopping' : 'time limit (on some rank)');
+      if (any === 2 && !ctx.stopRequested) ctx.requestStop('another rank is stopping');
+      else if (any === 1 && !ctx.stopRequested) ctx.requestStop('time limit (on some rank)', { timeLimit: true });
     },
     onEnd() {
       dp?.dispose();

@@ -37,8 +37,11 @@ export interface TrainContext {
   /** Steps per epoch and in the whole run. */
   readonly batchesPerEpoch: number;
   readonly totalSteps: number;
-  /** Asks the loop to stop after the current step (it checkpoints and resolves as interrupted). */
-  requestStop(reason: string): void;
+  /**
+   * Asks the loop to stop after the current step: it checkpoints and resolves as interrupted, or,
+   * with `timeLimit`, ends as at `maxMinutes` (validates, checkpoints, exports; not interrupted).
+   */
+  requestStop(reason: string, options?: { timeLimit?: boolean }): void;
   /** Whether a stop was asked for (Ctrl-C, the signal, or requestStop). */
   readonly stopRequested: boolean;
 }

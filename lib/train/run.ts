@@ -212,7 +212,7 @@ export class TrainRun {
       state: this.state,
       batchesPerEpoch: this.batchesPerEpoch,
       totalSteps: this.totalSteps,
-      requestStop: (reason) => this.stop.request(reason),
+      requestStop: (reason, options) => this.stop.request(reason, options),
       get stopRequested() {
         return stopRequest.requested;
       },

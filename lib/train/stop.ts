@@ -1,7 +1,9 @@
 /**
  * A stop request for the training loop: Ctrl-C (SIGINT) or an AbortSignal asks the loop to stop
  * after the current step (it then saves a checkpoint and resolves as interrupted); a second
- * Ctrl-C exits at once with status 130.
+ * Ctrl-C exits at once with status 130. A stop at the time limit (`maxMinutes`, agreed by all
+ * ranks of a distributed run) ends the run as a finished one instead: validated, checkpointed,
+ * exported.
  */
 export interface StopOptions {
   signal?: AbortSignal | undefined;
@@ -14,6 +16,7 @@ export interface StopOptions {
 export class StopRequest implements Disposable {
   #requested = false;
   #reason = '';
+  #timeLimit = false;
   readonly #signal: AbortSignal | undefined;
   readonly #sigint: boolean;
   readonly #onAbort = (): void => this.request('abort');
@@ -43,11 +46,17 @@ export class StopRequest implements Disposable {
     return this.#reason;
   }
 
-  /** Asks the loop to stop after the current step. */
-  request(reason: string): void {
+  /** Whether the stop is the run's time limit (not an interruption). */
+  get timeLimit(): boolean {
+    return this.#timeLimit;
+  }
+
+  /** Asks the loop to stop after the current step; `timeLimit`: as at `maxMinutes`, not interrupted. */
+  request(reason: string, options: { timeLimit?: boolean } = {}): void {
     if (this.#requested) return;
     this.#requested = true;
     this.#reason = reason;
+    this.#timeLimit = options.timeLimit === true;
   }
 
   /** Removes the handlers. */

@@ -250,12 +250,15 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
         // microtask queue: give the event loop one turn per step, or Ctrl-C (a signal event)
         // would wait for the end of the run.
         await yieldToEventLoop();
-        if (stop.requested) {
+        if (stop.requested && !stop.timeLimit) {
           interrupted = true;
           run.checkpoint('interrupt');
           break outer;
         }
-        if (config.maxMinutes > 0 && performance.now() - tTrain > config.maxMinutes * 60_000) {
+        // In a distributed run the ranks agree on the time limit (lib/distributed/train-hooks.ts):
+        // a rank that stopped here alone would leave the others waiting in a collective.
+        const overTime = run.worldSize === 1 && config.maxMinutes > 0 && performance.now() - tTrain > config.maxMinutes * 60_000;
+        if (stop.timeLimit || overTime) {
           timeLimited = true;
           run.emit({ kind: 'message', text: `time limit of ${config.maxMinutes} min reached at step ${state.step}: validating and saving` });
           await run.validate();

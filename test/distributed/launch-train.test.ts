@@ -1,7 +1,7 @@
 // `ecacface launch --nproc-per-node 2 train` on a tiny synthetic set: runs, resumes and exports a
 // model that loads in one process; killing a worker stops the other and names it.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,17 @@ describe('ecacface launch … train (2 ranks, sharded CurricularFace head, gradA
     expect(train.map((x) => x.step)).toEqual([1, 2, 3, 4]); // rank 0 alone logs
     const model = loadModel(join(runDir, 'model-last'));
     expect(model.embeddingSize).toBe(16);
+  }, 300_000);
+
+  it('the time limit ends every rank as a finished run: validated, checkpointed, exported, exit 0', async () => {
+    const r = await launchTrain(['-c', config, '--set', 'epochs=50', '--set', 'maxMinutes=0.0001', '--set', 'name=timelimit', '--plain']);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\[rank 0\] done: 1 steps/);
+    expect(r.stdout).toMatch(/\[rank 1\] done: 1 steps/);
+    expect(r.stdout).not.toMatch(/interrupted|resume with/);
+    const runDir = join(root, 'timelimit');
+    expect(readFileSync(join(runDir, 'report.md'), 'utf8')).toMatch(/Stopped at the time limit \(maxMinutes 0\.0001\) at step 1/);
+    expect(loadModel(join(runDir, 'model-last')).embeddingSize).toBe(16);
   }, 300_000);
 
   it('killing one worker stops the other, and the launcher names it', async () => {
