@@ -75,6 +75,10 @@ if [ -f "$TORCH_INC/ATen/cuda/CUDAGraph.h" ] && [ -d node_modules/node-addon-api
     fi
   done
 else
-  echo "check:cuda: the .cc files' CUDA halves not checked (no libtorch CUDA headers in $TORCH_INC)"
+  if [ ! -d node_modules/node-addon-api ]; then
+    echo "check:cuda: the .cc files' CUDA halves not checked (node_modules/node-addon-api missing: run npm ci or bash scripts/setup.sh first)"
+  else
+    echo "check:cuda: the .cc files' CUDA halves not checked (no libtorch CUDA headers in $TORCH_INC)"
+  fi
 fi
 exit $fail
