@@ -16,6 +16,8 @@ import { runTraining, type TrainOptions, type TrainSummary } from './trainer.js'
 /** The summary of {@link train}, with the pictures drawn at the end. */
 export interface TrainResult extends TrainSummary {
   plots: string[];
+  /** This process's rank (0 outside a distributed run); only rank 0 validates, exports, plots and reports. */
+  rank: number;
 }
 
 /**
@@ -72,8 +74,8 @@ export async function train(config: TrainConfigInput | TrainConfig, options: Tra
       components.backbone.dispose();
       components.head.dispose();
     }
-    if (dist && dist.rank !== 0) return { ...summary, plots: [] };
-    return { ...summary, plots: drawPlots(summary, options) };
+    if (dist && dist.rank !== 0) return { ...summary, plots: [], rank: dist.rank };
+    return { ...summary, plots: drawPlots(summary, options), rank: 0 };
   } finally {
     dist?.group.destroy();
   }

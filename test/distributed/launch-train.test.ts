@@ -23,6 +23,8 @@ describe('ecacface launch … train (2 ranks, sharded CurricularFace head, gradA
     expect(r1.status, r1.stdout + r1.stderr).toBe(0);
     expect(r1.stdout).toMatch(/\[rank 0\] done: 2 steps/);
     expect(r1.stdout).toMatch(/\[rank 1\] done: 2 steps/);
+    expect(r1.stdout).toMatch(/\[rank 0\] report: /); // rank 0 alone writes report.md and prints validation
+    expect(r1.stdout).not.toMatch(/\[rank 1\] (report|last validation|best)/);
     const runDir = join(root, 'dist');
     expect(existsSync(join(runDir, 'checkpoint.safetensors'))).toBe(true);
     expect(existsSync(join(runDir, 'checkpoint.rank1.safetensors'))).toBe(true); // rank 1's head shard

@@ -44,8 +44,13 @@ export function registerTrain(program: Command): void {
           ...(o.overwrite ? { overwrite: true } : {}),
         });
         reporter.stop();
-        const report = writeReport(r, validateConfig(raw, { checkFiles: false }));
         console.log(`${r.interrupted ? 'interrupted' : 'done'}: ${r.steps} steps in ${r.seconds.toFixed(0)} s, run directory ${r.runDir}`);
+        if (r.rank !== 0) {
+          // rank 0 validates, exports and writes the report; the other ranks only say that they ended
+          if (r.interrupted) process.exitCode = 130;
+          return;
+        }
+        const report = writeReport(r, validateConfig(raw, { checkFiles: false }));
         if (r.validation.length) console.log(`last validation: ${formatValidation(r.validation)}`);
         if (r.best) console.log(`best (step ${r.best.step}): ${formatValidation(r.best.results)} → ${r.best.modelDir}`);
         if (r.plots.length) console.log(`plots: ${join(r.runDir, 'plots')}`);
