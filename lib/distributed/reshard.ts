@@ -23,7 +23,8 @@ import { shardRange } from './sharded-head.js';
 
 /**
  * Re-splits column shards (in rank order, concatenated along dim 1 they are the full [D, C]
- * matrix) for `worldSize` ranks by {@link shardRange}; the new shards are contiguous copies.
+ * matrix) for `worldSize` ranks by {@link shardRange}; the new shards are contiguous copies
+ * (`clone` of a column range lays it out contiguously).
  */
 export function reshardColumns(shards: Tensor[], worldSize: number): Tensor[] {
   if (!shards.length) throw new RangeError('reshardColumns: no shards');
@@ -33,7 +34,7 @@ export function reshardColumns(shards: Tensor[], worldSize: number): Tensor[] {
     return Array.from({ length: worldSize }, (_, r) => {
       const { start, count } = shardRange(C, worldSize, r);
       const view = full.narrow(1, start, count);
-      const out = view.contiguous().clone();
+      const out = view.clone();
       view.dispose();
       return out;
     });
