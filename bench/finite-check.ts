@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { create } from '../lib/heads/index.js';
 import { saveSafetensors } from '../lib/io/safetensors.js';
 import { backbone as buildPreset, type Arch } from '../lib/models/index.js';
-import { manualSeed, setNumThreads, type Tensor } from '../lib/tensor/index.js';
+import { manualSeed, setNumThreads } from '../lib/tensor/index.js';
+import { moduleTensors } from '../lib/train/checkpoint.js';
 import { nonFiniteTensors } from '../lib/train/finite.js';
 
 function arg(name: string, dflt: string): string {
@@ -27,9 +28,9 @@ manualSeed(0);
 
 const backbone = buildPreset({ arch: arch as Arch, attention: 'esca' });
 const head = create({ type: 'curricularface', numClasses: classes, embeddingSize: 512 });
-const named: [string, Tensor][] = [];
-for (const [prefix, m] of [['backbone', backbone], ['head', head]] as const) for (const [k, v] of m.stateDict()) named.push([`${prefix}.${k}`, v]);
-const values = named.reduce((n, [, t]) => n + t.numel, 0);
+// what a checkpoint and the guard before it see
+const named = moduleTensors({ backbone, head });
+const values = [...named.values()].reduce((n, t) => n + t.numel, 0);
 const dir = mkdtempSync(join(tmpdir(), 'ecf-finite-'));
 
 const time = (fn: () => void): number => {
@@ -46,9 +47,9 @@ const time = (fn: () => void): number => {
 const guard = time(() => {
   if (nonFiniteTensors(named).length) throw new Error('a fresh model is not finite');
 });
-const write = time(() => saveSafetensors(join(dir, 'checkpoint.safetensors'), Object.fromEntries(named)));
+const write = time(() => saveSafetensors(join(dir, 'checkpoint.safetensors'), named));
 rmSync(dir, { recursive: true, force: true });
-console.log(`${arch} + esca, curricularface ${classes} classes: ${named.length} tensors, ${(values / 1e6).toFixed(1)} M values`);
+console.log(`${arch} + esca, curricularface ${classes} classes: ${named.size} tensors, ${(values / 1e6).toFixed(1)} M values`);
 console.log(`NaN guard        ${guard.toFixed(1)} ms (median of ${reps})`);
 console.log(`safetensors save ${write.toFixed(1)} ms (median of ${reps})`);
 console.log(`guard / save     ${(guard / write).toFixed(3)}`);

@@ -64,6 +64,13 @@ export interface CheckpointParts {
   scaler: GradScaler;
 }
 
+/** The modules' state, keyed `<prefix>.<key>` as a checkpoint stores it (the tensors themselves, no copies). */
+export function moduleTensors(modules: CheckpointParts['modules']): Map<string, Tensor> {
+  const ts = new Map<string, Tensor>();
+  for (const [prefix, m] of Object.entries(modules)) for (const [k, v] of m.stateDict()) ts.set(`${prefix}.${k}`, v);
+  return ts;
+}
+
 /**
  * Rank `rank`'s checkpoint file of a run whose rank 0 writes `checkpoint`: the file itself for
  * rank 0, `<checkpoint>.rank<r>.safetensors` for the others (their head shard).
@@ -81,8 +88,7 @@ export function saveCheckpoint(
   run: { worldSize: number; batchesPerEpoch: number } = { worldSize: 1, batchesPerEpoch: 0 },
 ): void {
   scope(() => {
-    const ts = new Map<string, Tensor>();
-    for (const [prefix, m] of Object.entries(parts.modules)) for (const [k, v] of m.stateDict()) ts.set(`${prefix}.${k}`, v);
+    const ts = moduleTensors(parts.modules);
     const st = parts.optimizer.stateDict();
     st.momentumBuffers.forEach((b, i) => {
       if (b) ts.set(`optimizer.momentum.${i}`, b);

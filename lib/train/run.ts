@@ -17,7 +17,7 @@ import { manualSeed, setNumThreads } from '../tensor/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { remapPosition, reshardCheckpoint, savedLayout } from '../distributed/reshard.js';
 import { shardRange } from '../distributed/sharded-head.js';
-import { checkPosition, loadCheckpoint, rankCheckpointPath, restoreCheckpoint, saveCheckpoint, type CheckpointParts, type LoopState } from './checkpoint.js';
+import { checkPosition, loadCheckpoint, moduleTensors, rankCheckpointPath, restoreCheckpoint, saveCheckpoint, type CheckpointParts, type LoopState } from './checkpoint.js';
 import { NonFiniteError, nonFiniteTensors } from './finite.js';
 import type { TrainConfig } from './config.js';
 import { GradScaler } from './grad-scaler.js';
@@ -223,9 +223,7 @@ export class TrainRun {
 
   /** Throws {@link NonFiniteError} (writing nothing) when a parameter or buffer is NaN/Inf. */
   #assertFinite(what: string): void {
-    const named: [string, Tensor][] = [];
-    for (const [prefix, m] of Object.entries(this.checkpointParts().modules)) for (const [k, v] of m.stateDict()) named.push([`${prefix}.${k}`, v]);
-    const bad = nonFiniteTensors(named);
+    const bad = nonFiniteTensors(moduleTensors(this.checkpointParts().modules));
     if (bad.length) throw new NonFiniteError(bad[0]!, bad.slice(1), this.state.step, what);
   }
 
