@@ -16,7 +16,16 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadSafetensors, readSafetensorsHeader } from '../io/safetensors.js';
 import { cat, type Tensor } from '../tensor/index.js';
-import { parseCheckpointMeta, rankCheckpointPath, type CheckpointMeta } from '../train/checkpoint.js';
+import {
+  checkPosition,
+  loadCheckpoint,
+  parseCheckpointMeta,
+  rankCheckpointPath,
+  restoreCheckpoint,
+  type CheckpointMeta,
+  type CheckpointParts,
+  type LoopState,
+} from '../train/checkpoint.js';
 import type { TrainConfig } from '../train/config.js';
 import type { SourcePosition } from '../train/types.js';
 import { shardRange } from './sharded-head.js';
@@ -210,4 +219,56 @@ export function remapPosition(position: SourcePosition, from: StepGeometry, to: 
   const { epoch, batch } = position;
   const b = batch >= from.batchesPerEpoch ? to.batchesPerEpoch : Math.min(to.batchesPerEpoch, Math.floor((batch * from.samplesPerStep) / to.samplesPerStep));
   return { step: epoch * to.batchesPerEpoch + b, position: { epoch, batch: b } };
+}
+
+/** What {@link resumeOtherLayout} restored. */
+export interface OtherLayoutResume {
+  /** The loop's state, its position mapped to this run's steps. */
+  loaded: LoopState;
+  /** The saved run's step: metrics.jsonl holds what was logged up to it. */
+  loggedUpTo: number;
+  /** What changed and how the position was mapped, for the log. */
+  note: string;
+}
+
+/**
+ * Resumes `parts` from a checkpoint saved with another world size or head layout: the head is
+ * re-sharded (or loaded whole when neither side shards), and the position mapped by samples seen
+ * ({@link remapPosition}), then checked against this run.
+ */
+export function resumeOtherLayout(
+  saved: SavedLayout,
+  target: Omit<ReshardTarget, 'headType'>,
+  parts: CheckpointParts,
+  config: TrainConfig,
+  batchesPerEpoch: number,
+): OtherLayoutResume {
+  const { meta } = saved;
+  let loaded: LoopState;
+  if (!saved.sharded && !target.sharded) loaded = loadCheckpoint(saved.files[0]!, parts);
+  else {
+    const r = reshardCheckpoint(saved, { ...target, headType: config.head.type });
+    try {
+      loaded = restoreCheckpoint(r.tensors, r.meta, parts);
+    } finally {
+      for (const t of r.tensors.values()) t.dispose();
+    }
+  }
+  const { epoch, batch } = loaded.position;
+  const old = {
+    samplesPerStep: meta.config.batchSize * (meta.config.gradAccumSteps ?? 1) * saved.worldSize,
+    batchesPerEpoch: meta.batchesPerEpoch ?? (epoch > 0 ? (meta.step - batch) / epoch : Infinity),
+  };
+  const now = { samplesPerStep: config.batchSize * config.gradAccumSteps * target.worldSize, batchesPerEpoch };
+  const mapped = remapPosition(loaded.position, old, now);
+  const loggedUpTo = loaded.step;
+  loaded = { ...loaded, ...mapped };
+  checkPosition(loaded, batchesPerEpoch, config.epochs, saved.files[0]!);
+  const mine = shardRange(target.numClasses, target.worldSize, target.rank);
+  const note =
+    `${saved.worldSize !== target.worldSize ? `world size changed from ${saved.worldSize} to ${target.worldSize}` : `head ${target.sharded ? 'now' : 'no longer'} sharded`}: resuming ${saved.files[0]}${saved.sharded ? ` (head sharded over ${saved.worldSize} files)` : ''} with ` +
+    `${target.sharded ? `the head re-sharded (this rank: classes [${mine.start}, ${mine.start + mine.count}))` : 'the whole head on every rank'}; ` +
+    `epoch ${epoch} batch ${batch} of ${Number.isFinite(old.batchesPerEpoch) ? old.batchesPerEpoch : '?'} (step ${meta.step}) → batch ${mapped.position.batch} of ${batchesPerEpoch} (step ${mapped.step}); ` +
+    'the rest of this epoch sees its samples in another order than an uninterrupted run';
+  return { loaded, loggedUpTo, note };
 }

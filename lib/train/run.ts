@@ -15,9 +15,8 @@ import type { Device } from '../tensor/device.js';
 import type { AutocastDtype } from '../tensor/runtime.js';
 import { manualSeed, setNumThreads } from '../tensor/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { remapPosition, reshardCheckpoint, savedLayout } from '../distributed/reshard.js';
-import { shardRange } from '../distributed/sharded-head.js';
-import { checkPosition, loadCheckpoint, moduleTensors, rankCheckpointPath, restoreCheckpoint, saveCheckpoint, type CheckpointParts, type LoopState } from './checkpoint.js';
+import { resumeOtherLayout, savedLayout } from '../distributed/reshard.js';
+import { checkPosition, loadCheckpoint, moduleTensors, rankCheckpointPath, saveCheckpoint, type CheckpointParts, type LoopState } from './checkpoint.js';
 import { NonFiniteError, nonFiniteTensors } from './finite.js';
 import type { TrainConfig } from './config.js';
 import { GradScaler } from './grad-scaler.js';
@@ -159,39 +158,8 @@ export class TrainRun {
         loggedUpTo = loaded.step;
       } else {
         // Another world size or head layout: re-shard the head, map the position by samples seen.
-        const meta = saved.meta;
-        if (!saved.sharded && !perRank) loaded = loadCheckpoint(saved.files[0]!, this.checkpointParts());
-        else {
-          const r = reshardCheckpoint(saved, {
-            rank: this.rank,
-            worldSize: this.worldSize,
-            sharded: perRank,
-            headType: config.head.type,
-            numClasses: head.numClasses,
-            kernelIndex: groups.decay.length,
-          });
-          try {
-            loaded = restoreCheckpoint(r.tensors, r.meta, this.checkpointParts());
-          } finally {
-            for (const t of r.tensors.values()) t.dispose();
-          }
-        }
-        const { epoch, batch } = loaded.position;
-        const old = {
-          samplesPerStep: meta.config.batchSize * (meta.config.gradAccumSteps ?? 1) * saved.worldSize,
-          batchesPerEpoch: meta.batchesPerEpoch ?? (epoch > 0 ? (meta.step - batch) / epoch : Infinity),
-        };
-        const now = { samplesPerStep: config.batchSize * config.gradAccumSteps * this.worldSize, batchesPerEpoch: this.batchesPerEpoch };
-        const mapped = remapPosition(loaded.position, old, now);
-        loggedUpTo = loaded.step;
-        loaded = { ...loaded, ...mapped };
-        checkPosition(loaded, this.batchesPerEpoch, config.epochs, saved.files[0]!);
-        const mine = shardRange(head.numClasses, this.worldSize, this.rank);
-        resumeNote =
-          `${saved.worldSize !== this.worldSize ? `world size changed from ${saved.worldSize} to ${this.worldSize}` : `head ${perRank ? 'now' : 'no longer'} sharded`}: resuming ${saved.files[0]}${saved.sharded ? ` (head sharded over ${saved.worldSize} files)` : ''} with ` +
-          `${perRank ? `the head re-sharded (this rank: classes [${mine.start}, ${mine.start + mine.count}))` : 'the whole head on every rank'}; ` +
-          `epoch ${epoch} batch ${batch} of ${Number.isFinite(old.batchesPerEpoch) ? old.batchesPerEpoch : '?'} (step ${meta.step}) → batch ${mapped.position.batch} of ${this.batchesPerEpoch} (step ${mapped.step}); ` +
-          'the rest of this epoch sees its samples in another order than an uninterrupted run';
+        const target = { rank: this.rank, worldSize: this.worldSize, sharded: perRank, numClasses: head.numClasses, kernelIndex: groups.decay.length };
+        ({ loaded, loggedUpTo, note: resumeNote } = resumeOtherLayout(saved, target, this.checkpointParts(), config, this.batchesPerEpoch));
       }
       Object.assign(this.state, loaded);
       if (this.state.window) this.window.restore(this.state.window);
