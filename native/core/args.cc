@@ -2,6 +2,7 @@
 
 #include <ATen/Context.h>
 #include <c10/util/Exception.h>
+#include <torch/csrc/api/include/torch/version.h>
 
 #include <cmath>
 #include <string>
@@ -33,10 +34,17 @@ int CodeFromDtype(c10::ScalarType t) {
 
 void CheckDeviceAvailable(const c10::Device& d) {
   if (d.is_cuda()) {
+#if defined(ECF_WITH_CUDA)
     TORCH_CHECK(at::hasCUDA(),
-                "CUDA was requested (device '", d.str(),
-                "') but this build of ecacface-torch uses a libtorch without CUDA support or no GPU is visible; "
-                "use device 'cpu', or rebuild against a CUDA libtorch (see README, 'GPU')");
+                "CUDA was requested (device '", d.str(), "'), but there is no CUDA device: this addon has CUDA compiled in "
+                "(libtorch ", TORCH_VERSION, "), and no GPU is visible to it (none installed, no driver, or hidden by "
+                "CUDA_VISIBLE_DEVICES); use device 'cpu'");
+#else
+    TORCH_CHECK(false,
+                "CUDA was requested (device '", d.str(), "'), but this build of ecacface-torch has no CUDA: it is built "
+                "against a libtorch without CUDA (", TORCH_VERSION, "); use device 'cpu', or build against a CUDA "
+                "libtorch (docs/install.md)");
+#endif
     TORCH_CHECK_INDEX(!d.has_index() || d.index() < static_cast<int>(at::getNumGPUs()), "CUDA device index ",
                       static_cast<int>(d.index()), " is out of range: ", at::getNumGPUs(), " GPU(s) visible");
   } else {
