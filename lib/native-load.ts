@@ -1,11 +1,18 @@
 /**
  * Finds the native addon that fits this machine, or says exactly why none does.
  *
- * Candidates, in order: `ECACFACE_NATIVE` (a path), the source build `build/Release/ecacface.node`,
- * then the prebuilds `prebuilds/<platform>-<arch>/<tag>/ecacface.node`. Each build carries a
- * manifest (`ecacface.json` beside a source build, `manifest.json` in a prebuild folder) naming the
- * libtorch it was built against. libtorch's C++ ABI changes with every version, so a candidate whose
- * libtorch is not the one present is never loaded: it is reported instead.
+ * Candidates, in order: `ECACFACE_NATIVE` (a path), the source build `build/Release/ecacface.node`
+ * (`ECACFACE_BUILD_DIR` names another build folder), then the prebuilds
+ * `prebuilds/<platform>-<arch>/<tag>/ecacface.node`. Each build carries a manifest (`ecacface.json`
+ * beside a source build, `manifest.json` in a prebuild folder) naming the libtorch it was built
+ * against. libtorch's C++ ABI changes with every version, so a candidate whose libtorch is not the
+ * one present is never loaded: it is reported instead.
+ *
+ * The libtorch a prebuild is matched against, in order of preference: `LIBTORCH`, python3's torch
+ * (a PyTorch wheel, e.g. in the active venv; `ECACFACE_PYTHON` names another interpreter), the
+ * libraries on the dynamic linker's path (Debian's libtorch). A prebuild for a wheel finds the
+ * wheel's libraries through no RUNPATH (its folder differs on every machine): the loader opens them
+ * from the wheel first, and the addon's own needs are then met by the libraries already loaded.
  *
  * Shared by `lib/native.ts` (loading) and `scripts/install.js` (choosing at install time); plain
  * Node, no addon needed.
@@ -14,7 +21,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, sep } from 'node:path';
+import { constants } from 'node:os';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** What a build records about itself (written by CMakeLists.txt / scripts/prebuild.js). */
@@ -27,10 +35,16 @@ export interface AddonManifest {
   torchLib?: string;
   /** Source builds: the folder of the libtorch libraries it was linked against. */
   torchLibDir?: string;
+  /** Source builds: where the build found libtorch, in words ("system", "python3 torch (…)", "LIBTORCH=…"). */
+  source?: string;
   /** Prebuilds: libraries shipped beside the addon (found through its $ORIGIN RUNPATH). */
   bundled?: string[];
   /** Prebuilds: the system package that provides the libtorch it needs, for the error message. */
   systemPackage?: string;
+  /** Prebuilds for a PyTorch wheel: the wheel's libraries the addon links (opened from the wheel first). */
+  wheelLibs?: string[];
+  /** Prebuilds for a PyTorch wheel: what `pip install` gets that wheel, for the error message. */
+  pip?: string;
 }
 
 /** A libtorch install seen on this machine. */
@@ -65,6 +79,8 @@ export interface AddonChoice {
   path: string;
   kind: 'override' | 'source' | 'prebuild';
   manifest: AddonManifest | null;
+  /** Libraries to open before the addon (a wheel's libtorch, which no RUNPATH of the addon reaches). */
+  preload?: string[];
 }
 
 /** This package's root (the folder whose package.json is ecacface-torch's). */
@@ -160,6 +176,46 @@ export function findLibrary(name: string, dirs: string[]): string | null {
   return null;
 }
 
+const pythonTorchCache = new Map<string, string | null>();
+
+/**
+ * The folder of python3's `torch` package (a PyTorch wheel, e.g. in the active venv), found
+ * without importing it (milliseconds, not seconds). `ECACFACE_PYTHON` names the interpreter
+ * (default: python3 on PATH). Null when it has no torch.
+ */
+export function pythonTorchDir(env: NodeJS.ProcessEnv = process.env): string | null {
+  const py = env.ECACFACE_PYTHON || 'python3';
+  const key = `${py}\0${env.PATH ?? ''}`;
+  const known = pythonTorchCache.get(key);
+  if (known !== undefined) return known;
+  const r = spawnSync(
+    py,
+    ['-c', "import importlib.util as u; s = u.find_spec('torch'); print(s.submodule_search_locations[0] if s and s.submodule_search_locations else '')"],
+    { encoding: 'utf8', timeout: 20_000, env, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const dir = r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
+  pythonTorchCache.set(key, dir);
+  return dir;
+}
+
+/** A libtorch library folder that a prebuild may be matched against. */
+interface TorchSource {
+  libDir: string;
+  /** Where it was found, for messages ("python3's torch", "LIBTORCH"). */
+  label: string;
+  /** 0: LIBTORCH, 1: python3's torch, 2: the dynamic linker's path. Lower is preferred. */
+  rank: number;
+}
+
+/** LIBTORCH's and python3's library folders: libtorch installs that no RUNPATH or linker path reaches. */
+function wheelSources(env: NodeJS.ProcessEnv, probePython: boolean): TorchSource[] {
+  const out: TorchSource[] = [];
+  if (env.LIBTORCH) out.push({ libDir: join(env.LIBTORCH, 'lib'), label: 'LIBTORCH', rank: 0 });
+  const py = probePython ? pythonTorchDir(env) : null;
+  if (py) out.push({ libDir: join(py, 'lib'), label: "python3's torch", rank: 1 });
+  return out.filter((s) => existsSync(s.libDir));
+}
+
 /**
  * The libtorch in a library folder: from a PyTorch wheel's `torch/version.py`, a LibTorch zip's
  * `build-version`, or a versioned SONAME file (`libtorch_cpu.so.1.13`, Debian; major.minor only).
@@ -202,7 +258,7 @@ export function sameTorch(a: { version: string; cuda: string | null; minorOnly?:
 
 /**
  * Every libtorch this machine offers, for the diagnosis when none fits: LIBTORCH, Torch_DIR, the
- * system library folders, and python3's torch (a few seconds: only called on the error path).
+ * system library folders, and python3's torch (only called on the error path).
  */
 export function findTorchInstalls(env: NodeJS.ProcessEnv = process.env): TorchInstall[] {
   const out: TorchInstall[] = [];
@@ -222,12 +278,8 @@ export function findTorchInstalls(env: NodeJS.ProcessEnv = process.env): TorchIn
   if (env.LIBTORCH) at(join(env.LIBTORCH, 'lib'), 'LIBTORCH');
   if (env.Torch_DIR) at(join(env.Torch_DIR, '..', '..', '..', 'lib'), 'Torch_DIR');
   for (const d of librarySearchDirs(env)) at(d);
-  const py = spawnSync('python3', ['-c', 'import torch, os; print(os.path.dirname(torch.__file__))'], {
-    encoding: 'utf8',
-    timeout: 30_000,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  if (py.status === 0 && py.stdout.trim()) at(join(py.stdout.trim(), 'lib'), "python3's torch");
+  const py = pythonTorchDir(env);
+  if (py) at(join(py, 'lib'), "python3's torch");
   return out;
 }
 
@@ -241,10 +293,17 @@ interface Rejected {
   reason: string;
 }
 
-/** Prebuilds of this platform, each with whether its libtorch is present. */
-export function listPrebuilds(root: string, env: NodeJS.ProcessEnv = process.env): { fits: AddonChoice[]; rejected: Rejected[] } {
+/**
+ * Prebuilds of this platform whose libtorch is present, best first (the libtorch of LIBTORCH, then
+ * python3's, then the linker path's; CUDA before CPU), and the others with the reason.
+ */
+export function listPrebuilds(
+  root: string,
+  env: NodeJS.ProcessEnv = process.env,
+  probePython = true,
+): { fits: AddonChoice[]; rejected: Rejected[] } {
   const dir = join(root, 'prebuilds', platformTag());
-  const fits: AddonChoice[] = [];
+  const fits: (AddonChoice & { rank: number; tag: string })[] = [];
   const rejected: Rejected[] = [];
   let tags: string[] = [];
   try {
@@ -253,36 +312,58 @@ export function listPrebuilds(root: string, env: NodeJS.ProcessEnv = process.env
     return { fits, rejected };
   }
   const search = librarySearchDirs(env);
-  // CUDA builds first: where both fit (CUDA libtorch present), the CUDA one is wanted.
-  tags.sort((a, b) => Number(b.includes('-cu')) - Number(a.includes('-cu')) || a.localeCompare(b));
+  const wheels = tags.length ? wheelSources(env, probePython) : [];
   for (const tag of tags) {
     const path = join(dir, tag, 'ecacface.node');
     const manifest = readJson<AddonManifest>(join(dir, tag, 'manifest.json'));
     if (!manifest || !existsSync(path)) continue;
     const lib = manifest.torchLib ?? 'libtorch_cpu.so';
-    const found = findLibrary(lib, [join(dir, tag), ...search]);
-    if (found === null) {
-      rejected.push({ path, manifest, reason: `${lib} is not on the library path` });
+    if (/\.so\.\d/.test(lib)) {
+      // A versioned SONAME (Debian's libtorch_cpu.so.1.13) names the ABI: the linker finds it.
+      if (findLibrary(lib, [join(dir, tag), ...search]) === null) {
+        rejected.push({ path, manifest, reason: `${lib} is not on the library path` });
+      } else {
+        fits.push({ path, kind: 'prebuild', manifest, rank: 2, tag });
+      }
       continue;
     }
-    if (!/\.so\.\d/.test(lib)) {
-      // An unversioned SONAME says nothing about the ABI: the version beside it must match.
-      const present = torchAt(found);
-      if (!present || !sameTorch(present, { version: manifest.torchVersion, cuda: manifest.cuda })) {
-        rejected.push({ path, manifest, reason: `${join(found, lib)} is ${present ? describeTorch(present.version, present.cuda) : 'of an unknown version'}` });
-        continue;
-      }
+    // An unversioned SONAME says nothing about the ABI: the version beside it must match.
+    const want = { version: manifest.torchVersion, cuda: manifest.cuda };
+    const sources = [...wheels, ...search.map((d) => ({ libDir: d, label: '', rank: 2 }))].filter((s) => existsSync(join(s.libDir, lib)));
+    const match = sources.find((s) => {
+      const present = torchAt(s.libDir);
+      return present !== null && sameTorch(present, want);
+    });
+    if (match) {
+      const preload = match.rank < 2 ? (manifest.wheelLibs ?? [lib]).map((n) => join(match.libDir, n)).filter((p) => existsSync(p)) : undefined;
+      fits.push({ path, kind: 'prebuild', manifest, rank: match.rank, tag, ...(preload ? { preload } : {}) });
+      continue;
     }
-    fits.push({ path, kind: 'prebuild', manifest });
+    const first = sources[0];
+    if (!first) {
+      rejected.push({ path, manifest, reason: `${lib} is not on the library path${probePython ? " and python3 has no torch" : ''}` });
+    } else {
+      const present = torchAt(first.libDir);
+      const where = first.label ? `${first.label}, ${join(first.libDir, lib)},` : join(first.libDir, lib);
+      rejected.push({ path, manifest, reason: `${where} is ${present ? describeTorch(present.version, present.cuda) : 'of an unknown version'}` });
+    }
   }
-  return { fits, rejected };
+  // the most specific libtorch first; where both fit (CUDA libtorch present), the CUDA build
+  fits.sort((a, b) => a.rank - b.rank || Number(b.tag.includes('-cu')) - Number(a.tag.includes('-cu')) || a.tag.localeCompare(b.tag));
+  return { fits: fits.map(({ rank, tag, ...c }) => (void rank, void tag, c)), rejected };
+}
+
+/** The source build folder: `build/`, or `ECACFACE_BUILD_DIR` (relative to the package root). */
+export function sourceBuildDir(root: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(root, env.ECACFACE_BUILD_DIR || 'build');
 }
 
 /** The source build, or why it must not be loaded (its libtorch changed since it was built). */
-function sourceBuild(root: string): AddonChoice | { stale: string; manifest: AddonManifest } | null {
-  const path = join(root, 'build', 'Release', 'ecacface.node');
+function sourceBuild(root: string, env: NodeJS.ProcessEnv): AddonChoice | { stale: string; manifest: AddonManifest } | null {
+  const release = join(sourceBuildDir(root, env), 'Release');
+  const path = join(release, 'ecacface.node');
   if (!existsSync(path)) return null;
-  const manifest = readJson<AddonManifest>(join(root, 'build', 'Release', 'ecacface.json'));
+  const manifest = readJson<AddonManifest>(join(release, 'ecacface.json'));
   if (manifest?.torchLibDir) {
     const now = torchAt(manifest.torchLibDir);
     if (now === null) return { stale: `no libtorch is left in ${manifest.torchLibDir}`, manifest };
@@ -348,6 +429,13 @@ export function diagnoseDlopen(path: string, err: unknown, choice: AddonChoice, 
   );
 }
 
+/** How to get the libtorch a prebuild was made for, in words (a system package or a pip command). */
+function installHint(m: AddonManifest): string | null {
+  if (m.systemPackage) return `sudo apt-get install ${m.systemPackage}`;
+  if (m.pip) return `pip install ${m.pip}`;
+  return null;
+}
+
 /**
  * The addon that fits, without loading it; throws {@link NativeLoadError} when none does.
  * `probeTorch` (default true) looks for other libtorch installs to name in the error.
@@ -355,11 +443,11 @@ export function diagnoseDlopen(path: string, err: unknown, choice: AddonChoice, 
 export function chooseAddon(root: string, env: NodeJS.ProcessEnv = process.env, probeTorch = true): AddonChoice {
   if (env.ECACFACE_NATIVE) return { path: env.ECACFACE_NATIVE, kind: 'override', manifest: null };
   const rebuild = rebuildCommand(root);
-  const src = sourceBuild(root);
+  const src = sourceBuild(root, env);
   if (src && 'stale' in src) {
     throw new NativeLoadError(
       'stale-build',
-      `ecacface-torch: the addon in ${join(root, 'build', 'Release')} was built for ` +
+      `ecacface-torch: the addon in ${join(sourceBuildDir(root, env), 'Release')} was built for ` +
         `${describeTorch(src.manifest.torchVersion, src.manifest.cuda)}, but ${src.stale}.\n` +
         `  It is not loaded (libtorch's C++ ABI changes with every version). Rebuild it.\n  Next: ${rebuild}`,
       rebuild,
@@ -380,17 +468,22 @@ export function chooseAddon(root: string, env: NodeJS.ProcessEnv = process.env, 
       ? `, with the command below, or let npm build it (npm 11 runs a\n  dependency's install script only once approved): npm install-scripts approve ecacface-torch && npm rebuild ecacface-torch\n`
       : `.\n`);
   if (rejected.length) {
-    const first = rejected[0]!;
-    const pkg = first.manifest.systemPackage;
-    const next = installs.length || !pkg ? rebuild : `sudo apt-get install ${pkg}`;
+    const hints = [...new Set(rejected.map((r) => installHint(r.manifest)).filter((h): h is string => h !== null))];
+    const apt = hints.find((h) => h.startsWith('sudo apt-get'));
+    const next = installs.length || !apt ? rebuild : apt;
     throw new NativeLoadError(
       'torch-mismatch',
-      `ecacface-torch: the prebuilt addon for ${platformTag()} is built for ` +
-        rejected.map((r) => describeTorch(r.manifest.torchVersion, r.manifest.cuda) + (r.manifest.systemPackage ? ` (${r.manifest.systemPackage})` : '')).join(', ') +
-        `, which is not here (${first.reason}); it is not loaded.\n` +
+      `ecacface-torch: no prebuilt addon for ${platformTag()} fits the libtorch here; none is loaded:\n` +
+        rejected
+          .map((r) => {
+            const m = r.manifest;
+            const from = m.systemPackage ?? (m.pip ? `pip ${m.pip.split(' ')[0]}` : null);
+            return `  ${basename(dirname(r.path))}: built for ${describeTorch(m.torchVersion, m.cuda)}${from ? ` (${from})` : ''}, which is not here (${r.reason})\n`;
+          })
+          .join('') +
         found +
         build +
-        (pkg ? `  Or install the libtorch it was built for: sudo apt-get install ${pkg}\n` : '') +
+        (hints.length ? `  Or install a libtorch a prebuild is made for: ${hints.join('  |  ')}\n` : '') +
         `  Next: ${next}`,
       next,
     );
@@ -405,11 +498,32 @@ export function chooseAddon(root: string, env: NodeJS.ProcessEnv = process.env, 
   );
 }
 
+// dlopen flags: RTLD_NODELETE (glibc's value; not in os.constants) keeps a library that Node opens
+// and then closes again (it is no addon) in the process, where the addon's NEEDED entries find it.
+const RTLD_NODELETE = 0x1000;
+
+/**
+ * Opens a wheel's libraries before an addon that needs them: the dynamic linker then meets the
+ * addon's NEEDED entries (libtorch_cpu.so, …) with them, by SONAME, instead of searching.
+ */
+function preloadLibraries(paths: string[]): void {
+  const flags = constants.dlopen.RTLD_NOW! | (process.platform === 'linux' ? RTLD_NODELETE : 0);
+  for (const p of paths) {
+    try {
+      process.dlopen({ exports: {} } as NodeJS.Module, p, flags);
+    } catch (err) {
+      // "Module did not self-register": it loaded, and is a plain library, not an addon
+      if (!/did not self-register/.test(err instanceof Error ? err.message : String(err))) throw err;
+    }
+  }
+}
+
 /** Chooses and loads the addon; throws {@link NativeLoadError} with the diagnosis when it cannot. */
 export function loadAddon<T>(root: string = packageRoot(), env: NodeJS.ProcessEnv = process.env): { binding: T; choice: AddonChoice } {
   const choice = chooseAddon(root, env);
   const requireAddon = createRequire(import.meta.url);
   try {
+    if (choice.preload) preloadLibraries(choice.preload);
     return { binding: requireAddon(choice.path) as T, choice };
   } catch (err) {
     throw diagnoseDlopen(choice.path, err, choice, root);
