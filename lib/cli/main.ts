@@ -18,6 +18,7 @@ import { registerPlot } from './commands/plot.js';
 import { registerSynth } from './commands/synth.js';
 import { registerLaunch } from './commands/launch.js';
 import { registerBuildNative } from './commands/build-native.js';
+import { registerInit } from './commands/init.js';
 import { versionText } from './version.js';
 import { registerAttention } from './commands/attention.js';
 import { registerDetect } from './commands/detect.js';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerSynth(program);
   registerLaunch(program);
   registerBuildNative(program);
+  registerInit(program);
   registerAttention(program);
   registerDetect(program);
   return program;
