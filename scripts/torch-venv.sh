@@ -11,6 +11,9 @@
 # The venv is ready when its stamp file names exactly the requirements asked for; otherwise it is
 # made anew. pip gets --retries 0 --timeout 2: on machines whose default index is unreachable (a
 # local mirror serves the wheels) that costs seconds, not minutes.
+# PyTorch's own index is an extra index (--extra-index-url https://download.pytorch.org/whl/<cpu|cu130>),
+# as docs/install.md tells users: where it is unreachable, pip skips it and the configured index
+# (a local mirror) serves the wheel.
 # torch 2.14.1 is installed with --no-deps, then its requirements by name: its metadata asks for
 # cuda-bindings, a Python-only package that a C++ build never uses and that some mirrors lack.
 set -euo pipefail
@@ -26,15 +29,18 @@ common=(filelock 'setuptools>=77.0.3' 'typing-extensions>=4.10.0' 'sympy>=1.13.3
 case "$version" in
   *+cpu)
     torch_reqs=("torch==$version")
+    index=https://download.pytorch.org/whl/cpu
     no_deps=0 ;;
   2.14.1)
     torch_reqs=("torch==$version")
+    index=https://download.pytorch.org/whl/cu130
     no_deps=1
     # the wheel's own Requires-Dist, less cuda-bindings and triton (Python-only, not used by C++)
     cuda_reqs=('cuda-toolkit[cublas,cudart,cufft,cufile,cupti,curand,cusolver,cusparse,nvjitlink,nvrtc,nvtx]==13.0.3'
       'nvidia-cudnn-cu13==9.24.0.43' 'nvidia-cusparselt-cu13==0.8.1' 'nvidia-nccl-cu13==2.30.7' 'nvidia-nvshmem-cu13==3.4.5') ;;
   *)
     torch_reqs=("torch==$version")
+    case "$version" in *+*) index=https://download.pytorch.org/whl/${version#*+} ;; *) index=https://download.pytorch.org/whl ;; esac
     no_deps=0 ;;
 esac
 extra=()
@@ -52,10 +58,10 @@ mkdir -p "$venv_root"
 "$py" -m venv "$venv"
 vpy=$venv/bin/python
 if [ "$no_deps" = 1 ]; then
-  "$vpy" -m pip install "${pip_flags[@]}" --no-deps "${torch_reqs[@]}"
+  "$vpy" -m pip install "${pip_flags[@]}" "${torch_reqs[@]}" --extra-index-url "$index" --no-deps
   "$vpy" -m pip install "${pip_flags[@]}" "${common[@]}" "${cuda_reqs[@]}" ${extra[@]+"${extra[@]}"}
 else
-  "$vpy" -m pip install "${pip_flags[@]}" "${torch_reqs[@]}" "${common[@]}" ${extra[@]+"${extra[@]}"}
+  "$vpy" -m pip install "${pip_flags[@]}" "${torch_reqs[@]}" --extra-index-url "$index" "${common[@]}" ${extra[@]+"${extra[@]}"}
 fi
 got=$("$vpy" -c 'import torch; print(torch.__version__)')
 # a local version label the request did not name (2.14.1 -> 2.14.1+cu130) is the wheel's own
