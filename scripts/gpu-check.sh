@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
 # One command for a GPU machine (which may have no Node and no network): unpack the carried,
-# xz-compressed node binary, build the addon against the machine's PyTorch libtorch with CUDA
-# (plain cmake, sm_90 by default; C++20 retried if the headers need it), run the CUDA tests
-# (node --test over dist/test/cuda, compiled beforehand on the CPU machine), then the training
-# throughput benchmark against PyTorch eager (bench/gpu-train.ts: every model × {none, ESCA} ×
-# batch {512, 128}, peak GB beside img/s, CUDA-graph rows at 128, MFU), then the paper-scale
-# stability run (bench/gpu-stability.ts: IR_50 + ESCA + CurricularFace, batch 512, lr 0.1, no
-# warm-up, bf16, 300 steps, per-block gate statistics), and print a summary, the benchmark's
-# table last. Results go to $OUT (or ./gpu-out).
+# xz-compressed node binary, build the addon the way `npx ecacface build-native` builds it
+# (scripts/build-native.js: the same CMake that CI's CUDA link lane compiles and links against
+# PyTorch 2.14.1+cu130 — nvcc behind wrappers, the nvidia wheels' headers and libraries, the C++
+# standard libtorch's headers need, RUNPATH to the wheel), against the PyTorch of
+# scripts/torch-venv.sh 2.14.1 where that venv can be made, else the machine's own python3 torch,
+# for sm_90 by default; run the CUDA tests (node --test over dist/test/cuda, compiled beforehand on
+# the CPU machine), then the training throughput benchmark against PyTorch eager
+# (bench/gpu-train.ts: every model × {none, ESCA} × batch {512, 128}, peak GB beside img/s,
+# CUDA-graph rows at 128, MFU), then the paper-scale stability run (bench/gpu-stability.ts: IR_50 +
+# ESCA + CurricularFace, batch 512, lr 0.1, no warm-up, bf16, 300 steps, per-block gate
+# statistics), and print a summary, the benchmark's table last. Results go to $OUT (or ./gpu-out).
 #
 #   bash scripts/gpu-check.sh                 # on the GPU machine
-#   bash scripts/gpu-check.sh --dry-run       # here: same path against the CPU libtorch (tiny bench)
+#   bash scripts/gpu-check.sh --dry-run       # here, with no GPU: the same build of the CUDA addon
+#                                             # (the 2.14.1 venv, in the CUDA link lane's folder
+#                                             # .cache/build-torch-2.14.1 for sm_80/90/100), the load
+#                                             # check, and every step up to where a device is needed
+#                                             # (the tests skip, a tiny benchmark and stability run on the CPU)
 #   options: --no-tests  --no-bench  --no-stability  --prebuilt ADDON (skip the build, use that .node)
 #            --budget S (seconds for the whole script; the benchmark gets what the build and the
 #            tests left, less a margin, and skips the configurations that no longer fit)
-#   env: ECF_CUDA_ARCHS (default 90), GPU_CHECK_TEST_TIMEOUT (s, default 100),
-#        GPU_TRAIN_ARGS (extra bench/gpu-train.ts options, e.g. "--iters 10"), PYTHON,
+#   env: ECF_CUDA_ARCHS (default 90), ECF_BUILD_DIR (default build-gpu), GPU_CHECK_TEST_TIMEOUT (s,
+#        default 100), GPU_TRAIN_ARGS (extra bench/gpu-train.ts options, e.g. "--iters 10"), PYTHON
+#        (the python whose torch to build against; default: the 2.14.1 venv, else python3),
 #        GPU_STABILITY_S (seconds kept for the stability run, default 110), GPU_STABILITY_ARGS
-# Afterwards $OUT holds gpu-check.log, cmake-{configure,build}.log, cuda-tests.{log,tap},
+# Afterwards $OUT holds gpu-check.log, build.log, cuda-tests.{log,tap},
 # gpu-train.{json,log} (the benchmark: card, every row, ours/PyTorch img/s and peak GB),
 # gpu-stability.{json,log} (loss per step, gate statistics every 10 steps) and summary.json.
 #
@@ -58,60 +66,44 @@ else
 fi
 log "node $("$NODE" --version)"
 
-# -- build -------------------------------------------------------------------------------------
-PY=${PYTHON:-python3}
-[ "$DRY" = 1 ] && PY=/usr/bin/python3
-BUILD=${ECF_BUILD_DIR:-build-gpu}
+# -- build ---------------------------------------------------------------------------------------
+# The PyTorch to build against: PYTHON's torch if given, else the venv of the CUDA link lane's recipe
+# (made here if pip can reach its index; the GPU machine has no network), else python3's.
 ARCHS=${ECF_CUDA_ARCHS:-90}
-export ECF_CUDA_ARCHS=$ARCHS
-cmake_args=(-S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$ARCHS")
-if [ "$DRY" = 0 ]; then
-  prefix=$("$PY" -c 'import torch; print(torch.utils.cmake_prefix_path)')
-  cmake_args+=(-DCMAKE_PREFIX_PATH="$prefix")
-  command -v ninja >/dev/null && cmake_args+=(-G Ninja)
-  nvcc_bin=$(command -v nvcc || true)
-  [ -z "$nvcc_bin" ] && [ -x /usr/local/cuda/bin/nvcc ] && nvcc_bin=/usr/local/cuda/bin/nvcc
-  [ -n "$nvcc_bin" ] && cmake_args+=(-DCMAKE_CUDA_COMPILER="$nvcc_bin")
-  # newer libtorch headers may demand C++20: follow what they say
-  inc=$("$PY" -c 'import torch.utils.cpp_extension as e; print(e.include_paths()[0])' 2>/dev/null)
-  if [ -n "$inc" ] && grep -rqsE '#error.*C\+\+2[0-9]' "$inc/c10/util" "$inc/c10/macros"; then
-    cmake_args+=(-DECF_CXX_STANDARD=20)
-    log "libtorch headers require C++20"
-  fi
-  log "nvcc ${nvcc_bin:-none}: $("${nvcc_bin:-false}" --version 2>/dev/null | tail -1)"
-  nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader 2>/dev/null | tee -a "$OUT/gpu-check.log"
-  log "torch $("$PY" -c 'import torch; print(torch.__version__, torch.version.cuda)')  prefix $prefix"
-  # the pip wheel's CUDA libraries (cuDNN, cuBLAS, …) for the node process, in case libtorch's
-  # RUNPATH does not reach them from outside Python
-  site=$(dirname "$(dirname "$(dirname "$prefix")")")
-  nvlibs=$(ls -d "$site"/nvidia/*/lib "$site"/nvidia/cu*/lib 2>/dev/null | sort -u | tr '\n' ':')
-  export LD_LIBRARY_PATH="$site/torch/lib:${nvlibs}${LD_LIBRARY_PATH:-}"
+BUILD=${ECF_BUILD_DIR:-build-gpu}
+if [ "$DRY" = 1 ]; then
+  # here: the CUDA link lane's build folder and architectures, so that an unchanged tree builds nothing
+  ARCHS=${ECF_CUDA_ARCHS:-80;90;100}
+  BUILD=${ECF_BUILD_DIR:-${ECF_CACHE_DIR:-.cache}/build-torch-2.14.1}
 fi
+if [ -n "${PYTHON:-}" ]; then
+  PY=$PYTHON
+elif venv=$(timeout 600 bash scripts/torch-venv.sh 2.14.1 2>>"$OUT/gpu-check.log"); then
+  PY=$venv/bin/python
+else
+  PY=$(command -v python3)
+  log "no 2.14.1 venv here (no index reachable): building against python3's torch"
+fi
+export PATH="$(dirname "$PY"):$PATH"   # the build finds python3's torch, as a user's venv would
+log "torch $("$PY" -c 'import torch; print(torch.__version__, "CUDA", torch.version.cuda)' 2>&1 | tail -1) ($PY)"
+log "nvcc: $(nvcc --version 2>/dev/null | tail -1)"
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader 2>/dev/null | tee -a "$OUT/gpu-check.log"
 if [ -n "$PREBUILT" ]; then
   BUILD_S=0
   export ECACFACE_NATIVE=$(readlink -f "$PREBUILT")
   log "prebuilt addon $ECACFACE_NATIVE"
 else
   t0=$(date +%s)
-  if ! cmake "${cmake_args[@]}" > "$OUT/cmake-configure.log" 2>&1; then
-    log "cmake configure FAILED"; tail -30 "$OUT/cmake-configure.log"; exit 1
+  # incremental: an unchanged tree (a rerun, or the CUDA link lane's folder) rebuilds nothing
+  if ! "$NODE" scripts/build-native.js --out "$BUILD" --cuda-archs "$ARCHS" > "$OUT/build.log" 2>&1; then
+    log "build FAILED"; grep -E 'error|Error' "$OUT/build.log" | sort -u | head -60; exit 1
   fi
-  grep 'ecacface-torch:' "$OUT/cmake-configure.log" | tee -a "$OUT/gpu-check.log"
-  keep_going=(); [ "$DRY" = 0 ] && command -v ninja >/dev/null && keep_going=(-- -k 0)
-  if ! cmake --build "$BUILD" -j "$(nproc)" "${keep_going[@]}" > "$OUT/cmake-build.log" 2>&1; then
-    log "build FAILED"; grep -E 'error' "$OUT/cmake-build.log" | sort -u | head -60
-    case " ${cmake_args[*]} " in
-      *ECF_CXX_STANDARD=20*) exit 1 ;;
-    esac
-    # one retry in C++20 (newer libtorch headers), the errors above kept for the record
-    log "retrying the build with C++20"
-    cmake "${cmake_args[@]}" -DECF_CXX_STANDARD=20 >> "$OUT/cmake-configure.log" 2>&1 &&
-      cmake --build "$BUILD" -j "$(nproc)" "${keep_going[@]}" >> "$OUT/cmake-build.log" 2>&1 ||
-      { log "build FAILED in C++20 too"; tail -200 "$OUT/cmake-build.log" | grep -E "error|Error" | head -40; exit 1; }
-  fi
+  grep 'ecacface-torch:' "$OUT/build.log" | tee -a "$OUT/gpu-check.log"
   BUILD_S=$(( $(date +%s) - t0 ))
   log "addon built in $BUILD_S s: $BUILD/Release/ecacface.node"
   export ECACFACE_NATIVE=$PWD/$BUILD/Release/ecacface.node
+  # every library through the addon's RUNPATH (what a user's load does): report what does not
+  env -u LD_LIBRARY_PATH ldd "$ECACFACE_NATIVE" | grep -E 'not found|torch|c10|cuda|nccl' | tee -a "$OUT/gpu-check.log"
 fi
 "$NODE" -e "import('./dist/lib/tensor/index.js').then(m => { const c = m.cuda.isAvailable(); console.log('[gpu-check] addon:', JSON.stringify(m.buildInfo()), 'cuda available:', c, c ? m.cuda.deviceName(0) : ''); })" 2>&1 | tee -a "$OUT/gpu-check.log"
 
