@@ -7,16 +7,23 @@
  * ESM import, a CommonJS require, ts-node (CJS, and its ESM loader) and tsx: the same embedding
  * each time, equal to this process's own.
  *
+ * The prebuild is the one of the libtorch this process runs on: Debian's 1.13 (npm test), a
+ * PyTorch 2.13 wheel in the active venv (npm run test:torch2), or the 2.14.1+cu130 wheel (npm run
+ * check:cuda-link): the lanes pass their build made with --prebuild as ECF_PACK_ADDON. Also: a
+ * fresh checkout packs dist/ (prepack), and `ecacface init` makes a project that runs with ts-node
+ * and tsx.
+ *
  * The source-build half (prebuilds removed, `npx ecacface build-native` inside node_modules,
  * minutes) runs only with ECF_SLOW_TESTS=1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { data, exportModel, loadModel, manualSeed, models } from '../../lib/index.js';
+import { buildInfo, data, exportModel, loadModel, manualSeed, models } from '../../lib/index.js';
+import { pythonTorchDir } from '../../lib/native-load.js';
 import { renderFace } from '../../lib/data/synth.js';
 import { writeConsumer } from './consumer.js';
 
@@ -82,7 +89,9 @@ beforeAll(() => {
     .then(([e]) => {
       expected = Array.from(e!.slice(0, 6), (v) => Number(v.toFixed(5)));
 
-      packed = JSON.parse(ok('npm', ['pack', '--json', '--pack-destination', work], { cwd: root }))[0];
+      // dist/ is built (scripts/setup.sh): no prepack here, which would rewrite it under the other
+      // test files (the fresh-checkout test below runs it in a copy)
+      packed = JSON.parse(ok('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root }))[0];
       const tgz = join(work, (packed as unknown as { filename: string }).filename);
       app = join(work, 'app');
       mkdirSync(app);
@@ -113,6 +122,33 @@ describe('npm package', () => {
     expect(JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).homepage).toMatch(/^https:\/\/www\.npmjs\.com\/package\/ecacface-torch/);
   });
 
+  it('a fresh checkout packs a working package (prepack compiles dist/ first), and `npm run build` builds it', () => {
+    // what `git clone` gives (tracked and new files, nothing ignored: no dist/), with the
+    // checkout's node_modules (npm ci)
+    const fresh = join(work, 'fresh');
+    const list = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: root, encoding: 'utf8' })
+      .split('\0')
+      .filter((f) => f && existsSync(join(root, f)));
+    for (const f of list) {
+      mkdirSync(dirname(join(fresh, f)), { recursive: true });
+      cpSync(join(root, f), join(fresh, f));
+    }
+    symlinkSync(join(root, 'node_modules'), join(fresh, 'node_modules'));
+    expect(existsSync(join(fresh, 'dist'))).toBe(false);
+    const out = ok('npm', ['pack', '--dry-run', '--json', '--loglevel=error'], { cwd: fresh });
+    const files = (JSON.parse(out.slice(out.search(/^\[/m)))[0] as { files: { path: string }[] }).files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/cli/main.js', 'dist/cjs/index.js', 'cmake/EcfCuda.cmake', 'scripts/build-native.js']));
+
+    // `npm run build`: the addon and dist/; npm's "prebuild" hook (the prebuilds script's name)
+    // does not run the prebuilds. Against Debian's libtorch (not a venv's), whose objects the
+    // default lane's build left in ccache, so that this costs a link where ccache is installed.
+    const cache = spawnSync('ccache', ['--version']).status === 0 ? { CMAKE_CXX_COMPILER_LAUNCHER: 'ccache', CCACHE_BASEDIR: fresh } : {};
+    const built = ok('npm', ['run', 'build'], { cwd: fresh, env: { ...cache, ECACFACE_PYTHON: 'false', ECACFACE_BUILD_DIR: '' } });
+    expect(built).toMatch(/prebuild: not run before `npm run build`/);
+    expect(JSON.parse(readFileSync(join(fresh, 'build', 'Release', 'ecacface.json'), 'utf8')).source).toBe('system');
+    expect(existsSync(join(fresh, 'prebuilds'))).toBe(false);
+  }, 1_800_000);
+
   it('without a prebuild or a build, says so and names the command, without a stack trace (exit 1)', () => {
     expect(existsSync(join(pkg, 'prebuilds'))).toBe(false);
     const r = run(node, [join(app, 'node_modules', '.bin', 'ecacface'), 'info']);
@@ -126,7 +162,7 @@ describe('npm package', () => {
     expect(v.stdout).toMatch(/^ecacface-torch 0\.\d+\.\d+\n/);
   });
 
-  it("picks the prebuild (after npm 11's approval step), loading the libraries bundled beside it", () => {
+  it("picks the prebuild of this libtorch (after npm 11's approval step) without compiling, loading the libraries bundled beside it", () => {
     ok(node, [join(root, 'scripts', 'prebuild.js'), '--from', prebuildAddon, '--prebuilds', join(pkg, 'prebuilds')]);
     const tags = readdirSync(join(pkg, 'prebuilds', 'linux-x64'));
     expect(tags).toHaveLength(1);
@@ -134,15 +170,25 @@ describe('npm package', () => {
     const dir = join(pkg, 'prebuilds', 'linux-x64', tags[0]!);
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest.torchLib).toMatch(/^libtorch_cpu\.so/);
+    // the libtorch this process runs on (the lane's)
+    expect(buildInfo().torchVersion.split('.').slice(0, 2)).toEqual(manifest.torchVersion.split('.').slice(0, 2));
     for (const lib of manifest.bundled as string[]) expect(existsSync(join(dir, lib))).toBe(true);
+    // where it comes from, for the user: Debian's package, or the PyTorch wheel to pip install
+    if (/\.so\.\d/.test(manifest.torchLib)) expect(manifest.systemPackage).toMatch(/^libtorch\d+\.\d+$/);
+    else expect(manifest.pip).toMatch(new RegExp(`^torch==${manifest.torchVersion.replaceAll('.', '\\.')}(\\+cpu)? --extra-index-url https://download\\.pytorch\\.org/whl/(cpu|cu\\d+)$`));
 
     ok('npm', ['install-scripts', 'approve', 'ecacface-torch', '--loglevel=error']);
     const rebuilt = ok('npm', ['rebuild', 'ecacface-torch', '--foreground-scripts', '--offline', '--loglevel=error']);
     expect(rebuilt).toMatch(/using the prebuilt native addon .*prebuilds\/linux-x64\/torch-/);
+    expect(rebuilt).not.toMatch(/building from source/);
 
-    // the bundled libraries are the ones loaded (RUNPATH $ORIGIN), not the system's
+    // the bundled libraries are the ones loaded (RUNPATH $ORIGIN), not the system's; a wheel's
+    // libtorch is python3's; nothing was compiled (no build folder in the package)
     const maps = ok(node, ['-e', `require('ecacface-torch').zeros([1]); process.stdout.write(require('fs').readFileSync('/proc/self/maps','utf8'))`]);
     for (const lib of manifest.bundled as string[]) expect(maps).toContain(join(dir, lib));
+    expect(maps).toContain(join(dir, 'ecacface.node'));
+    if (manifest.pip) expect(maps).toContain(join(pythonTorchDir()!, 'lib', 'libtorch_cpu.so'));
+    expect(existsSync(join(pkg, 'build'))).toBe(false);
   });
 
   it('embeds through an ESM import and a CommonJS require', () => {
@@ -152,6 +198,26 @@ describe('npm package', () => {
     expect(embedding(ok(node, ['esm.mjs', ...args]))).toEqual(expected);
     expect(embedding(ok(node, ['cjs.cjs', ...args]))).toEqual(expected);
   });
+
+  it('`ecacface init <dir>` writes a project whose experiment runs with ts-node and with tsx', () => {
+    const cli = join(app, 'node_modules', '.bin', 'ecacface');
+    const exp = join(app, 'first-experiment');
+    expect(ok(node, [cli, 'init', exp])).toMatch(/wrote .*first-experiment\/tsconfig\.json[\s\S]*npx tsx experiment\.ts/);
+    const pj = JSON.parse(readFileSync(join(exp, 'package.json'), 'utf8'));
+    expect(pj.dependencies['ecacface-torch']).toMatch(/^\^\d+\.\d+\.\d+$/);
+    expect(pj.devDependencies.typescript).toMatch(/^\^?5\./); // ts-node needs TypeScript 5's compiler API
+    expect(Object.keys(pj.devDependencies)).toEqual(expect.arrayContaining(['ts-node', 'tsx', '@types/node']));
+    const again = run(node, [cli, 'init', exp]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/already has package\.json, tsconfig\.json, experiment\.ts, \.gitignore: nothing was written \(--force replaces them\)/);
+    // its tools from the consumer's node_modules (one folder up), as after `npm install` there
+    const bin = (n: string) => join(app, 'node_modules', '.bin', n);
+    for (const runner of ['ts-node', 'tsx']) {
+      const outp = ok(bin(runner), ['experiment.ts'], { cwd: exp });
+      expect(outp, runner).toMatch(/trained 4 steps/);
+      expect(outp, runner).toMatch(/one person's two faces: cosine -?\d\.\d{3}, same: (true|false)/);
+    }
+  }, 900_000);
 
   it('runs a .ts experiment with ts-node and tsx, in a default project and a "type": "module" one; the README sample type-checks', () => {
     const ts = body(`import { loadModel, preset, train } from 'ecacface-torch';\nimport { readFileSync } from 'node:fs';`) + readmeSample;
@@ -187,8 +253,12 @@ describe('npm package', () => {
     try {
       const r = run(node, [join(app, 'node_modules', '.bin', 'ecacface'), 'info']);
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/built for libtorch 9\.9\.0 \(CPU\) \(libtorch9\.9\), which is not here \(libtorch_cpu\.so\.9\.9 is not on the library path\)/);
-      expect(r.stderr).toMatch(/libtorch on this machine: libtorch 1\.13/);
+      expect(r.stderr).toMatch(/no prebuilt addon for linux-x64 fits the libtorch here; none is loaded:\n  torch-9\.9\.0-cpu: built for libtorch 9\.9\.0 \(CPU\) \(libtorch9\.9\), which is not here \(libtorch_cpu\.so\.9\.9 is not on the library path\)/);
+      // names the libtorch found (Debian's; and python3's where a venv is active) and what to run
+      expect(r.stderr).toMatch(/libtorch on this machine: .*libtorch 1\.13/);
+      const py = pythonTorchDir();
+      if (py) expect(r.stderr).toContain(`python3's torch (PyTorch wheel at ${py})`);
+      expect(r.stderr).toMatch(/Or install a libtorch a prebuild is made for: sudo apt-get install libtorch9\.9/);
       expect(r.stderr).toMatch(/Next: npx ecacface build-native/);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     } finally {
