@@ -20,14 +20,14 @@ LANE=cuda-link
 . scripts/lane.sh
 version=${ECF_CUDA_TORCH_VERSION:-2.14.1}
 
-timed setup bash scripts/setup.sh || exit 1
-venv=$(timed venv bash scripts/torch-venv.sh "$version") || exit 1
+timed "$LANE: setup" bash scripts/setup.sh || exit 1
+venv=$(timed "$LANE: venv" bash scripts/torch-venv.sh "$version") || exit 1
 use_venv "$venv"
 export ECACFACE_BUILD_DIR=$ECF_CACHE_DIR/build-torch-$version
-timed build npx --no-install ecacface build-native --incremental || exit 1
+timed "$LANE: build" npx --no-install ecacface build-native --incremental || exit 1
 rc=0
 run_vitest tests test/package/linked-libraries.test.ts test/package/cuda-build.test.ts "$@" || rc=1
-timed prebuild npm run prebuild -- --only "$version" --incremental --out-root "$ECF_CACHE_DIR" --prebuilds "$ECF_CACHE_DIR/prebuilds" || exit 1
+timed "$LANE: prebuild" npm run prebuild -- --only "$version" --incremental --out-root "$ECF_CACHE_DIR" --prebuilds "$ECF_CACHE_DIR/prebuilds" || exit 1
 export ECF_PACK_ADDON=$ECF_CACHE_DIR/build-prebuild-$version/Release/ecacface.node
 # The consumer test takes minutes (npm pack, an offline install, three processes loading libtorch):
 # it is skipped when neither the prebuild nor the package's JavaScript changed since it last passed.

@@ -16,16 +16,7 @@ if command -v ccache >/dev/null 2>&1; then
   export CMAKE_CUDA_COMPILER_LAUNCHER=${CMAKE_CUDA_COMPILER_LAUNCHER:-ccache}
 fi
 
-# timed <part> <command…>: runs it, prints and records how long it took; returns its status.
-timed() {
-  local part=$1 t0 rc
-  shift
-  t0=$(date +%s)
-  "$@"
-  rc=$?
-  printf '%s: %s %ss (exit %s)\n' "$LANE" "$part" "$(( $(date +%s) - t0 ))" "$rc" | tee -a "${ECF_TIMINGS:-/dev/null}" >&2
-  return $rc
-}
+. "$root/scripts/timing.sh"   # timed <label> <command…>
 
 # use_venv <folder>: what `source <venv>/bin/activate` does, for this shell and its children.
 use_venv() {
@@ -40,5 +31,5 @@ run_vitest() {
   shift
   local report=()
   [ -n "${ECF_RESULTS_DIR:-}" ] && report=(--reporter=default --reporter=json "--outputFile.json=$ECF_RESULTS_DIR/$LANE-$part.json")
-  timed "$part" npx --no-install vitest run "${report[@]}" "$@"
+  timed "$LANE: $part" npx --no-install vitest run "${report[@]}" "$@"
 }

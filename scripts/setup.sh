@@ -20,16 +20,7 @@ for a in "$@"; do
 done
 
 say() { printf 'setup: %s\n' "$*"; }
-# took <step> <since>: how long a step took
-took() {
-  local line
-  line="setup: $1 $(( $(date +%s) - $2 ))s"
-  echo "$line"
-  [ -n "${ECF_TIMINGS:-}" ] && echo "default: ${line#setup: }" >> "$ECF_TIMINGS"
-  return 0
-}
-stamp_dir=build/.stamps
-mkdir -p "$stamp_dir"
+. scripts/timing.sh   # timed <label> <command…>: wall clock and CPU time of a step
 
 # -- 1. system packages ----------------------------------------------------------------------
 PKGS=(cmake g++ make ccache libtorch-dev libopenblas0-openmp libturbojpeg0-dev libpng-dev libgloo-dev fonts-dejavu-core xz-utils python3 python3-protobuf python3-venv)
@@ -45,11 +36,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
   say "installing system packages: ${missing[*]}"
-  t0=$(date +%s)
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  took "system packages" "$t0"
+  install_packages() {
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  }
+  timed "setup: system packages" install_packages
 fi
 
 # Hash of a list of files (paths and contents), for change detection.
@@ -60,10 +52,8 @@ up_to_date() { [ -f "$stamp_dir/$1" ] && [ "$(cat "$stamp_dir/$1")" = "$2" ]; }
 npm_hash=$(cat package.json package-lock.json | sha1sum | cut -c1-40)
 if ! up_to_date npm "$npm_hash" || [ ! -d node_modules ]; then
   say "installing npm packages (npm ci)"
-  t0=$(date +%s)
-  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  timed "setup: npm ci" npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   echo "$npm_hash" > "$stamp_dir/npm"
-  took "npm ci" "$t0"
 fi
 
 # -- 3. native addon -------------------------------------------------------------------------
@@ -71,19 +61,18 @@ native_hash=$(hash_files find native cmake CMakeLists.txt scripts/build-native.j
 native_hash="$native_hash-$(dpkg-query -W -f='${Version}' libtorch-dev 2>/dev/null || echo custom)"
 if ! up_to_date native "$native_hash" || [ ! -f build/Release/ecacface.node ]; then
   say "building the native addon (cmake-js)"
-  t0=$(date +%s)
-  node scripts/build-native.js --out build
+  timed "setup: native build" node scripts/build-native.js --out build
   echo "$native_hash" > "$stamp_dir/native"
-  took "native build (libtorch $(dpkg-query -W -f='${Version}' libtorch-dev 2>/dev/null || echo '?'))" "$t0"
 fi
 
 # -- 4. TypeScript ---------------------------------------------------------------------------
 ts_hash=$(hash_files find lib bench test/cuda tsconfig.json package.json scripts/build-cjs.js -type f \( -name '*.ts' -o -name '*.json' -o -name 'build-cjs.js' \))
 if ! up_to_date ts "$ts_hash" || [ ! -f dist/lib/index.js ] || [ ! -f dist/cjs/index.js ]; then
   say "compiling TypeScript"
-  t0=$(date +%s)
-  npx tsc -p tsconfig.json
-  node scripts/build-cjs.js   # the CommonJS build (require('ecacface-torch'))
+  compile_ts() {
+    npx tsc -p tsconfig.json
+    node scripts/build-cjs.js   # the CommonJS build (require('ecacface-torch'))
+  }
+  timed "setup: TypeScript" compile_ts
   echo "$ts_hash" > "$stamp_dir/ts"
-  took "TypeScript" "$t0"
 fi

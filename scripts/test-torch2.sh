@@ -17,13 +17,13 @@ LANE=torch2
 . scripts/lane.sh
 version=${ECF_TORCH2_VERSION:-2.13.0+cpu}
 
-timed setup bash scripts/setup.sh || exit 1
-venv=$(timed venv bash scripts/torch-venv.sh "$version") || exit 1
+timed "$LANE: setup" bash scripts/setup.sh || exit 1
+venv=$(timed "$LANE: venv" bash scripts/torch-venv.sh "$version") || exit 1
 use_venv "$venv"
 export ECACFACE_BUILD_DIR=$ECF_CACHE_DIR/build-torch-$version
-timed build npx --no-install ecacface build-native --incremental || exit 1
-timed gloo-abi node scripts/check-gloo-abi.mjs --build "$ECACFACE_BUILD_DIR" || exit 1
+timed "$LANE: build" npx --no-install ecacface build-native --incremental || exit 1
+timed "$LANE: gloo-abi" node scripts/check-gloo-abi.mjs --build "$ECACFACE_BUILD_DIR" || exit 1
 # the prebuild of this wheel, as `npm run prebuild` makes it (ccache: mostly a link)
-timed prebuild npm run prebuild -- --only "$version" --incremental --out-root "$ECF_CACHE_DIR" --prebuilds "$ECF_CACHE_DIR/prebuilds" || exit 1
+timed "$LANE: prebuild" npm run prebuild -- --only "$version" --incremental --out-root "$ECF_CACHE_DIR" --prebuilds "$ECF_CACHE_DIR/prebuilds" || exit 1
 export ECF_PACK_ADDON=$ECF_CACHE_DIR/build-prebuild-$version/Release/ecacface.node
 run_vitest vitest "$@"
