@@ -21,6 +21,8 @@ done
 
 say() { printf 'setup: %s\n' "$*"; }
 . scripts/timing.sh   # timed <label> <command…>: wall clock and CPU time of a step
+stamp_dir=build/.stamps
+mkdir -p "$stamp_dir"
 
 # -- 1. system packages ----------------------------------------------------------------------
 PKGS=(cmake g++ make ccache libtorch-dev libopenblas0-openmp libturbojpeg0-dev libpng-dev libgloo-dev fonts-dejavu-core xz-utils python3 python3-protobuf python3-venv)
