@@ -518,14 +518,21 @@ function preloadLibraries(paths: string[]): void {
   }
 }
 
-/** Chooses and loads the addon; throws {@link NativeLoadError} with the diagnosis when it cannot. */
-export function loadAddon<T>(root: string = packageRoot(), env: NodeJS.ProcessEnv = process.env): { binding: T; choice: AddonChoice } {
-  const choice = chooseAddon(root, env);
-  const requireAddon = createRequire(import.meta.url);
+/**
+ * Loads a chosen addon: first the libraries it needs that no RUNPATH reaches (a wheel's libtorch),
+ * then the addon; throws {@link NativeLoadError} with the diagnosis when it cannot.
+ */
+export function requireAddon<T>(choice: AddonChoice, root: string): T {
   try {
     if (choice.preload) preloadLibraries(choice.preload);
-    return { binding: requireAddon(choice.path) as T, choice };
+    return createRequire(import.meta.url)(choice.path) as T;
   } catch (err) {
     throw diagnoseDlopen(choice.path, err, choice, root);
   }
+}
+
+/** Chooses and loads the addon; throws {@link NativeLoadError} with the diagnosis when it cannot. */
+export function loadAddon<T>(root: string = packageRoot(), env: NodeJS.ProcessEnv = process.env): { binding: T; choice: AddonChoice } {
+  const choice = chooseAddon(root, env);
+  return { binding: requireAddon<T>(choice, root), choice };
 }

@@ -6,7 +6,6 @@
 // `npx ecacface build-native` does the same build without npm's approval.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -18,18 +17,15 @@ if (!existsSync(loader)) {
   console.log('ecacface-torch: not built yet (dist/ is missing): run npm run setup');
   process.exit(0);
 }
-const { chooseAddon, diagnoseDlopen } = await import(pathToFileURL(loader).href);
+const { chooseAddon, requireAddon } = await import(pathToFileURL(loader).href);
 
 let reason;
 try {
+  // loaded as the package loads it (a wheel's libtorch opened first), in this process
   const choice = chooseAddon(root, process.env, false);
-  try {
-    createRequire(import.meta.url)(choice.path);
-    console.log(`ecacface-torch: using ${choice.kind === 'prebuild' ? 'the prebuilt' : 'the'} native addon ${choice.path}`);
-    process.exit(0);
-  } catch (err) {
-    reason = diagnoseDlopen(choice.path, err, choice, root).message;
-  }
+  requireAddon(choice, root);
+  console.log(`ecacface-torch: using ${choice.kind === 'prebuild' ? 'the prebuilt' : 'the'} native addon ${choice.path}`);
+  process.exit(0);
 } catch (err) {
   reason = err instanceof Error ? err.message : String(err);
 }

@@ -36,9 +36,14 @@ let pkg: string;
 let packed: { files: { path: string }[] };
 let expected: number[];
 
+// A consumer's processes: this checkout's choice of addon (the lanes' ECACFACE_BUILD_DIR, an
+// ECACFACE_NATIVE) is not theirs; the venv on PATH (python3's torch) is.
+const consumerEnv: NodeJS.ProcessEnv = { ...process.env };
+delete consumerEnv.ECACFACE_BUILD_DIR;
+delete consumerEnv.ECACFACE_NATIVE;
 /** Runs a command in the consumer; returns stdout, stderr and the exit status (never throws). */
 function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? app, encoding: 'utf8', env: { ...process.env, ...opts.env }, timeout: 600_000 });
+  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? app, encoding: 'utf8', env: { ...consumerEnv, ...opts.env }, timeout: 600_000 });
   return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status };
 }
 function ok(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
@@ -143,7 +148,7 @@ describe('npm package', () => {
     // does not run the prebuilds. Against Debian's libtorch (not a venv's), whose objects the
     // default lane's build left in ccache, so that this costs a link where ccache is installed.
     const cache = spawnSync('ccache', ['--version']).status === 0 ? { CMAKE_CXX_COMPILER_LAUNCHER: 'ccache', CCACHE_BASEDIR: fresh } : {};
-    const built = ok('npm', ['run', 'build'], { cwd: fresh, env: { ...cache, ECACFACE_PYTHON: 'false', ECACFACE_BUILD_DIR: '' } });
+    const built = ok('npm', ['run', 'build'], { cwd: fresh, env: { ...cache, ECACFACE_PYTHON: 'false' } });
     expect(built).toMatch(/prebuild: not run before `npm run build`/);
     expect(JSON.parse(readFileSync(join(fresh, 'build', 'Release', 'ecacface.json'), 'utf8')).source).toBe('system');
     expect(existsSync(join(fresh, 'prebuilds'))).toBe(false);
@@ -247,7 +252,11 @@ describe('npm package', () => {
     const other = join(work, 'prebuilds-other');
     cpSync(join(dir, tag!), join(other, 'linux-x64', 'torch-9.9.0-cpu'), { recursive: true });
     const mf = join(other, 'linux-x64', 'torch-9.9.0-cpu', 'manifest.json');
-    writeFileSync(mf, JSON.stringify({ ...JSON.parse(readFileSync(mf, 'utf8')), torchVersion: '9.9.0', torchLib: 'libtorch_cpu.so.9.9', systemPackage: 'libtorch9.9' }));
+    // a Debian-style CPU prebuild for a libtorch nobody has (whatever this lane's prebuild was)
+    const manifest = JSON.parse(readFileSync(mf, 'utf8'));
+    delete manifest.pip;
+    delete manifest.wheelLibs;
+    writeFileSync(mf, JSON.stringify({ ...manifest, torchVersion: '9.9.0', cuda: null, torchLib: 'libtorch_cpu.so.9.9', systemPackage: 'libtorch9.9' }));
     rmSync(join(pkg, 'prebuilds'), { recursive: true });
     cpSync(other, join(pkg, 'prebuilds'), { recursive: true });
     try {
