@@ -91,6 +91,7 @@ export {
 
 // evaluation and inference: the verification protocol, models for inference, alignment
 export * from './eval/index.js';
+export { exportOnnx, type OnnxExportOptions, type OnnxExportResult } from './onnx/export.js';
 export { attentionMaps, type FaceAttention, type StageAttention } from './eval/attention.js';
 
 // training
