@@ -8,7 +8,7 @@
  * output `embedding` [batch, E] (raw, not L2-normalised; flip TTA and normalisation are the
  * caller's, as in `FaceModel.embed`). Weights over the protobuf limit go to ONNX external data.
  */
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { cardForNet, FaceModel, loadModel, type EmbeddingNet, type ExportCardFields } from '../eval/model.js';
 import { parseModelCard, type ModelCard } from '../io/model-card.js';
@@ -126,7 +126,10 @@ function resolveSource(model: FaceModel | EmbeddingNet | string, file: string, o
       throw e;
     }
   }
-  if (model instanceof FaceModel) return { net: model.backbone, card: withFields(model.card, file, options.card), release: () => undefined };
+  if (model instanceof FaceModel) {
+    if (model.runtime === 'onnxruntime') throw new Error(`exportOnnx: the model '${model.card.weights}' is an ONNX model already`);
+    return { net: model.backbone, card: withFields(model.card, file, options.card), release: () => undefined };
+  }
   return { net: model, card: cardForNet(model, file, options.card ?? {}), release: () => undefined };
 }
 
@@ -146,6 +149,7 @@ export function exportOnnx(model: FaceModel | EmbeddingNet | string, path: strin
   const threshold = options.externalDataThreshold ?? DEFAULT_EXTERNAL_DATA_THRESHOLD;
   if (!(Number.isFinite(threshold) && threshold >= 0)) throw new RangeError(`exportOnnx: externalDataThreshold must be a number of bytes ≥ 0, got ${threshold}`);
   if (!existsSync(dirname(path) || '.')) throw new Error(`exportOnnx: the folder of '${path}' does not exist`);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new Error(`exportOnnx: '${path}' is a folder`);
 
   const file = basename(path);
   const src = resolveSource(model, file, options);

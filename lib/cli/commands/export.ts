@@ -56,8 +56,8 @@ export function registerExport(program: Command): void {
     .option('--attention <kind>', `for a PyTorch checkpoint with --arch: attention in every block (${ATTENTION_KINDS.join(', ')})`, 'none')
     .option('--spec <file>', 'for a PyTorch checkpoint: a backbone spec JSON file (instead of --arch)')
     .action(async (o: ExportOptions) => {
-      const out = o.out ?? defaultOut(o.onnx);
-      if (extname(out).toLowerCase() !== '.onnx') throw new Error(`--out must name a .onnx file, got '${out}'`);
+      const out = resolve(o.out ?? defaultOut(o.onnx));
+      if (extname(out).toLowerCase() !== '.onnx') throw new Error(`--out must name a .onnx file, got '${o.out}'`);
       if (existsSync(out) && !o.overwrite) throw new Error(`${out} exists; pass --overwrite to replace it`);
       const opset = intOption(o.opset, '--opset', DEFAULT_OPSET);
       const batch = o.batch === undefined ? 'dynamic' : intOption(o.batch, '--batch', 1);
