@@ -18,7 +18,7 @@ import { packageRoot } from '../native-load.js';
 import { ATTENTION_EMITTERS } from './attention.js';
 import { BACKBONE_EMITTERS } from './backbones.js';
 import { emitModule } from './emit.js';
-import { DEFAULT_OPSET, irVersionFor, OnnxGraph } from './graph.js';
+import { checkOpset, DEFAULT_OPSET, irVersionFor, OnnxGraph } from './graph.js';
 import { LAYER_EMITTERS } from './layers.js';
 import { cardToMetadata } from './metadata.js';
 import { DataLocation, DataType, encodeModel, type ModelProto, type TensorProto, type ValueInfoProto } from './proto.js';
@@ -117,7 +117,7 @@ function withFields(card: ModelCard, file: string, fields: ExportCardFields = {}
 /** A resolved source: the network, its card, and a cleanup for what was loaded here. */
 function resolveSource(model: FaceModel | EmbeddingNet | string, file: string, options: OnnxExportOptions): { net: EmbeddingNet; card: ModelCard; release(): void } {
   if (typeof model === 'string') {
-    if (model.endsWith('.onnx')) throw new Error(`exportOnnx: '${model}' is an ONNX model already`);
+    if (model.toLowerCase().endsWith('.onnx')) throw new Error(`exportOnnx: '${model}' is an ONNX model already`);
     const loaded = loadModel(model, options.spec ? { spec: options.spec } : {});
     try {
       return { net: loaded.backbone, card: withFields(loaded.card, file, options.card), release: () => loaded.dispose() };
@@ -144,6 +144,7 @@ function resolveSource(model: FaceModel | EmbeddingNet | string, file: string, o
  */
 export function exportOnnx(model: FaceModel | EmbeddingNet | string, path: string, options: OnnxExportOptions = {}): OnnxExportResult {
   const opset = options.opset ?? DEFAULT_OPSET;
+  checkOpset(opset);
   const batch = options.batch ?? 'dynamic';
   if (batch !== 'dynamic' && !(Number.isInteger(batch) && batch >= 1)) throw new RangeError(`exportOnnx: batch must be 'dynamic' or a positive integer, got ${String(batch)}`);
   const threshold = options.externalDataThreshold ?? DEFAULT_EXTERNAL_DATA_THRESHOLD;

@@ -14,6 +14,13 @@ export const MAX_OPSET = 21;
 /** The default opset. */
 export const DEFAULT_OPSET = 17;
 
+/** Throws a RangeError unless `opset` is one the exporter writes. */
+export function checkOpset(opset: number): void {
+  if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) {
+    throw new RangeError(`ONNX export: opset must be an integer from ${MIN_OPSET} to ${MAX_OPSET}, got ${opset}`);
+  }
+}
+
 /** An attribute value: an integer, a float, integers, floats or a string, tagged with its type. */
 export type Attr = { int: number } | { float: number } | { ints: number[] } | { floats: number[] } | { string: string };
 
@@ -43,9 +50,7 @@ export class OnnxGraph {
   #weightOf = new Map<string, Tensor>();
 
   constructor(readonly opset: number) {
-    if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) {
-      throw new RangeError(`ONNX export: opset must be an integer from ${MIN_OPSET} to ${MAX_OPSET}, got ${opset}`);
-    }
+    checkOpset(opset);
   }
 
   /** `hint`, or `hint_1`, `hint_2`, … when taken: a fresh value name. */

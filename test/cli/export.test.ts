@@ -35,7 +35,7 @@ describe('ecacface export --onnx', () => {
     const r = run('export', '--onnx', 'run');
     expect(r.code, r.err).toBe(0);
     const out = join(work, 'run/model-best/model.onnx');
-    expect(r.out).toContain(`ecacface export: ${out} (mobilefacenet-esca, opset 17, IR version 8,`);
+    expect(r.out).toContain(`ecacface export: ${out} (mobilefacenet-esca, attention esca, opset 17, IR version 8,`);
     expect(r.out).toMatch(/input {2}'input' {5}float32 \[batch, 3, 48, 48\], RGB, \(pixel\/255 − mean\)\/std, mean 0\.5\/0\.5\/0\.5, std 0\.5\/0\.5\/0\.5/);
     expect(r.out).toMatch(/output 'embedding' float32 \[batch, 32\], raw: L2-normalise .*; same person when cosine > 0\.4000/);
     const checked = /checked with onnxruntime-node 1\.\d+\.\d+: max \|ONNX Runtime − libtorch\| = ([0-9.e+-]+) on 2 random images/.exec(r.out);
@@ -50,7 +50,7 @@ describe('ecacface export --onnx', () => {
     expect(again.err).toMatch(/model-best\/model\.onnx exists; pass --overwrite to replace it/);
     const r = run('export', '--onnx', 'run/model-best', '--out', 'b4.onnx', '--opset', '11', '--batch', '4', '--external-data');
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/b4\.onnx \(mobilefacenet-esca, opset 11, IR version 6,/);
+    expect(r.out).toMatch(/b4\.onnx \(mobilefacenet-esca, attention esca, opset 11, IR version 6,/);
     expect(r.out).toContain(`weights in external data: ${join(work, 'b4.onnx.data')}`);
     expect(r.out).toMatch(/float32 \[4, 3, 48, 48\]/);
     expect(r.out).toMatch(/checked with onnxruntime-node/);

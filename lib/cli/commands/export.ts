@@ -66,7 +66,7 @@ export function registerExport(program: Command): void {
         const r = exportOnnx(model, out, { opset, batch, ...(o.externalData ? { externalDataThreshold: 0 } : {}) });
         const i = r.card.input;
         const n = batch === 'dynamic' ? 'batch' : String(batch);
-        console.log(`ecacface export: ${r.path} (${r.card.arch}, opset ${r.opset}, IR version ${r.irVersion}, ${r.nodes} nodes, ${r.weights} weight tensors, ${mb(r.bytes)})`);
+        console.log(`ecacface export: ${r.path} (${r.card.arch}, attention ${r.card.attention}, opset ${r.opset}, IR version ${r.irVersion}, ${r.nodes} nodes, ${r.weights} weight tensors, ${mb(r.bytes)})`);
         if (r.dataPath) console.log(`  weights in external data: ${r.dataPath} (keep it beside the model file)`);
         console.log(`  input  'input'     float32 [${n}, ${i.channels}, ${i.size}, ${i.size}], ${i.colorOrder}, (pixel/255 − mean)/std, mean ${i.mean.join('/')}, std ${i.std.join('/')}`);
         console.log(
