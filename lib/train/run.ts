@@ -15,7 +15,7 @@ import type { Device } from '../tensor/device.js';
 import type { AutocastDtype } from '../tensor/runtime.js';
 import { manualSeed, setNumThreads } from '../tensor/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { resumeOtherLayout, savedLayout } from '../distributed/reshard.js';
+import { resumeOtherLayout, savedLayout } from './reshard.js';
 import { checkPosition, loadCheckpoint, moduleTensors, rankCheckpointPath, saveCheckpoint, type CheckpointParts, type LoopState } from './checkpoint.js';
 import { NonFiniteError, nonFiniteTensors } from './finite.js';
 import type { TrainConfig } from './config.js';

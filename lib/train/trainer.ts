@@ -255,7 +255,7 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
           run.checkpoint('interrupt');
           break outer;
         }
-        // In a distributed run the ranks agree on the time limit (lib/distributed/train-hooks.ts):
+        // In a distributed run the ranks agree on the time limit (lib/train/data-parallel-hooks.ts):
         // a rank that stopped here alone would leave the others waiting in a collective.
         const overTime = run.worldSize === 1 && config.maxMinutes > 0 && performance.now() - tTrain > config.maxMinutes * 60_000;
         if (stop.timeLimit || overTime) {
