@@ -16,7 +16,7 @@ import type { AutocastDtype } from '../tensor/runtime.js';
 import { manualSeed, setNumThreads } from '../tensor/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { resumeOtherLayout, savedLayout } from './reshard.js';
-import { checkPosition, loadCheckpoint, moduleTensors, rankCheckpointPath, saveCheckpoint, type CheckpointParts, type LoopState } from './checkpoint.js';
+import { checkPosition, loadCheckpoint, moduleTensors, rankCheckpointPath, saveCheckpoint, type BestModel, type CheckpointParts, type LoopState } from './checkpoint.js';
 import { NonFiniteError, nonFiniteTensors } from './finite.js';
 import type { TrainConfig } from './config.js';
 import { GradScaler } from './grad-scaler.js';
@@ -29,8 +29,49 @@ import { TensorBoardLogger, tensorboardDir } from './tensorboard.js';
 import { MultiStepSchedule } from './schedule.js';
 import { SGD } from './sgd.js';
 import { StopRequest } from './stop.js';
-import type { TrainComponents, TrainOptions, ProgressEvent, TrainSummary } from './trainer.js';
-import type { BatchSource, ValidationResult } from './types.js';
+import type { BatchSource, ProgressEvent, TrainComponents, ValidationResult } from './types.js';
+
+/** Options of `train()` and `runTraining()`. */
+export interface TrainOptions {
+  onProgress?: (e: ProgressEvent) => void;
+  /** Resume from the run's checkpoint (true: `outDir/name/checkpoint.safetensors`, or a path). */
+  resume?: boolean | string;
+  /**
+   * Replace an existing run of the same name (what it wrote is removed first). Without it (or
+   * `resume`), a non-empty run directory is refused with `RunExistsError` (lib/train/run-dir.ts).
+   */
+  overwrite?: boolean;
+  /** Stops cleanly (checkpoint saved) at the end of the current step when aborted. */
+  signal?: AbortSignal;
+  /** Install a SIGINT handler that aborts the run (default true). */
+  handleSigint?: boolean;
+  /** Features joining the loop (see hooks.ts), called in order. */
+  hooks?: TrainHooks[];
+  /**
+   * A data-parallel run (lib/distributed): rank 0 logs, validates and exports; with
+   * `perRankCheckpoint` (a sharded head) every rank writes its own checkpoint, else rank 0 only.
+   */
+  distributed?: { rank: number; worldSize: number; perRankCheckpoint: boolean };
+}
+
+/** What `train()` resolves to. */
+export interface TrainSummary {
+  runDir: string;
+  steps: number;
+  epochs: number;
+  /** Best validation (by mean accuracy over the sets) and where its model is. */
+  best: BestModel | null;
+  /** The last model and its validation. */
+  last: { step: number; epoch: number; modelDir: string; checkpoint: string };
+  validation: ValidationResult[];
+  interrupted: boolean;
+  /** True when the run stopped at `maxMinutes` (validated, checkpointed and exported like a finished run). */
+  timeLimited: boolean;
+  /** Mean training loss over the last logged window. */
+  finalLoss: number;
+  metricsPath: string;
+  seconds: number;
+}
 
 /** The run directory of a config: `outDir/name`. */
 export function runDirOf(config: TrainConfig): string {
