@@ -89,6 +89,55 @@ function runPaths(config: TrainConfig, resume: TrainOptions['resume'], rank: num
   return { runDir, checkpoint: rankCheckpointPath(main, rank), main };
 }
 
+/**
+ * Makes the run directory: rank 0 prepares it (refusing a used one unless resuming or
+ * overwriting) and removes the temp files of a checkpoint or export whose writer was killed
+ * mid-write, returning their paths; other ranks only make sure it exists.
+ */
+function prepareRunFolder(runDir: string, isMain: boolean, o: { resume: boolean; overwrite: boolean }): string[] {
+  if (!isMain) {
+    mkdirSync(runDir, { recursive: true });
+    return [];
+  }
+  prepareRunDir(runDir, o);
+  return [runDir, join(runDir, 'model-best'), join(runDir, 'model-last')].flatMap(removeStaleTemps);
+}
+
+/** The run's writers: `training.log`, the TensorBoard event file and `metrics.jsonl`. */
+function openWriters(runDir: string): { runLog: RunLog; tensorboard: TensorBoardLogger; metrics: MetricsWriter } {
+  return {
+    runLog: new RunLog(join(runDir, 'training.log')),
+    tensorboard: new TensorBoardLogger(tensorboardDir(runDir)),
+    metrics: new MetricsWriter(join(runDir, 'metrics.jsonl')),
+  };
+}
+
+/**
+ * SGD over the backbone's weight-decay groups and the head (which decays), the loss scaler and
+ * the LR schedule. `kernelIndex`: where the head's kernel is among the optimizer's parameters.
+ */
+function buildOptimizer(
+  config: TrainConfig,
+  components: TrainComponents,
+): { optimizer: SGD; params: Tensor[]; scaler: GradScaler; schedule: MultiStepSchedule; kernelIndex: number } {
+  const { backbone, head } = components;
+  const groups = components.backboneGroups ? components.backboneGroups() : { decay: backbone.parameters(), noDecay: [] };
+  const optimizer = new SGD(
+    [
+      { params: [...groups.decay, ...head.parameters()], weightDecay: config.weightDecay, name: 'decay' },
+      { params: groups.noDecay, weightDecay: 0, name: 'no_decay' },
+    ],
+    { lr: config.lr, momentum: config.momentum },
+  );
+  return {
+    optimizer,
+    params: optimizer.paramGroups.flatMap((g) => g.params),
+    scaler: new GradScaler({ enabled: config.precision === 'fp16', initScale: config.lossScale }),
+    schedule: new MultiStepSchedule({ lr: config.lr, milestones: config.milestones, epochs: config.epochs, gamma: config.gamma, warmupSteps: config.warmup }),
+    kernelIndex: groups.decay.length,
+  };
+}
+
 export class TrainRun {
   readonly runDir: string;
   readonly checkpointPath: string;
@@ -137,16 +186,14 @@ export class TrainRun {
     this.isMain = this.rank === 0;
     const perRank = options.distributed?.perRankCheckpoint ?? false;
     this.#ownCheckpoint = this.isMain || perRank;
+    this.resumed = options.resume !== undefined && options.resume !== false;
+
     const paths = runPaths(config, options.resume, perRank ? this.rank : 0);
     this.runDir = paths.runDir;
     this.checkpointPath = paths.checkpoint;
-    this.resumed = options.resume !== undefined && options.resume !== false;
-    if (this.isMain) prepareRunDir(this.runDir, { resume: this.resumed, overwrite: options.overwrite ?? false });
-    else mkdirSync(this.runDir, { recursive: true });
-    // temp files of a checkpoint or export whose writer was killed mid-write (rank 0 owns the folder)
-    const stale = this.isMain ? [this.runDir, join(this.runDir, 'model-best'), join(this.runDir, 'model-last')].flatMap(removeStaleTemps) : [];
-    this.runLog = new RunLog(join(this.runDir, 'training.log'));
-    this.tensorboard = new TensorBoardLogger(tensorboardDir(this.runDir));
+    const stale = prepareRunFolder(this.runDir, this.isMain, { resume: this.resumed, overwrite: options.overwrite ?? false });
+
+    ({ runLog: this.runLog, tensorboard: this.tensorboard, metrics: this.metrics } = openWriters(this.runDir));
     const user = options.onProgress;
     this.#emit = this.isMain
       ? (e) => {
@@ -155,7 +202,6 @@ export class TrainRun {
           user?.(e);
         }
       : (e) => user?.(e);
-    this.metrics = new MetricsWriter(join(this.runDir, 'metrics.jsonl'));
     // Rank 0 alone writes the run's files (other ranks: their checkpoint file only).
     const own = this.isMain ? [config.gateStats ? gateStatsHook(components) : null, lrChangesHook(this.metrics)].filter((h) => h !== null) : [];
     this.hooks = [...own, ...(options.hooks ?? [])];
@@ -174,40 +220,12 @@ export class TrainRun {
     this.head = head;
     this.source = source;
 
-    const groups = components.backboneGroups ? components.backboneGroups() : { decay: backbone.parameters(), noDecay: [] };
-    this.optimizer = new SGD(
-      [
-        { params: [...groups.decay, ...head.parameters()], weightDecay: config.weightDecay, name: 'decay' },
-        { params: groups.noDecay, weightDecay: 0, name: 'no_decay' },
-      ],
-      { lr: config.lr, momentum: config.momentum },
-    );
-    this.params = this.optimizer.paramGroups.flatMap((g) => g.params);
-    this.scaler = new GradScaler({ enabled: config.precision === 'fp16', initScale: config.lossScale });
-    this.schedule = new MultiStepSchedule({ lr: config.lr, milestones: config.milestones, epochs: config.epochs, gamma: config.gamma, warmupSteps: config.warmup });
+    const opt = buildOptimizer(config, components);
+    ({ optimizer: this.optimizer, params: this.params, scaler: this.scaler, schedule: this.schedule } = opt);
     this.batchesPerEpoch = config.stepsPerEpoch > 0 ? Math.min(config.stepsPerEpoch, source.batchesPerEpoch) : source.batchesPerEpoch;
     this.totalSteps = this.batchesPerEpoch * config.epochs;
 
-    let resumeNote: string | null = null;
-    if (this.resumed) {
-      const saved = savedLayout(paths.main, this.worldSize);
-      let loaded: LoopState;
-      let loggedUpTo: number;
-      if (saved.worldSize === this.worldSize && saved.sharded === perRank) {
-        loaded = loadCheckpoint(this.checkpointPath, this.checkpointParts());
-        checkPosition(loaded, this.batchesPerEpoch, config.epochs, this.checkpointPath);
-        loggedUpTo = loaded.step;
-      } else {
-        // Another world size or head layout: re-shard the head, map the position by samples seen.
-        const target = { rank: this.rank, worldSize: this.worldSize, sharded: perRank, numClasses: head.numClasses, kernelIndex: groups.decay.length };
-        ({ loaded, loggedUpTo, note: resumeNote } = resumeOtherLayout(saved, target, this.checkpointParts(), config, this.batchesPerEpoch));
-      }
-      Object.assign(this.state, loaded);
-      if (this.state.window) this.window.restore(this.state.window);
-      this.lastCheckpoint = this.checkpointPath;
-      // metrics.jsonl holds what was logged up to the checkpoint's step (the saved run's numbering)
-      if (this.isMain) this.metrics.truncateAfter(loggedUpTo);
-    }
+    const resumeNote = this.resumed ? this.#resume(paths.main, perRank, opt.kernelIndex) : null;
 
     this.stop = new StopRequest({ signal: options.signal, handleSigint: options.handleSigint, onMessage: (text) => this.emit({ kind: 'message', text }) });
     const stopRequest = this.stop;
@@ -228,6 +246,33 @@ export class TrainRun {
     };
     if (stale.length) this.emit({ kind: 'message', text: `removed ${stale.length} temporary file(s) of an interrupted write: ${stale.join(', ')}` });
     if (resumeNote) this.emit({ kind: 'message', text: resumeNote });
+  }
+
+  /**
+   * Loads the checkpoint at `main` (this rank's file, or all ranks' files re-sharded when the saved
+   * run had another world size or head layout) into the modules, optimizer, scaler and loop state;
+   * returns a note for the console when it re-sharded.
+   */
+  #resume(main: string, perRank: boolean, kernelIndex: number): string | null {
+    const saved = savedLayout(main, this.worldSize);
+    let loaded: LoopState;
+    let loggedUpTo: number;
+    let note: string | null = null;
+    if (saved.worldSize === this.worldSize && saved.sharded === perRank) {
+      loaded = loadCheckpoint(this.checkpointPath, this.checkpointParts());
+      checkPosition(loaded, this.batchesPerEpoch, this.config.epochs, this.checkpointPath);
+      loggedUpTo = loaded.step;
+    } else {
+      // Another world size or head layout: re-shard the head, map the position by samples seen.
+      const target = { rank: this.rank, worldSize: this.worldSize, sharded: perRank, numClasses: this.head.numClasses, kernelIndex };
+      ({ loaded, loggedUpTo, note } = resumeOtherLayout(saved, target, this.checkpointParts(), this.config, this.batchesPerEpoch));
+    }
+    Object.assign(this.state, loaded);
+    if (this.state.window) this.window.restore(this.state.window);
+    this.lastCheckpoint = this.checkpointPath;
+    // metrics.jsonl holds what was logged up to the checkpoint's step (the saved run's numbering)
+    if (this.isMain) this.metrics.truncateAfter(loggedUpTo);
+    return note;
   }
 
   /** Throws {@link NonFiniteError} (writing nothing) when a parameter or buffer is NaN/Inf. */
