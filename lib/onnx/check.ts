@@ -2,10 +2,10 @@
  * The check `ecacface export --onnx` runs after writing a file: the same random images through
  * the libtorch backbone and through ONNX Runtime, and the largest difference of the embeddings.
  */
-import type { EmbeddingNet } from '../eval/model.js';
 import { noGrad, randn, scope } from '../tensor/index.js';
 import { readOnnxModel } from './read.js';
 import { OnnxNet } from './runtime.js';
+import type { OnnxExportable } from './write.js';
 
 /** What {@link compareWithOnnxRuntime} measured. */
 export interface OnnxComparison {
@@ -18,7 +18,7 @@ export interface OnnxComparison {
 }
 
 /** Runs `images` random normalised images through `net` (eval mode) and the ONNX file; needs onnxruntime-node. */
-export async function compareWithOnnxRuntime(net: EmbeddingNet, path: string, images = 2): Promise<OnnxComparison> {
+export async function compareWithOnnxRuntime(net: OnnxExportable, path: string, images = 2): Promise<OnnxComparison> {
   const info = readOnnxModel(path);
   const onnx = new OnnxNet(path, info.input.name, info.output.name, typeof info.input.shape[0] === 'number' ? info.input.shape[0] : null);
   const { inputChannels: c, inputSize: s } = net.spec;

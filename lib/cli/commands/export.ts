@@ -8,7 +8,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadModel } from '../../eval/model.js';
 import { compareWithOnnxRuntime } from '../../onnx/check.js';
-import { exportOnnx } from '../../onnx/export.js';
+import { exportOnnx } from '../../eval/onnx-export.js';
 import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET } from '../../onnx/graph.js';
 import { hasOnnxRuntime } from '../../onnx/runtime.js';
 import { ARCHS } from '../../models/archs.js';
