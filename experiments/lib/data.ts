@@ -61,7 +61,7 @@ export async function prepareData(o: ExperimentOptions, log: (line: string) => v
   const bins = o.bins.map((b) => resolve(b));
   const missing = [t.path, ...bins].filter((p) => !existsSync(p));
   if (missing.length) throw new Error(`not found: ${missing.join(', ')}`);
-  const ds = t.type === 'folder' ? data.openImageFolder(t.path) : data.openRecordIO(t.path.endsWith('.rec') ? resolve(t.path, '..') : t.path);
+  const ds = t.type === 'folder' ? data.openImageFolder(t.path) : data.openRecordIO(t.path);
   const images = ds.length;
   const identities = ds.numClasses;
   ds.close();
