@@ -217,7 +217,7 @@ async function execute(def: ExperimentDefinition, o: ExperimentOptions, argv: st
   const { task: _t, ...options } = o;
   const jsonPath = store.writeFile(
     'results.json',
-    JSON.stringify({ ...summary, command: [def.name, ...argv].join(' '), options, plan, thisSession: { computed, reused }, runs: all }, null, 2) + '\n',
+    JSON.stringify({ ...summary, command: [def.name, ...argv].join(' '), options, plan, bins: d.bins, thisSession: { computed, reused }, runs: all }, null, 2) + '\n',
   );
   console.log(`\n${md}\n`);
   console.log(`table: ${relative(process.cwd(), mdPath)}; JSON: ${relative(process.cwd(), jsonPath)}`);
