@@ -60,7 +60,7 @@ export const USAGE = `options (all optional):
   model    --arch mobilefacenet|ir18|ir34|ir50|ir101|ir152 (mobilefacenet)  --attention <kind> (tables whose rows keep it fixed)
            --head-option key=value (repeat; added to every row's head options, e.g. tUpdate=code)  --image-size (48 synthetic MobileFaceNet, else 112)
            --embedding-size 128|512 (128 synthetic MobileFaceNet, else 512)
-  schedule --seeds 1,2,3  --steps 300  --batch-size 32  --lr 0.05  --warmup <steps> (steps/3)  --milestones <epochs,…>
+  schedule --seeds 1,2,3  --steps 300  --batch-size 32  --lr 0.02  --warmup <steps> (steps/3)  --milestones <epochs,…>
   machine  --device cpu|cuda|cuda:N (cpu)  --jobs 2 (runs at once, one process each)  --threads 1 (per run)  --workers 1
   rows     --rows a,b,…   only these rows      --baseline <row>  the row the others are tested against
   output   --out experiments-out   --log-every 10   --quiet
@@ -166,7 +166,7 @@ export function parseOptions(argv: string[]): ExperimentOptions | 'help' {
     seeds: v.seeds ? ints(v.seeds, '--seeds') : [1, 2, 3],
     steps,
     batchSize: num(v['batch-size'], '--batch-size', (x) => Number.isInteger(x) && x >= 2, 'an integer ≥ 2') ?? 32,
-    lr: num(v.lr, '--lr', (x) => x > 0, 'a positive number') ?? 0.05,
+    lr: num(v.lr, '--lr', (x) => x > 0, 'a positive number') ?? 0.02,
     warmup: num(v.warmup, '--warmup', (x) => Number.isInteger(x) && x >= 0, 'a non-negative integer') ?? Math.round(steps / 3),
     milestones: v.milestones ? ints(v.milestones, '--milestones') : null,
     device,
