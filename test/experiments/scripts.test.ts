@@ -88,6 +88,18 @@ describe('experiments/ at toy size', () => {
     expect(other.err).toMatch(/rows\/esca\/seed-1\.json was computed with other settings \(differing: .*train\.stepsPerEpoch/);
   });
 
+  it('gates.ts reads the ESCA run of that table back: gates over training, accuracy with saturated gates frozen or removed', () => {
+    const r = run('tsx', 'gates.ts', ['--out', 'gates.md']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const md = readFileSync(join(cwd, 'gates.md'), 'utf8');
+    expect(md).toContain('### esca seed 1');
+    // MobileFaceNet has 15 ESCA blocks, conv_23 (stride 2, no residual) the first
+    expect(md.match(/^\| conv_\S+ \| /gm)).toHaveLength(15);
+    expect(md).toMatch(/^\| conv_23 \| [\d.]+ \| [\d.]+ \| /m);
+    for (const v of ['as trained', 'saturated frozen at σ̄', 'saturated removed (gate 1)', 'all spatial removed (ECA)']) expect(md).toMatch(new RegExp(`^\\| ${v.replace(/[()]/g, '\\$&')} \\| [\\d.]+ ± [\\d.]+ \\|`, 'm'));
+  });
+
   it('alpha.ts runs under ts-node (type-checked) and tests against α = 0.99', () => {
     const j = checkTable(run('ts-node', 'alpha.ts', [...TOY, '--rows', 'alpha-0.99,alpha-0.80', '--jobs', '1']), 'alpha', ['alpha-0.80', 'alpha-0.99'], ['α = 0.80', 'α = 0.99']);
     expect(j.baseline).toBe('alpha-0.99');
