@@ -2,7 +2,8 @@
  * Where an experiment keeps what it finished, so that a rerun resumes: one JSON file per row ×
  * seed (written atomically once the run is trained and evaluated), stamped with the settings it
  * was computed with. A file made with other settings is never mixed into a table: the rerun stops
- * and names the settings that differ.
+ * and names the settings that differ (a setting the file does not name at all is one a later
+ * version of the package added, at its default, and does not count).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -73,6 +74,12 @@ export function differingKeys(a: unknown, b: unknown, prefix = ''): string[] {
   return canonicalJson(a) === canonicalJson(b) ? [] : [prefix || '(all)'];
 }
 
+function valueAt(o: unknown, dotted: string): unknown {
+  let v = o;
+  for (const k of dotted.split('.')) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
 /** Thrown when a finished result was computed with other settings than the current command's. */
 export class SettingsMismatchError extends Error {
   constructor(file: string, keys: string[]) {
@@ -113,7 +120,11 @@ export class ResultStore {
     } catch (e) {
       throw new Error(`${path}: not a readable result (${(e as Error).message}); delete it to recompute that run`);
     }
-    if (r.fingerprint !== fingerprint(settings)) throw new SettingsMismatchError(relative(process.cwd(), path) || path, differingKeys(r.settings, settings));
+    if (r.fingerprint === fingerprint(settings)) return r;
+    // A setting the result does not name is new in this version of the package, at its default:
+    // the run was made with that same behaviour, so it still counts.
+    const keys = differingKeys(r.settings, settings).filter((k) => valueAt(r.settings, k) !== undefined);
+    if (keys.length) throw new SettingsMismatchError(relative(process.cwd(), path) || path, keys);
     return r;
   }
 

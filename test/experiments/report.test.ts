@@ -106,6 +106,9 @@ describe('experiments/lib/store', () => {
     expect(store.read('a', 2, { train: { lr: 0.05 } })).toBeNull();
     expect(() => store.read('a', 1, { train: { lr: 0.1 } })).toThrow(SettingsMismatchError);
     expect(() => store.read('a', 1, { train: { lr: 0.1 } })).toThrow(/seed-1\.json was computed with other settings \(differing: train\.lr\)/);
+    // a setting added by a later version (absent from the file) does not invalidate it; a changed one does
+    expect(store.read('a', 1, { train: { lr: 0.05, newKey: true } })).toEqual(r);
+    expect(() => store.read('a', 1, { train: { lr: 0.1, newKey: true } })).toThrow(/differing: train\.lr\)/);
     writeFileSync(store.resultPath('a', 3), '{ torn');
     expect(() => store.read('a', 3, {})).toThrow(/seed-3\.json: not a readable result .*delete it to recompute/);
   });
