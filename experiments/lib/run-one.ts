@@ -34,6 +34,7 @@ export async function runOne(t: RunTask, store: ResultStore, log: ((line: string
   // an interrupted run continues from its last checkpoint; anything else in its folder is replaced
   const resume = existsSync(join(runDir, 'checkpoint.safetensors'));
   const load0 = loadavg()[0]!;
+  const cpu0 = process.cpuUsage();
   let lastPrinted = 0;
   const onProgress = (e: ProgressEvent) => {
     if (!log || e.kind !== 'step') return;
@@ -46,6 +47,7 @@ export async function runOne(t: RunTask, store: ResultStore, log: ((line: string
   const r = await train(t.config, { onProgress, ...(resume ? { resume: true } : { overwrite: true }) });
   if (r.interrupted) throw new Interrupted(`${t.row} seed ${t.seed}: interrupted at step ${r.steps}; its checkpoint is kept (rerun the same command to continue)`);
   const load1 = loadavg()[0]!;
+  const cpu1 = process.cpuUsage();
   const records = readMetrics(r.metricsPath).filter((m): m is TrainRecord => m.type === 'train');
   // the first window holds the first iterations' warm-up cost
   const rates = records.slice(records.length > 1 ? 1 : 0).map((m) => m.imagesPerSec).filter(Number.isFinite);
@@ -56,6 +58,8 @@ export async function runOne(t: RunTask, store: ResultStore, log: ((line: string
     const evaluated = await evaluate(model, t.bins, { batchSize: 64, threads: Math.max(1, c.data.workers) });
     const images = evaluated.reduce((a, s) => a + 4 * s.pairs, 0); // two images a pair, each also mirrored
     const seconds = evaluated.reduce((a, s) => a + s.seconds, 0);
+    const cpu2 = process.cpuUsage();
+    const cpu = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => (b.user - a.user + b.system - a.system) / 1e6;
     return {
       experiment: t.experiment,
       row: t.row,
@@ -69,6 +73,7 @@ export async function runOne(t: RunTask, store: ResultStore, log: ((line: string
       params,
       finalLoss: r.finalLoss,
       sets: evaluated.map((s) => ({ name: s.name, pairs: s.pairs, accuracy: s.result.accuracy, std: s.result.std, folds: s.result.folds })),
+      cpuSeconds: { train: cpu(cpu0, cpu1), eval: cpu(cpu1, cpu2) },
       load: { start: load0, end: load1, cores: cpus().length },
       device: c.device,
       finishedAt: new Date().toISOString(),

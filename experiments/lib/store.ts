@@ -39,6 +39,11 @@ export interface RunResult {
   params: number;
   finalLoss: number;
   sets: SetScore[];
+  /**
+   * CPU time (user + system, all threads of the run's process) of the training and of the evaluation:
+   * about the wall time the run takes on idle cores with one thread; absent in results of older versions.
+   */
+  cpuSeconds?: { train: number; eval: number };
   /** 1-minute load averages at the start and end of the training, and the core count. */
   load: { start: number; end: number; cores: number };
   device: string;
