@@ -111,8 +111,10 @@ __global__ void __launch_bounds__(kThreads, 2)
 
 __global__ void __launch_bounds__(kThreads)
     DwsaKernel(PoolGeom g, const float* __restrict__ a, const float* __restrict__ part, float* __restrict__ dwsa) {
-  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (i < 18 * g.C) DwsaAt(g, a, part, i, dwsa);
+  __shared__ float sh[kThreads];
+  DwsaSlice(g, a, part, blockIdx.x, threadIdx.x, sh);
+  __syncthreads();
+  DwsaStore(g, blockIdx.x, threadIdx.x, sh, dwsa);
 }
 
 __global__ void __launch_bounds__(kThreads)
@@ -182,7 +184,7 @@ cudaError_t Backward(const T* go, const T* x, const float* wca, const float* wsa
   float* part = ws + b.part;
   DsKernel<T, V><<<Grid(dsg.Blocks()), kThreads, 0, st>>>(dsg, go, x, a, sw, ds);
   PoolBackwardKernel<T><<<Grid(pg.Blocks()), kThreads, 0, st>>>(pg, go, x, a, sw, ds, wsa, dx, part);
-  DwsaKernel<<<Grid(CeilDiv(18 * s.C, kThreads)), kThreads, 0, st>>>(pg, a, part, dwsa);
+  DwsaKernel<<<Grid(DwsaBlocks(pg)), kThreads, 0, st>>>(pg, a, part, dwsa);
   DaKernel<<<Grid(CeilDiv(s.N * s.C, kThreads)), kThreads, 0, st>>>(pg, part, da);
   LaunchGateBackward(da, a, g, wca, s.N, s.C, s.k, dg, dwca, st);
   LaunchScale<T, V>(s, dx, nullptr, nullptr, dg, invHW, dx, st);

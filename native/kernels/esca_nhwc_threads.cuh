@@ -503,16 +503,32 @@ __host__ __device__ inline void PoolPartsStore(const PoolGeom& g, const PoolThre
   }
 }
 
-// dwsa at i over 18·C (t = i / C, c = i % C): Σ_n a[n,c]·Σ_y part[n, y, t, c]; written to
-// dwsa[(t < 9 ? c : C + c)·9 + t mod 9].
-__host__ __device__ inline void DwsaAt(const PoolGeom& g, const float* a, const float* part, int64_t i, float* dwsa) {
-  const int64_t t = i / g.C, c = i % g.C;
+// dwsa[(t < 9 ? c : C + c)·9 + t mod 9] = Σ_n a[n,c]·Σ_y part[n, y, t, c] for the 18·C pairs
+// i = t·C + c. Block: 32 consecutive pairs × kSlices slices of the samples; slice s adds samples
+// s, s + kSlices, … in order (phase 1, into shared memory), then slice 0 adds the slices in order.
+constexpr int kSlices = kThreads / 32;
+
+__host__ __device__ inline int64_t DwsaBlocks(const PoolGeom& g) { return CeilDiv(18 * g.C, 32); }
+
+__host__ __device__ inline void DwsaSlice(const PoolGeom& g, const float* a, const float* part, int64_t b, int tid,
+                                          float* sh) {
+  const int64_t i = b * 32 + tid % 32, t = i / g.C, c = i % g.C;
   float s = 0.f;
-  for (int64_t n = 0; n < g.N; ++n) {
-    float sn = 0.f;
-    for (int64_t y = 0; y < g.gy; ++y) sn += part[((n * g.gy + y) * kParts + t) * g.C + c];
-    s += a[n * g.C + c] * sn;
+  if (i < 18 * g.C) {
+    for (int64_t n = tid / 32; n < g.N; n += kSlices) {
+      float sn = 0.f;
+      for (int64_t y = 0; y < g.gy; ++y) sn += part[((n * g.gy + y) * kParts + t) * g.C + c];
+      s += a[n * g.C + c] * sn;
+    }
   }
+  sh[tid] = s;
+}
+
+__host__ __device__ inline void DwsaStore(const PoolGeom& g, int64_t b, int tid, const float* sh, float* dwsa) {
+  const int64_t i = b * 32 + tid, t = i / g.C, c = i % g.C;
+  if (tid >= 32 || i >= 18 * g.C) return;
+  float s = 0.f;
+  for (int k = 0; k < kSlices; ++k) s += sh[k * 32 + tid];
   dwsa[(t < 9 ? c : g.C + c) * 9 + t % 9] = s;
 }
 

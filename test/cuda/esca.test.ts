@@ -108,7 +108,8 @@ for (let i = 0; i < 6; i++) SHAPES.push([next(1, 4), next(1, 80), next(1, 20), n
 
 // What the NHWC kernels split differently: channels above one shared-memory chunk of 512 (with
 // and without 16-byte packs), C a multiple of the pack width, odd H and W spanning several row
-// bands of the pool backward, tall and narrow images.
+// bands of the pool backward, tall and narrow images, more samples than the 8 slices of the
+// weight-gradient sum.
 const NHWC_SHAPES: Shape[] = [
   [1, 520, 3, 4],
   [2, 513, 2, 3],
@@ -117,6 +118,8 @@ const NHWC_SHAPES: Shape[] = [
   [2, 2, 33, 7],
   [1, 48, 56, 3],
   [2, 16, 13, 1],
+  [11, 6, 3, 4],
+  [12, 64, 14, 14],
 ];
 
 const TOL: [DType, number][] = [

@@ -11,7 +11,8 @@
 //   - the CPU NHWC kernels in float64 (kernels/esca_cpu_nhwc.h; forward and backward), whose
 //     gradients are themselves checked here by central finite differences of the direct forward.
 // For float32, float16 and bfloat16, with 16-byte packs and with one channel per thread, over
-// shapes with odd H/W, C not a multiple of the pack width and C above one shared-memory chunk.
+// shapes with odd H/W, C not a multiple of the pack width, C above one shared-memory chunk and
+// more samples than the weight-gradient sum's slices.
 // Built with -fsanitize=address,undefined by test/ops/esca-nhwc-emulation.test.ts, so any read
 // or write outside a buffer fails; every output starts as NaN, so any element not written shows.
 //
@@ -176,7 +177,12 @@ void EmuBackward(const Shape& d, int64_t k, const T* go, const T* x, const float
     }
     for (int t = 0; t < kThreads; ++t) PoolPartsStore(pg, PoolThreadOf(pg, b, t), sh.data(), part);
   }
-  for (int64_t i = 0; i < 18 * d.C; ++i) DwsaAt(pg, a, part, i, dwsa);
+  std::vector<float> shd(kThreads);
+  for (int64_t b = 0; b < DwsaBlocks(pg); ++b) {
+    std::fill(shd.begin(), shd.end(), kNaN);
+    for (int t = 0; t < kThreads; ++t) DwsaSlice(pg, a, part, b, t, shd.data());
+    for (int t = 0; t < kThreads; ++t) DwsaStore(pg, b, t, shd.data(), dwsa);
+  }
   for (int64_t i = 0; i < d.N * d.C; ++i) da[i] = DaAt(pg, part, i);
   EmuGateBackward(d, k, da, a, g, wca, dg, dwca);
   EmuScale<T, V>(d, dx, nullptr, nullptr, dg, invHW, dx);
@@ -431,7 +437,8 @@ int main() {
   const std::vector<Shape> shapes = {
       {1, 12, 7, 7},  {3, 20, 5, 9},   {2, 33, 3, 17}, {1, 100, 1, 1}, {5, 3, 2, 9},   {2, 64, 9, 9},
       {2, 128, 6, 5}, {1, 520, 3, 4},  {2, 513, 2, 3}, {1, 1, 1, 1},   {1, 8, 1, 13},  {2, 16, 13, 1},
-      {3, 24, 11, 6}, {2, 256, 4, 4},  {1, 40, 17, 15}, {2, 2, 33, 7}, {1, 48, 56, 3},
+      {3, 24, 11, 6}, {2, 256, 4, 4},  {1, 40, 17, 15}, {2, 2, 33, 7}, {1, 48, 56, 3}, {11, 6, 3, 4},
+      {9, 16, 5, 5},  // more samples than the weight-gradient sum's 8 slices
   };
   std::mt19937 rng(2024);
   int cases = 0;
