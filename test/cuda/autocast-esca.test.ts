@@ -11,9 +11,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backbone } from '../../lib/models/index.js';
-import { ESCA } from '../../lib/nn/attention/esca.js';
 import { autocast, cuda, manualSeed, randn, scope, type Tensor } from '../../lib/tensor/index.js';
 import { SGD } from '../../lib/train/sgd.js';
+import { withEnv } from '../helpers/env.js';
+import { recordEscaLayouts } from '../helpers/esca-layouts.js';
 
 const skip = !cuda.isAvailable() && 'CUDA not available';
 
@@ -50,41 +51,23 @@ for (const [arch, dtype] of [['mobilefacenet', 'bfloat16'], ['ir18', 'bfloat16']
   });
 }
 
-function layout(t: Tensor): string {
-  if (t.isContiguous()) return 'contiguous';
-  return t.isContiguous('channelsLast') ? 'channels_last' : 'strided';
-}
-
 for (const arch of ['ir18', 'mobilefacenet'] as const) {
   test(`${arch} + ESCA, channels_last, bf16 autocast: a training step copies no ESCA input or gradient`, { skip }, () => {
     manualSeed(6);
     const m = backbone({ arch, attention: 'esca' }).to('cuda');
     m.train();
-    // What every ESCA block receives and returns, recorded around its forward.
-    const seen: string[] = [];
-    for (const [name, mod] of m.namedModules()) {
-      if (!(mod instanceof ESCA)) continue;
-      const forward = mod.forward.bind(mod);
-      mod.forward = (x: Tensor): Tensor => {
-        const out = forward(x);
-        seen.push(`${name}: ${x.dtype} ${layout(x)} in, ${out.dtype} ${layout(out)} out`);
-        return out;
-      };
-    }
+    const seen = recordEscaLayouts(m); // what every ESCA block receives and returns
     const opt = new SGD(m.parameters(), { lr: 0.01, momentum: 0.9 });
-    process.env.ECF_ESCA_NO_COPY = '1';
-    try {
+    withEnv('ECF_ESCA_NO_COPY', '1', () =>
       scope(() => {
         m.zeroGrad();
         const x = randn([8, 3, 112, 112], { device: 'cuda' }).contiguous('channelsLast');
         const y = autocast('bfloat16', () => m.forward(x));
-        y.float().square().mean().backward();
+        y.float().square().mean().backward(); // any copy inside ESCA throws here
         opt.step();
         cuda.synchronize();
-      });
-    } finally {
-      delete process.env.ECF_ESCA_NO_COPY;
-    }
+      }),
+    );
     assert.equal(seen.length, arch === 'ir18' ? 8 : 15, seen.join('\n'));
     // H = W = 1 would make both layouts one; every ESCA here is at 7×7 or larger
     for (const line of seen) assert.match(line, /: bfloat16 channels_last in, bfloat16 channels_last out$/);

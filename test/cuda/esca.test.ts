@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 
 import { eca, ecaComposed, esca, escaComposed } from '../../lib/ops/esca.js';
 import { cuda, manualSeed, memory, randn, scope, type DType, type Tensor } from '../../lib/tensor/index.js';
+import { withEnv } from '../helpers/env.js';
 
 const skip = !cuda.isAvailable() && 'CUDA not available';
 
@@ -36,12 +37,7 @@ function relErr(a: Tensor, b: Tensor): number {
 
 /** Runs fn with ECF_ESCA_NO_COPY set: the op then refuses to copy its input or output gradient. */
 function noCopy<R>(fn: () => R): R {
-  process.env.ECF_ESCA_NO_COPY = '1';
-  try {
-    return fn();
-  } finally {
-    delete process.env.ECF_ESCA_NO_COPY;
-  }
+  return withEnv('ECF_ESCA_NO_COPY', '1', fn);
 }
 
 /**

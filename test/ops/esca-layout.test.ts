@@ -5,15 +5,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { backbone } from '../../lib/models/index.js';
-import { ESCA } from '../../lib/nn/attention/esca.js';
 import { esca } from '../../lib/ops/esca.js';
 import { manualSeed, randn, scope, type Tensor } from '../../lib/tensor/index.js';
 import { SGD } from '../../lib/train/sgd.js';
-
-function layout(t: Tensor): string {
-  if (t.isContiguous()) return 'contiguous';
-  return t.isContiguous('channelsLast') ? 'channels_last' : 'strided';
-}
+import { layoutOf as layout, recordEscaLayouts } from '../helpers/esca-layouts.js';
 
 describe('ESCA keeps channels_last without copies (ECF_ESCA_NO_COPY)', () => {
   beforeEach(() => {
@@ -55,16 +50,7 @@ describe('ESCA keeps channels_last without copies (ECF_ESCA_NO_COPY)', () => {
     manualSeed(6);
     const m = backbone({ arch: 'mobilefacenet', attention: 'esca' });
     m.train();
-    const seen: string[] = [];
-    for (const [name, mod] of m.namedModules()) {
-      if (!(mod instanceof ESCA)) continue;
-      const forward = mod.forward.bind(mod);
-      mod.forward = (x: Tensor): Tensor => {
-        const out = forward(x);
-        seen.push(`${name}: ${layout(x)} in, ${layout(out)} out`);
-        return out;
-      };
-    }
+    const seen = recordEscaLayouts(m);
     const opt = new SGD(m.parameters(), { lr: 0.01, momentum: 0.9 });
     scope(() => {
       const x = randn([2, 3, 112, 112]).contiguous('channelsLast');
@@ -72,7 +58,7 @@ describe('ESCA keeps channels_last without copies (ECF_ESCA_NO_COPY)', () => {
       opt.step();
     });
     expect(seen).toHaveLength(15);
-    for (const line of seen) expect(line).toMatch(/: channels_last in, channels_last out$/);
+    for (const line of seen) expect(line).toMatch(/: float32 channels_last in, float32 channels_last out$/);
     opt.dispose();
     m.dispose();
   });
