@@ -1,6 +1,5 @@
 /** What the memory layout of the activations around ESCA is, for tests of channels_last training. */
-import type { Module } from '../../lib/nn/module.js';
-import { ESCA } from '../../lib/nn/attention/esca.js';
+import { escaBlocks, type ModuleTree } from '../../lib/nn/attention/esca.js';
 import type { Tensor } from '../../lib/tensor/index.js';
 
 /** 'contiguous', 'channels_last' or 'strided' (a 4-D tensor that is neither). */
@@ -11,16 +10,15 @@ export function layoutOf(t: Tensor): string {
 
 /**
  * Wraps the forward of every ESCA module of `model` so that each call appends
- * `<module name>: <dtype> <layout> in, <dtype> <layout> out` to the returned list.
+ * `<block>: <dtype> <layout> in, <dtype> <layout> out` to the returned list.
  */
-export function recordEscaLayouts(model: Module<any, any>): string[] {
+export function recordEscaLayouts(model: ModuleTree): string[] {
   const seen: string[] = [];
-  for (const [name, mod] of model.namedModules()) {
-    if (!(mod instanceof ESCA)) continue;
-    const forward = mod.forward.bind(mod);
-    mod.forward = (x: Tensor): Tensor => {
+  for (const { block, module } of escaBlocks(model)) {
+    const forward = module.forward.bind(module);
+    module.forward = (x: Tensor): Tensor => {
       const out = forward(x);
-      seen.push(`${name}: ${x.dtype} ${layoutOf(x)} in, ${out.dtype} ${layoutOf(out)} out`);
+      seen.push(`${block}: ${x.dtype} ${layoutOf(x)} in, ${out.dtype} ${layoutOf(out)} out`);
       return out;
     };
   }
