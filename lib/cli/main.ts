@@ -22,6 +22,7 @@ import { registerInit } from './commands/init.js';
 import { versionText } from './version.js';
 import { registerAttention } from './commands/attention.js';
 import { registerDetect } from './commands/detect.js';
+import { registerExport } from './commands/export.js';
 
 export function buildProgram(): Command {
   const program = new Command('ecacface')
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerInit(program);
   registerAttention(program);
   registerDetect(program);
+  registerExport(program);
   return program;
 }
 
