@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       imageSize: 32,
       embeddingSize: 64,
       data: { train: { type: 'recordio', path: synth.rec }, val: synth.bins.map((b) => b.path), workers: 0 },
-      batchSize: 16,
+      batchSize: 8, // 32 images: 4 batches, the 4 steps asked for (stepsPerEpoch caps at what the data gives)
       epochs: 1,
       milestones: [],
       stepsPerEpoch: 4,
