@@ -53,6 +53,7 @@ export {
   type AutocastDtype,
   memory,
   buildInfo,
+  type BuildInfo,
   cuda,
   functional,
 } from './tensor/index.js';

@@ -155,8 +155,24 @@ export function memory(options: MemoryOptions = {}): MemoryReport {
   return { ...native.memory(), cudaAllocator: native.cudaMemoryStats(device, options.resetPeak ?? false) };
 }
 
+/** What the addon was built against, and what its libtorch uses here. */
+export interface BuildInfo {
+  /** libtorch version the addon was compiled against (e.g. "1.13.1", "2.13.0"). */
+  torchVersion: string;
+  /** Whether this is a CUDA build. */
+  cuda: boolean;
+  /** libtorch's parallel settings (`at::get_parallel_info()`). */
+  parallel: string;
+  /**
+   * Whether convolutions may run through NNPACK: libtorch has it and this CPU can run it. Where
+   * libtorch 2.x has NNPACK but the CPU cannot run it, the addon turns it off when it loads, so
+   * libtorch never tries it (and never logs "Could not initialize NNPACK!").
+   */
+  nnpack: boolean;
+}
+
 /** What the addon was built against. */
-export function buildInfo(): { torchVersion: string; cuda: boolean; parallel: string } {
+export function buildInfo(): BuildInfo {
   return native.buildInfo();
 }
 

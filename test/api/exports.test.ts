@@ -33,7 +33,7 @@ const EXPECTED: Record<string, Surface> = {
     ],
     types: [
       'AlignOptions', 'AlignedFace', 'AttentionPictureOptions', 'AutocastDtype', 'BatchSource',
-      'BlockGateStats', 'Comparison', 'CudaAllocatorReport', 'DType', 'DetectOptions', 'DetectedFace',
+      'BlockGateStats', 'BuildInfo', 'Comparison', 'CudaAllocatorReport', 'DType', 'DetectOptions', 'DetectedFace',
       'Device', 'EmbedOptions', 'EmbeddingNet', 'EvaluableModel', 'EvaluateOptions', 'ExportCardFields',
       'Face', 'FaceAttention', 'FaceDetectorOptions', 'FaceImage', 'FaceSelection', 'GateSummary',
       'GradScalerOptions', 'GradScalerState', 'InputSpec', 'LineChartOptions', 'LineSeries',

@@ -1,0 +1,44 @@
+/**
+ * What the addon sets for the whole process when it loads (native/core/process_setup.cc), checked
+ * in fresh child processes so that nothing else ran before: NNPACK is never tried where it cannot
+ * run (no log line per convolution; issue 27).
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const entry = fileURLToPath(new URL('../../dist/lib/index.js', import.meta.url));
+
+/** Runs an ES module body in a fresh node process; returns its last stdout line as JSON and its stderr. */
+function child<T>(body: string, env: Record<string, string> = {}): { result: T; stderr: string } {
+  const script = `const m = await import(${JSON.stringify(entry)});\n${body}`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  expect(r.status, r.stderr).toBe(0);
+  return { result: JSON.parse(r.stdout.trim().split('\n').pop()!) as T, stderr: r.stderr };
+}
+
+describe('NNPACK', () => {
+  it('convolutions that reach NNPACK’s check print no "Could not initialize NNPACK" line', () => {
+    // 1×1 convolutions at one thread and batch < 16 are not taken by oneDNN, so libtorch 2.x asks
+    // NNPACK for them; where NNPACK cannot start it logged one line per convolution before the
+    // addon switched it off. Batch 16 reaches NNPACK's own path where it is usable.
+    const { result, stderr } = child<{ nnpack: boolean; sum: number }>(`
+      m.setNumThreads(1);
+      let sum = 0;
+      for (const [n, k] of [[8, 1], [8, 3], [16, 1], [16, 3]]) {
+        m.scope(() => {
+          const x = m.randn([n, 8, 12, 12]);
+          const w = m.randn([8, 8, k, k]).requiresGrad_();
+          for (let i = 0; i < 3; i++) {
+            const y = m.functional.conv2d(x, w, null, { padding: (k - 1) / 2 });
+            y.sum().backward();
+            sum += y.shape[0];
+          }
+        });
+      }
+      console.log(JSON.stringify({ nnpack: m.buildInfo().nnpack, sum }));`);
+    expect(stderr).not.toMatch(/NNPACK/);
+    expect(result.sum).toBe(3 * (8 + 8 + 16 + 16));
+    expect(typeof result.nnpack).toBe('boolean');
+  });
+});
