@@ -228,7 +228,7 @@ export interface NativeBinding {
   cudnnBenchmark(enable?: boolean): boolean;
   cudaEmptyCache(): void;
   memory(): { tensors: number; bytes: number; cpuBytes: number; cudaBytes: number; created: number };
-  buildInfo(): { torchVersion: string; cuda: boolean; parallel: string; nnpack: boolean };
+  buildInfo(): { torchVersion: string; cuda: boolean; parallel: string; nnpack: boolean; cpuMalloc: string };
 
   // ops/esca.cc — ESCA and ECA attention
   /** Fused ESCA (autograd-aware): x [N,C,H,W], caWeight [1,1,k], saWeight [1,2C,3,3]. */

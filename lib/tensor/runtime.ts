@@ -169,6 +169,13 @@ export interface BuildInfo {
    * libtorch never tries it (and never logs "Could not initialize NNPACK!").
    */
   nnpack: boolean;
+  /**
+   * The C library's heap policy for tensor memory: "glibc, fixed thresholds (…)" where the addon
+   * fixed glibc's malloc thresholds when it loaded (freed tensor memory stays in the heap for the
+   * next step instead of being faulted in again), or "system default" (another C library, or
+   * `ECACFACE_MALLOC=system`, `GLIBC_TUNABLES=glibc.malloc.…` or `MALLOC_*_` variables set).
+   */
+  cpuMalloc: string;
 }
 
 /** What the addon was built against. */

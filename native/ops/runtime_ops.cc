@@ -214,6 +214,7 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
 #endif
   out.Set("parallel", Napi::String::New(env, at::get_parallel_info()));
   out.Set("nnpack", Napi::Boolean::New(env, NnpackEnabled()));
+  out.Set("cpuMalloc", Napi::String::New(env, CpuMallocPolicy()));
   return out;
 }
 
