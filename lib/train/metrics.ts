@@ -127,6 +127,12 @@ export interface StepSample {
   /** Milliseconds spent waiting for the batch, and for the whole step including the wait. */
   waitMs: number;
   totalMs: number;
+  /**
+   * The first step a process runs: libtorch creates its kernels (oneDNN primitives), the heap
+   * grows and JavaScript compiles, so it takes about twice a later step. Its time is kept out of
+   * the window's throughput and data-wait share unless the window has no other step.
+   */
+  warmUp?: boolean;
 }
 
 /**
@@ -155,6 +161,8 @@ export class LogWindow {
   #images = 0;
   #wait = 0;
   #time = 0;
+  /** Images, wait and time of warm-up steps (see {@link StepSample.warmUp}). */
+  #warm = { images: 0, wait: 0, time: 0 };
 
   /** Steps in the window. */
   get size(): number {
@@ -167,14 +175,27 @@ export class LogWindow {
     this.#t = s.t;
     this.#pos += s.positiveCosine;
     this.#hard += s.hardFraction;
-    this.#images += s.images;
-    this.#wait += s.waitMs;
-    this.#time += s.totalMs;
+    const timing = s.warmUp ? this.#warm : null;
+    if (timing) {
+      timing.images += s.images;
+      timing.wait += s.waitMs;
+      timing.time += s.totalMs;
+    } else {
+      this.#images += s.images;
+      this.#wait += s.waitMs;
+      this.#time += s.totalMs;
+    }
+  }
+
+  /** Images, wait and time the throughput is computed from: the steps after the warm-up, if any. */
+  #timing(): { images: number; wait: number; time: number } {
+    return this.#time > 0 ? { images: this.#images, wait: this.#wait, time: this.#time } : this.#warm;
   }
 
   /** The sums so far (for a checkpoint). */
   snapshot(): LogWindowState {
-    return { n: this.#n, loss: this.#loss, t: this.#t, pos: this.#pos, hard: this.#hard, images: this.#images, wait: this.#wait, time: this.#time };
+    const { images, wait, time } = this.#timing();
+    return { n: this.#n, loss: this.#loss, t: this.#t, pos: this.#pos, hard: this.#hard, images, wait, time };
   }
 
   /** Continues a window from {@link snapshot} (on resume). */
@@ -189,11 +210,13 @@ export class LogWindow {
     this.#images = v(s.images);
     this.#wait = v(s.wait);
     this.#time = v(s.time);
+    this.#warm = { images: 0, wait: 0, time: 0 };
   }
 
   /** The window's record (time stamped now); the window starts again empty. */
   flush(step: number, epoch: number, lr: number): TrainRecord {
     const n = this.#n;
+    const { images, wait, time } = this.#timing();
     const rec: TrainRecord = {
       type: 'train',
       step,
@@ -203,11 +226,12 @@ export class LogWindow {
       t: this.#t,
       positiveCosine: this.#pos / n,
       hardFraction: this.#hard / n,
-      imagesPerSec: this.#images / (this.#time / 1000),
-      dataWait: this.#wait / this.#time,
+      imagesPerSec: images / (time / 1000),
+      dataWait: wait / time,
       time: new Date().toISOString(),
     };
     this.#n = this.#loss = this.#t = this.#pos = this.#hard = this.#images = this.#wait = this.#time = 0;
+    this.#warm = { images: 0, wait: 0, time: 0 };
     return rec;
   }
 }

@@ -230,6 +230,9 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
     await run.callHooks('onStart');
     if (config.valAtStart && !run.resumed && state.step === 0) await run.validate();
     const tTrain = performance.now();
+    // The first step this process runs is its warm-up (see StepSample.warmUp): logged on its own,
+    // kept out of the img/s of the first log line.
+    const warmUpStep = state.step + 1;
     outer: for (let epoch = state.position.epoch; epoch < config.epochs; epoch++) {
       state.position = { epoch, batch: epoch === state.position.epoch ? state.position.batch : 0 };
       for await (const { batch, tWait, waitMs } of timedBatches(c.source, epoch, state.position.batch, run.batchesPerEpoch)) {
@@ -242,7 +245,15 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
         lastLoss = r.loss;
         const { t = NaN, positiveCosine = NaN, hardFraction = NaN } = r.stats;
         // images over all ranks: the progress shows the global img/s
-        window.add({ loss: r.loss, t, positiveCosine, hardFraction, images: r.images * run.worldSize, waitMs, totalMs: performance.now() - tWait });
+        const totalMs = performance.now() - tWait;
+        const warmUp = state.step === warmUpStep;
+        window.add({ loss: r.loss, t, positiveCosine, hardFraction, images: r.images * run.worldSize, waitMs, totalMs, warmUp });
+        if (warmUp && run.isMain) {
+          run.emit({
+            kind: 'message',
+            text: `warm-up: step ${state.step} took ${(totalMs / 1000).toFixed(1)} s (first use: libtorch creates its kernels, memory is mapped, JavaScript compiles); img/s counts from step ${state.step + 1}`,
+          });
+        }
         const endOfEpoch = state.position.batch === run.batchesPerEpoch;
         if (state.step % config.logEvery === 0 || endOfEpoch) run.log(window.flush(state.step, epoch, lr));
         await run.callHooks('afterStep');

@@ -22,6 +22,35 @@ describe('LogWindow', () => {
   });
 });
 
+describe('LogWindow warm-up', () => {
+  const sample = (totalMs: number, warmUp?: boolean) => ({ loss: 1, t: 0, positiveCosine: 0, hardFraction: 0, images: 8, waitMs: totalMs / 10, totalMs, warmUp });
+
+  it('keeps the warm-up step out of img/s and data-wait, not out of the loss mean', () => {
+    const w = new LogWindow();
+    w.add({ ...sample(1000, true), loss: 4 });
+    w.add(sample(100));
+    w.add(sample(300));
+    expect(w.size).toBe(3);
+    const r = w.flush(3, 0, 0.1);
+    expect(r.imagesPerSec).toBeCloseTo(16 / 0.4, 12); // the 2 later steps: 16 images in 400 ms
+    expect(r.dataWait).toBeCloseTo(0.1, 15);
+    expect(r.loss).toBe(2); // (4 + 1 + 1) / 3
+    // the next window starts clean
+    w.add(sample(200));
+    expect(w.flush(4, 0, 0.1).imagesPerSec).toBeCloseTo(8 / 0.2, 12);
+  });
+
+  it('uses the warm-up step when it is the whole window (logEvery 1), and snapshots what it would log', () => {
+    const w = new LogWindow();
+    w.add(sample(500, true));
+    expect(w.snapshot()).toMatchObject({ n: 1, images: 8, time: 500 });
+    expect(w.flush(1, 0, 0.1).imagesPerSec).toBeCloseTo(8 / 0.5, 12);
+    w.add(sample(500, true));
+    w.add(sample(250));
+    expect(w.snapshot()).toMatchObject({ n: 2, images: 8, time: 250 });
+  });
+});
+
 describe('MetricsWriter.truncateAfter', () => {
   it('drops the trailing records after the step, keeping an earlier world size’s higher step numbers', () => {
     const w = new MetricsWriter(join(mkdtempSync(join(tmpdir(), 'ecf-metrics-')), 'metrics.jsonl'));
