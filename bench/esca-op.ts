@@ -18,6 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { esca, escaComposed } from '../lib/ops/esca.js';
 import { getNumThreads, manualSeed, randn, scope, setNumThreads, type Tensor } from '../lib/tensor/index.js';
+import { referencePython } from './python.js';
 
 /** One benchmarked shape. */
 export interface EscaOpRow {
@@ -119,7 +120,7 @@ function pythonTimes(
   const here = fileURLToPath(new URL('.', import.meta.url));
   const script = join(here, '..', '..', 'bench', 'esca-op_ref.py');
   try {
-    const out = execFileSync('/usr/bin/python3', [script, String(threads), String(reps), JSON.stringify(shapes), channelsLast ? 'channels_last' : 'contiguous'], {
+    const out = execFileSync(referencePython(), [script, String(threads), String(reps), JSON.stringify(shapes), channelsLast ? 'channels_last' : 'contiguous'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
