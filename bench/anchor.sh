@@ -31,6 +31,7 @@
 #   SKIP_113 [0]                1: no ours-on-1.13 side and no ops-1.13 / heads-1.13 parts
 #   PARTS [backbones,reversed,same-malloc,ops,heads,demo]   which parts to run
 #   OPS_ITERS [20000], HEADS_ROUNDS [3], HEADS_CLASSES [10575], DEMO_SECONDS [120]
+#   SKIP_BUILD [0]              1: use build/, build-torch2/ and dist/ as they are (already built)
 #   OUT, ECF_TORCH_VENV_ROOT
 #
 # Full run: bash bench/anchor.sh. The reduced run that still answers issue 21 §4 and issue 27
@@ -65,13 +66,19 @@ say() { printf '\n== %s\n' "$*" | tee -a "$out/summary.txt"; }
 machine() { { date -u +%FT%TZ; uptime; lscpu | grep -E '^(Model name|CPU\(s\)|Thread)'; } ; }
 
 t_all=$SECONDS
-say "builds"
-[ -f build/Release/ecacface.node ] || node scripts/build-native.js
-LIBTORCH=$torch_dir node scripts/build-native.js --out build-torch2
-npx tsc -p tsconfig.json
 ours2=$root/build-torch2/Release/ecacface.node
 ours1=$root/build/Release/ecacface.node
-say "settings: THREADS=$threads ITERS=$iters WARMUP=$warmup ARCHS=$archs REVERSED_ARCHS=$reversed_archs SKIP_COMPILE=${SKIP_COMPILE:-0} SKIP_113=${SKIP_113:-0} PARTS=${parts:1:-1} OPS_ITERS=$ops_iters HEADS_ROUNDS=$heads_rounds HEADS_CLASSES=$heads_classes DEMO_SECONDS=$demo_s"
+if [ "${SKIP_BUILD:-0}" = 1 ]; then
+  for f in "$ours1" "$ours2" dist/bench/backbones.js; do
+    [ -f "$f" ] || { echo "anchor.sh: SKIP_BUILD=1 but $f is missing" >&2; exit 2; }
+  done
+else
+  say "builds"
+  [ -f "$ours1" ] || node scripts/build-native.js
+  LIBTORCH=$torch_dir node scripts/build-native.js --out build-torch2
+  npx tsc -p tsconfig.json
+fi
+say "settings: THREADS=$threads ITERS=$iters WARMUP=$warmup ARCHS=$archs REVERSED_ARCHS=$reversed_archs SKIP_COMPILE=${SKIP_COMPILE:-0} SKIP_113=${SKIP_113:-0} SKIP_BUILD=${SKIP_BUILD:-0} PARTS=${parts:1:-1} OPS_ITERS=$ops_iters HEADS_ROUNDS=$heads_rounds HEADS_CLASSES=$heads_classes DEMO_SECONDS=$demo_s"
 
 failed=0
 run() { # run <name> <ECACFACE_NATIVE> <command…>: one part, its own log, its duration in the summary
