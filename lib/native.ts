@@ -279,7 +279,8 @@ export interface NativeBinding {
       width: number;
       numClasses?: number;
       threads: number;
-      flip: boolean;
+      /** Probability in [0, 1] of a horizontal flip per sample (drawn from `seed` and the sample's place). */
+      flip: number;
       seed: number;
       channelsLast: boolean;
       pin: boolean;

@@ -31,8 +31,13 @@ export interface LoaderOptions {
   device?: Device;
   /** channels_last memory format (shape stays [B,3,H,W]). */
   channelsLast?: boolean;
-  /** Training augmentation: horizontal flip with p = 0.5 (default false). */
+  /**
+   * Training augmentation: random horizontal flip with probability `flip` (default false: no
+   * augmentation). `train: true` alone flips with p = 0.5.
+   */
   train?: boolean;
+  /** Probability in [0, 1] of flipping each sample horizontally (default 0.5 with `train`, else 0). */
+  flip?: number;
   /**
    * libjpeg-turbo's fast IDCT and fast chroma upsampling (≈ 10 % faster JPEG decoding; pixels
    * then differ from PIL/OpenCV decodes: a few levels on average, up to ~15 at sharp colour
@@ -155,6 +160,8 @@ export function loader(dataset: ImageDataset, options: LoaderOptions): Loader {
   const prefetch = posInt(options.prefetch, 2, 'prefetch');
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`loader: seed must be a non-negative safe integer, got ${seed}`);
+  const flip = options.flip ?? (options.train ? 0.5 : 0);
+  if (!(typeof flip === 'number' && flip >= 0 && flip <= 1)) throw new RangeError(`loader: flip must be a probability in [0, 1], got ${flip}`);
   const shuffle = options.shuffle ?? true;
   const dropLast = options.dropLast ?? false;
   const device = checkDevice(options.device ?? 'cpu');
@@ -221,8 +228,8 @@ export function loader(dataset: ImageDataset, options: LoaderOptions): Loader {
       width,
       numClasses: dataset.numClasses,
       threads,
-      flip: options.train ?? false,
-      seed: options.train ? flipSeed(epoch, step) : 0,
+      flip,
+      seed: flip > 0 ? flipSeed(epoch, step) : 0,
       channelsLast: options.channelsLast ?? false,
       fastDecode: options.fastDecode ?? false,
       pin: device !== 'cpu',
