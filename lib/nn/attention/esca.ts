@@ -64,11 +64,6 @@ export type GateProbe = ((block: ESCA, gates: EscaGates) => void) & {
   trainingOnly?: boolean;
 };
 
-/** `w` in the dtype of `x` (a float32 weight on a float16/bfloat16 input, as autocast casts it). */
-function inDtypeOf(w: Tensor, x: Tensor): Tensor {
-  return w.dtype === x.dtype ? w : w.to(x.dtype);
-}
-
 /** ESCA attention: ECA's channel gate, then the spatial gate on its output, as one fused op (file comment). */
 export class ESCA extends Attention {
   readonly kind = 'esca' as const;
@@ -105,9 +100,9 @@ export class ESCA extends Attention {
     return noGrad(() =>
       scope(() => {
         const [n, c] = x.shape as [number, number, number, number];
-        const channel = channelAttentionGate(x, inDtypeOf(this.ca.conv.weight, x));
+        const channel = channelAttentionGate(x, this.ca.conv.weight);
         const y = x.mul(channel.view(n, c, 1, 1));
-        return { channel, spatial: spatialAttentionMap(y, inDtypeOf(this.sa.conv.weight, y)) };
+        return { channel, spatial: spatialAttentionMap(y, this.sa.conv.weight) };
       }),
     );
   }
