@@ -5,6 +5,7 @@
 
 #include "core/env_state.h"
 #include "core/errors.h"
+#include "core/registry.h"
 #include "core/tensor_handle.h"
 
 namespace ecf {

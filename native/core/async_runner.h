@@ -53,6 +53,5 @@ class AsyncRunner {
   std::size_t pending_ = 0;  // touched on the JS thread only
 };
 
-void RegisterAsyncOps(Napi::Env env, Napi::Object exports);
 
 }  // namespace ecf

@@ -4,6 +4,7 @@
 
 #include "core/env_state.h"
 #include "core/errors.h"
+#include "core/registry.h"
 
 namespace ecf {
 namespace {

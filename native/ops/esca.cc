@@ -98,10 +98,6 @@ kernels::Dtype CudaDtype(const char* fn, at::ScalarType t) {
               ": CUDA kernels take float32, float16 or bfloat16 input, got ", t);
   return KernelDtype(fn, t);
 }
-
-void CheckCuda(const char* fn, cudaError_t err) {
-  TORCH_CHECK(err == cudaSuccess, fn, ": CUDA kernel failed: ", cudaGetErrorString(err));
-}
 #endif
 
 struct Forward {
