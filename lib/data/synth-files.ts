@@ -11,6 +11,7 @@ import { encodeJpeg } from './codec.js';
 import { writeBin } from './bin.js';
 import { writeRecordIO } from './recordio-writer.js';
 import { Rng, hashSeed, identitySeed, makeIdentity, renderFace, renderTemplate } from './synth.js';
+import { intProblem } from '../check.js';
 
 /** Parameters of a synthetic set (all have defaults). */
 export interface SynthOptions {
@@ -74,7 +75,10 @@ export function synthParams(o: SynthOptions = {}, names: Partial<Record<keyof Sy
   const p = { ...DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'cacheDir' && k !== 'outDir')) } as SynthParams;
   const n = (k: keyof SynthParams) => names[k] ?? k;
   const bad: string[] = [];
-  for (const [k, v] of Object.entries(p)) if (!Number.isInteger(v) || v < 0) bad.push(`${n(k as keyof SynthParams)} must be a non-negative integer (got ${v})`);
+  for (const [k, v] of Object.entries(p)) {
+    const problem = intProblem(n(k as keyof SynthParams), v, 0);
+    if (problem) bad.push(problem);
+  }
   if (p.identities < 2) bad.push(`${n('identities')} must be at least 2 (got ${p.identities})`);
   if (p.imagesPerIdentity < 2) bad.push(`${n('imagesPerIdentity')} must be at least 2 (got ${p.imagesPerIdentity})`);
   if (p.valPairs > 0 && p.valIdentities < 2) bad.push(`${n('valIdentities')} must be at least 2 for pair sets (got ${p.valIdentities})`);

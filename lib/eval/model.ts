@@ -29,6 +29,7 @@ import { assertRegularFile, readRegularFile } from '../io/regular-file.js';
 import { checkCardAgainstWeights } from './card-check.js';
 import { loadBatch, type FaceImage } from './images.js';
 import { FaceDetector, alignPhotos, type DetectOptions } from '../detect/detect.js';
+import { checkInt } from '../check.js';
 
 /** A network that maps [N, 3, S, S] images to [N, E] embeddings: one of our backbones, or insightface's iresnet layout. */
 export type EmbeddingNet = Backbone | InsightfaceIResNet;
@@ -124,8 +125,7 @@ export class FaceModel {
    * or without the flip sum. The next batch is decoded while the current one runs forward.
    */
   async embedRaw(images: readonly FaceImage[], options: EmbedOptions & { normalise: boolean; flipOnly?: boolean }): Promise<Tensor> {
-    const bs = options.batchSize ?? 64;
-    if (!Number.isInteger(bs) || bs < 1) throw new RangeError(`embed: batchSize must be a positive integer, got ${bs}`);
+    const bs = checkInt('embed: batchSize', options.batchSize ?? 64, 1);
     if (images.length === 0) throw new RangeError('embed: no images given');
     if (options.detect) {
       this.#detector ??= new FaceDetector({ device: this.device });

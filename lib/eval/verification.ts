@@ -18,6 +18,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { contiguousFolds, formatFixed, meanStd, numpyGrid } from './numpy-compat.js';
+import { checkInt } from '../check.js';
 
 /** TAR at a target FAR, averaged over the folds. */
 export interface TarAtFar {
@@ -259,7 +260,7 @@ export function evaluate(
       throw new RangeError(`verification: ${emb.data.length} embedding values are not 2·${P} rows (pass embeddingSize)`);
     }
   }
-  if (!Number.isInteger(d) || d < 1) throw new RangeError(`verification: embeddingSize must be a positive integer, got ${d}`);
+  checkInt('verification: embeddingSize', d, 1);
   if (emb.cols !== undefined && emb.cols !== d) throw new RangeError(`verification: embeddingSize ${d} but the tensor has ${emb.cols} columns`);
   const rows = emb.data.length / d;
   if (!Number.isInteger(rows)) throw new RangeError(`verification: ${emb.data.length} values are not a whole number of ${d}-d rows`);

@@ -5,6 +5,7 @@
 import { Module } from '../nn/module.js';
 import { empty, noGrad, type Tensor } from '../tensor/index.js';
 import type { MarginStats } from '../ops/margin.js';
+import { checkInt } from '../check.js';
 
 /** Per-batch statistics of a head, as plain numbers. */
 export interface HeadStats {
@@ -53,10 +54,8 @@ export abstract class Head extends Module<[Tensor, Tensor, HeadForwardOptions?],
   constructor(o: HeadBaseOptions, readonly kind: string) {
     super();
     const D = o.embeddingSize ?? 512;
-    if (!Number.isInteger(o.numClasses) || o.numClasses < 1) {
-      throw new RangeError(`${kind} head: numClasses must be a positive integer, got ${String(o.numClasses)}`);
-    }
-    if (!Number.isInteger(D) || D < 1) throw new RangeError(`${kind} head: embeddingSize must be a positive integer, got ${String(D)}`);
+    checkInt(`${kind} head: numClasses`, o.numClasses, 1);
+    checkInt(`${kind} head: embeddingSize`, D, 1);
     this.numClasses = o.numClasses;
     this.embeddingSize = D;
     this.returnLogits = o.returnLogits ?? false;

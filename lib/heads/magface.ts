@@ -8,6 +8,7 @@
  */
 import { functional as F, noGrad, scope, where, type Tensor } from '../tensor/index.js';
 import { Head, uniformUnitKernel, type HeadBaseOptions, type HeadForwardOptions, type HeadOutput } from './head.js';
+import { checkNumber } from '../check.js';
 
 /** Options of {@link MagFaceHead} (defaults: D5). */
 export interface MagFaceOptions extends HeadBaseOptions {
@@ -45,9 +46,9 @@ export class MagFaceHead extends Head {
     this.um = o.um ?? 0.8;
     this.lambdaG = o.lambdaG ?? 35;
     this.easyMargin = o.easyMargin ?? true;
-    if (!(this.s > 0)) throw new RangeError(`magface head: s must be > 0, got ${this.s}`);
+    checkNumber('magface head: s', this.s, { above: 0 });
     if (!(this.la > 0 && this.ua > this.la)) throw new RangeError(`magface head: need 0 < la < ua, got la=${this.la}, ua=${this.ua}`);
-    if (!(this.lambdaG >= 0)) throw new RangeError(`magface head: lambdaG must be ≥ 0, got ${this.lambdaG}`);
+    checkNumber('magface head: lambdaG', this.lambdaG, { min: 0 });
     this.kernel = this.registerParameter('kernel', uniformUnitKernel(this.embeddingSize, this.numClasses));
   }
 

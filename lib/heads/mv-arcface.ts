@@ -6,6 +6,7 @@
 import { MarginHead, type MarginHeadOptions } from './margin-head.js';
 import { uniformUnitKernel } from './head.js';
 import type { MarginLossOptions } from '../ops/margin.js';
+import { checkNumber } from '../check.js';
 
 /** Options of {@link MvArcFaceHead}: s 64, m 0.5, t 0.2, easyMargin true (D4). */
 export interface MvArcFaceOptions extends MarginHeadOptions {
@@ -21,8 +22,7 @@ export class MvArcFaceHead extends MarginHead {
   readonly easyMargin: boolean;
   constructor(o: MvArcFaceOptions) {
     super(o, 'mv-arcface', { s: 64, m: 0.5 });
-    this.t = o.t ?? 0.2;
-    if (!Number.isFinite(this.t)) throw new RangeError(`mv-arcface head: t must be a finite number, got ${o.t}`);
+    this.t = checkNumber('mv-arcface head: t', o.t ?? 0.2);
     this.easyMargin = o.easyMargin ?? true;
     this.kernel = this.registerParameter('kernel', uniformUnitKernel(this.embeddingSize, this.numClasses));
   }

@@ -3,6 +3,7 @@ import type { Tensor } from '../../tensor/index.js';
 import { Module } from '../module.js';
 
 import type { AttentionKind } from './kinds.js';
+import { checkInt } from '../../check.js';
 
 export { ATTENTION_KINDS, type AttentionKind } from './kinds.js';
 
@@ -12,9 +13,7 @@ export abstract class Attention extends Module {
 
   constructor(readonly channels: number) {
     super();
-    if (!Number.isInteger(channels) || channels < 1) {
-      throw new RangeError(`${new.target.name}: channels must be a positive integer, got ${channels}`);
-    }
+    checkInt(`${new.target.name}: channels`, channels, 1);
   }
 
   /**

@@ -10,6 +10,7 @@ import { eca } from '../../ops/esca.js';
 import { Conv1d } from '../conv.js';
 import type { Tracer } from '../module.js';
 import { Attention } from './base.js';
+import { checkInt } from '../../check.js';
 
 /** The ECA kernel size for C channels (γ = 2, b = 1). */
 export function ecaKernelSize(channels: number, gamma = 2, b = 1): number {
@@ -24,9 +25,7 @@ export class ECA extends Attention {
 
   constructor(channels: number, kernelSize = ecaKernelSize(channels)) {
     super(channels);
-    if (!Number.isInteger(kernelSize) || kernelSize < 1 || kernelSize % 2 === 0) {
-      throw new RangeError(`ECA: kernelSize must be a positive odd integer, got ${kernelSize}`);
-    }
+    if (checkInt('ECA: kernelSize', kernelSize, 1) % 2 === 0) throw new RangeError(`ECA: kernelSize must be odd, got ${kernelSize}`);
     this.conv = this.registerModule('conv', new Conv1d(1, 1, kernelSize, { padding: (kernelSize - 1) / 2, bias: false }));
   }
 
