@@ -9,13 +9,12 @@
  */
 import { GateStatsCollector } from './gate-stats.js';
 import type { TrainContext, TrainHooks } from './hooks.js';
-import type { MetricsWriter } from './metrics.js';
+import { isLogStep, type MetricsWriter } from './metrics.js';
 
-/** Whether the step after the current one writes a log line (the loop's rule). */
+/** Whether the step after the current one writes a log line. */
 function nextStepLogs(ctx: TrainContext): boolean {
-  const next = ctx.state.step + 1;
   const b = ctx.state.position.batch >= ctx.batchesPerEpoch ? 0 : ctx.state.position.batch;
-  return next % ctx.config.logEvery === 0 || b + 1 === ctx.batchesPerEpoch;
+  return isLogStep(ctx.state.step + 1, b + 1, ctx.config.logEvery, ctx.batchesPerEpoch);
 }
 
 /** Gate statistics on logging steps; null when the backbone has no ESCA block. */

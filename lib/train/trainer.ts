@@ -13,6 +13,7 @@ import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { TrainConfig } from './config.js';
 import type { GradScaler } from './grad-scaler.js';
+import { isLogStep } from './metrics.js';
 import { TrainRun, type TrainOptions, type TrainSummary } from './run.js';
 import type { SGD } from './sgd.js';
 import type { BatchSource, TrainBatch, TrainComponents } from './types.js';
@@ -175,7 +176,7 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
         // images over all ranks: the progress shows the global img/s
         window.add({ loss: r.loss, t, positiveCosine, hardFraction, images: r.images * run.worldSize, waitMs, totalMs: performance.now() - tWait });
         const endOfEpoch = state.position.batch === run.batchesPerEpoch;
-        if (state.step % config.logEvery === 0 || endOfEpoch) run.log(window.flush(state.step, epoch, lr));
+        if (isLogStep(state.step, state.position.batch, config.logEvery, run.batchesPerEpoch)) run.log(window.flush(state.step, epoch, lr));
         await run.callHooks('afterStep');
         // Prefetched batches arrive as already-settled promises, so awaiting them never leaves the
         // microtask queue: give the event loop one turn per step, or Ctrl-C (a signal event)
