@@ -133,7 +133,11 @@ async function* timedBatches(source: BatchSource, epoch: number, from: number, t
 /** Resolves after one turn of the event loop (signals, timers and I/O callbacks run). */
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** Runs the training loop on given components. */
+/**
+ * Runs the training loop on given components. The random generators are not reseeded here: seed
+ * them (`manualSeed(config.seed)`) before building the components, as `train()` does, so the
+ * initial weights and the run come from one seed; a resumed run restores them from its checkpoint.
+ */
 export async function runTraining(config: TrainConfig, c: TrainComponents, options: TrainOptions = {}): Promise<TrainSummary> {
   const t0 = Date.now();
   const run = new TrainRun(config, c, options);
