@@ -36,7 +36,6 @@ class AsyncRunner {
   // Queues `work`; returns a promise settled with finish(env)'s value or the error thrown.
   Napi::Promise Submit(Napi::Env env, Work work);
 
-  std::size_t pending() const { return pending_; }
 
   struct Job;
 

@@ -35,12 +35,6 @@ Napi::Value Dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
-  uint32_t h;
-  if (info.Length() < 1 || !HandleValue(info[0], &h)) ThrowArgType(info.Env(), "isDisposed", "tensor", "a Tensor");
-  return Napi::Boolean::New(info.Env(), State(info.Env()).tensors.Find(h) == nullptr);
-}
-
 // setNurseryCounter(f64): registers the JS nursery's byte counter (one Float64Array element that
 // Wrap adds the accounted bytes of each new tensor to). The array is kept alive here.
 Napi::Value SetNurseryCounter(const Napi::CallbackInfo& info) {
@@ -123,7 +117,6 @@ std::vector<at::Tensor> OptTensorListArg(const Napi::CallbackInfo& info, size_t 
 
 void RegisterTensorHandle(Napi::Env env, Napi::Object exports) {
   Export<Dispose>(env, exports, "dispose");
-  Export<IsDisposed>(env, exports, "isDisposed");
   Export<SetNurseryCounter>(env, exports, "setNurseryCounter");
 }
 
