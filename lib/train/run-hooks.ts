@@ -7,6 +7,7 @@
  * - the LR's changes as `type: 'lr'` records of metrics.jsonl (every warm-up step, each milestone),
  *   so the LR plot is exact.
  */
+import type { ModuleTree } from '../nn/attention/esca.js';
 import { GateStatsCollector } from './gate-stats.js';
 import type { TrainContext, TrainHooks } from './hooks.js';
 import { isLogStep, type MetricsWriter } from './metrics.js';
@@ -18,8 +19,8 @@ function nextStepLogs(ctx: TrainContext): boolean {
 }
 
 /** Gate statistics on logging steps; null when the backbone has no ESCA block. */
-export function gateStatsHook(ctx: { backbone: unknown }): TrainHooks | null {
-  const collector = new GateStatsCollector(ctx.backbone as never);
+export function gateStatsHook(ctx: { backbone: ModuleTree }): TrainHooks | null {
+  const collector = new GateStatsCollector(ctx.backbone);
   if (collector.size === 0) return null;
   const armIfLogging = (c: TrainContext): void => {
     if (nextStepLogs(c)) collector.arm({ trainingOnly: true });
