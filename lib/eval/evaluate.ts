@@ -1,5 +1,5 @@
 /**
- * `evaluate(model, binFiles)`: the verification protocol (spec heads-eval-data.md §4) on
+ * `evaluate(model, binFiles)`: the verification protocol (docs/evaluation.md) on
  * insightface `.bin` pair sets: decode every image (natively, off the JS thread), embed the image
  * and its mirror in eval mode, then {@link verification.evaluate} on the raw embeddings with the
  * flip sum, L2 normalisation, 10 folds, TAR@FAR and ROC.

@@ -1,7 +1,7 @@
 /**
  * The 10-fold face verification protocol (LFW, CFP-FP, AgeDB-30, CALFW, CPLFW) on embeddings:
  * pure math, no model. Follows insightface `eval/verification.py` step by step
- * (spec heads-eval-data.md §4 steps 5–11, decision D11):
+ * (insightface's eval/verification.py; docs/evaluation.md, docs/decisions/eval.md):
  *
  * 1. optional flip test-time augmentation: `e = f(x) + f(flip(x))` (raw embeddings), then L2
  *    normalisation of every row (an all-zero row stays zero, like sklearn's `normalize`);

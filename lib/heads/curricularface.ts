@@ -1,5 +1,5 @@
 /**
- * CurricularFace (spec §2.5–2.6): ArcFace "thresh" target; negatives with cos θ_j > cos(θ_y + m)
+ * CurricularFace (official code and papers; docs/heads.md): ArcFace "thresh" target; negatives with cos θ_j > cos(θ_y + m)
  * become cos θ_j·(t + cos θ_j), t an exponential moving average (buffer `t`, no gradient, saved in
  * the state dict) updated before use, in training mode only.
  *

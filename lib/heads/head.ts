@@ -1,6 +1,6 @@
 /**
  * What every classification head shares: the forward signature, the output, the class-kernel
- * initialisers of spec §1, and the input checks.
+ * initialisers of the reference heads, and the input checks.
  */
 import { Module } from '../nn/module.js';
 import { empty, noGrad, type Tensor } from '../tensor/index.js';
@@ -91,7 +91,7 @@ export function headStats(s: MarginStats, withT: boolean): HeadStats {
   return out;
 }
 
-/** Kernel [D, C] ~ N(0, std²) (CurricularFace/ArcFace, spec §1: std 0.01). */
+/** Kernel [D, C] ~ N(0, std²) (CurricularFace/ArcFace: std 0.01). */
 export function normalKernel(D: number, C: number, std = 0.01): Tensor {
   const w = empty([D, C]);
   noGrad(() => w.normal_(0, std));
@@ -99,7 +99,7 @@ export function normalKernel(D: number, C: number, std = 0.01): Tensor {
 }
 
 /**
- * Kernel [D, C] ~ U(−1, 1), then every column rescaled to norm 1 (MV-Softmax and MagFace, spec §1:
+ * Kernel [D, C] ~ U(−1, 1), then every column rescaled to norm 1 (MV-Softmax and MagFace:
  * `uniform_(-1, 1).renorm_(2, 1, 1e-5).mul_(1e5)`).
  */
 export function uniformUnitKernel(D: number, C: number): Tensor {

@@ -83,7 +83,7 @@ export function escaComposed(x: Tensor, caWeight: Tensor, saWeight: Tensor): Ten
 }
 
 /**
- * ECA attention (spec §3.1), the op models call: `x · σ(conv1d_k(GAP(x)))`, fused native kernel.
+ * ECA attention (Wang et al. 2020), the op models call: `x · σ(conv1d_k(GAP(x)))`, fused native kernel.
  * @param x input [N, C, H, W] (any memory layout; the output keeps channels_last if x has it)
  * @param caWeight channel-attention conv1d weight [1, 1, k], k odd, same dtype and device as x (float32
  *   weights with a float16/bfloat16 input are cast to the input's dtype, differentiably)
@@ -102,7 +102,7 @@ export function eca(x: Tensor, caWeight: Tensor): Tensor {
 }
 
 /**
- * ESCA attention (spec §3.2), the op models call: `y · σ(conv3x3([avgpool3(y), maxpool3(y)]))` with
+ * ESCA attention (the paper's module), the op models call: `y · σ(conv3x3([avgpool3(y), maxpool3(y)]))` with
  * `y = eca(x)`, fused native kernel with its own backward.
  * @param x input [N, C, H, W] (any memory layout; the output keeps channels_last if x has it)
  * @param caWeight channel-attention conv1d weight [1, 1, k], k odd

@@ -1,7 +1,7 @@
 /**
- * Learning-rate schedule of the paper's recipe (spec §3.1): multi-step decay set at the start of
+ * Learning-rate schedule of the paper's recipe (CurricularFace's train.py): multi-step decay set at the start of
  * each epoch, `lr = base × gamma^{#{milestones ≤ epoch}}` (0-based epochs), with an optional
- * linear warm-up over the first steps (off by default, spec D8).
+ * linear warm-up over the first steps (off by default, as in the reference code; the paper is silent).
  */
 import { intProblem, numberProblem } from '../check.js';
 

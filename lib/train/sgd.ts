@@ -3,7 +3,7 @@
  *
  * The rule is torch.optim.SGD's exactly (dampening 0 and no Nesterov by default):
  * `g ← grad + wd·p; buf ← g (first step) | μ·buf + (1−dampening)·g; p ← p − lr·buf`.
- * Parameter groups carry their own lr / weight decay (spec §3.1: no weight decay on BN affine
+ * Parameter groups carry their own lr / weight decay (CurricularFace: no weight decay on BN affine
  * parameters); the learning rate is set from TypeScript (see {@link SGD.setLr} and `schedule.ts`).
  */
 import { native, type NativeTensor } from '../native.js';

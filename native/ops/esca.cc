@@ -1,4 +1,4 @@
-// ESCA and ECA attention as native ops with their own backward (spec backbones.md §3.1, §3.2, §5).
+// ESCA and ECA attention as native ops with their own backward (lib/nn/attention/esca.ts states the math).
 //
 //   eca(x, caWeight)            = x · σ(conv1d_k(GAP(x)))                    caWeight [1,1,k], k odd
 //   esca(x, caWeight, saWeight) = y · σ(conv3x3([avgpool3(y), maxpool3(y)])), y = eca(x)

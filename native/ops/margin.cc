@@ -1,5 +1,5 @@
 // The fused margin logits + cross-entropy op of the margin family (CurricularFace, ArcFace
-// "thresh", CosFace, MV-Arc-Softmax; spec heads-eval-data.md §2.2–2.5), with its own backward.
+// "thresh", CosFace, MV-Arc-Softmax; docs/heads.md), with its own backward.
 //
 //   marginLoss(x̂ [B,D], W [D,C], labels [B], t [1] | null, config) → [loss, stats, logits | null]
 //
@@ -15,8 +15,8 @@
 // A_j ← A_j − (W_j·A_j)/‖w_j‖²·W_j. The buffer is released at the end of backward (a second
 // backward through the same graph is refused with a clear error).
 //
-// CurricularFace's t (a buffer, updated in place here in training mode, before use, spec §2.5
-// step 4):  t ← w·r + (1 − w)·t,  r = mean c_y (tStatistic 0) or mean cos(θ_y + m) (1).
+// CurricularFace's t (a buffer, updated in place here in training mode, before use, as the
+// official head/metrics.py does):  t ← w·r + (1 − w)·t,  r = mean c_y (tStatistic 0) or mean cos(θ_y + m) (1).
 // stats (float64 [4], no grad): mean c_y, the t used, fraction of hard negatives among the
 // B·(C − 1) non-target entries, fraction of rows whose argmax_j c_ij is the label.
 //
@@ -229,7 +229,7 @@ void RunProject(const at::Tensor& W, const at::Tensor& A, const at::Tensor& q) {
 // (OpenBLAS once scripts/setup.sh installed it: Debian's default reference BLAS is 10–20× slower).
 at::Tensor MatMul(const at::Tensor& a, const at::Tensor& b) { return at::mm(a, b); }
 
-// cos(θ + m) of a [B] tensor with the radicand floor (spec D10).
+// cos(θ + m) of a [B] tensor with the radicand 1 − c² floored at 1e-7 (finite at |c| = 1).
 at::Tensor CtmOf(const at::Tensor& c, double m) {
   return c * std::cos(m) - (1 - c * c).clamp_min(margin::kRadicandFloor).sqrt() * std::sin(m);
 }

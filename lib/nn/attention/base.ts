@@ -1,4 +1,4 @@
-/** The base class and kinds of the attention modules (spec backbones.md §3). */
+/** The base class and kinds of the attention modules (ESCA, ECA, SE, CBAM, BAM, SK, SGE). */
 import type { Tensor } from '../../tensor/index.js';
 import { Module } from '../module.js';
 
@@ -18,7 +18,7 @@ export abstract class Attention extends Module {
 
   /**
    * True when a backbone's Kaiming init loop must leave this module's layers at their own
-   * initialisation (ESCA/ECA: spec §5 items 7 and 8).
+   * initialisation (ESCA/ECA: PyTorch's default init of their convs; docs/decisions/models.md).
    */
   get excludeFromBackboneInit(): boolean {
     return false;

@@ -1,9 +1,9 @@
 /**
- * ECA (Wang et al. 2020), the channel half of ESCA (spec §3.1):
+ * ECA (Wang et al. 2020), the channel half of ESCA:
  * out = x · σ(conv1d_k(GAP(x))), one 1-D kernel of size k(C) shared by all channels, zero padding,
  * no bias. k(C) = t if t is odd else t + 1, t = int(|log2(C)/2 + 1/2|): 64 → 3, 128/256/512 → 5.
  * Params k, MACs C·k. Name `conv.weight` [1, 1, k]. Init: PyTorch's Conv1d default
- * U(−1/√k, 1/√k); backbone init loops leave it alone (spec §5 item 7).
+ * U(−1/√k, 1/√k); backbone init loops leave it alone (CurricularFace's loop does not touch Conv1d either).
  */
 import type { Tensor } from '../../tensor/index.js';
 import { eca } from '../../ops/esca.js';

@@ -1,13 +1,13 @@
 /**
- * ESCA, the paper's attention (spec §3.2): channel attention ECA followed by a spatial attention
+ * ESCA, the paper's attention: channel attention ECA followed by a spatial attention
  * on its output,
  *   y = ECA(x),  SA(y) = σ(conv3×3([avgpool3(y), maxpool3(y)])) ∈ R^{1×H×W},  ESCA(x) = y · SA(y)
  * (avg-pooled maps first, AvgPool2d(3,1,1) counting the zero padding, MaxPool2d(3,1,1), SA conv
  * 2C → 1, pad 1, no bias, no BN; no residual). Params k(C) + 18C; MACs C·k + 18·C·H·W.
  * Names `ca.conv.weight` [1, 1, k] and `sa.conv.weight` [1, 2C, 3, 3].
  * The forward calls the fused `esca()` op of lib/ops/esca.ts (native kernels with their own backward).
- * Init: both convs keep PyTorch's default init and backbone Kaiming loops skip them (spec §5
- * items 7 and 8; docs/decisions/models.md).
+ * Init: both convs keep PyTorch's default init and backbone Kaiming loops skip them
+ * (docs/decisions/models.md: Kaiming fan_out on the SA conv saturates most of the map at init).
  */
 import { noGrad, scope, type Tensor } from '../../tensor/index.js';
 import { channelAttentionGate, esca, spatialAttentionMap } from '../../ops/esca.js';
