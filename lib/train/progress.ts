@@ -159,9 +159,10 @@ export function progressReporter(options: { stream?: NodeJS.WriteStream; plain?:
   const fmt = new ProgressFormatter(options.now ? { now: options.now } : {});
   let bar: cliProgress.SingleBar | null = null;
   let lastStart: { total: number; value: number; payload: Record<string, string> } | null = null;
-  const newBar = () =>
+  // The live bar is erased when a line is printed above it (`clear`); the last one stays on screen.
+  const newBar = (clear = true) =>
     new cliProgress.SingleBar(
-      { format: 'epoch {epoch} [{bar}] {value}/{total} steps | {timing} | {stats}', stream, hideCursor: true, clearOnComplete: false, barsize: 24 },
+      { format: 'epoch {epoch} [{bar}] {value}/{total} steps | {timing} | {stats}', stream, hideCursor: true, clearOnComplete: clear, barsize: 24 },
       cliProgress.Presets.shades_classic,
     );
   const log = (s: string) => {
@@ -195,6 +196,11 @@ export function progressReporter(options: { stream?: NodeJS.WriteStream; plain?:
     },
     stop() {
       bar?.stop();
+      if (bar && lastStart) {
+        const last = newBar(false);
+        last.start(lastStart.total, lastStart.value, lastStart.payload);
+        last.stop();
+      }
       bar = null;
       lastStart = null;
     },
