@@ -126,10 +126,11 @@ export function setName(path: string): string {
 export async function evaluate(model: EvaluableModel, binFiles: string | readonly string[], options: EvaluateOptions = {}): Promise<SetResult[]> {
   const files = typeof binFiles === 'string' ? [binFiles] : [...binFiles];
   if (files.length === 0) throw new RangeError('evaluate: no .bin files given');
+  // the mode is read before wrapping: a FaceModel puts its backbone in eval mode when it is made
+  const wasTraining = model instanceof FaceModel ? model.runtime === 'libtorch' && model.backbone.training : model.training;
   const fm = asFaceModel(model);
   // a libtorch backbone runs in eval mode here and goes back to its mode after (ONNX graphs are eval-mode)
   const net = fm.runtime === 'onnxruntime' ? null : fm.backbone;
-  const wasTraining = net?.training ?? false;
   net?.eval();
   const out: SetResult[] = [];
   try {
