@@ -1,6 +1,6 @@
 /**
- * Independent float64 reference of the margin heads, in plain JS numbers, written from the spec
- * (the heads' formulas as docs/heads.md and the head files state them) and not from the library code: forward loss, t
+ * Independent float64 reference of the margin heads, in plain JS numbers, written from the heads'
+ * formulas (as docs/heads.md and the head files state them) and not from the library code: forward loss, t
  * update, stats, and the analytic gradients with respect to the raw embeddings and the raw kernel.
  */
 

@@ -140,7 +140,7 @@ const SHAPES: Shape[] = [
 
 describe('native esca/eca vs the composed reference', () => {
   manualSeed(1234);
-  it('kOf matches the spec table (64 → 3, 128 → 5, 256 → 5, 512 → 5)', () => {
+  it('kOf matches the ECA table (64 → 3, 128 → 5, 256 → 5, 512 → 5)', () => {
     expect([64, 128, 256, 512].map(kOf)).toEqual([3, 5, 5, 5]);
   });
   for (const layout of LAYOUTS) {
