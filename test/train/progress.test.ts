@@ -90,6 +90,57 @@ describe('progress reporter', () => {
   });
 });
 
+/** The screen a terminal shows after `text`: the cursor moves, clears and save/restore cli-progress and readline write. */
+function screen(text: string): string[] {
+  const lines = [''];
+  let row = 0;
+  let col = 0;
+  let saved = { row: 0, col: 0 };
+  const put = (ch: string) => {
+    const l = lines[row]!.padEnd(col);
+    lines[row] = l.slice(0, col) + ch + l.slice(col + 1);
+    col++;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '\n') {
+      row++;
+      col = 0;
+      if (lines.length <= row) lines.push('');
+    } else if (ch === '\r') col = 0;
+    else if (ch === '\x1b') {
+      const m = /^\x1b(?:([78])|\[(\??)(\d*)([A-Za-z]))/.exec(text.slice(i));
+      if (!m) throw new Error(`unknown escape at ${i}: ${JSON.stringify(text.slice(i, i + 8))}`);
+      i += m[0].length - 1;
+      if (m[1] === '7') saved = { row, col };
+      else if (m[1] === '8') ({ row, col } = saved);
+      else if (m[2]) continue; // ?25l/h (cursor), ?7l/h (wrap)
+      else if (m[4] === 'G') col = Number(m[3] || 1) - 1;
+      else if (m[4] === 'K') lines[row] = m[3] === '2' ? '' : m[3] === '1' ? ' '.repeat(col) + lines[row]!.slice(col) : lines[row]!.slice(0, col);
+      else throw new Error(`unhandled escape ${JSON.stringify(m[0])}`);
+    } else put(ch);
+  }
+  while (lines.length && lines.at(-1)!.trim() === '') lines.pop();
+  return lines.map((l) => l.trimEnd());
+}
+
+describe('the bar on a terminal', () => {
+  it('leaves no stale bar behind a line printed above it; the last bar stays', () => {
+    const f = fakeStream(true);
+    const r = progressReporter({ stream: f.stream, now: () => 0 });
+    for (const e of events.slice(0, 3)) r.onProgress(e);
+    r.stop();
+    const shown = screen(f.text());
+    expect(shown.filter((l) => l.includes(' steps |'))).toHaveLength(1);
+    expect(shown.slice(0, -1)).toEqual([
+      'training in /runs/x: 4000 images, 200 identities, steps 0/100',
+      'warning: ESCA gates saturated at step 10: conv_23.spatial (75% > 0.99) (per-block statistics: training.log, TensorBoard)',
+      'validation at step 25: lfw 97.83±0.71',
+    ]);
+    expect(shown.at(-1)).toMatch(/^epoch 1\/4 \[.*\] 10\/100 steps \| .* \| loss 12\.3457 .*gates: 1\/4 saturated/);
+  });
+});
+
 describe('gate warnings', () => {
   const sat = (block: string) => ({ block, channel: gate(0.5, 0, 0), spatial: gate(0.001, 0.9, 0) });
   const ok = (block: string) => ({ block, channel: gate(0.5, 0, 0), spatial: gate(0.5, 0, 0) });
