@@ -81,6 +81,16 @@ export function checkIntText(name: string, text: string, min = -Infinity, max = 
   throw new RangeError(`${name} must be ${intRule(min, max)}, got ${show(text)}`);
 }
 
+/**
+ * A number given as text (a command-line option): its value, or a RangeError that quotes the
+ * text (`--threshold must be a number in [0, 4], got 'x'`).
+ */
+export function checkNumberText(name: string, text: string, range: NumberRange = {}): number {
+  const value = /^\s*$/.test(text) ? NaN : Number(text);
+  if (numberProblem(name, value, range) === null) return value;
+  throw new RangeError(`${name} must be ${numberRule(range)}, got ${show(text)}`);
+}
+
 /** A probability: a number in [0, 1]. */
 export function checkProbability(name: string, value: unknown): number {
   return checkNumber(name, value, { min: 0, max: 1 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkInt, checkIntText, checkNumber, checkProbability, intProblem, numberProblem } from '../lib/check.js';
+import { checkInt, checkIntText, checkNumber, checkNumberText, checkProbability, intProblem, numberProblem } from '../lib/check.js';
 
 describe('option checks', () => {
   it('names an integer rule one way: positive, non-negative, ≥ n, in [a, b]', () => {
@@ -39,5 +39,14 @@ describe('option checks', () => {
     expect(() => checkIntText('--batch', 'x', 1)).toThrow(new RangeError("--batch must be a positive integer, got 'x'"));
     expect(() => checkIntText('--batch', '', 1)).toThrow(/got ''/);
     expect(() => checkIntText('--batch', '2.5', 1)).toThrow(/got '2\.5'/);
+  });
+
+  it('reads numbers given as text and quotes the text when it is none or out of range', () => {
+    expect(checkNumberText('--threshold', '1.25', { min: 0, max: 4 })).toBe(1.25);
+    expect(checkNumberText('--threshold', ' 0 ', { min: 0, max: 4 })).toBe(0);
+    expect(() => checkNumberText('--threshold', '4.5', { min: 0, max: 4 })).toThrow(new RangeError("--threshold must be a number in [0, 4], got '4.5'"));
+    expect(() => checkNumberText('--threshold', 'x', { min: 0, max: 4 })).toThrow(/got 'x'/);
+    expect(() => checkNumberText('--threshold', '', { min: 0, max: 4 })).toThrow(/got ''/);
+    expect(() => checkNumberText('--threshold', 'Infinity')).toThrow(/must be a finite number, got 'Infinity'/);
   });
 });
