@@ -10,6 +10,7 @@
 import { native, type NativeDistGroup } from '../native.js';
 import { cat, noGrad, type Tensor } from '../tensor/index.js';
 import { handleOf, wrap } from '../tensor/tensor.js';
+import { checkInt } from '../check.js';
 
 /** Reduction of {@link ProcessGroup.allReduce}. */
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min' | 'product';
@@ -82,10 +83,8 @@ export class ProcessGroup {
           (o.backend === 'gloo' ? '; install libgloo-dev and rebuild (npm run build:native)' : ''),
       );
     }
-    if (!Number.isInteger(o.worldSize) || o.worldSize < 1) throw new RangeError(`distributed: worldSize must be an integer ≥ 1, got ${o.worldSize}`);
-    if (!Number.isInteger(o.rank) || o.rank < 0 || o.rank >= o.worldSize) {
-      throw new RangeError(`distributed: rank must be an integer in [0, ${o.worldSize}), got ${o.rank}`);
-    }
+    checkInt('distributed: worldSize', o.worldSize, 1);
+    checkInt('distributed: rank', o.rank, 0, o.worldSize - 1);
     const g = new native.DistGroup({
       ...o,
       rendezvousTimeoutMs,

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { checkInt } from '../check.js';
 
 /** Options of {@link launch}. */
 export interface LaunchOptions {
@@ -49,20 +50,16 @@ function freePort(): Promise<number> {
   });
 }
 
-function posInt(v: number, name: string, min = 1): number {
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`launch: ${name} must be an integer ≥ ${min}, got ${v}`);
-  return v;
-}
 
 /** Runs the workers of this node until they end; see the module comment. */
 export async function launch(o: LaunchOptions): Promise<LaunchResult> {
-  const nproc = posInt(o.nprocPerNode, '--nproc-per-node');
-  const nnodes = posInt(o.nnodes ?? 1, '--nnodes');
-  const nodeRank = posInt(o.nodeRank ?? 0, '--node-rank', 0);
+  const nproc = checkInt('launch: --nproc-per-node', o.nprocPerNode, 1);
+  const nnodes = checkInt('launch: --nnodes', o.nnodes ?? 1, 1);
+  const nodeRank = checkInt('launch: --node-rank', o.nodeRank ?? 0, 0);
   if (nodeRank >= nnodes) throw new RangeError(`launch: --node-rank ${nodeRank} must be < --nnodes ${nnodes}`);
   if (o.command.length === 0) throw new RangeError('launch: no command to run (e.g. `ecacface launch --nproc-per-node 2 train -c run.yaml`)');
   const masterPort = o.masterPort ?? (nnodes === 1 ? await freePort() : 29500);
-  posInt(masterPort, '--master-port');
+  checkInt('launch: --master-port', masterPort, 1);
   const masterAddr = o.masterAddr ?? '127.0.0.1';
   const world = nnodes * nproc;
   const out = o.out ?? ((line, s) => (s === 'stdout' ? process.stdout : process.stderr).write(line + '\n'));

@@ -7,6 +7,11 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** The default run name: the time as an ISO-8601 stamp fit for a folder name (`2024-05-01T12-30-05-123Z`). */
+export function runTimestamp(date: Date = new Date()): string {
+  return date.toISOString().replace(/[:.]/g, '-');
+}
+
 /** What a training run writes into its directory (what `overwrite` removes). */
 export const RUN_ENTRIES = [
   'config.json',

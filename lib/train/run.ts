@@ -13,7 +13,7 @@ import { removeStaleTemps } from '../io/atomic.js';
 import { saveSafetensors } from '../io/safetensors.js';
 import type { Device } from '../tensor/device.js';
 import type { AutocastDtype } from '../tensor/runtime.js';
-import { manualSeed, setNumThreads } from '../tensor/runtime.js';
+import { setNumThreads } from '../tensor/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { resumeOtherLayout, savedLayout } from './reshard.js';
 import { checkPosition, loadCheckpoint, moduleTensors, rankCheckpointPath, saveCheckpoint, type BestModel, type CheckpointParts, type LoopState } from './checkpoint.js';
@@ -22,7 +22,7 @@ import type { TrainConfig } from './config.js';
 import { GradScaler } from './grad-scaler.js';
 import type { SaveKind, TrainContext, TrainHooks } from './hooks.js';
 import { LogWindow, MetricsWriter, thinRoc, type TrainRecord, type ValRecord } from './metrics.js';
-import { prepareRunDir } from './run-dir.js';
+import { prepareRunDir, runTimestamp } from './run-dir.js';
 import { gateStatsHook, lrChangesHook } from './run-hooks.js';
 import { RunLog } from './run-log.js';
 import { TensorBoardLogger, tensorboardDir } from './tensorboard.js';
@@ -75,7 +75,7 @@ export interface TrainSummary {
 
 /** The run directory of a config: `outDir/name`. */
 export function runDirOf(config: TrainConfig): string {
-  return resolve(config.outDir, config.name ?? new Date().toISOString().replace(/[:.]/g, '-'));
+  return resolve(config.outDir, config.name ?? runTimestamp());
 }
 
 /**
@@ -208,7 +208,6 @@ export class TrainRun {
     if (this.isMain) writeFileSync(join(this.runDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 
     if (config.threads > 0) setNumThreads(config.threads);
-    manualSeed(config.seed);
     this.device = config.device as Device;
     this.autocast = this.device !== 'cpu' && config.precision !== 'fp32' ? (config.precision === 'bf16' ? 'bfloat16' : 'float16') : null;
     const { backbone, head, source } = components;

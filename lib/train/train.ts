@@ -11,6 +11,7 @@ import { cuda, manualSeed, tensor } from '../tensor/index.js';
 import { buildComponents } from './components.js';
 import { validateConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import { plotRun } from './plots.js';
+import { runTimestamp } from './run-dir.js';
 import type { TrainOptions, TrainSummary } from './run.js';
 import { runTraining } from './trainer.js';
 
@@ -19,6 +20,8 @@ export interface TrainResult extends TrainSummary {
   plots: string[];
   /** This process's rank (0 outside a distributed run); only rank 0 validates, exports, plots and reports. */
   rank: number;
+  /** The configuration the run used: validated, defaults filled (for `writeReport`). */
+  config: TrainConfig;
 }
 
 /**
@@ -37,7 +40,7 @@ export async function train(config: TrainConfigInput | TrainConfig, options: Tra
       if (!c.name && typeof options.resume !== 'string') c = { ...c, name: await sharedRunName(dist.group) };
       if (c.device === 'cuda') c = { ...c, device: `cuda:${dist.localRank}` };
     }
-    manualSeed(c.seed); // the initial weights come from the seed too
+    manualSeed(c.seed); // the run's one seeding: the initial weights, then the loop (runTraining does not reseed)
     const sharded = dist !== null && c.distributed.shardedHead;
     const components = buildComponents(
       c,
@@ -75,8 +78,8 @@ export async function train(config: TrainConfigInput | TrainConfig, options: Tra
       components.backbone.dispose();
       components.head.dispose();
     }
-    if (dist && dist.rank !== 0) return { ...summary, plots: [], rank: dist.rank };
-    return { ...summary, plots: drawPlots(summary, options), rank: 0 };
+    if (dist && dist.rank !== 0) return { ...summary, plots: [], rank: dist.rank, config: c };
+    return { ...summary, plots: drawPlots(summary, options), rank: 0, config: c };
   } finally {
     dist?.group.destroy();
   }
@@ -98,5 +101,5 @@ async function sharedRunName(group: ProcessGroup): Promise<string> {
   await group.broadcast(t, 0);
   const ms = t.item() as number;
   t.dispose();
-  return new Date(ms).toISOString().replace(/[:.]/g, '-');
+  return runTimestamp(new Date(ms));
 }

@@ -8,8 +8,6 @@
 #include "core/env_state.h"
 #include "core/process_setup.h"
 #include "core/registry.h"
-#include "core/tensor_handle.h"
-#include "ops/common.h"
 
 namespace ecf {
 
