@@ -34,10 +34,13 @@
 #   SKIP_BUILD [0]              1: use build/, build-torch2/ and dist/ as they are (already built)
 #   OUT, ECF_TORCH_VENV_ROOT
 #
-# Full run: bash bench/anchor.sh. The reduced run that still answers issue 21 §4 and issue 27
-# (see /work/notes/bench-final2.md for its duration):
-#   PARTS=backbones,reversed,ops,heads,demo ITERS=3 REVERSED_ARCHS=mobilefacenet HEADS_ROUNDS=2 \
-#     bash bench/anchor.sh
+# Full run: bash bench/anchor.sh. A reduced run that still answers issue 21 §4 and issue 27, in two
+# steps so that torch.compile's first compilation (minutes per config, the least predictable cost)
+# comes last and cannot hold up the rest:
+#   A: SKIP_COMPILE=1 PARTS=backbones,reversed,ops,heads,demo ITERS=3 REVERSED_ARCHS=mobilefacenet \
+#        HEADS_ROUNDS=2 bash bench/anchor.sh
+#   B: SKIP_BUILD=1 SKIP_113=1 PARTS=backbones ITERS=3 OUT=bench/results/$(date +%F)-anchor-compile \
+#        bash bench/anchor.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
