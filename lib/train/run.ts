@@ -22,7 +22,7 @@ import type { TrainConfig } from './config.js';
 import { GradScaler } from './grad-scaler.js';
 import type { SaveKind, TrainContext, TrainHooks } from './hooks.js';
 import { LogWindow, MetricsWriter, thinRoc, type TrainRecord, type ValRecord } from './metrics.js';
-import { prepareRunDir } from './run-dir.js';
+import { markRunDir, prepareRunDir, runDirOf } from './run-dir.js';
 import { gateStatsHook, lrChangesHook } from './run-hooks.js';
 import { RunLog } from './run-log.js';
 import { TensorBoardLogger, tensorboardDir } from './tensorboard.js';
@@ -31,11 +31,6 @@ import { SGD } from './sgd.js';
 import { StopRequest } from './stop.js';
 import type { TrainComponents, TrainOptions, ProgressEvent, TrainSummary } from './trainer.js';
 import type { BatchSource, ValidationResult } from './types.js';
-
-/** The run directory of a config: `outDir/name`. */
-export function runDirOf(config: TrainConfig): string {
-  return resolve(config.outDir, config.name ?? new Date().toISOString().replace(/[:.]/g, '-'));
-}
 
 /**
  * Where a run lives: from `resume` (a run directory or a checkpoint file) or the config. Ranks
@@ -164,6 +159,7 @@ export class TrainRun {
       Object.assign(this.state, loaded);
       if (this.state.window) this.window.restore(this.state.window);
       this.lastCheckpoint = this.checkpointPath;
+      if (this.isMain) markRunDir(this.runDir);
       // metrics.jsonl holds what was logged up to the checkpoint's step (the saved run's numbering)
       if (this.isMain) this.metrics.truncateAfter(loggedUpTo);
     }
