@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import type { Head } from '../heads/head.js';
 import type { Backbone } from '../models/backbone.js';
 import { removeStaleTemps } from '../io/atomic.js';
+import { namingFile } from '../io/write-error.js';
 import { saveSafetensors } from '../io/safetensors.js';
 import type { Device } from '../tensor/device.js';
 import type { AutocastDtype } from '../tensor/runtime.js';
@@ -113,7 +114,8 @@ export class TrainRun {
     // Rank 0 alone writes the run's files (other ranks: their checkpoint file only).
     const own = this.isMain ? [config.gateStats ? gateStatsHook(components) : null, lrChangesHook(this.metrics)].filter((h) => h !== null) : [];
     this.hooks = [...own, ...(options.hooks ?? [])];
-    if (this.isMain) writeFileSync(join(this.runDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+    const configPath = join(this.runDir, 'config.json');
+    if (this.isMain) namingFile(configPath, 'writing', () => writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n'));
 
     if (config.threads > 0) setNumThreads(config.threads);
     manualSeed(config.seed);
@@ -161,7 +163,7 @@ export class TrainRun {
       this.lastCheckpoint = this.checkpointPath;
       if (this.isMain) markRunDir(this.runDir);
       // metrics.jsonl holds what was logged up to the checkpoint's step (the saved run's numbering)
-      if (this.isMain) this.metrics.truncateAfter(loggedUpTo);
+      if (this.isMain) this.metrics.truncateAfter(loggedUpTo, { onWarning: (text) => this.emit({ kind: 'message', text }) });
     }
 
     this.stop = new StopRequest({ signal: options.signal, handleSigint: options.handleSigint, onMessage: (text) => this.emit({ kind: 'message', text }) });
