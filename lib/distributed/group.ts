@@ -6,10 +6,15 @@
  * matches them) and awaited off the JS thread: the promise settles when the collective is done,
  * has failed, or has run past the group's timeout. A failure names this rank and, from the
  * ranks' heartbeats in the store, the rank that died or stalled.
+ *
+ * Joining reports progress (rendezvous.ts), and {@link ProcessGroup.agree} compares a fingerprint
+ * of what must be the same on every rank before collectives depend on it (agree.ts).
  */
 import { native, type NativeDistGroup } from '../native.js';
 import { cat, noGrad, type Tensor } from '../tensor/index.js';
 import { handleOf, wrap } from '../tensor/tensor.js';
+import { agree, type Fingerprint } from './agree.js';
+import { firstLine, rendezvous } from './rendezvous.js';
 
 /** Reduction of {@link ProcessGroup.allReduce}. */
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min' | 'product';
@@ -29,10 +34,12 @@ export interface ProcessGroupOptions {
   /** How long a collective may take before it fails (ms). Default 300 000. */
   timeoutMs?: number;
   /**
-   * How long joining may take: the store, and the backend's connections (ms). Default: the larger
-   * of timeoutMs and 300 000, as ranks may start minutes apart (loading data, a busy node).
+   * How long joining may take: reaching the store, every rank's arrival, the backend's connections
+   * (ms). Default 300 000 (`init()`: ECACFACE_DIST_TIMEOUT_MS).
    */
   rendezvousTimeoutMs?: number;
+  /** Progress while joining or agreeing takes long (every 10 s). Default: a line on stderr. */
+  onProgress?: (message: string) => void;
   /**
    * The TCPStore at masterAddr:masterPort is served by the launcher (torchrun's elastic agent), not
    * by rank 0; the group keeps its keys under this prefix (torch.distributed uses
@@ -55,13 +62,23 @@ export class ProcessGroup {
   /** @internal */
   readonly native: NativeDistGroup;
   #destroyed = false;
+  #agreements = 0;
+  readonly #onProgress: (message: string) => void;
+  readonly #servesStore: boolean;
 
-  private constructor(o: Required<Omit<ProcessGroupOptions, 'storePath' | 'rendezvousTimeoutMs' | 'externalStorePrefix'>>, g: NativeDistGroup) {
+  private constructor(
+    o: Pick<ProcessGroup, 'rank' | 'worldSize' | 'backend' | 'timeoutMs'>,
+    g: NativeDistGroup,
+    onProgress: (message: string) => void,
+    servesStore: boolean,
+  ) {
     this.rank = o.rank;
     this.worldSize = o.worldSize;
     this.backend = o.backend;
     this.timeoutMs = o.timeoutMs;
     this.native = g;
+    this.#onProgress = onProgress;
+    this.#servesStore = servesStore;
   }
 
   /** Rendezvous with the other ranks (all must call it) and returns the connected group. */
@@ -74,7 +91,8 @@ export class ProcessGroup {
       masterPort: options.masterPort ?? 29500,
       timeoutMs: options.timeoutMs ?? 300_000,
     };
-    const rendezvousTimeoutMs = Math.max(o.timeoutMs, options.rendezvousTimeoutMs ?? 300_000);
+    const rendezvousTimeoutMs = options.rendezvousTimeoutMs ?? 300_000;
+    const onProgress = options.onProgress ?? ((m: string) => process.stderr.write(`distributed: ${m}\n`));
     const backends = availableBackends();
     if (!backends.includes(o.backend)) {
       throw new Error(
@@ -86,6 +104,9 @@ export class ProcessGroup {
     if (!Number.isInteger(o.rank) || o.rank < 0 || o.rank >= o.worldSize) {
       throw new RangeError(`distributed: rank must be an integer in [0, ${o.worldSize}), got ${o.rank}`);
     }
+    for (const [k, v] of [['timeoutMs', o.timeoutMs], ['rendezvousTimeoutMs', rendezvousTimeoutMs]] as const) {
+      if (!(Number.isFinite(v) && v > 0)) throw new RangeError(`distributed: ${k} must be a positive number of ms, got ${v}`);
+    }
     const g = new native.DistGroup({
       ...o,
       rendezvousTimeoutMs,
@@ -93,16 +114,47 @@ export class ProcessGroup {
       ...(options.externalStorePrefix ? { externalStorePrefix: options.externalStorePrefix } : {}),
     });
     try {
-      await g.connect();
+      await rendezvous(g, {
+        ...o,
+        ...(options.storePath ? { storePath: options.storePath } : {}),
+        externalStore: options.externalStorePrefix !== undefined,
+        timeoutMs: rendezvousTimeoutMs,
+        onProgress,
+      });
     } catch (err) {
       g.destroy();
-      const msg = err instanceof Error ? err.message : String(err);
-      throw new Error(
-        `distributed: rank ${o.rank} of ${o.worldSize} could not join the group at ${o.masterAddr}:${o.masterPort} ` +
-          `within ${rendezvousTimeoutMs} ms (${msg.split('\n')[0]})`,
-      );
+      throw err;
     }
-    return new ProcessGroup(o, g);
+    return new ProcessGroup(o, g, onProgress, o.rank === 0 && !options.storePath && options.externalStorePrefix === undefined);
+  }
+
+  /**
+   * Compares `fingerprint` (names → JSON values that must be equal on every rank: config, model,
+   * data…) across the ranks through the store, not a collective; every rank must call it, in the
+   * same order. Throws `SetupMismatchError` on every rank, naming the first key that differs and
+   * each rank's value, or an Error naming a rank that failed ({@link abandon}) or stopped. `what`
+   * names the fingerprint in messages.
+   */
+  async agree(fingerprint: Fingerprint, what = 'setups'): Promise<void> {
+    if (this.#destroyed) throw new Error('distributed: agree on a destroyed group');
+    await agree(this.native, this.#place(), this.#agreements++, { entries: fingerprint }, what);
+  }
+
+  /**
+   * Tells the ranks waiting in their next {@link agree} that this rank failed (they fail at once,
+   * naming it and `error`) instead of letting them wait for the timeout. Never throws.
+   */
+  async abandon(error: unknown, what = 'setups'): Promise<void> {
+    if (this.#destroyed) return;
+    try {
+      await agree(this.native, this.#place(), this.#agreements++, { failed: firstLine(error) }, what);
+    } catch {
+      /* the store is gone too: the others learn it from there */
+    }
+  }
+
+  #place() {
+    return { rank: this.rank, worldSize: this.worldSize, servesStore: this.#servesStore, timeoutMs: this.timeoutMs, onProgress: this.#onProgress };
   }
 
   #check(what: string, ts: Tensor[]): void {

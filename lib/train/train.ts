@@ -10,8 +10,9 @@ import { dataParallelHooks } from '../distributed/train-hooks.js';
 import { cuda, manualSeed, tensor } from '../tensor/index.js';
 import { buildComponents } from './components.js';
 import { validateConfig, type TrainConfig, type TrainConfigInput } from './config.js';
+import { componentsFingerprint, configFingerprint } from './fingerprint.js';
 import { plotRun } from './plots.js';
-import { runTraining, type TrainOptions, type TrainSummary } from './trainer.js';
+import { runTraining, type TrainComponents, type TrainOptions, type TrainSummary } from './trainer.js';
 
 /** The summary of {@link train}, with the pictures drawn at the end. */
 export interface TrainResult extends TrainSummary {
@@ -30,33 +31,52 @@ export interface TrainResult extends TrainSummary {
 export async function train(config: TrainConfigInput | TrainConfig, options: TrainOptions = {}): Promise<TrainResult> {
   let c = validateConfig(config, { cudaAvailable: cuda.isAvailable() });
   // Started by `ecacface launch`, torchrun or srun: data parallel (docs/distributed.md).
-  const dist = readLaunchEnv().worldSize > 1 ? await initDistributed({ timeoutMs: c.distributed.timeoutMs }) : null;
+  const message = (text: string) => (options.onProgress ? options.onProgress({ kind: 'message', text }) : process.stderr.write(`${text}\n`));
+  const dist = readLaunchEnv().worldSize > 1 ? await initDistributed({ timeoutMs: c.distributed.timeoutMs, onProgress: message }) : null;
   try {
     if (dist) {
+      // every rank must run the same config: compared before any collective depends on it
+      await dist.group.agree(configFingerprint(c, { resume: options.resume !== undefined && options.resume !== false }), 'training configs');
       if (!c.name && typeof options.resume !== 'string') c = { ...c, name: await sharedRunName(dist.group) };
       if (c.device === 'cuda') c = { ...c, device: `cuda:${dist.localRank}` };
     }
     manualSeed(c.seed); // the initial weights come from the seed too
     const sharded = dist !== null && c.distributed.shardedHead;
-    const components = buildComponents(
-      c,
-      dist
-        ? {
-            rank: dist.rank,
-            worldSize: dist.worldSize,
-            ...(sharded
-              ? {
-                  makeHead: (numClasses: number) =>
-                    new ShardedMarginHead({
-                      group: dist.group,
-                      head: { type: c.head.type, numClasses, embeddingSize: c.embeddingSize, ...c.head.options } as ShardableHeadOptions,
-                      sampleRate: c.distributed.sampleRate,
-                    }),
-                }
-              : {}),
-          }
-        : undefined,
-    );
+    let components: TrainComponents;
+    try {
+      components = buildComponents(
+        c,
+        dist
+          ? {
+              rank: dist.rank,
+              worldSize: dist.worldSize,
+              ...(sharded
+                ? {
+                    makeHead: (numClasses: number) =>
+                      new ShardedMarginHead({
+                        group: dist.group,
+                        head: { type: c.head.type, numClasses, embeddingSize: c.embeddingSize, ...c.head.options } as ShardableHeadOptions,
+                        sampleRate: c.distributed.sampleRate,
+                      }),
+                  }
+                : {}),
+            }
+          : undefined,
+      );
+    } catch (err) {
+      await dist?.group.abandon(err, 'models and data');
+      throw err;
+    }
+    if (dist) {
+      try {
+        await dist.group.agree(componentsFingerprint(components), 'models and data');
+      } catch (err) {
+        components.backbone.dispose();
+        components.head.dispose();
+        await components.source.close?.();
+        throw err;
+      }
+    }
     let summary: TrainSummary;
     try {
       summary = await runTraining(

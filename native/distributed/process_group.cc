@@ -7,7 +7,14 @@
 //     externalStorePrefix: the TCPStore at masterAddr:masterPort is served by the launcher
 //     (torchrun's elastic agent, TORCHELASTIC_USE_AGENT_STORE): no rank serves it, and every key of
 //     the group (backend rendezvous, heartbeats) lives under this prefix, as torch.distributed does
-//     .connect()                    → Promise: store + backend rendezvous, on the group's thread
+//     .connectStore()               → Promise: the store (rank 0 serves it unless the launcher does);
+//                                     no waiting for the other ranks: lib/distributed/rendezvous.ts
+//                                     joins them through the store, reporting progress
+//     .connectBackend()             → Promise: the backend's connections and the heartbeat, once
+//                                     every rank has joined
+//     .storeSet(key, value)         → Promise (strings; the group's own keys, beside the backend's)
+//     .storeGet(key)                → Promise<string> (waits up to the rendezvous timeout)
+//     .storeCheck([key…])           → Promise<boolean[]>: which keys exist
 //     .allreduce([t…], op)          → Promise (in place; op 'sum' | 'max' | 'min' | 'product')
 //     .allgather(t)                 → Promise<handle[]> (one tensor per rank)
 //     .broadcast([t…], root)        → Promise (in place)
@@ -95,7 +102,7 @@ struct GroupOptions {
   std::string store_path;  // FileStore instead of TCPStore when set
   std::string external_store_prefix;  // the launcher serves the TCPStore; our keys under this prefix
   Ms timeout{300000};             // each collective
-  Ms rendezvous_timeout{300000};  // the store and the backend's connections (≥ timeout)
+  Ms rendezvous_timeout{300000};  // reaching the store, waiting on its keys, the backend's connections
 };
 
 std::string Trim(std::string s) {
@@ -110,6 +117,7 @@ std::string Trim(std::string s) {
 struct GroupCore : torch::CustomClassHolder {
   GroupOptions opt;
   c10::intrusive_ptr<c10d::Store> store;
+  std::mutex store_mu;  // the JS side's store operations (a TCPStore client is not shared between threads)
   c10::intrusive_ptr<PgBase> pg;
   std::atomic<int64_t> issued{0};  // collectives enqueued by this rank
   std::atomic<bool> failed{false};  // a collective failed or timed out
@@ -161,16 +169,46 @@ struct GroupCore : torch::CustomClassHolder {
     return c10::make_intrusive<c10d::PrefixStore>(opt.external_store_prefix, tcp);
   }
 
-  void Connect() {
-    TORCH_CHECK(!pg, "DistGroup.connect: already connected");
-    store = MakeStore(opt.rank == 0, true);
+  // Rendezvous, step 1: the store. No rank waits for the others here (TCPStore's own wait says
+  // nothing while it waits); the TypeScript side joins them through the store's keys.
+  void ConnectStore() {
+    TORCH_CHECK(!store, "DistGroup.connectStore: already connected");
+    store = MakeStore(opt.rank == 0, false);
     store->setTimeout(opt.rendezvous_timeout);
+  }
+
+  void StoreSet(const std::string& key, const std::string& value) {
+    std::lock_guard<std::mutex> lock(store_mu);
+    TORCH_CHECK(store, "DistGroup.storeSet: the store is not connected");
+    store->set(key, std::vector<uint8_t>(value.begin(), value.end()));
+  }
+
+  std::string StoreGet(const std::string& key) {
+    std::lock_guard<std::mutex> lock(store_mu);
+    TORCH_CHECK(store, "DistGroup.storeGet: the store is not connected");
+    auto v = store->get(key);
+    return std::string(v.begin(), v.end());
+  }
+
+  std::vector<bool> StoreCheck(const std::vector<std::string>& keys) {
+    std::lock_guard<std::mutex> lock(store_mu);
+    TORCH_CHECK(store, "DistGroup.storeCheck: the store is not connected");
+    std::vector<bool> out;
+    out.reserve(keys.size());
+    for (const auto& k : keys) out.push_back(store->check({k}));
+    return out;
+  }
+
+  // Step 2, once every rank has joined: the backend's connections, then the heartbeat.
+  void ConnectBackend() {
+    TORCH_CHECK(store, "DistGroup.connectBackend: connectStore() first");
+    TORCH_CHECK(!pg, "DistGroup.connectBackend: already connected");
     auto prefixed = c10::make_intrusive<c10d::PrefixStore>("ecf/pg", store);
     if (opt.backend == "gloo") {
 #if defined(ECF_WITH_GLOO)
-      // Gloo's own timeout covers its connections as well as its operations: the rendezvous one
-      // here; WaitWork enforces the (shorter) collective timeout.
-      auto o = c10d::ProcessGroupGloo::Options::create(opt.rendezvous_timeout);
+      // Gloo's own timeout covers its connections as well as its operations: the longer of the two
+      // here (every rank has joined, so connecting is quick); WaitWork enforces the collective one.
+      auto o = c10d::ProcessGroupGloo::Options::create(std::max(opt.timeout, opt.rendezvous_timeout));
       const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
       if (ifname != nullptr && *ifname != '\0') {
         o->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
@@ -396,7 +434,11 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "DistGroup",
-                       {InstanceMethod<&DistGroup::Connect>("connect"),
+                       {InstanceMethod<&DistGroup::ConnectStore>("connectStore"),
+                        InstanceMethod<&DistGroup::ConnectBackend>("connectBackend"),
+                        InstanceMethod<&DistGroup::StoreSet>("storeSet"),
+                        InstanceMethod<&DistGroup::StoreGet>("storeGet"),
+                        InstanceMethod<&DistGroup::StoreCheck>("storeCheck"),
                         InstanceMethod<&DistGroup::AllReduce>("allreduce"),
                         InstanceMethod<&DistGroup::AllReduceSync>("allreduceSync"),
                         InstanceMethod<&DistGroup::AllGather>("allgather"),
@@ -438,7 +480,7 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
     opt.size = static_cast<int>(size);
     opt.master_port = static_cast<int>(port);
     opt.timeout = Ms(static_cast<int64_t>(timeout));
-    opt.rendezvous_timeout = Ms(static_cast<int64_t>(std::max(timeout, rdv)));
+    opt.rendezvous_timeout = Ms(static_cast<int64_t>(rdv > 0 ? rdv : timeout));
   }
 
   const c10::intrusive_ptr<GroupCore>& core() const { return core_; }
@@ -450,17 +492,67 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
   }
 
  private:
-  Napi::Value Connect(const Napi::CallbackInfo& info) {
+  // Runs `step` on the group's wait thread; the promise settles with what `step` returns.
+  template <typename Step>
+  Napi::Value OnGroupThread(const Napi::CallbackInfo& info, const char* fn, Step step) {
     try {
-      TORCH_CHECK(core_, "DistGroup.connect: the group was destroyed");
+      TORCH_CHECK(core_, "DistGroup.", fn, ": the group was destroyed");
       auto g = core_;
-      return WaitJob::Run(info.Env(), [g]() -> AsyncRunner::Finish {
-        g->Connect();
-        return nullptr;
-      });
+      return WaitJob::Run(info.Env(), [g, step]() -> AsyncRunner::Finish { return step(*g); });
     } catch (...) {
       RethrowAsJs(info.Env());
     }
+  }
+
+  Napi::Value ConnectStore(const Napi::CallbackInfo& info) {
+    return OnGroupThread(info, "connectStore", [](GroupCore& g) -> AsyncRunner::Finish {
+      g.ConnectStore();
+      return nullptr;
+    });
+  }
+
+  Napi::Value ConnectBackend(const Napi::CallbackInfo& info) {
+    return OnGroupThread(info, "connectBackend", [](GroupCore& g) -> AsyncRunner::Finish {
+      g.ConnectBackend();
+      return nullptr;
+    });
+  }
+
+  Napi::Value StoreSet(const Napi::CallbackInfo& info) {
+    std::string key = StringArg(info, 0, "storeSet", "key");
+    std::string value = StringArg(info, 1, "storeSet", "value");
+    return OnGroupThread(info, "storeSet", [key, value](GroupCore& g) -> AsyncRunner::Finish {
+      g.StoreSet(key, value);
+      return nullptr;
+    });
+  }
+
+  Napi::Value StoreGet(const Napi::CallbackInfo& info) {
+    std::string key = StringArg(info, 0, "storeGet", "key");
+    return OnGroupThread(info, "storeGet", [key](GroupCore& g) -> AsyncRunner::Finish {
+      std::string v = g.StoreGet(key);
+      return [v](Napi::Env env) { return Napi::String::New(env, v); };
+    });
+  }
+
+  Napi::Value StoreCheck(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArray()) ThrowArgType(env, "storeCheck", "keys", "an array of strings");
+    Napi::Array a = info[0].As<Napi::Array>();
+    std::vector<std::string> keys;
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      Napi::Value v = a.Get(i);
+      if (!v.IsString()) ThrowArgType(env, "storeCheck", "keys", "an array of strings");
+      keys.push_back(v.As<Napi::String>().Utf8Value());
+    }
+    return OnGroupThread(info, "storeCheck", [keys](GroupCore& g) -> AsyncRunner::Finish {
+      std::vector<bool> have = g.StoreCheck(keys);
+      return [have](Napi::Env env) {
+        Napi::Array out = Napi::Array::New(env, have.size());
+        for (size_t i = 0; i < have.size(); ++i) out.Set(static_cast<uint32_t>(i), Napi::Boolean::New(env, have[i]));
+        return out;
+      };
+    });
   }
 
   // Enqueues now, waits on the group's thread.
