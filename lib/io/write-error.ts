@@ -3,6 +3,8 @@
  * device, write"): on a full disk or a read-only folder the user must learn which file of a run
  * could not be written.
  */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** `err` (an fs error) as an Error whose message names `path` and what was being done; code, errno and syscall kept. */
 export function writeError(err: unknown, path: string, doing: string): Error {
@@ -23,5 +25,26 @@ export function namingFile<T>(path: string, doing: string, write: () => T): T {
     return write();
   } catch (err) {
     throw writeError(err, path, doing);
+  }
+}
+
+/**
+ * `mkdirSync(path, { recursive: true })` whose error names the real cause: Node's recursive
+ * mkdir reports a folder on a read-only file system as ENOENT, so on failure the first missing
+ * folder is made alone, which fails with the true code (EROFS, EACCES…). `what` names the folder.
+ */
+export function makeDirectory(path: string, what: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (err) {
+    let first = path;
+    while (!existsSync(dirname(first)) && dirname(first) !== first) first = dirname(first);
+    let cause = err;
+    try {
+      mkdirSync(first);
+    } catch (e) {
+      cause = e;
+    }
+    throw writeError(cause, path, `creating ${what}`);
   }
 }

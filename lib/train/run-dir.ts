@@ -7,8 +7,9 @@
  * must not turn `--overwrite` loose on someone's files). The default name is a time stamp, so
  * unnamed runs never meet.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { makeDirectory, namingFile } from '../io/write-error.js';
 import type { TrainConfig } from './config.js';
 
 /** The marker file every run directory holds (JSON: what made it, when). */
@@ -85,7 +86,8 @@ function hasMarker(runDir: string): boolean {
  * run; a resumed run calls it once its checkpoint loaded (a run from before the marker existed).
  */
 export function markRunDir(runDir: string): void {
-  if (!hasMarker(runDir)) writeFileSync(join(runDir, RUN_MARKER), JSON.stringify({ made: 'ecacface train', time: new Date().toISOString() }) + '\n');
+  const marker = join(runDir, RUN_MARKER);
+  if (!hasMarker(runDir)) namingFile(marker, 'writing', () => writeFileSync(marker, JSON.stringify({ made: 'ecacface train', time: new Date().toISOString() }) + '\n'));
 }
 
 /**
@@ -111,6 +113,6 @@ export function prepareRunDir(runDir: string, mode: RunDirMode = {}): void {
       for (const e of entries) if (isOurs(e)) rmSync(join(runDir, e), { recursive: true, force: true });
     }
   }
-  mkdirSync(runDir, { recursive: true });
+  makeDirectory(runDir, 'the run directory');
   if (!mode.resume) markRunDir(runDir);
 }

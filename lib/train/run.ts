@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import type { Head } from '../heads/head.js';
 import type { Backbone } from '../models/backbone.js';
 import { removeStaleTemps } from '../io/atomic.js';
-import { namingFile } from '../io/write-error.js';
+import { makeDirectory, namingFile } from '../io/write-error.js';
 import { saveSafetensors } from '../io/safetensors.js';
 import type { Device } from '../tensor/device.js';
 import type { AutocastDtype } from '../tensor/runtime.js';
@@ -97,7 +97,7 @@ export class TrainRun {
     this.checkpointPath = paths.checkpoint;
     this.resumed = options.resume !== undefined && options.resume !== false;
     if (this.isMain) prepareRunDir(this.runDir, { resume: this.resumed, overwrite: options.overwrite ?? false });
-    else mkdirSync(this.runDir, { recursive: true });
+    else makeDirectory(this.runDir, 'the run directory');
     // temp files of a checkpoint or export whose writer was killed mid-write (rank 0 owns the folder)
     const stale = this.isMain ? [this.runDir, join(this.runDir, 'model-best'), join(this.runDir, 'model-last')].flatMap(removeStaleTemps) : [];
     this.runLog = new RunLog(join(this.runDir, 'training.log'));

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../lib/train/config.js';
 import { checkRunName, markRunDir, prepareRunDir, RUN_MARKER, runDirOf, RunExistsError } from '../../lib/train/run-dir.js';
@@ -81,5 +82,20 @@ describe('run directories', () => {
   it('refuses a path that is a file', () => {
     writeFileSync(join(root, 'file'), '');
     expect(() => prepareRunDir(join(root, 'file'))).toThrow(/not a directory/);
+  });
+});
+
+describe('an outDir on a read-only file system', () => {
+  // a read-only tmpfs where the machine lets us mount one (root with CAP_SYS_ADMIN: CI's container)
+  const ro = join(root, 'ro');
+  mkdirSync(ro);
+  const mounted = process.platform === 'linux' && spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'none', ro]).status === 0;
+  afterAll(() => {
+    if (mounted) spawnSync('umount', [ro]);
+  });
+
+  it.skipIf(!mounted)('is reported as read-only, naming the folder (Node says ENOENT)', () => {
+    const dir = join(ro, 'runs', 'r1');
+    expect(() => prepareRunDir(dir)).toThrow(`creating the run directory ${dir} failed: EROFS: read-only file system, mkdir '${join(ro, 'runs')}' (a read-only file system)`);
   });
 });
