@@ -376,6 +376,8 @@ export interface NativeDistGroupOptions {
   rendezvousTimeoutMs?: number;
   /** The launcher serves the TCPStore; the group's keys live under this prefix. */
   externalStorePrefix?: string;
+  /** Compare each collective across the ranks before it starts (default true). */
+  checkCollectives?: boolean;
 }
 /** A native c10d process group (a Gloo or NCCL backend over a store). */
 export interface NativeDistGroup {

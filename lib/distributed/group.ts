@@ -41,11 +41,39 @@ export interface ProcessGroupOptions {
   /** Progress while joining or agreeing takes long (every 10 s). Default: a line on stderr. */
   onProgress?: (message: string) => void;
   /**
+   * Compare every collective across the ranks before it starts (default true): ranks at different
+   * collectives (another size, dtype, op or root, or out of step) then fail with an Error naming
+   * each rank's, instead of Gloo aborting the process or mixing data. Costs one small all-gather
+   * per collective; false skips it (`init()`: ECACFACE_DIST_CHECK=0).
+   */
+  checkCollectives?: boolean;
+  /**
    * The TCPStore at masterAddr:masterPort is served by the launcher (torchrun's elastic agent), not
    * by rank 0; the group keeps its keys under this prefix (torch.distributed uses
    * `/worker/attempt_<restart count>`). Set by {@link init} from TORCHELASTIC_USE_AGENT_STORE.
    */
   externalStorePrefix?: string;
+}
+
+/**
+ * The NCCL settings a group sets where the environment does not: blocking waits
+ * (`TORCH_NCCL_BLOCKING_WAIT`, libtorch 2.x; `NCCL_BLOCKING_WAIT`, 1.13). With them a failed or
+ * timed-out collective is an exception in the thread that waits for it, which the group turns
+ * into an Error naming the rank; without them NCCL's watchdog thread tears the process down
+ * itself (an exception rethrown where nothing catches it: std::terminate, or std::abort).
+ */
+export const NCCL_ENV_DEFAULTS: Readonly<Record<string, string>> = { TORCH_NCCL_BLOCKING_WAIT: '1', NCCL_BLOCKING_WAIT: '1' };
+
+/** Sets {@link NCCL_ENV_DEFAULTS} in `env` where unset (a user's own choice stays); returns the names set. */
+export function applyNcclDefaults(env: NodeJS.ProcessEnv = process.env): string[] {
+  const set: string[] = [];
+  for (const [k, v] of Object.entries(NCCL_ENV_DEFAULTS)) {
+    if (env[k] === undefined) {
+      env[k] = v;
+      set.push(k);
+    }
+  }
+  return set;
 }
 
 /** The backends this build of the addon has ('gloo', 'nccl'). */
@@ -107,11 +135,13 @@ export class ProcessGroup {
     for (const [k, v] of [['timeoutMs', o.timeoutMs], ['rendezvousTimeoutMs', rendezvousTimeoutMs]] as const) {
       if (!(Number.isFinite(v) && v > 0)) throw new RangeError(`distributed: ${k} must be a positive number of ms, got ${v}`);
     }
+    if (o.backend === 'nccl') applyNcclDefaults(); // read by ProcessGroupNCCL's constructor
     const g = new native.DistGroup({
       ...o,
       rendezvousTimeoutMs,
       ...(options.storePath ? { storePath: options.storePath } : {}),
       ...(options.externalStorePrefix ? { externalStorePrefix: options.externalStorePrefix } : {}),
+      checkCollectives: options.checkCollectives ?? true,
     });
     try {
       await rendezvous(g, {

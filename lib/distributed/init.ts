@@ -16,6 +16,8 @@ export interface InitOptions {
   rendezvousTimeoutMs?: number;
   /** Progress while joining takes long (every 10 s); default: a line on stderr. */
   onProgress?: (message: string) => void;
+  /** See {@link ProcessGroupOptions.checkCollectives}. Default: true, unless ECACFACE_DIST_CHECK=0. */
+  checkCollectives?: boolean;
   /** The environment to read (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** A FileStore rendezvous on this path instead of TCP. */
@@ -58,6 +60,7 @@ export async function init(options: InitOptions = {}): Promise<Distributed> {
     masterPort: place.masterPort,
     timeoutMs,
     rendezvousTimeoutMs,
+    checkCollectives: options.checkCollectives ?? env.ECACFACE_DIST_CHECK !== '0',
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.storePath ? { storePath: options.storePath } : place.agentStorePrefix ? { externalStorePrefix: place.agentStorePrefix } : {}),
   });

@@ -3,7 +3,9 @@
 // NCCL's: slow to compile) are included here only; group.h has what grad_sync.cc shares.
 //
 //   new DistGroup({ backend, rank, worldSize, masterAddr, masterPort | storePath, timeoutMs,
-//                   rendezvousTimeoutMs, externalStorePrefix })
+//                   rendezvousTimeoutMs, externalStorePrefix, checkCollectives })
+//     checkCollectives (default true): each collective is compared across the ranks before it
+//     starts (issue.cc); false skips that (a disagreement then aborts inside Gloo)
 //     externalStorePrefix: the TCPStore at masterAddr:masterPort is served by the launcher
 //     (torchrun's elastic agent, TORCHELASTIC_USE_AGENT_STORE): no rank serves it, and every key of
 //     the group (backend rendezvous, heartbeats) lives under this prefix, as torch.distributed does
@@ -100,6 +102,14 @@ void GroupCore::Shutdown() {
   }
   hb_cv.notify_all();
   if (hb_thread.joinable()) hb_thread.join();
+  // The collectives thread fails what is still queued and ends (a check in progress ends within
+  // the collective timeout).
+  {
+    std::lock_guard<std::mutex> lock(q_mu);
+    q_stop = true;
+  }
+  q_cv.notify_all();
+  if (q_thread.joinable()) q_thread.join();
   // After a failure the backend's threads may sit in a collective that a dead or stalled peer
   // never completes (until the backend's own, rendezvous-length timeout): destroying it would
   // wait for them. The process is ending with the error; leave it to the exit.
@@ -196,6 +206,7 @@ void GroupCore::ConnectBackend() {
   hb_store->setTimeout(Ms(std::max<int64_t>(2000, opt.timeout.count() / 4)));
   Beat(0);
   hb_thread = std::thread([this] { HeartbeatLoop(); });
+  q_thread = std::thread([this] { CollectivesLoop(); });
 }
 
 void GroupCore::Beat(int64_t n) {
@@ -283,13 +294,29 @@ void WaitWork(GroupCore& g, const WorkPtr& w, const char* what) {
 
 namespace {
 
-c10d::ReduceOp ParseOp(const std::string& s) {
-  if (s == "sum") return c10d::ReduceOp::SUM;
-  if (s == "max") return c10d::ReduceOp::MAX;
-  if (s == "min") return c10d::ReduceOp::MIN;
-  if (s == "product") return c10d::ReduceOp::PRODUCT;
-  TORCH_CHECK(false, "distributed: unknown reduce op '", s, "' (expected sum, max, min or product)");
-  return c10d::ReduceOp::SUM;
+// The c10d op of a ReduceCode.
+c10d::ReduceOp OpOf(int64_t code) {
+  switch (code) {
+    case 1: return c10d::ReduceOp::MAX;
+    case 2: return c10d::ReduceOp::MIN;
+    case 3: return c10d::ReduceOp::PRODUCT;
+    default: return c10d::ReduceOp::SUM;
+  }
+}
+
+// The reduce op argument `i` ('sum' when absent), as a ReduceCode.
+int64_t OpArg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  return ReduceCode(IsAbsent(info, i) ? std::string("sum") : StringArg(info, i, fn, "op"));
+}
+
+// Every collective: submitted through the group's check (GroupCore::Submit), then waited for.
+void AllReduceNow(GroupCore& g, const std::vector<at::Tensor>& ts, int64_t op, const char* what) {
+  g.Run(CollectiveDesc::Of(CollectiveDesc::kAllreduce, ts, op), [ts, op](PgBase& pg) {
+    std::vector<at::Tensor> io = ts;
+    c10d::AllreduceOptions o;
+    o.reduceOp = OpOf(op);
+    return pg.allreduce(io, o);
+  }, what);
 }
 
 void CheckTensors(const std::vector<at::Tensor>& ts, const char* fn) {
@@ -301,20 +328,24 @@ void CheckTensors(const std::vector<at::Tensor>& ts, const char* fn) {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-std::vector<at::Tensor> AllGatherNow(GroupCore& g, const at::Tensor& x) {
+// An allgather of `x` (contiguous) into one tensor per rank: the work (issued through the
+// group's check) and where the result will be.
+std::pair<std::shared_future<WorkPtr>, std::vector<at::Tensor>> SubmitAllGather(GroupCore& g, const at::Tensor& x) {
   std::vector<at::Tensor> in{x.contiguous()};
-  std::vector<std::vector<at::Tensor>> out(1);
-  for (int r = 0; r < g.opt.size; ++r) out[0].push_back(at::empty_like(in[0]));
-  g.issued++;
-  WaitWork(g, g.pg->allgather(out, in), "allgather");
-  return out[0];
+  std::vector<at::Tensor> result;
+  for (int r = 0; r < g.opt.size; ++r) result.push_back(at::empty_like(in[0]));
+  auto f = g.Submit(CollectiveDesc::Of(CollectiveDesc::kAllgather, in), [in, result](PgBase& pg) {
+    std::vector<at::Tensor> input = in;
+    std::vector<std::vector<at::Tensor>> out{result};
+    return pg.allgather(out, input);
+  });
+  return {f, result};
 }
 
-void AllReduceNow(GroupCore& g, std::vector<at::Tensor>& ts, c10d::ReduceOp op, const char* what) {
-  c10d::AllreduceOptions o;
-  o.reduceOp = op;
-  g.issued++;
-  WaitWork(g, g.pg->allreduce(ts, o), what);
+std::vector<at::Tensor> AllGatherNow(GroupCore& g, const at::Tensor& x) {
+  auto [f, result] = SubmitAllGather(g, x);
+  WaitWork(g, f.get(), "allgather");
+  return result;
 }
 
 struct AllGatherFn : public torch::autograd::Function<AllGatherFn> {
@@ -332,7 +363,7 @@ struct AllGatherFn : public torch::autograd::Function<AllGatherFn> {
     // Sum of every rank's gradient of the gathered tensor, then this rank's rows (Gloo in 1.13 has
     // no reduce_scatter: allreduce + slice, as the issue notes).
     std::vector<at::Tensor> gv{grads[0].contiguous().clone()};
-    AllReduceNow(*g, gv, c10d::ReduceOp::SUM, "allgather backward (allreduce)");
+    AllReduceNow(*g, gv, ReduceCode("sum"), "allgather backward (allreduce)");
     at::Tensor mine = gv[0].narrow(0, g->opt.rank * rows, rows);
     if (scale != 1.0) mine = mine.mul(scale);
     return {mine, at::Tensor(), at::Tensor()};
@@ -428,6 +459,8 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
     num("masterPort", port);
     num("timeoutMs", timeout);
     num("rendezvousTimeoutMs", rdv);
+    Napi::Value check = o.Get("checkCollectives");
+    if (check.IsBoolean()) opt.check_collectives = check.As<Napi::Boolean>().Value();
     if (!(size >= 1) || !(rank >= 0 && rank < size))
       throw Napi::RangeError::New(env, "DistGroup: rank must lie in [0, worldSize)");
     if (!(port > 0 && port < 65536)) throw Napi::RangeError::New(env, "DistGroup: masterPort must lie in 1..65535");
@@ -511,12 +544,12 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
     });
   }
 
-  // Enqueues now, waits on the group's thread.
-  Napi::Value Await(Napi::Env env, WorkPtr w, const char* what, AsyncRunner::Finish finish) {
+  // Submitted now (program order), waited for off the JS thread.
+  Napi::Value Await(Napi::Env env, std::shared_future<WorkPtr> f, const char* what, AsyncRunner::Finish finish) {
     auto g = core_;
     std::string name(what);
-    return WaitJob::Run(env, [g, w, name, finish]() -> AsyncRunner::Finish {
-      WaitWork(*g, w, name.c_str());
+    return WaitJob::Run(env, [g, f, name, finish]() -> AsyncRunner::Finish {
+      WaitWork(*g, f.get(), name.c_str());
       return finish;
     });
   }
@@ -527,10 +560,14 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
       GroupCore& g = Ready(kFn);
       std::vector<at::Tensor> ts = TensorListArg(info, 0, kFn, "tensors");
       CheckTensors(ts, kFn);
-      c10d::AllreduceOptions o;
-      o.reduceOp = ParseOp(IsAbsent(info, 1) ? std::string("sum") : StringArg(info, 1, kFn, "op"));
-      g.issued++;
-      return Await(info.Env(), g.pg->allreduce(ts, o), kFn, nullptr);
+      const int64_t op = OpArg(info, 1, kFn);
+      auto f = g.Submit(CollectiveDesc::Of(CollectiveDesc::kAllreduce, ts, op), [ts, op](PgBase& pg) {
+        std::vector<at::Tensor> io = ts;
+        c10d::AllreduceOptions o;
+        o.reduceOp = OpOf(op);
+        return pg.allreduce(io, o);
+      });
+      return Await(info.Env(), f, kFn, nullptr);
     } catch (...) {
       RethrowAsJs(info.Env());
     }
@@ -542,7 +579,7 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
       GroupCore& g = Ready(kFn);
       std::vector<at::Tensor> ts = TensorListArg(info, 0, kFn, "tensors");
       CheckTensors(ts, kFn);
-      AllReduceNow(g, ts, ParseOp(IsAbsent(info, 1) ? std::string("sum") : StringArg(info, 1, kFn, "op")), "allreduce");
+      AllReduceNow(g, ts, OpArg(info, 1, kFn), "allreduce");
       return info.Env().Undefined();
     } catch (...) {
       RethrowAsJs(info.Env());
@@ -553,13 +590,8 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
     try {
       constexpr const char* kFn = "allgather";
       GroupCore& g = Ready(kFn);
-      std::vector<at::Tensor> in{TensorArg(info, 0, kFn, "tensor").contiguous()};
-      std::vector<std::vector<at::Tensor>> out(1);
-      for (int r = 0; r < g.opt.size; ++r) out[0].push_back(at::empty_like(in[0]));
-      g.issued++;
-      WorkPtr w = g.pg->allgather(out, in);
-      std::vector<at::Tensor> result = out[0];
-      return Await(info.Env(), w, kFn, [result](Napi::Env env) { return WrapList(env, result); });
+      auto [f, result] = SubmitAllGather(g, TensorArg(info, 0, kFn, "tensor"));
+      return Await(info.Env(), f, kFn, [result = result](Napi::Env env) { return WrapList(env, result); });
     } catch (...) {
       RethrowAsJs(info.Env());
     }
@@ -571,11 +603,15 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
       GroupCore& g = Ready(kFn);
       std::vector<at::Tensor> ts = TensorListArg(info, 0, kFn, "tensors");
       CheckTensors(ts, kFn);
-      c10d::BroadcastOptions o;
-      o.rootRank = static_cast<int64_t>(IsAbsent(info, 1) ? 0 : IntArg(info, 1, kFn, "root"));
-      TORCH_CHECK(o.rootRank >= 0 && o.rootRank < g.opt.size, "broadcast: root must lie in [0, worldSize)");
-      g.issued++;
-      return Await(info.Env(), g.pg->broadcast(ts, o), kFn, nullptr);
+      const int64_t root = IsAbsent(info, 1) ? 0 : IntArg(info, 1, kFn, "root");
+      TORCH_CHECK(root >= 0 && root < g.opt.size, "broadcast: root must lie in [0, worldSize)");
+      auto f = g.Submit(CollectiveDesc::Of(CollectiveDesc::kBroadcast, ts, root), [ts, root](PgBase& pg) {
+        std::vector<at::Tensor> io = ts;
+        c10d::BroadcastOptions o;
+        o.rootRank = root;
+        return pg.broadcast(io, o);
+      });
+      return Await(info.Env(), f, kFn, nullptr);
     } catch (...) {
       RethrowAsJs(info.Env());
     }
@@ -589,8 +625,11 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
   #if defined(ECF_WITH_NCCL)
       if (g.opt.backend == "nccl") one[0] = one[0].cuda();
   #endif
-      g.issued++;
-      return Await(info.Env(), g.pg->allreduce(one), "barrier", nullptr);
+      auto f = g.Submit(CollectiveDesc::Of(CollectiveDesc::kBarrier, one), [one](PgBase& pg) {
+        std::vector<at::Tensor> io = one;
+        return pg.allreduce(io);
+      });
+      return Await(info.Env(), f, "barrier", nullptr);
     } catch (...) {
       RethrowAsJs(info.Env());
     }

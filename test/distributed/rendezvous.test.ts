@@ -22,12 +22,12 @@ describe('rendezvous', () => {
     expect(r0.ok, rs[0]!.stdout + rs[0]!.stderr).toBe(false);
     expect(r0.message).toMatch(/rank 0 of 2: the rendezvous at 127\.0\.0\.1:\d+ timed out after 12000 ms \(ECACFACE_DIST_TIMEOUT_MS\): 1 of 2 ranks joined \(0\); waiting for rank 1\./);
     expect(r0.progress[0]).toMatch(/^rank 0 of 2: rendezvous at 127\.0\.0\.1:\d+: 1 of 2 ranks joined \(0\); waiting for rank 1 \(1\d s of 12 s\)$/);
-    expect(r0.ms).toBeLessThan(30_000);
+    expect(r0.ms).toBeLessThan(45_000); // 12 s, on a loaded machine
     expect(r1.ok).toBe(false);
     expect(r1.message).toContain(`rank 1 of 2 could not reach the rendezvous store at 127.0.0.1:${other} (gave up after`);
     expect(r1.message).toMatch(/same MASTER_ADDR and MASTER_PORT/);
-    expect(r1.progress[0]).toBe(`rank 1 of 2: waiting for the rendezvous store at 127.0.0.1:${other} (rank 0 serves it): 10 s of 12 s`);
-    expect(rs[1]!.ms).toBeLessThan(30_000);
+    expect(r1.progress[0]).toMatch(new RegExp(`^rank 1 of 2: waiting for the rendezvous store at 127\\.0\\.0\\.1:${other} \\(rank 0 serves it\\): 1\\d s of 12 s$`));
+    expect(r1.ms).toBeLessThan(45_000);
   }, 90_000);
 
   it('a port in use fails at once, and says so without claiming a wait', async () => {
