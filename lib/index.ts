@@ -101,11 +101,8 @@ export {
   DivergenceError,
   type StepParts,
   type StepResult,
-  type TrainComponents,
-  type TrainOptions,
-  type TrainSummary,
-  type ProgressEvent,
 } from './train/trainer.js';
+export type { TrainOptions, TrainSummary } from './train/run.js';
 export {
   trainConfigSchema,
   validateConfig,
@@ -119,7 +116,7 @@ export { SGD, type ParamGroupInput, type SGDOptions, type SGDState } from './tra
 export { GradScaler, type GradScalerOptions, type GradScalerState } from './train/grad-scaler.js';
 export { MultiStepSchedule, type ScheduleOptions } from './train/schedule.js';
 export type { TrainHooks, TrainContext, SaveKind } from './train/hooks.js';
-export type { BatchSource, TrainBatch, SourcePosition, ValidationResult, Validator } from './train/types.js';
+export type { BatchSource, TrainBatch, SourcePosition, ValidationResult, Validator, TrainComponents, ProgressEvent } from './train/types.js';
 export { RunExistsError } from './train/run-dir.js';
 export { readMetrics, type MetricRecord, type TrainRecord, type ValRecord, type LrRecord, type ReadMetricsOptions } from './train/metrics.js';
 export { progressReporter, type ProgressReporter } from './train/progress.js';

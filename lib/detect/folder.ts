@@ -4,7 +4,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { alignRaw, type AlignOptions } from '../eval/align.js';
+import { alignRaw, type AlignOptions } from '../data/align.js';
 import type { DetectedFace, DetectOptions, FaceDetector } from './detect.js';
 import type { RgbImage } from './mtcnn.js';
 import { loadPhoto } from './photos.js';

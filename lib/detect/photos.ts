@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { decode } from '../data/codec.js';
-import type { RawImage } from '../eval/align.js';
+import type { RawImage } from '../data/align.js';
 import { scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { applyOrientation, jpegOrientation } from './exif.js';

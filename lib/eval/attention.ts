@@ -7,10 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { decode, type DecodedImage } from '../data/codec.js';
-import { ESCA } from '../nn/attention/esca.js';
+import { ESCA, escaBlocks } from '../nn/attention/esca.js';
 import { noGrad } from '../tensor/runtime.js';
 import { scope } from '../tensor/scope.js';
-import { escaBlocks } from '../train/gate-stats.js';
 import { isEncodedImage, loadBatch, type FaceImage } from './images.js';
 import type { FaceModel } from './model.js';
 

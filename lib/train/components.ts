@@ -13,10 +13,9 @@ import { backboneSpec, buildBackbone } from '../models/index.js';
 import { weightDecayGroups } from '../nn/index.js';
 import { ConfigError, type TrainConfig } from './config.js';
 import { exportBackbone } from './export.js';
-import type { TrainComponents } from './trainer.js';
 import type { Head } from '../heads/head.js';
 import type { Backbone } from '../models/backbone.js';
-import type { BatchSource, TrainBatch, ValidationResult, Validator } from './types.js';
+import type { BatchSource, TrainBatch, TrainComponents, ValidationResult, Validator } from './types.js';
 
 /** The backbone of a config: the preset spec with the configured attention, embedding and input size. */
 export function buildConfiguredBackbone(config: TrainConfig): Backbone {

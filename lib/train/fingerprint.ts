@@ -15,7 +15,7 @@ import type { Fingerprint } from '../distributed/agree.js';
 import { packageRoot } from '../native.js';
 import { buildInfo } from '../tensor/runtime.js';
 import type { TrainConfig } from './config.js';
-import type { TrainComponents } from './trainer.js';
+import type { TrainComponents } from './types.js';
 
 /** Config keys that may differ between ranks (dotted). */
 export const PER_NODE_KEYS: readonly string[] = ['outDir', 'threads', 'data.train.path', 'data.val', 'data.workers'];

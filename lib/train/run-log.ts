@@ -6,7 +6,7 @@
 import { appendFileSync } from 'node:fs';
 import { namingFile } from '../io/write-error.js';
 import { ProgressFormatter } from './progress.js';
-import type { ProgressEvent } from './trainer.js';
+import type { ProgressEvent } from './types.js';
 
 /** Appends time-stamped lines to a log file. */
 export class RunLog {

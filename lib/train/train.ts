@@ -6,13 +6,15 @@ import { readLaunchEnv } from '../distributed/env.js';
 import type { ProcessGroup } from '../distributed/group.js';
 import { init as initDistributed } from '../distributed/init.js';
 import { ShardedMarginHead, type ShardableHeadOptions } from '../distributed/sharded-head.js';
-import { dataParallelHooks } from '../distributed/train-hooks.js';
+import { dataParallelHooks } from './data-parallel-hooks.js';
 import { cuda, manualSeed, tensor } from '../tensor/index.js';
 import { buildComponents } from './components.js';
 import { validateConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import { componentsFingerprint, configFingerprint } from './fingerprint.js';
 import { plotRun } from './plots.js';
-import { runTraining, type TrainComponents, type TrainOptions, type TrainSummary } from './trainer.js';
+import type { TrainOptions, TrainSummary } from './run.js';
+import { runTraining } from './trainer.js';
+import type { TrainComponents } from './types.js';
 
 /** The summary of {@link train}, with the pictures drawn at the end. */
 export interface TrainResult extends TrainSummary {

@@ -11,7 +11,8 @@ import { validateConfig } from '../../lib/train/config.js';
 import { ArraySource } from '../helpers/array-source.js';
 import { NonFiniteError } from '../../lib/train/finite.js';
 import type { TrainHooks } from '../../lib/train/hooks.js';
-import { runTraining, type TrainComponents } from '../../lib/train/trainer.js';
+import { runTraining } from '../../lib/train/trainer.js';
+import type { TrainComponents } from '../../lib/train/types.js';
 import { TinyBackbone, TinyHead, tinyFaces } from './tiny.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ecf-guards-'));
@@ -93,14 +94,14 @@ describe('training guards', () => {
   });
 
   it('resume refuses a checkpoint holding NaN/Inf (a run never saves one), naming the tensor, before restoring anything', async () => {
-    const s = await runTraining(config('nan', { epochs: 1, milestones: [] }), components(), { handleSigint: false });
+    const s = await runTraining(config('nonfinite', { epochs: 1, milestones: [] }), components(), { handleSigint: false });
     const ckpt = join(s.runDir, 'checkpoint.safetensors');
     const { tensors, metadata } = loadSafetensors(ckpt);
     noGrad(() => tensors.get('backbone.fc.weight')!.view([-1]).narrow(0, 3, 1).fill_(NaN));
     saveSafetensors(ckpt, tensors, metadata); // a well-formed file (its checksums match), with a NaN
     for (const t of tensors.values()) t.dispose();
-    await expect(runTraining(config('nan', { epochs: 2, milestones: [] }), components(), { resume: true, handleSigint: false })).rejects.toThrow(
-      /cannot resume from .*nan\/checkpoint\.safetensors: backbone\.fc\.weight holds NaN or infinite values; .*damaged/,
+    await expect(runTraining(config('nonfinite', { epochs: 2, milestones: [] }), components(), { resume: true, handleSigint: false })).rejects.toThrow(
+      /cannot resume from .*nonfinite\/checkpoint\.safetensors: backbone\.fc\.weight holds NaN or infinite values; .*damaged/,
     );
   });
 
