@@ -4,7 +4,7 @@
  */
 import { readLaunchEnv } from '../distributed/env.js';
 import type { ProcessGroup } from '../distributed/group.js';
-import { init as initDistributed } from '../distributed/init.js';
+import { init as initDistributed, type Distributed } from '../distributed/init.js';
 import { ShardedMarginHead, type ShardableHeadOptions } from '../distributed/sharded-head.js';
 import { dataParallelHooks } from './data-parallel-hooks.js';
 import { cuda, manualSeed, tensor } from '../tensor/index.js';
@@ -44,41 +44,7 @@ export async function train(config: TrainConfigInput | TrainConfig, options: Tra
     }
     manualSeed(c.seed); // the initial weights come from the seed too
     const sharded = dist !== null && c.distributed.shardedHead;
-    let components: TrainComponents;
-    try {
-      components = buildComponents(
-        c,
-        dist
-          ? {
-              rank: dist.rank,
-              worldSize: dist.worldSize,
-              ...(sharded
-                ? {
-                    makeHead: (numClasses: number) =>
-                      new ShardedMarginHead({
-                        group: dist.group,
-                        head: { type: c.head.type, numClasses, embeddingSize: c.embeddingSize, ...c.head.options } as ShardableHeadOptions,
-                        sampleRate: c.distributed.sampleRate,
-                      }),
-                  }
-                : {}),
-            }
-          : undefined,
-      );
-    } catch (err) {
-      await dist?.group.abandon(err, 'models and data');
-      throw err;
-    }
-    if (dist) {
-      try {
-        await dist.group.agree(componentsFingerprint(components), 'models and data');
-      } catch (err) {
-        components.backbone.dispose();
-        components.head.dispose();
-        await components.source.close?.();
-        throw err;
-      }
-    }
+    const components = dist ? await buildAgreedComponents(c, dist, sharded) : buildComponents(c);
     let summary: TrainSummary;
     try {
       summary = await runTraining(
@@ -101,6 +67,35 @@ export async function train(config: TrainConfigInput | TrainConfig, options: Tra
   } finally {
     dist?.group.destroy();
   }
+}
+
+/**
+ * A distributed run's components (a sharded head when asked), then the ranks compare the model
+ * and data they built; a rank that fails to build them tells the others, which fail at once.
+ */
+async function buildAgreedComponents(c: TrainConfig, dist: Distributed, sharded: boolean): Promise<TrainComponents> {
+  const makeHead = (numClasses: number) =>
+    new ShardedMarginHead({
+      group: dist.group,
+      head: { type: c.head.type, numClasses, embeddingSize: c.embeddingSize, ...c.head.options } as ShardableHeadOptions,
+      sampleRate: c.distributed.sampleRate,
+    });
+  let components: TrainComponents;
+  try {
+    components = buildComponents(c, { rank: dist.rank, worldSize: dist.worldSize, ...(sharded ? { makeHead } : {}) });
+  } catch (err) {
+    await dist.group.abandon(err, 'models and data');
+    throw err;
+  }
+  try {
+    await dist.group.agree(componentsFingerprint(components), 'models and data');
+  } catch (err) {
+    components.backbone.dispose();
+    components.head.dispose();
+    await components.source.close?.();
+    throw err;
+  }
+  return components;
 }
 
 function drawPlots(summary: TrainSummary, options: TrainOptions): string[] {
