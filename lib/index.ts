@@ -91,6 +91,8 @@ export {
 
 // evaluation and inference: the verification protocol, models for inference, alignment
 export * from './eval/index.js';
+export { exportOnnx, type OnnxExportOptions } from './eval/onnx-export.js';
+export type { OnnxExportResult } from './onnx/write.js';
 export { attentionMaps, type FaceAttention, type StageAttention } from './eval/attention.js';
 
 // training

@@ -3,8 +3,7 @@
  * source (data loader over RecordIO or an image folder), the validator (.bin sets through the
  * evaluation area's 10-fold verification with flip TTA) and the model export (safetensors + model card).
  */
-import { basename, dirname, join } from 'node:path';
-import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { decode, loader, openImageFolder, openRecordIO, readBin, type ImageDataset, type Loader } from '../data/index.js';
 import { verifyImages } from '../eval/evaluate.js';
 import type { RawFace } from '../eval/images.js';
@@ -80,12 +79,7 @@ export function openTrainData(config: TrainConfig): ImageDataset {
     }
     return ds;
   }
-  const options = numClasses !== undefined ? { numClasses } : {};
-  if (statSync(t.path).isDirectory()) return openRecordIO(t.path, options);
-  const dir = dirname(t.path);
-  const stem = basename(t.path).replace(/\.rec$/, '');
-  const property = join(dir, 'property');
-  return openRecordIO({ rec: t.path, idx: join(dir, `${stem}.idx`), property: existsSync(property) ? property : undefined }, options);
+  return openRecordIO(t.path, numClasses !== undefined ? { numClasses } : {});
 }
 
 /** A decoded verification set. */
