@@ -50,7 +50,7 @@ describe('launch()', () => {
     await expect(launch({ command: cmd, nprocPerNode: 1_000_000, gpus: 0 })).rejects.toThrow(
       new RegExp(`--nproc-per-node 1000000 is more than ${cores * 4}: this node has no GPU and ${cores} CPU cores? \\(at most 4 workers each\\)\\. Add --force`),
     );
-    expect(Date.now() - t0).toBeLessThan(5000); // refused, not started
+    expect(Date.now() - t0).toBeLessThan(60_000); // refused, not started (a million workers would take hours)
     await expect(launch({ command: cmd, nprocPerNode: 3, gpus: 2, out: () => {} })).rejects.toThrow(/--nproc-per-node 3 is more than 2: this node has 2 GPUs \(one worker each\)/);
     const c = collector();
     const r = await launch({ command: cmd, nprocPerNode: 3, gpus: 2, force: true, out: c.out });
