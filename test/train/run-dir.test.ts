@@ -86,16 +86,17 @@ describe('run directories', () => {
 });
 
 describe('an outDir on a read-only file system', () => {
-  // a read-only tmpfs where the machine lets us mount one (root with CAP_SYS_ADMIN: CI's container)
-  const ro = join(root, 'ro');
-  mkdirSync(ro);
-  const mounted = process.platform === 'linux' && spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'none', ro]).status === 0;
-  afterAll(() => {
-    if (mounted) spawnSync('umount', [ro]);
-  });
-
-  it.skipIf(!mounted)('is reported as read-only, naming the folder (Node says ENOENT)', () => {
-    const dir = join(ro, 'runs', 'r1');
-    expect(() => prepareRunDir(dir)).toThrow(`creating the run directory ${dir} failed: EROFS: read-only file system, mkdir '${join(ro, 'runs')}' (a read-only file system)`);
+  // a read-only tmpfs where the machine lets us mount one (root with CAP_SYS_ADMIN: CI's container),
+  // mounted and unmounted inside the test, so that a filtered or failed run leaves no mount behind
+  it('is reported as read-only, naming the folder (Node says ENOENT)', (ctx) => {
+    const ro = join(root, 'ro');
+    mkdirSync(ro);
+    if (process.platform !== 'linux' || spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'none', ro]).status !== 0) ctx.skip();
+    try {
+      const dir = join(ro, 'runs', 'r1');
+      expect(() => prepareRunDir(dir)).toThrow(`creating the run directory ${dir} failed: EROFS: read-only file system, mkdir '${join(ro, 'runs')}' (a read-only file system)`);
+    } finally {
+      spawnSync('umount', [ro]);
+    }
   });
 });
