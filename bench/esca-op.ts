@@ -68,7 +68,7 @@ export const ESCA_BENCH_SHAPES: { model: string; shape: [number, number, number,
   { model: 'MobileFaceNet 7²', shape: [8, 128, 7, 7] },
 ];
 
-/** k(C) of the spec (§3.1). */
+/** ECA's k(C): t = int(|log2(C)/2 + 1/2|), k = t odd ? t : t + 1. */
 function kOf(c: number): number {
   const t = Math.trunc(Math.abs(Math.log2(c) / 2 + 0.5));
   return t % 2 === 1 ? t : t + 1;

@@ -1,5 +1,5 @@
 """bench:heads reference: the CurricularFace head in the official-code formulation
-(HuangYG123/CurricularFace head/metrics.py, as described in spec heads-eval-data.md §2.5),
+(HuangYG123/CurricularFace head/metrics.py),
 forward + backward at batch 128, 512-d, in Python PyTorch (Debian's python3-torch).
 
 usage: /usr/bin/python3 bench/heads_ref.py CLASSES ITERS THREADS [cpu|cuda]  -> JSON {ms, peakMiB, loss}

@@ -22,10 +22,8 @@ type OptT = NativeTensor | null | undefined;
 export interface NativeBinding {
   // core/tensor_handle.cc
   dispose(t: T): void;
-  isDisposed(t: T): boolean;
   // core/async_runner.cc
   mmAsync(a: T, b: T): Promise<T>;
-  pendingAsync(): number;
 
   // ops/tensor_ops.cc — creation
   zeros(shape: number[], dtype?: number, device?: string): T;
@@ -127,11 +125,8 @@ export interface NativeBinding {
   minimum(a: T, b: T): T;
   minimumScalar(a: T, s: number): T;
   logicalAnd(a: T, b: T): T;
-  logicalAndScalar(a: T, s: boolean): T;
   logicalOr(a: T, b: T): T;
-  logicalOrScalar(a: T, s: boolean): T;
   rsub(a: T, s: number): T;
-  rdiv(a: T, s: number): T;
   addScaled(a: T, b: T, alpha: number): T;
   neg(a: T): T;
   abs(a: T): T;
@@ -178,7 +173,6 @@ export interface NativeBinding {
   matmul(a: T, b: T): T;
   mm(a: T, b: T): T;
   bmm(a: T, b: T): T;
-  addmm(bias: T, a: T, b: T): T;
 
   // ops/nn_ops.cc
   conv1d(x: T, w: T, b: OptT, stride: number[], padding: number[], dilation: number[], groups: number): T;
@@ -279,7 +273,8 @@ export interface NativeBinding {
       width: number;
       numClasses?: number;
       threads: number;
-      flip: boolean;
+      /** Probability in [0, 1] of a horizontal flip per sample (drawn from `seed` and the sample's place). */
+      flip: number;
       seed: number;
       channelsLast: boolean;
       pin: boolean;

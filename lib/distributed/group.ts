@@ -15,6 +15,7 @@ import { cat, noGrad, type Tensor } from '../tensor/index.js';
 import { handleOf, wrap } from '../tensor/tensor.js';
 import { agree, type Fingerprint } from './agree.js';
 import { firstLine, rendezvous } from './rendezvous.js';
+import { checkInt, checkNumber } from '../check.js';
 
 /** Reduction of {@link ProcessGroup.allReduce}. */
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min' | 'product';
@@ -128,13 +129,10 @@ export class ProcessGroup {
           (o.backend === 'gloo' ? '; install libgloo-dev and rebuild (npm run build:native)' : ''),
       );
     }
-    if (!Number.isInteger(o.worldSize) || o.worldSize < 1) throw new RangeError(`distributed: worldSize must be an integer ≥ 1, got ${o.worldSize}`);
-    if (!Number.isInteger(o.rank) || o.rank < 0 || o.rank >= o.worldSize) {
-      throw new RangeError(`distributed: rank must be an integer in [0, ${o.worldSize}), got ${o.rank}`);
-    }
-    for (const [k, v] of [['timeoutMs', o.timeoutMs], ['rendezvousTimeoutMs', rendezvousTimeoutMs]] as const) {
-      if (!(Number.isFinite(v) && v > 0)) throw new RangeError(`distributed: ${k} must be a positive number of ms, got ${v}`);
-    }
+    checkInt('distributed: worldSize', o.worldSize, 1);
+    checkInt('distributed: rank', o.rank, 0, o.worldSize - 1);
+    checkNumber('distributed: timeoutMs', o.timeoutMs, { above: 0 });
+    checkNumber('distributed: rendezvousTimeoutMs', rendezvousTimeoutMs, { above: 0 });
     if (o.backend === 'nccl') applyNcclDefaults(); // read by ProcessGroupNCCL's constructor
     const g = new native.DistGroup({
       ...o,

@@ -5,6 +5,7 @@
 import { cuda } from '../tensor/index.js';
 import { readLaunchEnv, type LaunchEnv } from './env.js';
 import { availableBackends, ProcessGroup, type ProcessGroupOptions } from './group.js';
+import { checkNumberText } from '../check.js';
 
 /** Options of {@link init}. */
 export interface InitOptions {
@@ -31,9 +32,7 @@ export const DEFAULT_DIST_TIMEOUT_MS = 300_000;
 export function envTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.ECACFACE_DIST_TIMEOUT_MS;
   if (raw === undefined || raw === '') return DEFAULT_DIST_TIMEOUT_MS;
-  const v = Number(raw);
-  if (!Number.isFinite(v) || v <= 0) throw new RangeError(`distributed: ECACFACE_DIST_TIMEOUT_MS=${JSON.stringify(raw)} is not a positive number of ms`);
-  return v;
+  return checkNumberText('distributed: ECACFACE_DIST_TIMEOUT_MS (ms)', raw, { above: 0 });
 }
 
 /** The connected group and where this process sits in the job. */

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { cuda } from '../tensor/runtime.js';
+import { checkInt } from '../check.js';
 
 /** Options of {@link launch}. */
 export interface LaunchOptions {
@@ -55,11 +56,6 @@ function freePort(): Promise<number> {
   });
 }
 
-function posInt(v: number, name: string, min = 1): number {
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`launch: ${name} must be an integer ≥ ${min}, got ${v}`);
-  return v;
-}
-
 /** Workers per CPU core at most, on a machine without GPUs. */
 export const WORKERS_PER_CORE = 4;
 
@@ -75,9 +71,9 @@ export function workerLimit(gpus = cuda.deviceCount()): { limit: number; why: st
 
 /** Runs the workers of this node until they end; see the module comment. */
 export async function launch(o: LaunchOptions): Promise<LaunchResult> {
-  const nproc = posInt(o.nprocPerNode, '--nproc-per-node');
-  const nnodes = posInt(o.nnodes ?? 1, '--nnodes');
-  const nodeRank = posInt(o.nodeRank ?? 0, '--node-rank', 0);
+  const nproc = checkInt('launch: --nproc-per-node', o.nprocPerNode, 1);
+  const nnodes = checkInt('launch: --nnodes', o.nnodes ?? 1, 1);
+  const nodeRank = checkInt('launch: --node-rank', o.nodeRank ?? 0, 0);
   if (nodeRank >= nnodes) throw new RangeError(`launch: --node-rank ${nodeRank} must be < --nnodes ${nnodes}`);
   if (o.command.length === 0) throw new RangeError('launch: no command to run (e.g. `ecacface launch --nproc-per-node 2 train -c run.yaml`)');
   if (!o.force) {
@@ -86,9 +82,7 @@ export async function launch(o: LaunchOptions): Promise<LaunchResult> {
       throw new RangeError(`launch: --nproc-per-node ${nproc} is more than ${limit}: ${why}. Add --force to start them anyway (e.g. CPU workers on a GPU machine)`);
     }
   }
-  if (o.masterPort !== undefined && !(Number.isInteger(o.masterPort) && o.masterPort >= 1 && o.masterPort <= 65535)) {
-    throw new RangeError(`launch: --master-port must be a port number in 1…65535, got ${o.masterPort}`);
-  }
+  if (o.masterPort !== undefined) checkInt('launch: --master-port', o.masterPort, 1, 65535);
   const masterPort = o.masterPort ?? (nnodes === 1 ? await freePort() : 29500);
   const masterAddr = o.masterAddr ?? '127.0.0.1';
   const world = nnodes * nproc;

@@ -156,6 +156,14 @@ export interface StepSample {
  * last t, throughput and the data-wait share. {@link LogWindow.flush} turns them into a record
  * and starts a new window.
  */
+/**
+ * The logging rule: the step that makes `step` steps in all and `batch` batches of its epoch writes
+ * a log line when `step` is a multiple of `logEvery` or the epoch ends with it.
+ */
+export function isLogStep(step: number, batch: number, logEvery: number, batchesPerEpoch: number): boolean {
+  return step % logEvery === 0 || batch === batchesPerEpoch;
+}
+
 /** A log window's sums (JSON), saved in checkpoints. */
 export interface LogWindowState {
   n: number;

@@ -15,6 +15,11 @@ import type { TrainConfig } from './config.js';
 /** The marker file every run directory holds (JSON: what made it, when). */
 export const RUN_MARKER = '.ecacface-run';
 
+/** The default run name: the time as an ISO-8601 stamp fit for a folder name (`2024-05-01T12-30-05-123Z`). */
+export function runTimestamp(date: Date = new Date()): string {
+  return date.toISOString().replace(/[:.]/g, '-');
+}
+
 /** What a training run writes into its directory (what `overwrite` removes). */
 export const RUN_ENTRIES = [
   'config.json',
@@ -59,7 +64,7 @@ export function checkRunName(name: string): void {
 
 /** The run directory of a config: `outDir/name` (default name: a time stamp). */
 export function runDirOf(config: Pick<TrainConfig, 'outDir' | 'name'>): string {
-  const name = config.name ?? new Date().toISOString().replace(/[:.]/g, '-');
+  const name = config.name ?? runTimestamp();
   checkRunName(name);
   return resolve(config.outDir, name);
 }

@@ -16,7 +16,7 @@ export class RunLog {
     readonly path: string,
     private readonly date: () => Date = () => new Date(),
   ) {
-    this.fmt = new ProgressFormatter();
+    this.fmt = new ProgressFormatter({ gateDetail: true });
   }
 
   /** Appends one line (a multi-line text becomes several stamped lines). */

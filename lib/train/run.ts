@@ -14,7 +14,7 @@ import { makeDirectory, namingFile } from '../io/write-error.js';
 import { saveSafetensors } from '../io/safetensors.js';
 import type { Device } from '../tensor/device.js';
 import type { AutocastDtype } from '../tensor/runtime.js';
-import { manualSeed, setNumThreads } from '../tensor/runtime.js';
+import { setNumThreads } from '../tensor/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { resumeOtherLayout, savedLayout } from './reshard.js';
 import { checkPosition, loadCheckpoint, moduleTensors, rankCheckpointPath, saveCheckpoint, type BestModel, type CheckpointParts, type LoopState } from './checkpoint.js';
@@ -205,7 +205,6 @@ export class TrainRun {
     if (this.isMain) namingFile(configPath, 'writing', () => writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n'));
 
     if (config.threads > 0) setNumThreads(config.threads);
-    manualSeed(config.seed);
     this.device = config.device as Device;
     this.autocast = this.device !== 'cpu' && config.precision !== 'fp32' ? (config.precision === 'bf16' ? 'bfloat16' : 'float16') : null;
     const { backbone, head, source } = components;

@@ -12,6 +12,7 @@ import { buildComponents } from './components.js';
 import { validateConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import { componentsFingerprint, configFingerprint } from './fingerprint.js';
 import { plotRun } from './plots.js';
+import { runTimestamp } from './run-dir.js';
 import type { TrainOptions, TrainSummary } from './run.js';
 import { runTraining } from './trainer.js';
 import type { TrainComponents } from './types.js';
@@ -21,6 +22,8 @@ export interface TrainResult extends TrainSummary {
   plots: string[];
   /** This process's rank (0 outside a distributed run); only rank 0 validates, exports, plots and reports. */
   rank: number;
+  /** The configuration the run used: validated, defaults filled (for `writeReport`). */
+  config: TrainConfig;
 }
 
 /**
@@ -42,7 +45,7 @@ export async function train(config: TrainConfigInput | TrainConfig, options: Tra
       if (!c.name && typeof options.resume !== 'string') c = { ...c, name: await sharedRunName(dist.group) };
       if (c.device === 'cuda') c = { ...c, device: `cuda:${dist.localRank}` };
     }
-    manualSeed(c.seed); // the initial weights come from the seed too
+    manualSeed(c.seed); // the run's one seeding: the initial weights, then the loop (runTraining does not reseed)
     const sharded = dist !== null && c.distributed.shardedHead;
     const components = dist ? await buildAgreedComponents(c, dist, sharded) : buildComponents(c);
     let summary: TrainSummary;
@@ -62,8 +65,8 @@ export async function train(config: TrainConfigInput | TrainConfig, options: Tra
       components.backbone.dispose();
       components.head.dispose();
     }
-    if (dist && dist.rank !== 0) return { ...summary, plots: [], rank: dist.rank };
-    return { ...summary, plots: drawPlots(summary, options), rank: 0 };
+    if (dist && dist.rank !== 0) return { ...summary, plots: [], rank: dist.rank, config: c };
+    return { ...summary, plots: drawPlots(summary, options), rank: 0, config: c };
   } finally {
     dist?.group.destroy();
   }
@@ -114,5 +117,5 @@ async function sharedRunName(group: ProcessGroup): Promise<string> {
   await group.broadcast(t, 0);
   const ms = t.item() as number;
   t.dispose();
-  return new Date(ms).toISOString().replace(/[:.]/g, '-');
+  return runTimestamp(new Date(ms));
 }

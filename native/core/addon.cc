@@ -7,8 +7,6 @@
 #include "core/async_runner.h"
 #include "core/env_state.h"
 #include "core/registry.h"
-#include "core/tensor_handle.h"
-#include "ops/common.h"
 
 namespace ecf {
 

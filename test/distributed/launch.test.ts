@@ -36,7 +36,7 @@ describe('launch()', () => {
     await expect(launch({ command: ['x'], nprocPerNode: 1, nnodes: 2, nodeRank: 2 })).rejects.toThrow(/--node-rank 2 must be < --nnodes 2/);
     await expect(launch({ command: [], nprocPerNode: 1 })).rejects.toThrow(/no command/);
     for (const port of [0, -1, 65536, 70000, 1.5]) {
-      await expect(launch({ command: ['x'], nprocPerNode: 1, masterPort: port }), String(port)).rejects.toThrow(/--master-port must be a port number in 1…65535, got/);
+      await expect(launch({ command: ['x'], nprocPerNode: 1, masterPort: port }), String(port)).rejects.toThrow(/--master-port must be an integer in \[1, 65535\], got/);
     }
   });
 
