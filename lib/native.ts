@@ -371,10 +371,19 @@ export interface NativeDistGroupOptions {
   rendezvousTimeoutMs?: number;
   /** The launcher serves the TCPStore; the group's keys live under this prefix. */
   externalStorePrefix?: string;
+  /** Compare each collective across the ranks before it starts (default true). */
+  checkCollectives?: boolean;
 }
 /** A native c10d process group (a Gloo or NCCL backend over a store). */
 export interface NativeDistGroup {
-  connect(): Promise<void>;
+  /** The store (rank 0 serves it unless the launcher does); waits for no other rank. */
+  connectStore(): Promise<void>;
+  /** The backend's connections and the heartbeat (every rank has joined through the store). */
+  connectBackend(): Promise<void>;
+  storeSet(key: string, value: string): Promise<void>;
+  /** Waits up to the rendezvous timeout for the key. */
+  storeGet(key: string): Promise<string>;
+  storeCheck(keys: string[]): Promise<boolean[]>;
   allreduce(tensors: T[], op?: string): Promise<void>;
   allreduceSync(tensors: T[], op?: string): void;
   allgather(t: T): Promise<T[]>;

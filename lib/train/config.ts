@@ -100,7 +100,11 @@ export const trainConfigSchema = z.strictObject({
   seed: nonNegInt.default(1337),
   outDir: z.string().min(1).default('runs'),
   /** Run name (the run directory is outDir/name); default: a timestamp. */
-  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only')
+    .refine((n) => n !== '.' && n !== '..', 'a run name is one folder inside outDir: not "." or ".."')
+    .optional(),
   /** Log line / progress stats every N steps. */
   logEvery: posInt.default(20),
   /** Also validate the untrained model before the first step (a baseline for the curves). */

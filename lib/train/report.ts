@@ -1,5 +1,6 @@
 /** `report.md` of a run: what was trained, the verification table, and where the files are. */
 import { writeFileSync } from 'node:fs';
+import { namingFile } from '../io/write-error.js';
 import { join, relative } from 'node:path';
 import { readMetrics, type ValRecord } from './metrics.js';
 import type { TrainConfig } from './config.js';
@@ -63,6 +64,6 @@ export function writeReport(summary: TrainSummary & { plots?: string[] }, config
     ...(pngs.length ? ['## Curves', '', ...pngs.map((p) => `![${rel(p)}](${rel(p)})`), ''] : []),
   ].join('\n');
   const path = join(dir, 'report.md');
-  writeFileSync(path, md);
+  namingFile(path, 'writing', () => writeFileSync(path, md));
   return path;
 }

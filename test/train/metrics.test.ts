@@ -1,8 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LogWindow, MetricsWriter, readMetrics } from '../../lib/train/metrics.js';
+import { RunLog } from '../../lib/train/run-log.js';
 
 describe('LogWindow', () => {
   it('averages the steps since the last line, keeps the last t, and starts again after flush', () => {
@@ -61,5 +62,48 @@ describe('MetricsWriter.truncateAfter', () => {
     expect(readMetrics(w.path).map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6, 4, 5]);
     w.truncateAfter(0);
     expect(readMetrics(w.path)).toEqual([]);
+  });
+});
+
+describe('a torn metrics.jsonl (a crash or a full disk mid-append)', () => {
+  const torn = () => {
+    const w = new MetricsWriter(join(mkdtempSync(join(tmpdir(), 'ecf-torn-')), 'metrics.jsonl'));
+    for (const step of [1, 2, 3]) w.append({ type: 'lr', step, epoch: 0, lr: 0.1 });
+    appendFileSync(w.path, '{"type":"train","step":4,"epoch":0,"lo'); // cut mid-record
+    return w;
+  };
+
+  it('readers skip the torn last line with a warning naming the file and line', () => {
+    const w = torn();
+    const warnings: string[] = [];
+    expect(readMetrics(w.path, { onWarning: (m) => warnings.push(m) }).map((r) => r.step)).toEqual([1, 2, 3]);
+    expect(warnings).toEqual([`${w.path}:4: skipped a torn last line (38 bytes, cut off mid-record by a crash or a full disk)`]);
+    // a bad line that is not the last is still an error
+    appendFileSync(w.path, '\n{"type":"lr","step":5,"epoch":0,"lr":0.1}\n');
+    expect(() => readMetrics(w.path)).toThrow(/metrics\.jsonl:4: not a JSON line/);
+  });
+
+  it('resume truncates it: the file ends with a whole record, and appends start on a new line', () => {
+    const w = torn();
+    const warnings: string[] = [];
+    w.truncateAfter(2, { onWarning: (m) => warnings.push(m) });
+    expect(warnings).toHaveLength(1);
+    w.append({ type: 'lr', step: 3, epoch: 0, lr: 0.01 });
+    const text = readFileSync(w.path, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.trimEnd().split('\n').map((l) => JSON.parse(l).step)).toEqual([1, 2, 3]);
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('ENOSPC names the file (metrics.jsonl, training.log)', () => {
+    expect(() => new MetricsWriter('/dev/full').append({ type: 'lr', step: 1, epoch: 0, lr: 0.1 })).toThrow(
+      /^appending a record to \/dev\/full failed: ENOSPC: no space left on device, write \(the disk is full\)$/,
+    );
+    expect(() => new RunLog('/dev/full').write('x')).toThrow(/^appending to \/dev\/full failed: ENOSPC.*\(the disk is full\)$/);
+    try {
+      new MetricsWriter('/dev/full').append({ type: 'lr', step: 1, epoch: 0, lr: 0.1 });
+    } catch (e) {
+      expect((e as NodeJS.ErrnoException).code).toBe('ENOSPC');
+      expect((e as NodeJS.ErrnoException).path).toBe('/dev/full');
+    }
   });
 });
