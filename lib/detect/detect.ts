@@ -10,7 +10,9 @@ import { describePhoto, loadPhoto, type Photo } from './photos.js';
 import { loadMtcnn, type MtcnnNets } from './weights.js';
 
 /** Which faces of a photo to return. */
-export type FaceSelection = 'all' | 'largest' | 'central' | 'best';
+/** The ways to pick faces in a photo (`select`). */
+export const FACE_SELECTIONS = ['all', 'largest', 'central', 'best'] as const;
+export type FaceSelection = (typeof FACE_SELECTIONS)[number];
 
 /** Options of {@link FaceDetector.detect}. */
 export interface DetectOptions extends MtcnnOptions {
@@ -55,8 +57,9 @@ export function selectFaces(faces: Face[], width: number, height: number, select
 
 function checkSelect(s: unknown): FaceSelection {
   if (s === undefined) return 'all';
-  if (s === 'all' || s === 'largest' || s === 'central' || s === 'best') return s;
-  throw new RangeError(`detect: select must be 'all', 'largest', 'central' or 'best', got ${JSON.stringify(s)}`);
+  const found = FACE_SELECTIONS.find((f) => f === s);
+  if (found) return found;
+  throw new RangeError(`detect: select must be one of ${FACE_SELECTIONS.join(', ')}, got ${JSON.stringify(s)}`);
 }
 
 /**

@@ -8,6 +8,7 @@ import { alignRaw, type AlignOptions } from '../data/align.js';
 import type { DetectedFace, DetectOptions, FaceDetector } from './detect.js';
 import type { RgbImage } from './mtcnn.js';
 import { loadPhoto } from './photos.js';
+import { checkInt } from '../check.js';
 
 /** What {@link detectAlignFiles} yields per file. */
 export interface FileFaces {
@@ -44,8 +45,7 @@ export async function* detectAlignFiles(
   files: readonly string[],
   options: DetectOptions & AlignOptions & { batch?: number } = {},
 ): AsyncGenerator<FileFaces> {
-  const batch = options.batch ?? 16;
-  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`detect: batch must be a positive integer, got ${batch}`);
+  const batch = checkInt('detect: batch', options.batch ?? 16, 1);
   const select = options.select ?? 'largest';
   type Loaded = { img?: RgbImage; error?: string };
   const load = (s: number): Promise<Loaded[]> =>
