@@ -3,7 +3,8 @@
  * `type: 'train'` lines carry the step statistics, `type: 'val'` lines one validation set's result,
  * `type: 'lr'` lines each change of the learning rate.
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { readRegularFile } from '../io/regular-file.js';
 import type { BlockGateStats } from './gate-stats.js';
 
 /** Training statistics logged every `logEvery` steps (averages over the steps since the last line). */
@@ -103,7 +104,7 @@ export class MetricsWriter {
 export function readMetrics(path: string): MetricRecord[] {
   if (!existsSync(path)) throw new Error(`metrics file not found: ${path}`);
   const out: MetricRecord[] = [];
-  readFileSync(path, 'utf8')
+  readRegularFile(path, 'metrics file', 'utf8')
     .split('\n')
     .forEach((line, i) => {
       if (!line.trim()) return;
