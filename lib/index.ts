@@ -78,6 +78,7 @@ export {
   loadPhoto,
   drawFaces,
   type Face,
+  type BatchOptions,
   type DetectOptions,
   type DetectedFace,
   type FaceDetectorOptions,
