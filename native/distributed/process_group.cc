@@ -1,6 +1,6 @@
 // Process groups on libtorch's c10d (the engine under PyTorch's DDP): Gloo on CPU, NCCL on CUDA
-// builds, rendezvous over c10d's TCPStore (or FileStore). Everything that includes the c10d
-// headers lives in this one translation unit (they are slow to compile).
+// builds, rendezvous over c10d's TCPStore (or FileStore). The backends' own headers (Gloo's,
+// NCCL's: slow to compile) are included here only; group.h has what grad_sync.cc shares.
 //
 //   new DistGroup({ backend, rank, worldSize, masterAddr, masterPort | storePath, timeoutMs,
 //                   rendezvousTimeoutMs, externalStorePrefix })
@@ -18,8 +18,7 @@
 //     .destroy()
 //   distAllGather(group, x, gradScale)   differentiable all-gather along dim 0; backward sums the
 //                                        gradient over ranks and keeps this rank's slice × gradScale
-//   new DistGradSync(group, params, bucketBytes)   bucketed gradient allreduce overlapped with the
-//                                        backward (see GradSync below); .arm() / .finish() / .dispose()
+//   DistGradSync (grad_sync.cc): bucketed gradient allreduce overlapped with the backward
 //
 // Collectives are enqueued on the JS thread (so every rank issues them in program order, which is
 // what matches them across ranks) and awaited on libuv's thread pool; a promise settles when
@@ -32,13 +31,10 @@
 // that issued fewer collectives than this one (behind: stalled before the collective).
 #include <napi.h>
 
-#include <torch/csrc/api/include/torch/version.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -49,6 +45,7 @@
 #include <vector>
 
 #include "core/async_runner.h"
+#include "distributed/group.h"
 #include "ops/common.h"
 
 #if defined(ECF_WITH_C10D)
@@ -69,34 +66,14 @@
 #endif
 
 namespace ecf {
-namespace {
-
-using Ms = std::chrono::milliseconds;
+namespace dist {
 
 #if defined(ECF_WITH_C10D)
 
-// libtorch 2.x moved Gloo and NCCL under c10d::Backend (ProcessGroup dispatches to them); in 1.13
-// they are ProcessGroups. The collective API used here is the same on both.
-#if TORCH_VERSION_MAJOR >= 2
-using PgBase = c10d::Backend;
-#else
-using PgBase = c10d::ProcessGroup;
-#endif
-using WorkPtr = c10::intrusive_ptr<c10d::Work>;
+namespace {
+
 constexpr int kBeatMs = 500;
 constexpr uint32_t kGroupMagic = 0xEC0D1D00u;
-
-struct GroupOptions {
-  std::string backend = "gloo";
-  int rank = 0;
-  int size = 1;
-  std::string master_addr = "127.0.0.1";
-  int master_port = 29500;
-  std::string store_path;  // FileStore instead of TCPStore when set
-  std::string external_store_prefix;  // the launcher serves the TCPStore; our keys under this prefix
-  Ms timeout{300000};             // each collective
-  Ms rendezvous_timeout{300000};  // the store and the backend's connections (≥ timeout)
-};
 
 std::string Trim(std::string s) {
   auto pos = s.find("\nException raised from");
@@ -105,181 +82,153 @@ std::string Trim(std::string s) {
   return s;
 }
 
-// The shared state of one group: the JS wrapper, autograd nodes and pending waits hold it.
-// A CustomClassHolder so an autograd context can keep it as a capsule for the backward.
-struct GroupCore : torch::CustomClassHolder {
-  GroupOptions opt;
-  c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<PgBase> pg;
-  std::atomic<int64_t> issued{0};  // collectives enqueued by this rank
-  std::atomic<bool> failed{false};  // a collective failed or timed out
+}  // namespace
 
-  // heartbeat
-  c10::intrusive_ptr<c10d::Store> hb_store;
-  std::mutex hb_mu;
-  std::condition_variable hb_cv;
-  bool hb_stop = false;
-  std::thread hb_thread;
+// ------------------------------------------------------------------------------------ GroupCore
 
-  ~GroupCore() override { Shutdown(); }
-
-  void Shutdown() {
-    {
-      std::lock_guard<std::mutex> lock(hb_mu);
-      hb_stop = true;
-    }
-    hb_cv.notify_all();
-    if (hb_thread.joinable()) hb_thread.join();
-    // After a failure the backend's threads may sit in a collective that a dead or stalled peer
-    // never completes (until the backend's own, rendezvous-length timeout): destroying it would
-    // wait for them. The process is ending with the error; leave it to the exit.
-    if (failed.load() && pg) (void)pg.release();
-    pg.reset();
-    hb_store.reset();
-    store.reset();
+void GroupCore::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(hb_mu);
+    hb_stop = true;
   }
-
-  bool connected() const { return static_cast<bool>(pg); }
-
-  // `worker`: counts toward the server's numWorkers (every rank's main store does; the heartbeat's
-  // second connection does not). The server waits for all of them in its constructor.
-  // With an external store nobody here serves it (`server` is ignored) and the result is the
-  // prefixed view.
-  c10::intrusive_ptr<c10d::Store> MakeStore(bool server, bool worker) const {
-    if (!opt.store_path.empty()) {
-      return c10::make_intrusive<c10d::FileStore>(opt.store_path, opt.size);
-    }
-    const bool external = !opt.external_store_prefix.empty();
-    c10d::TCPStoreOptions so;
-    so.port = static_cast<std::uint16_t>(opt.master_port);
-    so.isServer = server && !external;
-    so.numWorkers = static_cast<std::size_t>(opt.size);
-    so.waitWorkers = worker;
-    so.timeout = opt.rendezvous_timeout;
-    auto tcp = c10::make_intrusive<c10d::TCPStore>(opt.master_addr, so);
-    if (!external) return tcp;
-    return c10::make_intrusive<c10d::PrefixStore>(opt.external_store_prefix, tcp);
-  }
-
-  void Connect() {
-    TORCH_CHECK(!pg, "DistGroup.connect: already connected");
-    store = MakeStore(opt.rank == 0, true);
-    store->setTimeout(opt.rendezvous_timeout);
-    auto prefixed = c10::make_intrusive<c10d::PrefixStore>("ecf/pg", store);
-    if (opt.backend == "gloo") {
-#if defined(ECF_WITH_GLOO)
-      // Gloo's own timeout covers its connections as well as its operations: the rendezvous one
-      // here; WaitWork enforces the (shorter) collective timeout.
-      auto o = c10d::ProcessGroupGloo::Options::create(opt.rendezvous_timeout);
-      const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
-      if (ifname != nullptr && *ifname != '\0') {
-        o->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
-      } else if (opt.master_addr == "127.0.0.1" || opt.master_addr == "localhost") {
-        o->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-      } else {
-        o->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-      }
-      o->threads = 2;
-      pg = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, opt.rank, opt.size, o);
-#else
-      TORCH_CHECK(false, "distributed: this build has no Gloo backend (build with libgloo-dev installed)");
-#endif
-    } else if (opt.backend == "nccl") {
-#if defined(ECF_WITH_NCCL)
-      auto o = c10d::ProcessGroupNCCL::Options::create();
-      o->timeout = opt.timeout;
-      pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, opt.rank, opt.size, o);
-#else
-      TORCH_CHECK(false, "distributed: this build has no NCCL backend (a CUDA build of libtorch with NCCL is needed)");
-#endif
-    } else {
-      TORCH_CHECK(false, "distributed: unknown backend '", opt.backend, "' (expected 'gloo' or 'nccl')");
-    }
-    // The heartbeat's own TCP connection (a TCPStore client is not shared between threads); a
-    // FileStore is shared (each instance counts as a worker for the file's cleanup).
-    hb_store = opt.store_path.empty() ? MakeStore(false, false) : store;
-    hb_store->setTimeout(Ms(std::max<int64_t>(2000, opt.timeout.count() / 4)));
-    Beat(0);
-    hb_thread = std::thread([this] { HeartbeatLoop(); });
-  }
-
-  void Beat(int64_t n) {
-    std::string v = std::to_string(n) + ":" + std::to_string(issued.load());
-    hb_store->set("ecf/hb/" + std::to_string(opt.rank), std::vector<uint8_t>(v.begin(), v.end()));
-  }
-
-  void HeartbeatLoop() {
-    int64_t n = 1;
-    std::unique_lock<std::mutex> lock(hb_mu);
-    while (!hb_stop) {
-      hb_cv.wait_for(lock, Ms(kBeatMs));
-      if (hb_stop) break;
-      try {
-        Beat(n++);
-      } catch (...) {
-        // The store is gone (rank 0 ended): diagnose() reports it; keep the thread quiet.
-      }
-    }
-  }
-
-  // Which ranks are dead or behind, in words ("" when every rank looks healthy).
-  std::string Diagnose() {
-    auto read = [this](std::vector<int64_t>& beats, std::vector<int64_t>& seqs) {
-      std::lock_guard<std::mutex> lock(hb_mu);
-      for (int r = 0; r < opt.size; ++r) {
-        std::string key = "ecf/hb/" + std::to_string(r);
-        if (!hb_store->check({key})) {
-          beats[r] = -1;
-          continue;
-        }
-        auto v = hb_store->get(key);
-        std::string s(v.begin(), v.end());
-        auto colon = s.find(':');
-        beats[r] = std::stoll(s.substr(0, colon));
-        seqs[r] = std::stoll(s.substr(colon + 1));
-      }
-    };
-    std::vector<int64_t> b0(opt.size, -1), s0(opt.size, 0), b1(opt.size, -1), s1(opt.size, 0);
-    try {
-      read(b0, s0);
-      std::this_thread::sleep_for(Ms(kBeatMs * 5 / 2));
-      read(b1, s1);
-    } catch (const std::exception& e) {
-      return opt.rank == 0 ? std::string("the rendezvous store is unreachable")
-                           : "rank 0 (the rendezvous host, " + opt.master_addr + ":" +
-                                 std::to_string(opt.master_port) + ") is unreachable: it has probably exited";
-    }
-    std::ostringstream dead, behind;
-    const int64_t mine = issued.load();
-    for (int r = 0; r < opt.size; ++r) {
-      if (r == opt.rank) continue;
-      if (b1[r] < 0 || b1[r] == b0[r]) {
-        dead << (dead.tellp() > 0 ? ", " : "") << r;
-      } else if (s1[r] < mine) {
-        behind << (behind.tellp() > 0 ? ", " : "") << r << " (" << s1[r] << " of " << mine << " collectives)";
-      }
-    }
-    std::string out;
-    if (dead.tellp() > 0) out += "rank " + dead.str() + " stopped responding (no heartbeat for " +
-                                 std::to_string(kBeatMs * 5 / 2) + " ms: exited, killed or frozen)";
-    if (behind.tellp() > 0) {
-      if (!out.empty()) out += "; ";
-      out += "rank " + behind.str() + " is behind: stalled before this collective";
-    }
-    return out;
-  }
-};
-
-c10d::ReduceOp ParseOp(const std::string& s) {
-  if (s == "sum") return c10d::ReduceOp::SUM;
-  if (s == "max") return c10d::ReduceOp::MAX;
-  if (s == "min") return c10d::ReduceOp::MIN;
-  if (s == "product") return c10d::ReduceOp::PRODUCT;
-  TORCH_CHECK(false, "distributed: unknown reduce op '", s, "' (expected sum, max, min or product)");
-  return c10d::ReduceOp::SUM;
+  hb_cv.notify_all();
+  if (hb_thread.joinable()) hb_thread.join();
+  // After a failure the backend's threads may sit in a collective that a dead or stalled peer
+  // never completes (until the backend's own, rendezvous-length timeout): destroying it would
+  // wait for them. The process is ending with the error; leave it to the exit.
+  if (failed.load() && pg) (void)pg.release();
+  pg.reset();
+  hb_store.reset();
+  store.reset();
 }
 
-// Waits for a work with the group's timeout; the error names the collective and the rank.
+// `worker`: counts toward the server's numWorkers (every rank's main store does; the heartbeat's
+// second connection does not). The server waits for all of them in its constructor.
+// With an external store nobody here serves it (`server` is ignored) and the result is the
+// prefixed view.
+c10::intrusive_ptr<c10d::Store> GroupCore::MakeStore(bool server, bool worker) const {
+  if (!opt.store_path.empty()) {
+    return c10::make_intrusive<c10d::FileStore>(opt.store_path, opt.size);
+  }
+  const bool external = !opt.external_store_prefix.empty();
+  c10d::TCPStoreOptions so;
+  so.port = static_cast<std::uint16_t>(opt.master_port);
+  so.isServer = server && !external;
+  so.numWorkers = static_cast<std::size_t>(opt.size);
+  so.waitWorkers = worker;
+  so.timeout = opt.rendezvous_timeout;
+  auto tcp = c10::make_intrusive<c10d::TCPStore>(opt.master_addr, so);
+  if (!external) return tcp;
+  return c10::make_intrusive<c10d::PrefixStore>(opt.external_store_prefix, tcp);
+}
+
+void GroupCore::Connect() {
+  TORCH_CHECK(!pg, "DistGroup.connect: already connected");
+  store = MakeStore(opt.rank == 0, true);
+  store->setTimeout(opt.rendezvous_timeout);
+  auto prefixed = c10::make_intrusive<c10d::PrefixStore>("ecf/pg", store);
+  if (opt.backend == "gloo") {
+#if defined(ECF_WITH_GLOO)
+    // Gloo's own timeout covers its connections as well as its operations: the rendezvous one
+    // here; WaitWork enforces the (shorter) collective timeout.
+    auto o = c10d::ProcessGroupGloo::Options::create(opt.rendezvous_timeout);
+    const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
+    if (ifname != nullptr && *ifname != '\0') {
+      o->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+    } else if (opt.master_addr == "127.0.0.1" || opt.master_addr == "localhost") {
+      o->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    } else {
+      o->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    }
+    o->threads = 2;
+    pg = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, opt.rank, opt.size, o);
+#else
+    TORCH_CHECK(false, "distributed: this build has no Gloo backend (build with libgloo-dev installed)");
+#endif
+  } else if (opt.backend == "nccl") {
+#if defined(ECF_WITH_NCCL)
+    auto o = c10d::ProcessGroupNCCL::Options::create();
+    o->timeout = opt.timeout;
+    pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, opt.rank, opt.size, o);
+#else
+    TORCH_CHECK(false, "distributed: this build has no NCCL backend (a CUDA build of libtorch with NCCL is needed)");
+#endif
+  } else {
+    TORCH_CHECK(false, "distributed: unknown backend '", opt.backend, "' (expected 'gloo' or 'nccl')");
+  }
+  // The heartbeat's own TCP connection (a TCPStore client is not shared between threads); a
+  // FileStore is shared (each instance counts as a worker for the file's cleanup).
+  hb_store = opt.store_path.empty() ? MakeStore(false, false) : store;
+  hb_store->setTimeout(Ms(std::max<int64_t>(2000, opt.timeout.count() / 4)));
+  Beat(0);
+  hb_thread = std::thread([this] { HeartbeatLoop(); });
+}
+
+void GroupCore::Beat(int64_t n) {
+  std::string v = std::to_string(n) + ":" + std::to_string(issued.load());
+  hb_store->set("ecf/hb/" + std::to_string(opt.rank), std::vector<uint8_t>(v.begin(), v.end()));
+}
+
+void GroupCore::HeartbeatLoop() {
+  int64_t n = 1;
+  std::unique_lock<std::mutex> lock(hb_mu);
+  while (!hb_stop) {
+    hb_cv.wait_for(lock, Ms(kBeatMs));
+    if (hb_stop) break;
+    try {
+      Beat(n++);
+    } catch (...) {
+      // The store is gone (rank 0 ended): diagnose() reports it; keep the thread quiet.
+    }
+  }
+}
+
+std::string GroupCore::Diagnose() {
+  auto read = [this](std::vector<int64_t>& beats, std::vector<int64_t>& seqs) {
+    std::lock_guard<std::mutex> lock(hb_mu);
+    for (int r = 0; r < opt.size; ++r) {
+      std::string key = "ecf/hb/" + std::to_string(r);
+      if (!hb_store->check({key})) {
+        beats[r] = -1;
+        continue;
+      }
+      auto v = hb_store->get(key);
+      std::string s(v.begin(), v.end());
+      auto colon = s.find(':');
+      beats[r] = std::stoll(s.substr(0, colon));
+      seqs[r] = std::stoll(s.substr(colon + 1));
+    }
+  };
+  std::vector<int64_t> b0(opt.size, -1), s0(opt.size, 0), b1(opt.size, -1), s1(opt.size, 0);
+  try {
+    read(b0, s0);
+    std::this_thread::sleep_for(Ms(kBeatMs * 5 / 2));
+    read(b1, s1);
+  } catch (const std::exception& e) {
+    return opt.rank == 0 ? std::string("the rendezvous store is unreachable")
+                         : "rank 0 (the rendezvous host, " + opt.master_addr + ":" +
+                               std::to_string(opt.master_port) + ") is unreachable: it has probably exited";
+  }
+  std::ostringstream dead, behind;
+  const int64_t mine = issued.load();
+  for (int r = 0; r < opt.size; ++r) {
+    if (r == opt.rank) continue;
+    if (b1[r] < 0 || b1[r] == b0[r]) {
+      dead << (dead.tellp() > 0 ? ", " : "") << r;
+    } else if (s1[r] < mine) {
+      behind << (behind.tellp() > 0 ? ", " : "") << r << " (" << s1[r] << " of " << mine << " collectives)";
+    }
+  }
+  std::string out;
+  if (dead.tellp() > 0) out += "rank " + dead.str() + " stopped responding (no heartbeat for " +
+                               std::to_string(kBeatMs * 5 / 2) + " ms: exited, killed or frozen)";
+  if (behind.tellp() > 0) {
+    if (!out.empty()) out += "; ";
+    out += "rank " + behind.str() + " is behind: stalled before this collective";
+  }
+  return out;
+}
+
 void WaitWork(GroupCore& g, const WorkPtr& w, const char* what) {
   bool ok = false;
   std::string why;
@@ -296,6 +245,17 @@ void WaitWork(GroupCore& g, const WorkPtr& w, const char* what) {
   std::string who = g.Diagnose();
   TORCH_CHECK(false, "distributed: ", what, " failed on rank ", g.opt.rank, " of ", g.opt.size,
               who.empty() ? std::string() : ": " + who, " [", why, "]");
+}
+
+namespace {
+
+c10d::ReduceOp ParseOp(const std::string& s) {
+  if (s == "sum") return c10d::ReduceOp::SUM;
+  if (s == "max") return c10d::ReduceOp::MAX;
+  if (s == "min") return c10d::ReduceOp::MIN;
+  if (s == "product") return c10d::ReduceOp::PRODUCT;
+  TORCH_CHECK(false, "distributed: unknown reduce op '", s, "' (expected sum, max, min or product)");
+  return c10d::ReduceOp::SUM;
 }
 
 void CheckTensors(const std::vector<at::Tensor>& ts, const char* fn) {
@@ -570,250 +530,26 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
   c10::intrusive_ptr<GroupCore> core_;
 };
 
-GroupCore& GroupArg(const Napi::CallbackInfo& info, size_t i, const char* fn, c10::intrusive_ptr<GroupCore>* keep) {
+}  // namespace
+
+c10::intrusive_ptr<GroupCore> GroupArg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   if (info.Length() <= i || !info[i].IsObject()) ThrowArgType(info.Env(), fn, "group", "a DistGroup");
   DistGroup* w = DistGroup::Unwrap(info[i].As<Napi::Object>());
   if (w == nullptr || w->magic() != kGroupMagic) ThrowArgType(info.Env(), fn, "group", "a DistGroup");
-  GroupCore& g = w->Ready(fn);
-  if (keep != nullptr) *keep = w->core();
-  return g;
+  w->Ready(fn);
+  return w->core();
 }
+
+namespace {
 
 // distAllGather(group, x, gradScale) → [world·B, …]
 Napi::Value DistAllGather(const Napi::CallbackInfo& info) {
   constexpr const char* kFn = "distAllGather";
-  c10::intrusive_ptr<GroupCore> g;
-  GroupArg(info, 0, kFn, &g);
+  c10::intrusive_ptr<GroupCore> g = GroupArg(info, 0, kFn);
   const at::Tensor& x = ECF_T(1, "x");
   const double scale = IsAbsent(info, 2) ? 1.0 : ECF_DBL(2, "gradScale");
   ECF_RET(AllGatherFn::apply(x, g, scale));
 }
-
-// ---------------------------------------------------------------------------- gradient buckets
-//
-// DDP's scheme without c10d::Reducer (whose constructor takes a c10d::ProcessGroup, which in
-// libtorch 2.x would mean wrapping the Backend with a version-specific ProcessGroup API): the
-// parameters are packed, in reverse order (the order gradients become ready in the backward),
-// into flat buckets of about `bucketBytes`. A hook on each parameter copies its gradient (plus
-// the .grad already accumulated by earlier micro-batches) into the bucket when it is produced; as
-// soon as a bucket is complete, and every bucket before it has been launched, its allreduce
-// starts, while the backward continues. finish() launches what is left (parameters that got no
-// gradient count as zero), waits for every bucket, and writes the averaged gradients to .grad.
-// arm() before a backward enables the hooks (like DDP's prepare_for_backward); a backward without
-// arm() only accumulates (DDP's no_sync), for gradient accumulation.
-struct GradSync {
-  struct Bucket {
-    at::Tensor flat;
-    std::vector<size_t> params;
-    std::vector<at::Tensor> views;
-    size_t ready = 0;
-    WorkPtr work;
-  };
-  c10::intrusive_ptr<GroupCore> group;
-  std::vector<at::Tensor> params;
-  std::vector<size_t> bucket_of, slot_of;
-  std::vector<Bucket> buckets;
-  std::vector<char> seen;
-  std::vector<unsigned> hook_ids;
-  std::mutex mu;
-  bool armed = false;
-  size_t next_launch = 0;
-  double wait_ms = 0;  // time finish() spent waiting (communication not hidden by the backward)
-
-  void Launch(size_t b) {
-    Bucket& k = buckets[b];
-    k.flat.div_(group->opt.size);
-    std::vector<at::Tensor> ts{k.flat};
-    group->issued++;
-    k.work = group->pg->allreduce(ts);
-  }
-
-  void LaunchReady() {
-    while (next_launch < buckets.size() && buckets[next_launch].ready == buckets[next_launch].params.size()) {
-      Launch(next_launch++);
-    }
-  }
-
-  void OnGrad(size_t i, const at::Tensor& grad) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (!armed || seen[i]) return;
-    seen[i] = 1;
-    Bucket& k = buckets[bucket_of[i]];
-    at::Tensor& v = k.views[slot_of[i]];
-    at::NoGradGuard ng;
-    v.copy_(grad.reshape(v.sizes()));
-    const at::Tensor& prev = params[i].grad();
-    if (prev.defined()) v.add_(prev.reshape(v.sizes()));
-    k.ready++;
-    LaunchReady();
-  }
-
-  void Arm() {
-    std::lock_guard<std::mutex> lock(mu);
-    TORCH_CHECK(next_launch == 0 && !armed, "DistGradSync.arm: the previous synchronised backward was not finished");
-    armed = true;
-    std::fill(seen.begin(), seen.end(), 0);
-    for (auto& k : buckets) k.ready = 0;
-  }
-
-  void Finish() {
-    std::unique_lock<std::mutex> lock(mu);
-    TORCH_CHECK(armed, "DistGradSync.finish: arm() was not called before the backward");
-    at::NoGradGuard ng;
-    for (size_t i = 0; i < params.size(); ++i) {
-      if (seen[i]) continue;
-      // No gradient this step: its own accumulated .grad (or zero) joins the reduction.
-      Bucket& k = buckets[bucket_of[i]];
-      at::Tensor& v = k.views[slot_of[i]];
-      const at::Tensor& prev = params[i].grad();
-      if (prev.defined()) v.copy_(prev.reshape(v.sizes())); else v.zero_();
-      seen[i] = 1;
-      k.ready++;
-    }
-    LaunchReady();
-    armed = false;
-    next_launch = 0;
-    lock.unlock();
-    auto t0 = std::chrono::steady_clock::now();
-    for (auto& k : buckets) {
-      WorkPtr w = std::move(k.work);
-      WaitWork(*group, w, "gradient allreduce");
-    }
-    wait_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    for (size_t i = 0; i < params.size(); ++i) {
-      const at::Tensor& v = buckets[bucket_of[i]].views[slot_of[i]];
-      at::Tensor& p = params[i];
-      if (p.grad().defined()) {
-        p.mutable_grad().copy_(v.view(p.sizes()));
-      } else {
-        p.mutable_grad() = v.view(p.sizes()).clone();
-      }
-    }
-  }
-};
-
-class DistGradSync : public Napi::ObjectWrap<DistGradSync> {
- public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "DistGradSync",
-                       {InstanceMethod<&DistGradSync::Arm>("arm"), InstanceMethod<&DistGradSync::Finish>("finish"),
-                        InstanceMethod<&DistGradSync::Info>("info"),
-                        InstanceMethod<&DistGradSync::Dispose>("dispose")});
-  }
-
-  explicit DistGradSync(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DistGradSync>(info) {
-    constexpr const char* kFn = "DistGradSync";
-    try {
-      c10::intrusive_ptr<GroupCore> g;
-      GroupArg(info, 0, kFn, &g);
-      std::vector<at::Tensor> params = TensorListArg(info, 1, kFn, "params");
-      const int64_t cap = IsAbsent(info, 2) ? (25 << 20) : IntArg(info, 2, kFn, "bucketBytes");
-      TORCH_CHECK(cap > 0, "DistGradSync: bucketBytes must be > 0");
-      state_ = std::make_shared<GradSync>();
-      GradSync& s = *state_;
-      s.group = g;
-      s.params = params;
-      const size_t n = params.size();
-      s.bucket_of.assign(n, 0);
-      s.slot_of.assign(n, 0);
-      s.seen.assign(n, 0);
-      // Reverse order; a bucket holds one dtype/device and about `cap` bytes.
-      std::vector<std::vector<size_t>> groups;
-      int64_t bytes = 0;
-      for (size_t j = n; j-- > 0;) {
-        const at::Tensor& p = params[j];
-        TORCH_CHECK(p.requires_grad(), "DistGradSync: parameter ", j, " does not require grad");
-        const int64_t pb = p.numel() * static_cast<int64_t>(p.element_size());
-        const bool fresh = groups.empty() || bytes + pb > cap ||
-                           params[groups.back()[0]].scalar_type() != p.scalar_type() ||
-                           params[groups.back()[0]].device() != p.device();
-        if (fresh) {
-          groups.emplace_back();
-          bytes = 0;
-        }
-        groups.back().push_back(j);
-        bytes += pb;
-      }
-      for (size_t b = 0; b < groups.size(); ++b) {
-        GradSync::Bucket k;
-        int64_t numel = 0;
-        for (size_t j : groups[b]) numel += params[j].numel();
-        k.flat = at::zeros({numel}, params[groups[b][0]].options().requires_grad(false));
-        int64_t off = 0;
-        for (size_t j : groups[b]) {
-          s.bucket_of[j] = b;
-          s.slot_of[j] = k.views.size();
-          k.views.push_back(k.flat.narrow(0, off, params[j].numel()));
-          k.params.push_back(j);
-          off += params[j].numel();
-        }
-        s.buckets.push_back(std::move(k));
-      }
-      std::weak_ptr<GradSync> weak = state_;
-      for (size_t j = 0; j < n; ++j) {
-        s.hook_ids.push_back(params[j].register_hook([weak, j](const at::Tensor& grad) {
-          if (auto st = weak.lock()) st->OnGrad(j, grad);
-        }));
-      }
-    } catch (...) {
-      RethrowAsJs(info.Env());
-    }
-  }
-
-  ~DistGradSync() override { Release(); }
-
- private:
-  void Release() {
-    if (!state_) return;
-    for (size_t j = 0; j < state_->params.size() && j < state_->hook_ids.size(); ++j) {
-      try {
-        state_->params[j].remove_hook(state_->hook_ids[j]);
-      } catch (...) {
-      }
-    }
-    state_.reset();
-  }
-  GradSync& S(const char* fn) {
-    TORCH_CHECK(state_, "DistGradSync.", fn, ": disposed");
-    return *state_;
-  }
-  Napi::Value Arm(const Napi::CallbackInfo& info) {
-    try {
-      S("arm").Arm();
-    } catch (...) {
-      RethrowAsJs(info.Env());
-    }
-    return info.Env().Undefined();
-  }
-  Napi::Value Finish(const Napi::CallbackInfo& info) {
-    try {
-      S("finish").Finish();
-    } catch (...) {
-      RethrowAsJs(info.Env());
-    }
-    return info.Env().Undefined();
-  }
-  Napi::Value Info(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    Napi::Object o = Napi::Object::New(env);
-    try {
-      GradSync& s = S("info");
-      Napi::Array sizes = Napi::Array::New(env, s.buckets.size());
-      for (size_t b = 0; b < s.buckets.size(); ++b)
-        sizes.Set(static_cast<uint32_t>(b), Napi::Number::New(env, static_cast<double>(s.buckets[b].flat.numel())));
-      o.Set("bucketNumel", sizes);
-      o.Set("waitMs", Napi::Number::New(env, s.wait_ms));
-    } catch (...) {
-      RethrowAsJs(env);
-    }
-    return o;
-  }
-  Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    Release();
-    return info.Env().Undefined();
-  }
-  std::shared_ptr<GradSync> state_;
-};
 
 Napi::Value DistBackends(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -829,7 +565,11 @@ Napi::Value DistBackends(const Napi::CallbackInfo& info) {
   return a;
 }
 
+}  // namespace
+
 #else  // no c10d headers: the functions exist and say why they cannot work
+
+namespace {
 
 Napi::Value DistBackends(const Napi::CallbackInfo& info) { return Napi::Array::New(info.Env()); }
 Napi::Value NoDist(const Napi::CallbackInfo& info) {
@@ -837,20 +577,22 @@ Napi::Value NoDist(const Napi::CallbackInfo& info) {
                                      "headers or libgloo-dev were missing when it was compiled)");
 }
 
-#endif
-
 }  // namespace
 
+#endif
+
+}  // namespace dist
+
 void RegisterDistributedOps(Napi::Env env, Napi::Object exports) {
-  Export<DistBackends>(env, exports, "distBackends");
+  Export<dist::DistBackends>(env, exports, "distBackends");
 #if defined(ECF_WITH_C10D)
-  exports.Set("DistGroup", DistGroup::Define(env));
-  exports.Set("DistGradSync", DistGradSync::Define(env));
-  Export<DistAllGather>(env, exports, "distAllGather");
+  exports.Set("DistGroup", dist::DistGroup::Define(env));
+  exports.Set("DistGradSync", dist::DefineDistGradSync(env));
+  Export<dist::DistAllGather>(env, exports, "distAllGather");
 #else
-  Export<NoDist>(env, exports, "DistGroup");
-  Export<NoDist>(env, exports, "DistGradSync");
-  Export<NoDist>(env, exports, "distAllGather");
+  Export<dist::NoDist>(env, exports, "DistGroup");
+  Export<dist::NoDist>(env, exports, "DistGradSync");
+  Export<dist::NoDist>(env, exports, "distAllGather");
 #endif
 }
 
