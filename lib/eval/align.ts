@@ -94,8 +94,8 @@ export function alignRaw(image: RawImage, landmarks: ArrayLike<number> | Readonl
   const channels = image.channels ?? 3;
   if (!(image.data instanceof Uint8Array)) throw new TypeError('align: image.data must be a Uint8Array (HWC pixels)');
   const lm = flattenLandmarks(landmarks);
-  checkLandmarksNear(lm, image.width, image.height);
   const r = native.alignWarp(image.data, image.width, image.height, channels, lm, templateFor(size), size, size);
+  checkLandmarksNear(lm, image.width, image.height); // after the image's own checks (a 112² warp is cheap)
   const scale = Math.hypot(r.matrix[0]!, r.matrix[1]!);
   if (!r.matrix.every(Number.isFinite) || !(scale > 0) || size / scale < 1) {
     throw new RangeError(`align: the five landmarks ${JSON.stringify(lm)} span less than a pixel: not five distinct points of a face (are they in pixel coordinates?)`);
