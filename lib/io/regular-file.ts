@@ -9,6 +9,16 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { constants as bufferConstants } from 'node:buffer';
+
+/** The most bytes one whole-file read returns: a Buffer's limit (sync) and `FileHandle.readFile`'s 2 GiB (async). */
+const MAX_SYNC_READ = bufferConstants.MAX_LENGTH;
+const MAX_ASYNC_READ = 2 ** 31 - 1;
+
+/** Refuses a file too large for one read by name (Node's own error names neither the file nor the limit). */
+function checkFitsOneRead(size: number, path: string, what: string, limit: number): void {
+  if (size > limit) throw new RangeError(`${what} '${path}' is ${size} bytes, more than one read can hold (${limit})`);
+}
 
 /** What a non-regular file is, for messages. */
 function kindOf(st: Stats): string {
@@ -77,6 +87,7 @@ export function readRegularFile(path: string, what: string | undefined, encoding
 export function readRegularFile(path: string, what = 'file', encoding?: BufferEncoding, options: RegularFileOptions = {}): Buffer | string {
   const { fd, size } = openRegularFile(path, what, options);
   try {
+    checkFitsOneRead(size, path, what, MAX_SYNC_READ);
     const buf = Buffer.allocUnsafe(size);
     let got = 0;
     while (got < size) {
@@ -100,7 +111,9 @@ export async function readRegularFileAsync(path: string, what = 'file', options:
     throw openError(e, path, what);
   }
   try {
-    check(await h.stat(), path, what, options.maxBytes);
+    const st = await h.stat();
+    check(st, path, what, options.maxBytes);
+    checkFitsOneRead(st.size, path, what, MAX_ASYNC_READ);
     return await h.readFile();
   } finally {
     await h.close();

@@ -1,5 +1,5 @@
 // Sizes and counts a file or an argument names are bounded, with clear errors (issue 17).
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ import { crc32 } from '../../lib/io/zip.js';
 import { loadNative } from '../../lib/native.js';
 import { alignPhotos, FaceDetector } from '../../lib/detect/detect.js';
 import { loadPhoto } from '../../lib/detect/photos.js';
+import { readRegularFile, readRegularFileAsync } from '../../lib/io/regular-file.js';
+import { constants as bufferConstants } from 'node:buffer';
 
 const cli = join(__dirname, '../../dist/lib/cli/main.js');
 
@@ -105,6 +107,19 @@ describe('only regular files are read', () => {
     };
     walk('');
     expect(offenders).toEqual([]);
+  });
+
+  it('a file too large for one read is refused naming it and the limit (sparse files: no disk used)', async () => {
+    const big = join(mkdtempSync(join(tmpdir(), 'ecf-big-')), 'huge.jpg');
+    try {
+      writeFileSync(big, '');
+      truncateSync(big, bufferConstants.MAX_LENGTH + 1);
+      expect(() => readRegularFile(big, 'photo')).toThrow(new RegExp(`photo '.*huge\\.jpg' is ${bufferConstants.MAX_LENGTH + 1} bytes, more than one read can hold \\(${bufferConstants.MAX_LENGTH}\\)`));
+      truncateSync(big, 2 ** 31);
+      await expect(readRegularFileAsync(big, 'photo')).rejects.toThrow(/photo '.*huge\.jpg' is 2147483648 bytes, more than one read can hold \(2147483647\)/);
+    } finally {
+      rmSync(big, { force: true });
+    }
   });
 
   it('every reader of a user file refuses a FIFO by name (none blocks)', () => {
