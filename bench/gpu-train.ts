@@ -6,7 +6,7 @@
  * Both sides read the loss every step (`loss.item()`), as both training loops do. Each row also
  * reports the peak CUDA memory of the timed steps (ours: memory().cudaAllocator, PyTorch:
  * max_memory_allocated). With --graph-batches (default 128), those batches get extra rows of ours
- * with the whole train step captured as one CUDA graph (lib/train/graphed-step.ts) and replayed.
+ * with the whole train step captured as one CUDA graph (bench/graphed-step.ts) and replayed.
  *
  * The reference, bench/gpu-train_ref.py, is driven as a child server (same card, one process at
  * a time on the GPU: each side frees its memory before the other runs): the same layouts (the
@@ -29,7 +29,7 @@ import { create as createHead } from '../lib/heads/index.js';
 import { weightDecayGroups } from '../lib/nn/index.js';
 import type { AttentionKind } from '../lib/nn/attention/base.js';
 import { autocast, buildInfo, cuda, manualSeed, memory, randint, randn, scope, type Tensor } from '../lib/tensor/index.js';
-import { GraphedTrainStep } from '../lib/train/graphed-step.js';
+import { GraphedTrainStep } from './graphed-step.js';
 import { SGD } from '../lib/train/sgd.js';
 
 function opt(name: string, dflt: string): string {

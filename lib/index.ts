@@ -92,6 +92,8 @@ export {
 
 // evaluation and inference: the verification protocol, models for inference, alignment
 export * from './eval/index.js';
+export { exportOnnx, type OnnxExportOptions } from './eval/onnx-export.js';
+export type { OnnxExportResult } from './onnx/write.js';
 export { attentionMaps, type FaceAttention, type StageAttention } from './eval/attention.js';
 
 // training
@@ -102,11 +104,8 @@ export {
   DivergenceError,
   type StepParts,
   type StepResult,
-  type TrainComponents,
-  type TrainOptions,
-  type TrainSummary,
-  type ProgressEvent,
 } from './train/trainer.js';
+export type { TrainOptions, TrainSummary } from './train/run.js';
 export {
   trainConfigSchema,
   validateConfig,
@@ -120,7 +119,7 @@ export { SGD, type ParamGroupInput, type SGDOptions, type SGDState } from './tra
 export { GradScaler, type GradScalerOptions, type GradScalerState } from './train/grad-scaler.js';
 export { MultiStepSchedule, type ScheduleOptions } from './train/schedule.js';
 export type { TrainHooks, TrainContext, SaveKind } from './train/hooks.js';
-export type { BatchSource, TrainBatch, SourcePosition, ValidationResult, Validator } from './train/types.js';
+export type { BatchSource, TrainBatch, SourcePosition, ValidationResult, Validator, TrainComponents, ProgressEvent } from './train/types.js';
 export { RunExistsError } from './train/run-dir.js';
 export { readMetrics, type MetricRecord, type TrainRecord, type ValRecord, type LrRecord } from './train/metrics.js';
 export { progressReporter, type ProgressReporter } from './train/progress.js';

@@ -21,6 +21,7 @@ import { registerBuildNative } from './commands/build-native.js';
 import { versionText } from './version.js';
 import { registerAttention } from './commands/attention.js';
 import { registerDetect } from './commands/detect.js';
+import { registerExport } from './commands/export.js';
 
 export function buildProgram(): Command {
   const program = new Command('ecacface')
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerBuildNative(program);
   registerAttention(program);
   registerDetect(program);
+  registerExport(program);
   return program;
 }
 

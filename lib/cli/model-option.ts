@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { loadModel, type FaceModel } from '../eval/model.js';
 import { ARCHS } from '../models/archs.js';
 import { backboneSpec } from '../models/presets.js';
-import { parseBackboneSpec } from '../models/spec.js';
+import { parseBackboneSpec, type BackboneSpec } from '../models/spec.js';
 import { ATTENTION_KINDS } from '../nn/attention/kinds.js';
 import { checkDevice } from '../tensor/device.js';
 
@@ -45,13 +45,15 @@ export function choiceOption<T extends string>(value: string, choices: readonly 
   return found;
 }
 
+/** The backbone spec named by --spec or --arch/--attention (for a PyTorch checkpoint), if any. */
+export function specFromOptions(o: Pick<ModelOptions, 'spec' | 'arch' | 'attention'>): BackboneSpec | undefined {
+  if (o.spec) return parseBackboneSpec(JSON.parse(readRegularFile(o.spec, '--spec file', 'utf8')));
+  if (o.arch) return backboneSpec({ arch: choiceOption(o.arch, ARCHS, '--arch'), attention: choiceOption(o.attention ?? 'none', ATTENTION_KINDS, '--attention') });
+  return undefined;
+}
+
 /** Loads the model named by the options. */
 export function modelFromOptions(o: ModelOptions): FaceModel {
   const device = checkDevice(o.device ?? 'cpu', '--device');
-  let spec;
-  if (o.spec) spec = parseBackboneSpec(JSON.parse(readRegularFile(o.spec, '--spec file', 'utf8')));
-  else if (o.arch) {
-    spec = backboneSpec({ arch: choiceOption(o.arch, ARCHS, '--arch'), attention: choiceOption(o.attention ?? 'none', ATTENTION_KINDS, '--attention') });
-  }
-  return loadModel(o.model, { device, spec });
+  return loadModel(o.model, { device, spec: specFromOptions(o) });
 }

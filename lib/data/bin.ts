@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { readRegularFile } from '../io/regular-file.js';
-import { isTuple, unpickle } from './pickle.js';
+import { isTuple, unpickle } from '../io/pickle.js';
 
 /** A verification pair set. */
 export interface PairSet {

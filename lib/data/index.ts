@@ -11,5 +11,5 @@ export { readBin, parseBin, writeBin, encodeBin, type PairSet, type WriteBinOpti
 export { decode, encodeJpeg, encodePng, codecs, type DecodedImage } from './codec.js';
 export { imageDimensions } from './image-size.js';
 export { loader, type Loader, type LoaderOptions, type LoaderPosition, type Batch, type BadRecord } from './loader.js';
-export { unpickle, isTuple, PickleError, type UnpickleOptions, type PickleCallable } from './pickle.js';
+export { unpickle, isTuple, PickleError, type UnpickleOptions, type PickleCallable } from '../io/pickle.js';
 export type { ImageDataset, Sample } from './dataset.js';

@@ -2,9 +2,9 @@
  * insightface packed datasets: `train.rec` (MXNet RecordIO), `train.idx` and `property`.
  * Random access by positioned reads; strict checks with errors naming the file and offset.
  */
-import { closeSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, statSync } from 'node:fs';
 import { openRegularFile, readRegularFile } from '../io/regular-file.js';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { batchItems, type BatchItems, type ImageDataset, type NativeReadable, type Sample } from './dataset.js';
 import { parseIRHeader, readRecordAt, RecordIOError } from './recordio-format.js';
 
@@ -149,6 +149,12 @@ export function parseIdx(bytes: Uint8Array, file: string, recSize: number): IdxI
 
 function resolvePaths(where: string | RecordIOPaths): RecordIOPaths {
   if (typeof where !== 'string') return where;
+  if (existsSync(where) && !statSync(where).isDirectory()) {
+    // a record file: its index beside it under the same stem, `property` in its folder
+    const dir = dirname(where);
+    const property = join(dir, 'property');
+    return { rec: where, idx: join(dir, `${basename(where).replace(/\.rec$/, '')}.idx`), property: existsSync(property) ? property : undefined };
+  }
   const pick = (...names: string[]): string | undefined => names.map((n) => join(where, n)).find((p) => existsSync(p));
   const rec = pick('train.rec') ?? join(where, 'train.rec');
   const idx = pick('train.idx') ?? join(where, 'train.idx');
@@ -165,7 +171,8 @@ function parseProperty(file: string): { numClasses: number; size: [number, numbe
 
 /**
  * Opens an insightface RecordIO dataset: a directory with `train.rec`, `train.idx` and
- * (optionally) `property`, or explicit paths. Images are the keys 1..N named by the key-0
+ * (optionally) `property`, a record file (`x.rec`: `x.idx` beside it, `property` in its folder),
+ * or explicit paths. Images are the keys 1..N named by the key-0
  * header record when it has flag > 0, otherwise every key of the index in file order. The
  * number of classes comes from `property` (first line) or the header's identity range; when both
  * exist they must agree. Call `close()` when done.

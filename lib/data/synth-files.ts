@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { encodeJpeg } from './codec.js';
 import { writeBin } from './bin.js';
 import { writeRecordIO } from './recordio-writer.js';
-import { Rng, hashSeed, identitySeed, makeIdentity, renderFace, renderTemplate } from './synth.js';
+import { Rng, SYNTH_VARIANTS, hashSeed, identitySeed, makeIdentity, renderFace, renderTemplate, type SynthVariant } from './synth.js';
 
 /** Parameters of a synthetic set (all have defaults). */
 export interface SynthOptions {
@@ -24,6 +24,12 @@ export interface SynthOptions {
   valPairs?: number;
   imageSize?: number;
   jpegQuality?: number;
+  /**
+   * `'plain'` (default) or `'wild'`: every image (training and both pair sets) also gets cluttered
+   * backgrounds, more and textured occluders, misalignment and stronger pose, as real face crops
+   * have (lib/data/synth.ts, `drawWild`); the plain images are unchanged by the option's existence.
+   */
+  variant?: SynthVariant;
   /** Cache root (default `.cache/synth`); the set goes into a sub-folder named by its parameters. */
   cacheDir?: string;
   /**
@@ -62,8 +68,8 @@ const DEFAULTS = {
  */
 export const SYNTH_LIMITS = Object.freeze({ identities: 1_000_000, imagesPerIdentity: 10_000, images: 10_000_000, valIdentities: 1_000_000, valPairs: 100_000, imageSize: 1024 });
 
-/** The resolved parameters of a synthetic set. */
-export type SynthParams = typeof DEFAULTS;
+/** The resolved parameters of a synthetic set (`variant` only when not plain, so plain sets keep their cache key). */
+export type SynthParams = typeof DEFAULTS & { variant?: 'wild' };
 
 /**
  * The resolved parameters (what the cache key hashes). Out-of-range values throw a RangeError
@@ -71,10 +77,14 @@ export type SynthParams = typeof DEFAULTS;
  * `--pairs` for `valPairs`).
  */
 export function synthParams(o: SynthOptions = {}, names: Partial<Record<keyof SynthParams, string>> = {}): SynthParams {
-  const p = { ...DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'cacheDir' && k !== 'outDir')) } as SynthParams;
+  const numeric = Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'cacheDir' && k !== 'outDir' && k !== 'variant');
+  const p = { ...DEFAULTS, ...Object.fromEntries(numeric) } as SynthParams;
   const n = (k: keyof SynthParams) => names[k] ?? k;
   const bad: string[] = [];
-  for (const [k, v] of Object.entries(p)) if (!Number.isInteger(v) || v < 0) bad.push(`${n(k as keyof SynthParams)} must be a non-negative integer (got ${v})`);
+  for (const [k, v] of Object.entries(p) as [string, unknown][]) if (!Number.isInteger(v) || (v as number) < 0) bad.push(`${n(k as keyof SynthParams)} must be a non-negative integer (got ${v})`);
+  const variant = o.variant ?? 'plain';
+  if (!(SYNTH_VARIANTS as readonly string[]).includes(variant)) bad.push(`${n('variant')} must be one of ${SYNTH_VARIANTS.join(', ')} (got ${String(variant)})`);
+  else if (variant !== 'plain') p.variant = variant as 'wild';
   if (p.identities < 2) bad.push(`${n('identities')} must be at least 2 (got ${p.identities})`);
   if (p.imagesPerIdentity < 2) bad.push(`${n('imagesPerIdentity')} must be at least 2 (got ${p.imagesPerIdentity})`);
   if (p.valPairs > 0 && p.valIdentities < 2) bad.push(`${n('valIdentities')} must be at least 2 for pair sets (got ${p.valIdentities})`);
@@ -146,7 +156,7 @@ export async function generateSynthDataset(o: SynthOptions = {}, onProgress?: (d
     for (let i = 0; i < p.identities; i++) {
       const tpl = renderTemplate(makeIdentity(identitySeed(p.seed, 'train', i)), tplSize);
       for (let k = 0; k < p.imagesPerIdentity; k++) {
-        const rgb = renderFace(p.seed, 'train', i, k, S, { template: tpl });
+        const rgb = renderFace(p.seed, 'train', i, k, S, { template: tpl, variant: p.variant ?? 'plain' });
         done++;
         if (onProgress && done % 500 === 0) onProgress(done, total, 'train');
         yield { image: encodeJpeg(rgb, S, S, p.jpegQuality), label: i };
@@ -170,7 +180,7 @@ export async function generateSynthDataset(o: SynthOptions = {}, onProgress?: (d
       const issame: boolean[] = [];
       for (const pr of pairPlan(p.seed, tag, p.valPairs, p.valIdentities)) {
         for (const [id, k] of [pr.a, pr.b]) {
-          const rgb = renderFace(p.seed, 'val', id, k, S, { template: tpl(id), difficulty });
+          const rgb = renderFace(p.seed, 'val', id, k, S, { template: tpl(id), difficulty, variant: p.variant ?? 'plain' });
           images.push(encodeJpeg(rgb, S, S, p.jpegQuality));
           done++;
           if (onProgress && done % 500 === 0) onProgress(done, total, name);

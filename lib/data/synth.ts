@@ -6,6 +6,11 @@
  * that easy and hard samples both exist. Deterministic from the seed; rendered in TypeScript on
  * Float32 buffers (a template per identity, then one warp per sample).
  *
+ * The `wild` variant adds, from a separate random stream (so the plain images stay exactly as they
+ * are), what real face crops have and the plain set lacks: cluttered backgrounds, frequent and
+ * textured occluders (skin-toned hands among them), landmark-style misalignment and stronger
+ * yaw-like pose with self-shadowing; see {@link drawWild}.
+ *
  * Writing the images in the real formats (RecordIO + .bin) is `synth-files.ts`.
  */
 
@@ -226,9 +231,11 @@ export function drawSample(r: Rng, difficulty?: number): SampleParams {
   };
 }
 
-/** Renders one sample (RGB uint8, HWC, `size × size`) of a template under `p`. */
-export function renderSample(t: Template, p: SampleParams, size: number, r: Rng): Uint8Array {
+/** Renders one sample (RGB uint8, HWC, `size × size`) of a template under `p` (and the wild additions `w`). */
+export function renderSample(t: Template, p: SampleParams, size: number, r: Rng, w: WildParams | null = null): Uint8Array {
+  if (w) p = { ...p, rotation: p.rotation + w.rotation, scale: p.scale * w.scale, shiftX: p.shiftX + w.shiftX, shiftY: p.shiftY + w.shiftY, squeeze: p.squeeze + w.squeeze };
   const buf = new Float32Array(size * size * 3);
+  const clutter = w ? clutterBackground(p.background, w.clutter, size) : null;
   const T = t.size;
   const c = Math.cos(p.rotation);
   const s = Math.sin(p.rotation);
@@ -248,9 +255,9 @@ export function renderSample(t: Template, p: SampleParams, size: number, r: Rng)
       const ty = ((v * 1.2 + 1.2) / 2.4) * T - 0.5;
       const o = (y * size + x) * 3;
       const bgk = y / size;
-      let R = p.background[0][0] * (1 - bgk) + p.background[1][0] * bgk;
-      let G = p.background[0][1] * (1 - bgk) + p.background[1][1] * bgk;
-      let B = p.background[0][2] * (1 - bgk) + p.background[1][2] * bgk;
+      let R = clutter ? clutter[o]! : p.background[0][0] * (1 - bgk) + p.background[1][0] * bgk;
+      let G = clutter ? clutter[o + 1]! : p.background[0][1] * (1 - bgk) + p.background[1][1] * bgk;
+      let B = clutter ? clutter[o + 2]! : p.background[0][2] * (1 - bgk) + p.background[1][2] * bgk;
       const x0 = Math.floor(tx);
       const y0 = Math.floor(ty);
       if (x0 >= -1 && y0 >= -1 && x0 < T && y0 < T) {
@@ -275,8 +282,9 @@ export function renderSample(t: Template, p: SampleParams, size: number, r: Rng)
           B = b0 + B * (1 - a0);
         }
       }
-      // directional light
-      const l = p.gain * (1 + p.lightStrength * (Math.cos(p.lightDir) * ox + Math.sin(p.lightDir) * oy));
+      // directional light (wild: plus the self-shadow of a turned head on the side it turns away from)
+      let l = p.gain * (1 + p.lightStrength * (Math.cos(p.lightDir) * ox + Math.sin(p.lightDir) * oy));
+      if (w && w.shadow > 0) l *= 1 - w.shadow * Math.max(0, Math.sign(w.squeeze) * ox);
       buf[o] = R * l * p.tint[0];
       buf[o + 1] = G * l * p.tint[1];
       buf[o + 2] = B * l * p.tint[2];
@@ -300,6 +308,7 @@ export function renderSample(t: Template, p: SampleParams, size: number, r: Rng)
       }
     }
   }
+  if (w) for (const oc of w.occluders) paintOccluder(buf, size, oc);
   if (p.blur > 0) boxBlur(buf, size, p.blur);
   const out = new Uint8Array(size * size * 3);
   // Gaussian noise from a fixed table at a random offset and odd stride (a fresh draw per value costs ~2 ms/image).
@@ -313,6 +322,138 @@ export function renderSample(t: Template, p: SampleParams, size: number, r: Rng)
     out[i] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
   }
   return out;
+}
+
+/** A shape of the `wild` variant, in image coordinates [0, 1]² (clutter behind the face, occluders over it). */
+export interface WildShape {
+  kind: 'ellipse' | 'rect' | 'bar';
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  /** Rotation of the shape (radians). */
+  angle: number;
+  color: RGB;
+  /** Stripes across the shape: amplitude (0 = flat) and period (image fraction). */
+  stripes: number;
+  period: number;
+}
+
+/** What the `wild` variant adds to a sample (drawn by {@link drawWild}). */
+export interface WildParams {
+  /** Misalignment on top of the sample's own: rotation (rad), scale factor, shifts (image half-widths). */
+  rotation: number;
+  scale: number;
+  shiftX: number;
+  shiftY: number;
+  /** Yaw-like squeeze added to the sample's. */
+  squeeze: number;
+  /** Darkening of the side the face turns away from, in [0, 1). */
+  shadow: number;
+  clutter: WildShape[];
+  occluders: WildShape[];
+}
+
+/** Synthetic set variants: `plain` (the default) and `wild` ({@link drawWild}). */
+export const SYNTH_VARIANTS = ['plain', 'wild'] as const;
+export type SynthVariant = (typeof SYNTH_VARIANTS)[number];
+
+function drawShape(r: Rng, kind: WildShape['kind'], color: RGB, size: [number, number]): WildShape {
+  const textured = r.chance(0.5);
+  return {
+    kind,
+    x: r.uniform(0, 1),
+    y: r.uniform(0, 1),
+    w: r.uniform(size[0], size[1]),
+    h: kind === 'bar' ? r.uniform(0.04, 0.09) : r.uniform(size[0], size[1]),
+    angle: r.uniform(-Math.PI, Math.PI),
+    color,
+    stripes: textured ? r.uniform(0.15, 0.45) : 0,
+    period: r.uniform(0.03, 0.12),
+  };
+}
+
+/**
+ * The `wild` additions to a sample, each motivated by aligned crops of real photos (CASIA-WebFace,
+ * MS1M, the LFW/CFP-FP/AgeDB pairs):
+ * - clutter: 6–14 flat or striped shapes behind the face (real crops show scenes, text, other
+ *   people, where the plain set has a smooth two-colour gradient);
+ * - occluders: in 60 % of the samples one or two shapes over the face, a third of them skin-toned
+ *   (hands, arms) and some thin bars (microphones, glasses' temples, hair strands), where the plain
+ *   set has one flat occluder in 8–58 % of the samples;
+ * - misalignment: extra rotation (σ 0.12 rad), scale (σ 8 %) and shift (σ 8 % of the image), the
+ *   order of a five-point alignment's error on detector landmarks, larger still on turned heads;
+ * - pose: a yaw-like squeeze up to ±0.5 (plain: σ 0.18·difficulty) with the face shifted towards
+ *   the side it turns to and the far side shadowed (half-profile faces of CFP-FP and CPLFW).
+ * The same draws happen for every sample of every split, whatever trains on them.
+ */
+export function drawWild(r: Rng): WildParams {
+  const yaw = r.uniform(-0.5, 0.5);
+  const bg = (): RGB => [r.uniform(0.05, 0.95), r.uniform(0.05, 0.95), r.uniform(0.05, 0.95)];
+  const skin = (): RGB => {
+    const tone = r.uniform(0.25, 0.95);
+    return [tone * r.uniform(0.9, 1.05), tone * r.uniform(0.68, 0.82), tone * r.uniform(0.5, 0.7)];
+  };
+  const clutter = Array.from({ length: 6 + r.int(9) }, () => drawShape(r, r.chance(0.5) ? 'ellipse' : 'rect', bg(), [0.08, 0.45]));
+  const occluders: WildShape[] = [];
+  if (r.chance(0.6)) {
+    for (let i = 0, n = 1 + r.int(2); i < n; i++) {
+      const u = r.next();
+      occluders.push(u < 1 / 3 ? drawShape(r, 'ellipse', skin(), [0.15, 0.4]) : u < 0.5 ? drawShape(r, 'bar', bg(), [0.4, 0.9]) : drawShape(r, r.chance(0.5) ? 'ellipse' : 'rect', bg(), [0.12, 0.35]));
+    }
+  }
+  return {
+    rotation: r.normal() * 0.12,
+    scale: Math.exp(r.normal() * 0.08),
+    shiftX: r.normal() * 0.08 + 0.25 * yaw,
+    shiftY: r.normal() * 0.08,
+    squeeze: yaw,
+    shadow: r.uniform(0, 0.5) * Math.min(1, 2 * Math.abs(yaw)),
+    clutter,
+    occluders,
+  };
+}
+
+/** Whether image point (fx, fy) ∈ [0, 1]² lies in the shape, and its stripe factor there. */
+function shapeAt(s: WildShape, fx: number, fy: number): number | null {
+  const c = Math.cos(s.angle);
+  const sn = Math.sin(s.angle);
+  const du = (fx - s.x) * c + (fy - s.y) * sn;
+  const dv = -(fx - s.x) * sn + (fy - s.y) * c;
+  const a = du / (s.w / 2);
+  const b = dv / (s.h / 2);
+  const inside = s.kind === 'ellipse' ? a * a + b * b < 1 : Math.abs(a) < 1 && Math.abs(b) < 1;
+  if (!inside) return null;
+  return s.stripes > 0 ? 1 + s.stripes * Math.sin((2 * Math.PI * du) / s.period) : 1;
+}
+
+/** The plain gradient background with the clutter shapes painted over it, RGB HWC. */
+function clutterBackground(background: [RGB, RGB], shapes: readonly WildShape[], size: number): Float32Array {
+  const out = new Float32Array(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    const bgk = y / size;
+    for (let x = 0; x < size; x++) {
+      const o = (y * size + x) * 3;
+      for (let ch = 0; ch < 3; ch++) out[o + ch] = background[0][ch]! * (1 - bgk) + background[1][ch]! * bgk;
+    }
+  }
+  for (const s of shapes) paintOccluder(out, size, s);
+  return out;
+}
+
+/** Paints a shape over an RGB HWC float buffer. */
+function paintOccluder(buf: Float32Array, size: number, s: WildShape): void {
+  for (let y = 0; y < size; y++) {
+    const fy = (y + 0.5) / size;
+    for (let x = 0; x < size; x++) {
+      const k = shapeAt(s, (x + 0.5) / size, fy);
+      if (k === null) continue;
+      const o = (y * size + x) * 3;
+      buf[o] = s.color[0] * k;
+      buf[o + 1] = s.color[1] * k;
+      buf[o + 2] = s.color[2] * k;
+    }
+  }
 }
 
 let NOISE: Float32Array | undefined;
@@ -361,9 +502,11 @@ export function renderFace(
   index: number,
   k: number,
   size: number,
-  opts: { template?: Template; difficulty?: number } = {},
+  opts: { template?: Template; difficulty?: number; variant?: SynthVariant } = {},
 ): Uint8Array {
   const t = opts.template ?? renderTemplate(makeIdentity(identitySeed(seed, split, index)), Math.round(size * 1.25));
   const r = new Rng(hashSeed(seed, split === 'train' ? 3 : 4, index, k));
-  return renderSample(t, drawSample(r, opts.difficulty), size, r);
+  // the wild additions come from their own stream: the plain draws (and images) stay as they are
+  const w = opts.variant === 'wild' ? drawWild(new Rng(hashSeed(seed, split === 'train' ? 5 : 6, index, k))) : null;
+  return renderSample(t, drawSample(r, opts.difficulty), size, r, w);
 }

@@ -3,7 +3,7 @@
  * finds faces with box, score and five landmarks; {@link FaceDetector.detectAndAlign} aligns them to
  * the 112×112 template for embedding. {@link detect} is the one-call form.
  */
-import { alignRaw, type AlignedFace, type AlignOptions } from '../eval/align.js';
+import { alignRaw, type AlignedFace, type AlignOptions } from '../data/align.js';
 import type { Device } from '../tensor/device.js';
 import { detectFaces, mtcnnParams, type Face, type MtcnnOptions, type RgbImage } from './mtcnn.js';
 import { describePhoto, type Photo } from './photos.js';

@@ -3,7 +3,7 @@
  * its aligned faces, or why it has none (unreadable, or no face found), in file order.
  */
 import { join } from 'node:path';
-import { alignRaw, type AlignOptions } from '../eval/align.js';
+import { alignRaw, type AlignOptions } from '../data/align.js';
 import { FolderLister, type SkippedEntry } from '../io/folder-entries.js';
 import type { DetectedFace, FaceDetector } from './detect.js';
 import { detectStream, type DetectStreamOptions } from './stream.js';

@@ -5,7 +5,7 @@
  */
 import { decode } from '../data/codec.js';
 import { readRegularFileAsync } from '../io/regular-file.js';
-import type { RawImage } from '../eval/align.js';
+import type { RawImage } from '../data/align.js';
 import { scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { applyOrientation, jpegOrientation } from './exif.js';

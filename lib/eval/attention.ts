@@ -6,10 +6,9 @@
  * channel gate. Gates are the module's own (lib/nn/attention/esca.ts, `gates()`), in eval mode.
  */
 import { decode, type DecodedImage } from '../data/codec.js';
-import { ESCA } from '../nn/attention/esca.js';
+import { ESCA, escaBlocks } from '../nn/attention/esca.js';
 import { noGrad } from '../tensor/runtime.js';
 import { scope } from '../tensor/scope.js';
-import { escaBlocks } from '../train/gate-stats.js';
 import { isEncodedImage, loadBatch, type FaceImage } from './images.js';
 import type { FaceModel } from './model.js';
 import { readRegularFile } from '../io/regular-file.js';

@@ -8,7 +8,6 @@ import { basename, extname } from 'node:path';
 import { readBin } from '../data/bin.js';
 import { cat } from '../tensor/creation.js';
 import type { Device } from '../tensor/device.js';
-import { noGrad } from '../tensor/runtime.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { thresholdFromDistance, type ModelCard } from '../io/model-card.js';
@@ -72,14 +71,14 @@ export async function embedWithFlip(model: FaceModel, images: readonly FaceImage
       next = s + bs < images.length ? load(s + bs) : undefined;
       next?.catch(() => undefined);
       try {
-        const [a, b] = noGrad(() =>
-          scope(() => [
-            model.backbone.forward(x).to({ device: 'cpu', dtype: 'float32' }),
-            model.backbone.forward(x.flip(3)).to({ device: 'cpu', dtype: 'float32' }),
-          ]),
-        );
-        plain.push(a!);
-        flipped.push(b!);
+        for (const [which, into] of [['plain', plain], ['flipped', flipped]] as const) {
+          const e = await model.forwardAsync(x, which);
+          try {
+            into.push(scope(() => e.to({ device: 'cpu', dtype: 'float32', copy: true })));
+          } finally {
+            e.dispose();
+          }
+        }
       } finally {
         x.dispose();
       }
@@ -127,9 +126,12 @@ export function setName(path: string): string {
 export async function evaluate(model: EvaluableModel, binFiles: string | readonly string[], options: EvaluateOptions = {}): Promise<SetResult[]> {
   const files = typeof binFiles === 'string' ? [binFiles] : [...binFiles];
   if (files.length === 0) throw new RangeError('evaluate: no .bin files given');
-  const wasTraining = (model instanceof FaceModel ? model.backbone : model).training;
+  // the mode is read before wrapping: a FaceModel puts its backbone in eval mode when it is made
+  const wasTraining = model instanceof FaceModel ? model.runtime === 'libtorch' && model.backbone.training : model.training;
   const fm = asFaceModel(model);
-  fm.backbone.eval();
+  // a libtorch backbone runs in eval mode here and goes back to its mode after (ONNX graphs are eval-mode)
+  const net = fm.runtime === 'onnxruntime' ? null : fm.backbone;
+  net?.eval();
   const out: SetResult[] = [];
   try {
     for (const path of files) {
@@ -144,7 +146,7 @@ export async function evaluate(model: EvaluableModel, binFiles: string | readonl
       }
     }
   } finally {
-    if (wasTraining) fm.backbone.train();
+    if (wasTraining) net?.train();
   }
   return out;
 }

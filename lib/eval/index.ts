@@ -4,4 +4,4 @@ export { evaluate, calibratedThreshold, validationEntries, formatTable, type Set
 export { loadModel, exportModel, FaceModel, type EmbeddingNet, type EmbedOptions, type Comparison, type LoadModelOptions, type ExportCardFields } from './model.js';
 export { loadModelInWorker, type WorkerFaceModel } from './worker.js';
 export type { FaceImage, RawFace, InputSpec } from './images.js';
-export { align, alignRaw, alignmentMatrix, templateFor, ARCFACE_TEMPLATE, type AlignedFace, type AlignOptions, type RawImage } from './align.js';
+export { align, alignRaw, alignmentMatrix, templateFor, ARCFACE_TEMPLATE, type AlignedFace, type AlignOptions, type RawImage } from '../data/align.js';

@@ -6,7 +6,7 @@
  * Point order: left eye, right eye, nose tip, left mouth corner, right mouth corner (as in the image).
  */
 import { readRegularFile } from '../io/regular-file.js';
-import { flattenLandmarks } from './align.js';
+import { flattenLandmarks } from '../data/align.js';
 
 /** One image and its five landmarks (10 numbers). */
 export interface LandmarkEntry {

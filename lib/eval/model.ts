@@ -3,7 +3,8 @@
  *
  * - {@link loadModel}: our export (a folder with `model.json` + `model.safetensors`, the card file,
  *   or a `.safetensors` whose metadata carries the card), or a PyTorch `torch.save` state dict of
- *   the CurricularFace/face.evoLVe IR layout together with its spec;
+ *   the CurricularFace/face.evoLVe IR layout together with its spec, or an ONNX model (`.onnx`, run by
+ *   ONNX Runtime: lib/onnx/runtime.ts);
  * - {@link FaceModel.embed}: images → L2-normalised embeddings, batched; decoding runs on the
  *   addon's thread and overlaps the forward pass of the previous batch;
  * - {@link FaceModel.compare}: cosine similarity and a same/different verdict at the card's
@@ -30,7 +31,9 @@ import { checkCardAgainstWeights } from './card-check.js';
 import { loadBatch, type FaceImage } from './images.js';
 import { FaceDetector, alignEach, faceProblems, type BatchOptions, type DetectOptions } from '../detect/detect.js';
 import type { Photo } from '../detect/photos.js';
-import type { AlignedFace } from './align.js';
+import type { AlignedFace } from '../data/align.js';
+import { OnnxNet } from '../onnx/runtime.js';
+import { readOnnxModel } from '../onnx/read.js';
 
 /** A network that maps [N, 3, S, S] images to [N, E] embeddings: one of our backbones, or insightface's iresnet layout. */
 export type EmbeddingNet = Backbone | InsightfaceIResNet;
@@ -75,16 +78,35 @@ export interface Comparison {
   threshold: number;
 }
 
-/** A backbone in eval mode with its model card. Dispose it to free the weights. */
+/**
+ * A face embedding network with its model card: a libtorch backbone in eval mode, or an ONNX model
+ * run by ONNX Runtime (`loadModel('model.onnx')`); `embed` and `compare` work the same for both.
+ * Dispose it to free the weights.
+ */
 export class FaceModel {
   #detector: FaceDetector | undefined;
+  readonly #net: EmbeddingNet | OnnxNet;
 
   constructor(
-    readonly backbone: EmbeddingNet,
+    net: EmbeddingNet | OnnxNet,
     readonly card: ModelCard,
     readonly device: Device = 'cpu',
   ) {
-    backbone.eval();
+    this.#net = net;
+    if (!(net instanceof OnnxNet)) net.eval();
+  }
+
+  /** The libtorch backbone. A model loaded from an ONNX file has none (it runs in ONNX Runtime): this throws. */
+  get backbone(): EmbeddingNet {
+    if (this.#net instanceof OnnxNet) {
+      throw new Error(`${this.#net.path} is an ONNX model run by ONNX Runtime: it has no libtorch backbone (load the model folder or training run it was exported from for that)`);
+    }
+    return this.#net;
+  }
+
+  /** What runs the network: libtorch (a backbone) or ONNX Runtime (an ONNX model file). */
+  get runtime(): 'libtorch' | 'onnxruntime' {
+    return this.#net instanceof OnnxNet ? 'onnxruntime' : 'libtorch';
   }
 
   get embeddingSize(): number {
@@ -93,15 +115,54 @@ export class FaceModel {
 
   /**
    * Raw (un-normalised) embeddings [N, E] of normalised input images [N, 3, S, S] on the model's
-   * device, optionally plus those of the mirrored images. Synchronous; no gradient.
+   * device, optionally plus those of the mirrored images. Synchronous; no gradient. libtorch
+   * backbones only: {@link forwardAsync} runs either kind.
    */
   forward(x: Tensor, flip: boolean): Tensor {
+    const net = this.backbone;
     return noGrad(() =>
       scope(() => {
-        const e = this.backbone.forward(x);
-        return flip ? e.add(this.backbone.forward(x.flip(3))) : e;
+        const e = net.forward(x);
+        return flip ? e.add(net.forward(x.flip(3))) : e;
       }),
     );
+  }
+
+  /**
+   * Raw embeddings [N, E] of normalised images [N, 3, S, S] (`'plain'`), of their mirrors
+   * (`'flipped'`) or the sum of both (`'sum'`): on the model's device for a libtorch backbone,
+   * CPU float32 for ONNX Runtime. The caller disposes the result.
+   */
+  async forwardAsync(x: Tensor, which: 'plain' | 'flipped' | 'sum' = 'plain'): Promise<Tensor> {
+    const net = this.#net;
+    if (!(net instanceof OnnxNet)) {
+      return noGrad(() =>
+        scope(() => {
+          if (which === 'flipped') return net.forward(x.flip(3));
+          const e = net.forward(x);
+          return which === 'sum' ? e.add(net.forward(x.flip(3))) : e;
+        }),
+      );
+    }
+    if (which === 'plain') return net.run(x);
+    const mirrored = scope(() => x.flip(3));
+    let f: Tensor;
+    try {
+      f = await net.run(mirrored);
+    } finally {
+      mirrored.dispose();
+    }
+    if (which === 'flipped') return f;
+    try {
+      const e = await net.run(x);
+      try {
+        return scope(() => e.add(f));
+      } finally {
+        e.dispose();
+      }
+    } finally {
+      f.dispose();
+    }
   }
 
   /**
@@ -157,13 +218,17 @@ export class FaceModel {
         next = start + bs < images.length ? load(start + bs) : undefined;
         next?.catch(() => undefined); // surfaced when awaited
         try {
-          outs.push(
-            scope(() => {
-              const e = options.flipOnly ? noGrad(() => this.backbone.forward(x.flip(3))) : this.forward(x, flip);
-              const n = options.normalise ? F.normalize(e, { p: 2, dim: 1, eps: 1e-12 }) : e;
-              return n.to({ device: 'cpu', dtype: 'float32' });
-            }),
-          );
+          const e = await this.forwardAsync(x, options.flipOnly ? 'flipped' : flip ? 'sum' : 'plain');
+          try {
+            outs.push(
+              scope(() => {
+                const n = options.normalise ? F.normalize(e, { p: 2, dim: 1, eps: 1e-12 }) : e;
+                return n.to({ device: 'cpu', dtype: 'float32', copy: n === e });
+              }),
+            );
+          } finally {
+            e.dispose();
+          }
         } finally {
           x.dispose();
         }
@@ -204,10 +269,10 @@ export class FaceModel {
     return { cosine: dot, distance: dist, same: dist < thr, threshold: thr };
   }
 
-  /** Frees the weights (and the face detector, if `detect` loaded it). */
+  /** Frees the weights or the ONNX Runtime session (and the face detector, if `detect` loaded it). */
   dispose(): void {
     this.#detector?.dispose();
-    this.backbone.dispose();
+    this.#net.dispose();
   }
 }
 
@@ -227,6 +292,11 @@ export interface LoadModelOptions {
    * they were trained with. insightface iresnet checkpoints need none (read from the shapes).
    */
   spec?: BackboneSpec | IResNetSpec;
+  /**
+   * For ONNX models (`.onnx`): ONNX Runtime session options (`executionProviders`,
+   * `intraOpNumThreads`, …), passed to `InferenceSession.create` as they are.
+   */
+  onnxSessionOptions?: Record<string, unknown>;
 }
 
 const CARD_META = 'ecacface.card';
@@ -257,11 +327,13 @@ function resolveFiles(path: string): { card?: string; weights: string } {
  * Loads a model for inference, in eval mode.
  * @param path a folder with `model.json` + weights (`exportModel`, a training run's `model-best/`),
  *   a training run directory (its `model-best/`, else `model-last/`), a model card `.json`, a `.safetensors` whose metadata
- *   carries the card, or a PyTorch `.pt`/`.pth` state dict (CurricularFace IR layout: pass
- *   `options.spec`; insightface iresnet: none needed).
+ *   carries the card, a PyTorch `.pt`/`.pth` state dict (CurricularFace IR layout: pass
+ *   `options.spec`; insightface iresnet: none needed), or an ONNX model `.onnx` (`exportOnnx`, or a
+ *   face embedding model from elsewhere), run by onnxruntime-node (an optional peer dependency).
  */
 export function loadModel(path: string, options: LoadModelOptions = {}): FaceModel {
   const files = resolveFiles(path);
+  if (files.weights && extname(files.weights).toLowerCase() === '.onnx') return loadOnnx(files.weights, options);
   let card: ModelCard;
   let weights: string;
   let sd: Map<string, Tensor>;
@@ -319,6 +391,18 @@ export function loadModel(path: string, options: LoadModelOptions = {}): FaceMod
   return new FaceModel(backbone, card, options.device ?? 'cpu');
 }
 
+/** An ONNX model file, run by ONNX Runtime on the CPU (or the execution providers of `onnxSessionOptions`). */
+function loadOnnx(path: string, options: LoadModelOptions): FaceModel {
+  if (options.device && options.device !== 'cpu') {
+    throw new Error(`loadModel: '${path}' is an ONNX model, run by ONNX Runtime: choose its execution providers with { onnxSessionOptions: { executionProviders: [...] } }, not device '${options.device}'`);
+  }
+  if (options.spec) throw new Error(`loadModel: '${path}' is an ONNX model: its graph is the network, pass no spec`);
+  const info = readOnnxModel(path);
+  const batch = typeof info.input.shape[0] === 'number' ? info.input.shape[0] : null;
+  const net = new OnnxNet(path, info.input.name, info.output.name, batch, { sessionOptions: options.onnxSessionOptions });
+  return new FaceModel(net, info.card, 'cpu');
+}
+
 /** Options of {@link exportModel}: card fields to set. */
 export type ExportCardFields = Partial<Pick<ModelCard, 'threshold' | 'validation' | 'source' | 'flipTTA' | 'input'>> & { arch?: string };
 
@@ -348,8 +432,16 @@ export function cardForSpec(spec: BackboneSpec | IResNetSpec, weights: string, s
  */
 export function exportModel(backbone: EmbeddingNet, dir: string, fields: ExportCardFields = {}): ModelCard {
   mkdirSync(dir, { recursive: true });
+  const card = cardForNet(backbone, 'model.safetensors', fields);
+  saveSafetensors(join(dir, 'model.safetensors'), backbone, { format: 'pt', [CARD_META]: JSON.stringify(card), spec: JSON.stringify(backbone.spec) });
+  writeModelCard(join(dir, 'model.json'), card);
+  return card;
+}
+
+/** The model card of a backbone with its weights in `weights`: its spec, the paper's input normalisation and flip TTA unless `fields` say otherwise. */
+export function cardForNet(backbone: EmbeddingNet, weights: string, fields: ExportCardFields = {}): ModelCard {
   const spec = backbone.spec;
-  const card = parseModelCard({
+  return parseModelCard({
     format: 'ecacface-model-card',
     version: 1,
     arch: fields.arch ?? spec.name,
@@ -360,12 +452,9 @@ export function exportModel(backbone: EmbeddingNet, dir: string, fields: ExportC
     flipTTA: fields.flipTTA ?? true,
     threshold: fields.threshold,
     validation: fields.validation ?? [],
-    weights: 'model.safetensors',
+    weights,
     source: fields.source,
     createdAt: new Date().toISOString(),
     library: 'ecacface-torch',
   });
-  saveSafetensors(join(dir, 'model.safetensors'), backbone, { format: 'pt', [CARD_META]: JSON.stringify(card), spec: JSON.stringify(spec) });
-  writeModelCard(join(dir, 'model.json'), card);
-  return card;
 }

@@ -4,7 +4,7 @@
  *
  * Layout: a ZIP whose entries share one folder prefix (`<name>/`): `data.pkl` (the pickled object),
  * `data/<key>` (one raw little-endian storage per key), `version`, optionally `byteorder`.
- * The pickle is read by the restricted VM of lib/data/pickle.ts with a whitelist that accepts ONLY:
+ * The pickle is read by the restricted VM of lib/io/pickle.ts with a whitelist that accepts ONLY:
  * - `torch._utils._rebuild_tensor_v2` and `torch._utils._rebuild_parameter` (tensors),
  * - `torch.<Dtype>Storage` classes, reached through BINPERSID `('storage', cls, key, location, numel)`,
  * - `collections.OrderedDict` (with its `_metadata` BUILD state).
@@ -13,7 +13,7 @@
  */
 import { closeSync, readSync } from 'node:fs';
 import { openRegularFile } from './regular-file.js';
-import { PickleError, unpickle, isTuple, type PickleCallable } from '../data/pickle.js';
+import { PickleError, unpickle, isTuple, type PickleCallable } from './pickle.js';
 import { native } from '../native.js';
 import { dtypeCode, dtypeSize, type DType } from '../tensor/dtype.js';
 import { Tensor, wrap } from '../tensor/tensor.js';

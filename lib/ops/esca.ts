@@ -82,7 +82,8 @@ export function escaComposed(x: Tensor, caWeight: Tensor, saWeight: Tensor): Ten
 
 /**
  * ECA attention (spec §3.1), the op models call: `x · σ(conv1d_k(GAP(x)))`, fused native kernel.
- * @param x input [N, C, H, W] (any memory layout; the output keeps channels_last if x has it)
+ * @param x input [N, C, H, W] (any memory layout; channels_last runs the NHWC kernels, CPU and CUDA, with
+ *   no conversion, and the output and the input gradient keep it)
  * @param caWeight channel-attention conv1d weight [1, 1, k], k odd, same dtype and device as x (float32
  *   weights with a float16/bfloat16 input are cast to the input's dtype, differentiably)
  * @returns a new tensor [N, C, H, W], differentiable in x and caWeight
@@ -102,7 +103,8 @@ export function eca(x: Tensor, caWeight: Tensor): Tensor {
 /**
  * ESCA attention (spec §3.2), the op models call: `y · σ(conv3x3([avgpool3(y), maxpool3(y)]))` with
  * `y = eca(x)`, fused native kernel with its own backward.
- * @param x input [N, C, H, W] (any memory layout; the output keeps channels_last if x has it)
+ * @param x input [N, C, H, W] (any memory layout; channels_last runs the NHWC kernels, CPU and CUDA, with
+ *   no conversion, and the output and the input gradient keep it)
  * @param caWeight channel-attention conv1d weight [1, 1, k], k odd
  * @param saWeight spatial-attention conv weight [1, 2C, 3, 3] (avg-pooled maps first, then max-pooled);
  *   float32 weights with a float16/bfloat16 input are cast to the input's dtype, differentiably

@@ -3,8 +3,7 @@
  * source (data loader over RecordIO or an image folder), the validator (.bin sets through the
  * evaluation area's 10-fold verification with flip TTA) and the model export (safetensors + model card).
  */
-import { basename, dirname, join } from 'node:path';
-import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { decode, loader, openImageFolder, openRecordIO, readBin, type ImageDataset, type Loader } from '../data/index.js';
 import { verifyImages } from '../eval/evaluate.js';
 import type { RawFace } from '../eval/images.js';
@@ -13,10 +12,9 @@ import { backboneSpec, buildBackbone } from '../models/index.js';
 import { weightDecayGroups } from '../nn/index.js';
 import { ConfigError, type TrainConfig } from './config.js';
 import { exportBackbone } from './export.js';
-import type { TrainComponents } from './trainer.js';
 import type { Head } from '../heads/head.js';
 import type { Backbone } from '../models/backbone.js';
-import type { BatchSource, TrainBatch, ValidationResult, Validator } from './types.js';
+import type { BatchSource, TrainBatch, TrainComponents, ValidationResult, Validator } from './types.js';
 
 /** The backbone of a config: the preset spec with the configured attention, embedding and input size. */
 export function buildConfiguredBackbone(config: TrainConfig): Backbone {
@@ -81,12 +79,7 @@ export function openTrainData(config: TrainConfig): ImageDataset {
     }
     return ds;
   }
-  const options = numClasses !== undefined ? { numClasses } : {};
-  if (statSync(t.path).isDirectory()) return openRecordIO(t.path, options);
-  const dir = dirname(t.path);
-  const stem = basename(t.path).replace(/\.rec$/, '');
-  const property = join(dir, 'property');
-  return openRecordIO({ rec: t.path, idx: join(dir, `${stem}.idx`), property: existsSync(property) ? property : undefined }, options);
+  return openRecordIO(t.path, numClasses !== undefined ? { numClasses } : {});
 }
 
 /** A decoded verification set. */

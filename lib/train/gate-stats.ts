@@ -9,7 +9,7 @@
  * per block) and reduces them to six numbers on the device; the numbers of all blocks are read
  * with one transfer at the end of the step. Other steps run untouched.
  */
-import { ESCA, type EscaGates, type GateProbe } from '../nn/attention/esca.js';
+import { escaBlocks, type ESCA, type EscaGates, type GateProbe, type ModuleTree } from '../nn/attention/esca.js';
 import { stack } from '../tensor/creation.js';
 import { persist, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -43,18 +43,6 @@ export interface BlockGateStats {
 function summaryTensor(g: Tensor): Tensor {
   const f = g.float();
   return stack([f.mean(), f.lt(GATE_LOW).float().mean(), f.gt(GATE_HIGH).float().mean()]);
-}
-
-/** Anything that may hold ESCA modules (an nn `Module`; other networks have none). */
-export interface ModuleTree {
-  namedModules?(): [string, unknown][];
-}
-
-/** The ESCA modules of a network with their block names (module path without a trailing `.attention`). */
-export function escaBlocks(root: ModuleTree): { block: string; module: ESCA }[] {
-  return (root.namedModules?.() ?? [])
-    .filter((e): e is [string, ESCA] => e[1] instanceof ESCA)
-    .map(([name, module]) => ({ block: name.replace(/\.attention$/, '') || '(root)', module }));
 }
 
 /**

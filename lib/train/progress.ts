@@ -6,7 +6,7 @@
  */
 import cliProgress from 'cli-progress';
 import { formatGateStats, saturatedGates } from './gate-stats.js';
-import type { ProgressEvent } from './trainer.js';
+import type { ProgressEvent } from './types.js';
 
 type StepEvent = Extract<ProgressEvent, { kind: 'step' }>;
 

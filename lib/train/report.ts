@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { readMetrics, type ValRecord } from './metrics.js';
 import type { TrainConfig } from './config.js';
-import type { TrainSummary } from './trainer.js';
+import type { TrainSummary } from './run.js';
 
 /** The verification table (markdown): one row per set, first and last validation, and the best. */
 export function verificationTable(runDir: string): { markdown: string; rows: { name: string; pairs: number | undefined; start?: ValRecord; last: ValRecord; best: ValRecord }[] } {

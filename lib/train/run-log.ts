@@ -5,7 +5,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { ProgressFormatter } from './progress.js';
-import type { ProgressEvent } from './trainer.js';
+import type { ProgressEvent } from './types.js';
 
 /** Appends time-stamped lines to a log file. */
 export class RunLog {

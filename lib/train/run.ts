@@ -15,8 +15,8 @@ import type { Device } from '../tensor/device.js';
 import type { AutocastDtype } from '../tensor/runtime.js';
 import { manualSeed, setNumThreads } from '../tensor/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { resumeOtherLayout, savedLayout } from '../distributed/reshard.js';
-import { checkPosition, loadCheckpoint, moduleTensors, rankCheckpointPath, saveCheckpoint, type CheckpointParts, type LoopState } from './checkpoint.js';
+import { resumeOtherLayout, savedLayout } from './reshard.js';
+import { checkPosition, loadCheckpoint, moduleTensors, rankCheckpointPath, saveCheckpoint, type BestModel, type CheckpointParts, type LoopState } from './checkpoint.js';
 import { NonFiniteError, nonFiniteTensors } from './finite.js';
 import type { TrainConfig } from './config.js';
 import { GradScaler } from './grad-scaler.js';
@@ -29,8 +29,49 @@ import { TensorBoardLogger, tensorboardDir } from './tensorboard.js';
 import { MultiStepSchedule } from './schedule.js';
 import { SGD } from './sgd.js';
 import { StopRequest } from './stop.js';
-import type { TrainComponents, TrainOptions, ProgressEvent, TrainSummary } from './trainer.js';
-import type { BatchSource, ValidationResult } from './types.js';
+import type { BatchSource, ProgressEvent, TrainComponents, ValidationResult } from './types.js';
+
+/** Options of `train()` and `runTraining()`. */
+export interface TrainOptions {
+  onProgress?: (e: ProgressEvent) => void;
+  /** Resume from the run's checkpoint (true: `outDir/name/checkpoint.safetensors`, or a path). */
+  resume?: boolean | string;
+  /**
+   * Replace an existing run of the same name (what it wrote is removed first). Without it (or
+   * `resume`), a non-empty run directory is refused with `RunExistsError` (lib/train/run-dir.ts).
+   */
+  overwrite?: boolean;
+  /** Stops cleanly (checkpoint saved) at the end of the current step when aborted. */
+  signal?: AbortSignal;
+  /** Install a SIGINT handler that aborts the run (default true). */
+  handleSigint?: boolean;
+  /** Features joining the loop (see hooks.ts), called in order. */
+  hooks?: TrainHooks[];
+  /**
+   * A data-parallel run (lib/distributed): rank 0 logs, validates and exports; with
+   * `perRankCheckpoint` (a sharded head) every rank writes its own checkpoint, else rank 0 only.
+   */
+  distributed?: { rank: number; worldSize: number; perRankCheckpoint: boolean };
+}
+
+/** What `train()` resolves to. */
+export interface TrainSummary {
+  runDir: string;
+  steps: number;
+  epochs: number;
+  /** Best validation (by mean accuracy over the sets) and where its model is. */
+  best: BestModel | null;
+  /** The last model and its validation. */
+  last: { step: number; epoch: number; modelDir: string; checkpoint: string };
+  validation: ValidationResult[];
+  interrupted: boolean;
+  /** True when the run stopped at `maxMinutes` (validated, checkpointed and exported like a finished run). */
+  timeLimited: boolean;
+  /** Mean training loss over the last logged window. */
+  finalLoss: number;
+  metricsPath: string;
+  seconds: number;
+}
 
 /** The run directory of a config: `outDir/name`. */
 export function runDirOf(config: TrainConfig): string {
@@ -46,6 +87,55 @@ function runPaths(config: TrainConfig, resume: TrainOptions['resume'], rank: num
   const runDir = typeof resume === 'string' && !file ? resolve(resume) : runDirOf(config);
   const main = file ?? join(runDir, 'checkpoint.safetensors');
   return { runDir, checkpoint: rankCheckpointPath(main, rank), main };
+}
+
+/**
+ * Makes the run directory: rank 0 prepares it (refusing a used one unless resuming or
+ * overwriting) and removes the temp files of a checkpoint or export whose writer was killed
+ * mid-write, returning their paths; other ranks only make sure it exists.
+ */
+function prepareRunFolder(runDir: string, isMain: boolean, o: { resume: boolean; overwrite: boolean }): string[] {
+  if (!isMain) {
+    mkdirSync(runDir, { recursive: true });
+    return [];
+  }
+  prepareRunDir(runDir, o);
+  return [runDir, join(runDir, 'model-best'), join(runDir, 'model-last')].flatMap(removeStaleTemps);
+}
+
+/** The run's writers: `training.log`, the TensorBoard event file and `metrics.jsonl`. */
+function openWriters(runDir: string): { runLog: RunLog; tensorboard: TensorBoardLogger; metrics: MetricsWriter } {
+  return {
+    runLog: new RunLog(join(runDir, 'training.log')),
+    tensorboard: new TensorBoardLogger(tensorboardDir(runDir)),
+    metrics: new MetricsWriter(join(runDir, 'metrics.jsonl')),
+  };
+}
+
+/**
+ * SGD over the backbone's weight-decay groups and the head (which decays), the loss scaler and
+ * the LR schedule. `kernelIndex`: where the head's kernel is among the optimizer's parameters.
+ */
+function buildOptimizer(
+  config: TrainConfig,
+  components: TrainComponents,
+): { optimizer: SGD; params: Tensor[]; scaler: GradScaler; schedule: MultiStepSchedule; kernelIndex: number } {
+  const { backbone, head } = components;
+  const groups = components.backboneGroups ? components.backboneGroups() : { decay: backbone.parameters(), noDecay: [] };
+  const optimizer = new SGD(
+    [
+      { params: [...groups.decay, ...head.parameters()], weightDecay: config.weightDecay, name: 'decay' },
+      { params: groups.noDecay, weightDecay: 0, name: 'no_decay' },
+    ],
+    { lr: config.lr, momentum: config.momentum },
+  );
+  return {
+    optimizer,
+    params: optimizer.paramGroups.flatMap((g) => g.params),
+    scaler: new GradScaler({ enabled: config.precision === 'fp16', initScale: config.lossScale }),
+    schedule: new MultiStepSchedule({ lr: config.lr, milestones: config.milestones, epochs: config.epochs, gamma: config.gamma, warmupSteps: config.warmup }),
+    kernelIndex: groups.decay.length,
+  };
 }
 
 export class TrainRun {
@@ -96,16 +186,14 @@ export class TrainRun {
     this.isMain = this.rank === 0;
     const perRank = options.distributed?.perRankCheckpoint ?? false;
     this.#ownCheckpoint = this.isMain || perRank;
+    this.resumed = options.resume !== undefined && options.resume !== false;
+
     const paths = runPaths(config, options.resume, perRank ? this.rank : 0);
     this.runDir = paths.runDir;
     this.checkpointPath = paths.checkpoint;
-    this.resumed = options.resume !== undefined && options.resume !== false;
-    if (this.isMain) prepareRunDir(this.runDir, { resume: this.resumed, overwrite: options.overwrite ?? false });
-    else mkdirSync(this.runDir, { recursive: true });
-    // temp files of a checkpoint or export whose writer was killed mid-write (rank 0 owns the folder)
-    const stale = this.isMain ? [this.runDir, join(this.runDir, 'model-best'), join(this.runDir, 'model-last')].flatMap(removeStaleTemps) : [];
-    this.runLog = new RunLog(join(this.runDir, 'training.log'));
-    this.tensorboard = new TensorBoardLogger(tensorboardDir(this.runDir));
+    const stale = prepareRunFolder(this.runDir, this.isMain, { resume: this.resumed, overwrite: options.overwrite ?? false });
+
+    ({ runLog: this.runLog, tensorboard: this.tensorboard, metrics: this.metrics } = openWriters(this.runDir));
     const user = options.onProgress;
     this.#emit = this.isMain
       ? (e) => {
@@ -114,7 +202,6 @@ export class TrainRun {
           user?.(e);
         }
       : (e) => user?.(e);
-    this.metrics = new MetricsWriter(join(this.runDir, 'metrics.jsonl'));
     // Rank 0 alone writes the run's files (other ranks: their checkpoint file only).
     const own = this.isMain ? [config.gateStats ? gateStatsHook(components) : null, lrChangesHook(this.metrics)].filter((h) => h !== null) : [];
     this.hooks = [...own, ...(options.hooks ?? [])];
@@ -133,40 +220,12 @@ export class TrainRun {
     this.head = head;
     this.source = source;
 
-    const groups = components.backboneGroups ? components.backboneGroups() : { decay: backbone.parameters(), noDecay: [] };
-    this.optimizer = new SGD(
-      [
-        { params: [...groups.decay, ...head.parameters()], weightDecay: config.weightDecay, name: 'decay' },
-        { params: groups.noDecay, weightDecay: 0, name: 'no_decay' },
-      ],
-      { lr: config.lr, momentum: config.momentum },
-    );
-    this.params = this.optimizer.paramGroups.flatMap((g) => g.params);
-    this.scaler = new GradScaler({ enabled: config.precision === 'fp16', initScale: config.lossScale });
-    this.schedule = new MultiStepSchedule({ lr: config.lr, milestones: config.milestones, epochs: config.epochs, gamma: config.gamma, warmupSteps: config.warmup });
+    const opt = buildOptimizer(config, components);
+    ({ optimizer: this.optimizer, params: this.params, scaler: this.scaler, schedule: this.schedule } = opt);
     this.batchesPerEpoch = config.stepsPerEpoch > 0 ? Math.min(config.stepsPerEpoch, source.batchesPerEpoch) : source.batchesPerEpoch;
     this.totalSteps = this.batchesPerEpoch * config.epochs;
 
-    let resumeNote: string | null = null;
-    if (this.resumed) {
-      const saved = savedLayout(paths.main, this.worldSize);
-      let loaded: LoopState;
-      let loggedUpTo: number;
-      if (saved.worldSize === this.worldSize && saved.sharded === perRank) {
-        loaded = loadCheckpoint(this.checkpointPath, this.checkpointParts());
-        checkPosition(loaded, this.batchesPerEpoch, config.epochs, this.checkpointPath);
-        loggedUpTo = loaded.step;
-      } else {
-        // Another world size or head layout: re-shard the head, map the position by samples seen.
-        const target = { rank: this.rank, worldSize: this.worldSize, sharded: perRank, numClasses: head.numClasses, kernelIndex: groups.decay.length };
-        ({ loaded, loggedUpTo, note: resumeNote } = resumeOtherLayout(saved, target, this.checkpointParts(), config, this.batchesPerEpoch));
-      }
-      Object.assign(this.state, loaded);
-      if (this.state.window) this.window.restore(this.state.window);
-      this.lastCheckpoint = this.checkpointPath;
-      // metrics.jsonl holds what was logged up to the checkpoint's step (the saved run's numbering)
-      if (this.isMain) this.metrics.truncateAfter(loggedUpTo);
-    }
+    const resumeNote = this.resumed ? this.#resume(paths.main, perRank, opt.kernelIndex) : null;
 
     this.stop = new StopRequest({ signal: options.signal, handleSigint: options.handleSigint, onMessage: (text) => this.emit({ kind: 'message', text }) });
     const stopRequest = this.stop;
@@ -187,6 +246,33 @@ export class TrainRun {
     };
     if (stale.length) this.emit({ kind: 'message', text: `removed ${stale.length} temporary file(s) of an interrupted write: ${stale.join(', ')}` });
     if (resumeNote) this.emit({ kind: 'message', text: resumeNote });
+  }
+
+  /**
+   * Loads the checkpoint at `main` (this rank's file, or all ranks' files re-sharded when the saved
+   * run had another world size or head layout) into the modules, optimizer, scaler and loop state;
+   * returns a note for the console when it re-sharded.
+   */
+  #resume(main: string, perRank: boolean, kernelIndex: number): string | null {
+    const saved = savedLayout(main, this.worldSize);
+    let loaded: LoopState;
+    let loggedUpTo: number;
+    let note: string | null = null;
+    if (saved.worldSize === this.worldSize && saved.sharded === perRank) {
+      loaded = loadCheckpoint(this.checkpointPath, this.checkpointParts());
+      checkPosition(loaded, this.batchesPerEpoch, this.config.epochs, this.checkpointPath);
+      loggedUpTo = loaded.step;
+    } else {
+      // Another world size or head layout: re-shard the head, map the position by samples seen.
+      const target = { rank: this.rank, worldSize: this.worldSize, sharded: perRank, numClasses: this.head.numClasses, kernelIndex };
+      ({ loaded, loggedUpTo, note } = resumeOtherLayout(saved, target, this.checkpointParts(), this.config, this.batchesPerEpoch));
+    }
+    Object.assign(this.state, loaded);
+    if (this.state.window) this.window.restore(this.state.window);
+    this.lastCheckpoint = this.checkpointPath;
+    // metrics.jsonl holds what was logged up to the checkpoint's step (the saved run's numbering)
+    if (this.isMain) this.metrics.truncateAfter(loggedUpTo);
+    return note;
   }
 
   /** Throws {@link NonFiniteError} (writing nothing) when a parameter or buffer is NaN/Inf. */

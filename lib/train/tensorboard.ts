@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import { EventFileWriter, type ScalarValue } from '../io/tfevents.js';
 import type { BlockGateStats } from './gate-stats.js';
-import type { ProgressEvent } from './trainer.js';
+import type { ProgressEvent } from './types.js';
 
 /** The scalars of one block's gate statistics. */
 export function gateScalars(stats: readonly BlockGateStats[]): ScalarValue[] {

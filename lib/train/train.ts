@@ -6,12 +6,13 @@ import { readLaunchEnv } from '../distributed/env.js';
 import type { ProcessGroup } from '../distributed/group.js';
 import { init as initDistributed } from '../distributed/init.js';
 import { ShardedMarginHead, type ShardableHeadOptions } from '../distributed/sharded-head.js';
-import { dataParallelHooks } from '../distributed/train-hooks.js';
+import { dataParallelHooks } from './data-parallel-hooks.js';
 import { cuda, manualSeed, tensor } from '../tensor/index.js';
 import { buildComponents } from './components.js';
 import { validateConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import { plotRun } from './plots.js';
-import { runTraining, type TrainOptions, type TrainSummary } from './trainer.js';
+import type { TrainOptions, TrainSummary } from './run.js';
+import { runTraining } from './trainer.js';
 
 /** The summary of {@link train}, with the pictures drawn at the end. */
 export interface TrainResult extends TrainSummary {

@@ -11,80 +11,11 @@ import type { Device } from '../tensor/device.js';
 import { autocast, type AutocastDtype } from '../tensor/runtime.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { BestModel } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import type { GradScaler } from './grad-scaler.js';
-import type { TrainHooks } from './hooks.js';
-import type { TrainRecord } from './metrics.js';
-import { TrainRun } from './run.js';
+import { TrainRun, type TrainOptions, type TrainSummary } from './run.js';
 import type { SGD } from './sgd.js';
-import type { BatchSource, TrainBatch, ValidationResult, Validator } from './types.js';
-
-/** Everything the loop trains and reads. */
-export interface TrainComponents {
-  backbone: Backbone;
-  head: Head;
-  source: BatchSource;
-  /** Validation on the configured sets; none → no validation. */
-  validator?: Validator;
-  /**
-   * Weight-decay groups of the backbone (spec D7), called after the modules moved to the device
-   * (moving replaces the parameter tensors); default: every parameter decays.
-   */
-  backboneGroups?: () => { decay: Tensor[]; noDecay: Tensor[] };
-  /** Writes the exported backbone (safetensors + model card) into a folder; default: plain safetensors. */
-  exportModel?: (dir: string, info: { validation: ValidationResult[]; step: number; epoch: number }) => void;
-}
-
-/** Progress events (for bars, logs, or a UI). */
-export type ProgressEvent =
-  | ({ kind: 'step'; totalSteps: number; epochs: number; batchesPerEpoch: number } & Omit<TrainRecord, 'type' | 'time'>)
-  | { kind: 'validation'; step: number; epoch: number; results: ValidationResult[] }
-  | { kind: 'checkpoint'; step: number; epoch: number; path: string; reason: string }
-  | { kind: 'start'; runDir: string; totalSteps: number; startStep: number; resumed: boolean; numImages: number; numClasses: number }
-  | { kind: 'message'; text: string };
-
-/** Options of `train()` and `runTraining()`. */
-export interface TrainOptions {
-  onProgress?: (e: ProgressEvent) => void;
-  /** Resume from the run's checkpoint (true: `outDir/name/checkpoint.safetensors`, or a path). */
-  resume?: boolean | string;
-  /**
-   * Replace an existing run of the same name (what it wrote is removed first). Without it (or
-   * `resume`), a non-empty run directory is refused with `RunExistsError` (lib/train/run-dir.ts).
-   */
-  overwrite?: boolean;
-  /** Stops cleanly (checkpoint saved) at the end of the current step when aborted. */
-  signal?: AbortSignal;
-  /** Install a SIGINT handler that aborts the run (default true). */
-  handleSigint?: boolean;
-  /** Features joining the loop (see hooks.ts), called in order. */
-  hooks?: TrainHooks[];
-  /**
-   * A data-parallel run (lib/distributed): rank 0 logs, validates and exports; with
-   * `perRankCheckpoint` (a sharded head) every rank writes its own checkpoint, else rank 0 only.
-   */
-  distributed?: { rank: number; worldSize: number; perRankCheckpoint: boolean };
-}
-
-/** What `train()` resolves to. */
-export interface TrainSummary {
-  runDir: string;
-  steps: number;
-  epochs: number;
-  /** Best validation (by mean accuracy over the sets) and where its model is. */
-  best: BestModel | null;
-  /** The last model and its validation. */
-  last: { step: number; epoch: number; modelDir: string; checkpoint: string };
-  validation: ValidationResult[];
-  interrupted: boolean;
-  /** True when the run stopped at `maxMinutes` (validated, checkpointed and exported like a finished run). */
-  timeLimited: boolean;
-  /** Mean training loss over the last logged window. */
-  finalLoss: number;
-  metricsPath: string;
-  seconds: number;
-}
+import type { BatchSource, TrainBatch, TrainComponents } from './types.js';
 
 /** Thrown when the loss becomes NaN or infinite; the last good checkpoint is kept. */
 export class DivergenceError extends Error {
@@ -255,7 +186,7 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
           run.checkpoint('interrupt');
           break outer;
         }
-        // In a distributed run the ranks agree on the time limit (lib/distributed/train-hooks.ts):
+        // In a distributed run the ranks agree on the time limit (lib/train/data-parallel-hooks.ts):
         // a rank that stopped here alone would leave the others waiting in a collective.
         const overTime = run.worldSize === 1 && config.maxMinutes > 0 && performance.now() - tTrain > config.maxMinutes * 60_000;
         if (stop.timeLimit || overTime) {

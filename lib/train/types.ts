@@ -3,7 +3,10 @@
  * source and a validator.
  */
 import type { Batch } from '../data/loader.js';
+import type { Head } from '../heads/head.js';
 import type { Backbone } from '../models/backbone.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { TrainRecord } from './metrics.js';
 
 /** One training batch as the loop takes it: the data loader's images and labels. */
 export type TrainBatch = Pick<Batch, 'images' | 'labels'>;
@@ -42,3 +45,27 @@ export interface ValidationResult {
 
 /** Validates a backbone on the configured sets (called in eval mode, without gradients). */
 export type Validator = (backbone: Backbone) => Promise<ValidationResult[]>;
+
+/** Everything the loop trains and reads. */
+export interface TrainComponents {
+  backbone: Backbone;
+  head: Head;
+  source: BatchSource;
+  /** Validation on the configured sets; none → no validation. */
+  validator?: Validator;
+  /**
+   * Weight-decay groups of the backbone (spec D7), called after the modules moved to the device
+   * (moving replaces the parameter tensors); default: every parameter decays.
+   */
+  backboneGroups?: () => { decay: Tensor[]; noDecay: Tensor[] };
+  /** Writes the exported backbone (safetensors + model card) into a folder; default: plain safetensors. */
+  exportModel?: (dir: string, info: { validation: ValidationResult[]; step: number; epoch: number }) => void;
+}
+
+/** Progress events (for bars, logs, or a UI). */
+export type ProgressEvent =
+  | ({ kind: 'step'; totalSteps: number; epochs: number; batchesPerEpoch: number } & Omit<TrainRecord, 'type' | 'time'>)
+  | { kind: 'validation'; step: number; epoch: number; results: ValidationResult[] }
+  | { kind: 'checkpoint'; step: number; epoch: number; path: string; reason: string }
+  | { kind: 'start'; runDir: string; totalSteps: number; startStep: number; resumed: boolean; numImages: number; numClasses: number }
+  | { kind: 'message'; text: string };

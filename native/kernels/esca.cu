@@ -19,6 +19,8 @@
 #include <cstdint>
 
 #include "kernels/esca.h"
+#include "kernels/esca_gate.cuh"
+#include "kernels/esca_math.cuh"
 #include "kernels/half_convert.cuh"
 
 namespace ecf {
@@ -28,37 +30,9 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kChunk = 32;  // channels per task of the cross-channel sums
 
-__device__ __forceinline__ float Sigmoid(float z) { return 1.f / (1.f + __expf(-z)); }
-
-// PyTorch's max-pool rule: a later element wins when strictly greater or NaN.
-__device__ __forceinline__ bool Wins(float cand, float best) { return cand > best || isnan(cand); }
-
 int64_t Chunks(int64_t C) { return (C + kChunk - 1) / kChunk; }
 
 unsigned Blocks(int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
-
-// Sums NV values over the block; thread 0 receives the totals in v.
-template <int NV>
-__device__ void BlockSum(float (&v)[NV]) {
-  __shared__ float sh[NV][32];
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
-#pragma unroll
-  for (int i = 0; i < NV; ++i) {
-    float s = v[i];
-    for (int o = 16; o > 0; o >>= 1) s += __shfl_down_sync(0xffffffffu, s, o);
-    if (lane == 0) sh[i][warp] = s;
-  }
-  __syncthreads();
-  if (threadIdx.x < 32) {
-#pragma unroll
-    for (int i = 0; i < NV; ++i) {
-      float s = lane < nw ? sh[i][lane] : 0.f;
-      for (int o = 16; o > 0; o >>= 1) s += __shfl_down_sync(0xffffffffu, s, o);
-      v[i] = s;
-    }
-  }
-  __syncthreads();
-}
 
 // ---- shared pieces ------------------------------------------------------------------------------
 
@@ -71,49 +45,6 @@ __global__ void GapKernel(const T* __restrict__ x, int64_t HW, float* __restrict
   for (int64_t i = threadIdx.x; i < HW; i += blockDim.x) v[0] += ToAcc(xp[i]);
   BlockSum<1>(v);
   if (threadIdx.x == 0) g[p] = v[0] / static_cast<float>(HW);
-}
-
-// a[n,c] = σ(Σ_j w[j]·g[n, c+j−pad]).
-__global__ void GateKernel(const float* __restrict__ g, const float* __restrict__ w, int64_t N, int64_t C, int64_t k,
-                           float* __restrict__ a) {
-  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (i >= N * C) return;
-  const int64_t n = i / C, c = i % C, pad = (k - 1) / 2;
-  float z = 0.f;
-  for (int64_t j = 0; j < k; ++j) {
-    const int64_t cc = c + j - pad;
-    if (cc >= 0 && cc < C) z += w[j] * g[n * C + cc];
-  }
-  a[i] = Sigmoid(z);
-}
-
-__device__ __forceinline__ float Dz(const float* da, const float* a, int64_t i) { return da[i] * a[i] * (1.f - a[i]); }
-
-// dg[n,c] = Σ_j w[j]·dz[n, c−j+pad] with dz = da·a·(1−a).
-__global__ void GateDgKernel(const float* __restrict__ da, const float* __restrict__ a, const float* __restrict__ w,
-                             int64_t N, int64_t C, int64_t k, float* __restrict__ dg) {
-  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (i >= N * C) return;
-  const int64_t n = i / C, c = i % C, pad = (k - 1) / 2;
-  float s = 0.f;
-  for (int64_t j = 0; j < k; ++j) {
-    const int64_t cc = c - j + pad;
-    if (cc >= 0 && cc < C) s += w[j] * Dz(da, a, n * C + cc);
-  }
-  dg[i] = s;
-}
-
-// dw[j] = Σ_{n,c} dz[n,c]·g[n, c+j−pad] (one block per j).
-__global__ void GateDwKernel(const float* __restrict__ da, const float* __restrict__ a, const float* __restrict__ g,
-                             int64_t N, int64_t C, int64_t k, float* __restrict__ dw) {
-  const int64_t j = blockIdx.x, pad = (k - 1) / 2;
-  float v[1] = {0.f};
-  for (int64_t i = threadIdx.x; i < N * C; i += blockDim.x) {
-    const int64_t n = i / C, c = i % C, cc = c + j - pad;
-    if (cc >= 0 && cc < C) v[0] += Dz(da, a, i) * g[n * C + cc];
-  }
-  BlockSum<1>(v);
-  if (threadIdx.x == 0) dw[j] = v[0];
 }
 
 // ---- ECA ------------------------------------------------------------------------------------------
@@ -388,8 +319,7 @@ cudaError_t Backward(const T* go, const T* x, const float* wca, const float* wsa
   float* dg = da + NC;
   if (!wsa) {
     PlaneDotKernel<T><<<static_cast<unsigned>(NC), kThreads, 0, st>>>(go, x, HW, da);
-    GateDgKernel<<<Blocks(NC), kThreads, 0, st>>>(da, a, wca, s.N, s.C, s.k, dg);
-    GateDwKernel<<<static_cast<unsigned>(s.k), kThreads, 0, st>>>(da, a, g, s.N, s.C, s.k, dwca);
+    LaunchGateBackward(da, a, g, wca, s.N, s.C, s.k, dg, dwca, st);
     EcaDxKernel<T><<<Blocks(total), kThreads, 0, st>>>(go, a, dg, HW, total, dx);
     return cudaGetLastError();
   }
@@ -405,8 +335,7 @@ cudaError_t Backward(const T* go, const T* x, const float* wca, const float* wsa
   EscaPlaneBackwardKernel<T><<<static_cast<unsigned>(NC), kThreads, 0, st>>>(go, x, a, sw, ds, wsa, s.C, s.H, s.W, dx,
                                                                             da, dws);
   DwsaReduceKernel<<<Blocks(s.C * 18), kThreads, 0, st>>>(dws, s.N, s.C, dwsa);
-  GateDgKernel<<<Blocks(NC), kThreads, 0, st>>>(da, a, wca, s.N, s.C, s.k, dg);
-  GateDwKernel<<<static_cast<unsigned>(s.k), kThreads, 0, st>>>(da, a, g, s.N, s.C, s.k, dwca);
+  LaunchGateBackward(da, a, g, wca, s.N, s.C, s.k, dg, dwca, st);
   AddDgKernel<T><<<Blocks(total), kThreads, 0, st>>>(dg, HW, total, dx);
   return cudaGetLastError();
 }

@@ -1,7 +1,8 @@
 // ESCA / ECA CUDA kernels (plain CUDA: device pointers, sizes, a stream; no libtorch).
 // Semantics: spec backbones.md §3.1, §3.2, §5, identical to the CPU kernels in kernels/esca_cpu.h.
-// x / out / grad buffers are contiguous NCHW in `dtype` (float32, float16 or bfloat16; float64 is
-// refused with cudaErrorInvalidValue); weights,
+// Two layouts: x / out / grad buffers are contiguous NCHW (kernels/esca.cu) or dense channels_last,
+// i.e. [N, H, W, C] in memory (the *Nhwc functions, kernels/esca_nhwc.cu), in `dtype` (float32,
+// float16 or bfloat16; float64 is refused with cudaErrorInvalidValue); weights,
 // saved statistics, weight gradients and the workspace are float32; all sums are in float32.
 // wsa == nullptr selects ECA (channel attention only; sw and the SA workspace are then unused).
 #pragma once
@@ -33,6 +34,16 @@ cudaError_t EscaForwardCuda(Dtype dtype, const void* x, const float* wca, const 
 cudaError_t EscaBackwardCuda(Dtype dtype, const void* go, const void* x, const float* wca, const float* wsa,
                              const float* g, const float* a, const float* sw, EscaShape s, void* dx, float* dwca,
                              float* dwsa, float* workspace, cudaStream_t stream);
+
+// The same for channels_last buffers (x, out, go, dx [N, H, W, C] in memory); g, a, sw, the weights
+// and their gradients as above. Workspaces differ from the NCHW ones.
+size_t EscaForwardWorkspaceNhwc(const EscaShape& s, bool spatial);
+size_t EscaBackwardWorkspaceNhwc(const EscaShape& s, bool spatial);
+cudaError_t EscaForwardCudaNhwc(Dtype dtype, const void* x, const float* wca, const float* wsa, EscaShape s,
+                                void* out, float* g, float* a, float* sw, float* workspace, cudaStream_t stream);
+cudaError_t EscaBackwardCudaNhwc(Dtype dtype, const void* go, const void* x, const float* wca, const float* wsa,
+                                 const float* g, const float* a, const float* sw, EscaShape s, void* dx,
+                                 float* dwca, float* dwsa, float* workspace, cudaStream_t stream);
 
 }  // namespace kernels
 }  // namespace ecf

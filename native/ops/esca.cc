@@ -6,14 +6,14 @@
 //
 // Each op is a torch::autograd::Function whose forward and backward call hand-written kernels:
 // kernels/esca_cpu.h on CPU (float32, float64; float16/bfloat16 are computed in float32 and cast back)
-// and kernels/esca.cu on CUDA (float32, float16, bfloat16 with float32 accumulation). The pass
-// structure of each direction is documented in kernels/esca_cpu_nchw.h and kernels/esca_cpu_nhwc.h.
+// and kernels/esca.h on CUDA (float32, float16, bfloat16 with float32 accumulation). The pass
+// structure of each direction is documented in kernels/esca_cpu_nchw.h, kernels/esca_cpu_nhwc.h,
+// kernels/esca.cu and kernels/esca_nhwc.cu.
 //
-// Memory layout: on CPU, a channels_last input runs the NHWC kernels directly (no conversion in
-// or out; the output gradient is made channels_last if it is not); every other layout is made
-// contiguous NCHW. On CUDA the kernels work on contiguous NCHW and a channels_last input is
-// converted on entry. The output and the input gradient always have the input's suggested
-// memory format, so a channels_last network stays channels_last.
+// Memory layout, on CPU and CUDA alike: a channels_last input runs the NHWC kernels on its own
+// memory (no conversion in or out; the output gradient is made channels_last if it is not);
+// every other layout is made contiguous NCHW. The output and the input gradient have the
+// input's suggested memory format, so a channels_last network stays channels_last.
 //
 // Double backward is not supported: the backward is not itself differentiable.
 #include <ATen/core/grad_mode.h>
@@ -74,8 +74,8 @@ bool IsChannelsLast(const at::Tensor& x) {
   return x.suggest_memory_format() == at::MemoryFormat::ChannelsLast && !x.is_contiguous();
 }
 
-// CPU: channels_last input runs the NHWC kernels as it is; everything else runs NCHW.
-at::MemoryFormat CpuFormat(bool channels_last) {
+// A channels_last input runs the NHWC kernels as it is; everything else runs NCHW.
+at::MemoryFormat LayoutFormat(bool channels_last) {
   return channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
 }
 esca_cpu::Layout CpuLayout(bool channels_last) {
@@ -87,11 +87,19 @@ at::ScalarType CpuComputeType(at::ScalarType t) {
   return (t == at::kHalf || t == at::kBFloat16) ? at::kFloat : t;
 }
 
-#ifdef ECF_WITH_CUDA
-// CUDA: the kernels run NCHW; the result goes back to the input's layout.
-at::Tensor RestoreLayout(at::Tensor t, bool channels_last) {
-  return channels_last ? t.contiguous(at::MemoryFormat::ChannelsLast) : t;
+// Test hook (docs/decisions/esca.md): with ECF_ESCA_NO_COPY set, a call that would copy its input
+// or output gradient (to another layout or dtype) fails instead, naming what was copied, so that
+// a test can show that a channels_last network runs ESCA on its own activations. (On CPU,
+// float16/bfloat16 are computed in float32 by design: those copies are not checked.)
+void CheckNoCopy(const char* fn, const char* what, const at::Tensor& given, const at::Tensor& used) {
+  const char* v = std::getenv("ECF_ESCA_NO_COPY");
+  if (v == nullptr || *v == '\0' || *v == '0' || given.data_ptr() == used.data_ptr()) return;
+  TORCH_CHECK(false, fn, ": the ", what, " (", given.scalar_type(), ", sizes ", given.sizes(), ", strides ",
+              given.strides(), ") was copied to run the ", used.is_contiguous() ? "NCHW" : "NHWC", " ",
+              used.is_cuda() ? "CUDA" : "CPU", " kernels, and ECF_ESCA_NO_COPY is set");
 }
+
+#ifdef ECF_WITH_CUDA
 
 kernels::Dtype CudaDtype(const char* fn, at::ScalarType t) {
   TORCH_CHECK(t == at::kFloat || t == at::kHalf || t == at::kBFloat16, fn,
@@ -112,38 +120,41 @@ struct Forward {
 Forward ForwardImpl(const char* fn, const at::Tensor& x_in, const at::Tensor& wca, const at::Tensor& wsa) {
   const bool spatial = wsa.defined();
   const bool cl = IsChannelsLast(x_in);
-  const at::Tensor x = x_in.is_cuda() ? x_in.contiguous() : x_in;  // CPU: the layout is chosen below
-  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  const at::MemoryFormat mf = LayoutFormat(cl);
+  const int64_t N = x_in.size(0), C = x_in.size(1), H = x_in.size(2), W = x_in.size(3);
   Forward r;
-  if (x.is_cuda()) {
+  if (x_in.is_cuda()) {
 #ifdef ECF_WITH_CUDA
+    const at::Tensor x = x_in.contiguous(mf);
+    CheckNoCopy(fn, "input", x_in, x);
     c10::cuda::CUDAGuard guard(x.device());
     const auto dt = CudaDtype(fn, x.scalar_type());
     const auto fopt = x.options().dtype(at::kFloat);
     const at::Tensor wcaf = wca.to(at::kFloat).contiguous();
     const at::Tensor wsaf = spatial ? wsa.to(at::kFloat).contiguous() : at::Tensor();
     const kernels::EscaShape s{N, C, H, W, wca.size(2)};
-    r.out = at::empty_like(x, at::MemoryFormat::Contiguous);
+    r.out = at::empty_like(x, mf);
     r.g = at::empty({N, C}, fopt);
     r.a = at::empty({N, C}, fopt);
     if (spatial) r.sw = at::empty({N, H, W}, fopt);
-    at::Tensor ws = at::empty({static_cast<int64_t>(kernels::EscaForwardWorkspace(s, spatial)) + 1}, fopt);
+    const size_t wsn = cl ? kernels::EscaForwardWorkspaceNhwc(s, spatial) : kernels::EscaForwardWorkspace(s, spatial);
+    at::Tensor ws = at::empty({static_cast<int64_t>(wsn) + 1}, fopt);
     Poison({&r.out, &r.g, &r.a, &r.sw, &ws});
-    CheckCuda(fn, kernels::EscaForwardCuda(dt, x.data_ptr(), wcaf.data_ptr<float>(),
-                                           spatial ? wsaf.data_ptr<float>() : nullptr, s, r.out.data_ptr(),
-                                           r.g.data_ptr<float>(), r.a.data_ptr<float>(),
-                                           spatial ? r.sw.data_ptr<float>() : nullptr, ws.data_ptr<float>(),
-                                           c10::cuda::getCurrentCUDAStream().stream()));
-    r.out = RestoreLayout(r.out, cl);
+    const auto launch = cl ? kernels::EscaForwardCudaNhwc : kernels::EscaForwardCuda;
+    CheckCuda(fn, launch(dt, x.data_ptr(), wcaf.data_ptr<float>(), spatial ? wsaf.data_ptr<float>() : nullptr, s,
+                         r.out.data_ptr(), r.g.data_ptr<float>(), r.a.data_ptr<float>(),
+                         spatial ? r.sw.data_ptr<float>() : nullptr, ws.data_ptr<float>(),
+                         c10::cuda::getCurrentCUDAStream().stream()));
     return r;
 #else
     TORCH_CHECK(false, fn, ": this build of ecacface-torch has no CUDA support");
 #endif
   }
+  const at::Tensor& x = x_in;
   TORCH_CHECK(x.device().is_cpu(), fn, ": unsupported device ", x.device());
   const at::ScalarType ct = CpuComputeType(x.scalar_type());
-  const at::MemoryFormat mf = CpuFormat(cl);
   const at::Tensor xc = x.to(ct).contiguous(mf);
+  if (ct == x.scalar_type()) CheckNoCopy(fn, "input", x, xc);
   const at::Tensor wcac = wca.to(ct).contiguous();
   const at::Tensor wsac = spatial ? wsa.to(ct).contiguous() : at::Tensor();
   const esca_cpu::Dims d = DimsOf(x, wca);
@@ -171,38 +182,47 @@ variable_list BackwardImpl(const char* fn, const at::Tensor& go_in, const at::Te
                            const at::Tensor& wsa, const at::Tensor& g, const at::Tensor& a, const at::Tensor& sw) {
   const bool spatial = wsa.defined();
   const bool cl = IsChannelsLast(x_in);
-  const at::Tensor x = x_in.is_cuda() ? x_in.contiguous() : x_in;
-  const int64_t C = x.size(1);
-  if (x.is_cuda()) {
+  const at::MemoryFormat mf = LayoutFormat(cl);
+  const int64_t C = x_in.size(1);
+  if (x_in.is_cuda()) {
 #ifdef ECF_WITH_CUDA
+    const at::Tensor x = x_in.contiguous(mf);
+    const at::Tensor go = go_in.to(x.scalar_type()).contiguous(mf);
+    CheckNoCopy(fn, "input", x_in, x);
+    CheckNoCopy(fn, "output gradient", go_in, go);
     c10::cuda::CUDAGuard guard(x.device());
     const int64_t H = x.size(2), W = x.size(3);
     const auto dt = CudaDtype(fn, x.scalar_type());
     const auto fopt = x.options().dtype(at::kFloat);
-    const at::Tensor go = go_in.to(x.scalar_type()).contiguous();
     const at::Tensor wcaf = wca.to(at::kFloat).contiguous();
     const at::Tensor wsaf = spatial ? wsa.to(at::kFloat).contiguous() : at::Tensor();
     const kernels::EscaShape s{x.size(0), C, H, W, wca.size(2)};
-    at::Tensor dx = at::empty_like(x, at::MemoryFormat::Contiguous);
+    at::Tensor dx = at::empty_like(x, mf);
     at::Tensor dwca = at::empty({1, 1, wca.size(2)}, fopt);
     at::Tensor dwsa = spatial ? at::empty({1, 2 * C, 3, 3}, fopt) : at::Tensor();
-    at::Tensor ws = at::empty({static_cast<int64_t>(kernels::EscaBackwardWorkspace(s, spatial)) + 1}, fopt);
+    const size_t wsn =
+        cl ? kernels::EscaBackwardWorkspaceNhwc(s, spatial) : kernels::EscaBackwardWorkspace(s, spatial);
+    at::Tensor ws = at::empty({static_cast<int64_t>(wsn) + 1}, fopt);
     Poison({&dx, &dwca, &dwsa, &ws});
-    CheckCuda(fn, kernels::EscaBackwardCuda(dt, go.data_ptr(), x.data_ptr(), wcaf.data_ptr<float>(),
-                                            spatial ? wsaf.data_ptr<float>() : nullptr, g.data_ptr<float>(),
-                                            a.data_ptr<float>(), spatial ? sw.data_ptr<float>() : nullptr, s,
-                                            dx.data_ptr(), dwca.data_ptr<float>(),
-                                            spatial ? dwsa.data_ptr<float>() : nullptr, ws.data_ptr<float>(),
-                                            c10::cuda::getCurrentCUDAStream().stream()));
-    return {RestoreLayout(dx, cl), dwca.to(wca.scalar_type()), spatial ? dwsa.to(wsa.scalar_type()) : at::Tensor()};
+    const auto launch = cl ? kernels::EscaBackwardCudaNhwc : kernels::EscaBackwardCuda;
+    CheckCuda(fn, launch(dt, go.data_ptr(), x.data_ptr(), wcaf.data_ptr<float>(),
+                         spatial ? wsaf.data_ptr<float>() : nullptr, g.data_ptr<float>(), a.data_ptr<float>(),
+                         spatial ? sw.data_ptr<float>() : nullptr, s, dx.data_ptr(), dwca.data_ptr<float>(),
+                         spatial ? dwsa.data_ptr<float>() : nullptr, ws.data_ptr<float>(),
+                         c10::cuda::getCurrentCUDAStream().stream()));
+    return {dx, dwca.to(wca.scalar_type()), spatial ? dwsa.to(wsa.scalar_type()) : at::Tensor()};
 #else
     TORCH_CHECK(false, fn, ": this build of ecacface-torch has no CUDA support");
 #endif
   }
+  const at::Tensor& x = x_in;
   const at::ScalarType ct = CpuComputeType(x.scalar_type());
-  const at::MemoryFormat mf = CpuFormat(cl);
   const at::Tensor xc = x.to(ct).contiguous(mf);
   const at::Tensor go = go_in.to(ct).contiguous(mf);
+  if (ct == x.scalar_type()) {
+    CheckNoCopy(fn, "input", x, xc);
+    CheckNoCopy(fn, "output gradient", go_in, go);
+  }
   const at::Tensor wcac = wca.to(ct).contiguous();
   const at::Tensor wsac = spatial ? wsa.to(ct).contiguous() : at::Tensor();
   const esca_cpu::Dims d = DimsOf(x, wca);

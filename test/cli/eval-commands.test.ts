@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeJpeg, encodePng } from '../../lib/data/codec.js';
-import { ARCFACE_TEMPLATE } from '../../lib/eval/align.js';
+import { ARCFACE_TEMPLATE } from '../../lib/data/align.js';
 
 const root = join(__dirname, '../..');
 const cli = join(root, 'dist/lib/cli/main.js');

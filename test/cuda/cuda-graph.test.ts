@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { cuda, CudaGraph, manualSeed, memory, randn, scope, zeros, type Tensor } from '../../lib/tensor/index.js';
 import { Linear } from '../../lib/nn/index.js';
 import { SGD } from '../../lib/train/sgd.js';
-import { GraphedTrainStep } from '../../lib/train/graphed-step.js';
+import { GraphedTrainStep } from '../../bench/graphed-step.js';
 
 const skip = !cuda.isAvailable() && 'CUDA not available';
 

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -95,6 +95,24 @@ describe('openRecordIO', () => {
     expect(Buffer.compare(readFileSync(join(grouped, 'train.rec')), readFileSync(fx('rec_f2r', 'train.rec')))).toBe(0);
     await expect(data.writeRecordIO(join(tmp, 'bad'), [samples[0]!, samples[2]!, samples[1]!])).rejects.toThrow(/grouped by identity/);
     await expect(data.writeRecordIO(join(tmp, 'bad2'), [samples[2]!])).rejects.toThrow(/label 1 after label -1/);
+  });
+
+  it('opens a record file by its path: the .idx of the same name beside it, property in its folder', () => {
+    const d = copyPack('rec_f2r');
+    renameSync(join(d, 'train.rec'), join(d, 'casia.rec'));
+    renameSync(join(d, 'train.idx'), join(d, 'casia.idx'));
+    const ds = data.openRecordIO(join(d, 'casia.rec'));
+    const ref = data.openRecordIO(fx('rec_f2r'));
+    try {
+      expect(ds.length).toBe(ref.length);
+      expect(ds.numClasses).toBe(ref.numClasses);
+      expect(Buffer.compare(ds.read(4).image, ref.read(4).image)).toBe(0);
+    } finally {
+      ds.close();
+      ref.close();
+    }
+    rmSync(join(d, 'casia.idx'));
+    expect(() => data.openRecordIO(join(d, 'casia.rec'))).toThrow(/index file .*casia\.idx does not exist/);
   });
 
   it('names file and offset for truncated files, bad magic, idx past the end', () => {

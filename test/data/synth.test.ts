@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { drawSample, hashSeed, identitySeed, makeIdentity, renderFace, renderTemplate, Rng } from '../../lib/data/synth.js';
+import { drawSample, drawWild, hashSeed, identitySeed, makeIdentity, renderFace, renderTemplate, Rng } from '../../lib/data/synth.js';
+import { synthKey, synthParams } from '../../lib/data/synth-files.js';
 
 function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
   let s = 0;
@@ -52,5 +53,44 @@ describe('synthetic faces', () => {
       diff += meanAbsDiff(a, c);
     }
     expect(same).toBeLessThan(diff);
+  });
+
+  describe("the 'wild' variant", () => {
+    it('leaves the plain images and the plain cache key exactly as they are', () => {
+      for (const [split, i, k, d] of [['train', 0, 0, undefined], ['val', 5, 3, 0.85], ['train', 9, 17, 0.2]] as const) {
+        expect(renderFace(4, split, i, k, 32, { variant: 'plain', difficulty: d })).toEqual(renderFace(4, split, i, k, 32, { difficulty: d }));
+      }
+      expect(synthParams({ variant: 'plain' })).toEqual(synthParams({}));
+      expect(synthKey({ variant: 'plain' })).toBe(synthKey({}));
+      expect(synthKey({ variant: 'wild' })).not.toBe(synthKey({}));
+      expect(() => synthParams({ variant: 'noisy' as 'wild' })).toThrow(/variant must be one of plain, wild \(got noisy\)/);
+    });
+
+    it('is deterministic, and changes every image (clutter, occluders, misalignment, pose)', () => {
+      const a = renderFace(7, 'train', 3, 5, 32, { variant: 'wild' });
+      expect(renderFace(7, 'train', 3, 5, 32, { variant: 'wild' })).toEqual(a);
+      for (let k = 0; k < 10; k++) expect(meanAbsDiff(renderFace(7, 'val', 2, k, 32, { variant: 'wild' }), renderFace(7, 'val', 2, k, 32))).toBeGreaterThan(1);
+    });
+
+    it('draws what its comment promises: 6–14 clutter shapes, occluders in ~60 % of samples (a third skin-toned), yaw up to ±0.5', () => {
+      const r = new Rng(hashSeed(11));
+      const ws = Array.from({ length: 3000 }, () => drawWild(r));
+      for (const w of ws) {
+        expect(w.clutter.length).toBeGreaterThanOrEqual(6);
+        expect(w.clutter.length).toBeLessThanOrEqual(14);
+        expect(Math.abs(w.squeeze)).toBeLessThanOrEqual(0.5);
+        expect(w.occluders.length).toBeLessThanOrEqual(2);
+      }
+      const occluded = ws.filter((w) => w.occluders.length > 0).length / ws.length;
+      expect(occluded).toBeGreaterThan(0.55);
+      expect(occluded).toBeLessThan(0.65);
+      // a skin tone has R > G > B (makeIdentity's recipe)
+      const occ = ws.flatMap((w) => w.occluders);
+      const skin = occ.filter((o) => o.kind === 'ellipse' && o.color[0] >= o.color[1] && o.color[1] >= o.color[2]).length / occ.length;
+      expect(skin).toBeGreaterThan(0.3);
+      const sd = Math.sqrt(ws.reduce((a, w) => a + (w.shiftY * w.shiftY), 0) / ws.length);
+      expect(sd).toBeGreaterThan(0.07);
+      expect(sd).toBeLessThan(0.09);
+    });
   });
 });

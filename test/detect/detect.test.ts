@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decode, encodeJpeg } from '../../lib/data/codec.js';
 import { FaceDetector, alignPhotos } from '../../lib/detect/detect.js';
-import { alignmentMatrix } from '../../lib/eval/align.js';
+import { alignmentMatrix } from '../../lib/data/align.js';
 import { applyOrientation, jpegOrientation } from '../../lib/detect/exif.js';
 import { pyramidScales, type Face } from '../../lib/detect/mtcnn.js';
 import { tensor } from '../../lib/tensor/index.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tensor } from '../../lib/index.js';
 import { loadSafetensors, saveSafetensors } from '../../lib/io/safetensors.js';
-import { reshardCheckpoint, savedLayout } from '../../lib/distributed/reshard.js';
+import { reshardCheckpoint, savedLayout } from '../../lib/train/reshard.js';
 import { loadModel } from '../../lib/eval/model.js';
 import { readMetrics } from '../../lib/train/metrics.js';
 import { train } from '../../lib/train/train.js';

@@ -1,7 +1,7 @@
 // The fuzz suite's short run (part of npm test) and a check that the harness catches what it must.
 // The long run: `npm run fuzz -- --cases 5000` (docs/security.md).
 import { describe, expect, it } from 'vitest';
-import { PickleError } from '../../lib/data/pickle.js';
+import { PickleError } from '../../lib/io/pickle.js';
 import { ZipError } from '../../lib/io/zip.js';
 import { fuzz } from './run.js';
 import { classify } from './worker.js';

@@ -18,6 +18,7 @@ import {
   type DType,
   type Tensor,
 } from '../../lib/tensor/index.js';
+import { withEnv } from '../helpers/env.js';
 
 type Shape = [number, number, number, number];
 
@@ -80,12 +81,7 @@ function inLayout(p: Params, layout: Layout): Params {
 
 /** Runs `f` with the portable CPU build of the kernels forced (ECF_ESCA_PORTABLE=1). */
 function portable<T>(f: () => T): T {
-  process.env.ECF_ESCA_PORTABLE = '1';
-  try {
-    return f();
-  } finally {
-    delete process.env.ECF_ESCA_PORTABLE;
-  }
+  return withEnv('ECF_ESCA_PORTABLE', '1', f);
 }
 
 /**

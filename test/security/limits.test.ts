@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decode, encodePng, MAX_PHOTO_PIXELS } from '../../lib/data/codec.js';
 import { synthParams } from '../../lib/data/synth-files.js';
-import { align } from '../../lib/eval/align.js';
+import { align } from '../../lib/data/align.js';
 import { readLandmarks } from '../../lib/eval/landmarks.js';
 import { loadBatch } from '../../lib/eval/images.js';
 import { readBin } from '../../lib/data/bin.js';

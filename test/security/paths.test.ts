@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodePng } from '../../lib/data/codec.js';
-import { ARCFACE_TEMPLATE } from '../../lib/eval/align.js';
+import { ARCFACE_TEMPLATE } from '../../lib/data/align.js';
 import { loadModel } from '../../lib/eval/model.js';
 import { confinedPath, UnsafePathError } from '../../lib/io/confined-path.js';
 

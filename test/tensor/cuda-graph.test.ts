@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { buildInfo, cuda, CudaGraph, memory, zeros } from '../../lib/tensor/index.js';
-import { GraphedTrainStep } from '../../lib/train/graphed-step.js';
+import { GraphedTrainStep } from '../../bench/graphed-step.js';
 
 const noCuda = !buildInfo().cuda || !cuda.isAvailable();
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { models } from '../../lib/index.js';
-import { ESCA } from '../../lib/nn/attention/esca.js';
+import { ESCA, escaBlocks } from '../../lib/nn/attention/esca.js';
 import { eca, esca } from '../../lib/ops/esca.js';
 import { manualSeed, noGrad, randn, scope, type Tensor } from '../../lib/tensor/index.js';
-import { escaBlocks, formatGateStats, GateStatsCollector, saturatedGates, type GateSummary } from '../../lib/train/gate-stats.js';
+import { formatGateStats, GateStatsCollector, saturatedGates, type GateSummary } from '../../lib/train/gate-stats.js';
 
 function maxAbsDiff(a: Tensor, b: Tensor): number {
   return scope(() => a.sub(b).abs().max().item());

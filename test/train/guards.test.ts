@@ -10,7 +10,8 @@ import { validateConfig } from '../../lib/train/config.js';
 import { ArraySource } from '../helpers/array-source.js';
 import { NonFiniteError } from '../../lib/train/finite.js';
 import type { TrainHooks } from '../../lib/train/hooks.js';
-import { runTraining, type TrainComponents } from '../../lib/train/trainer.js';
+import { runTraining } from '../../lib/train/trainer.js';
+import type { TrainComponents } from '../../lib/train/types.js';
 import { TinyBackbone, TinyHead, tinyFaces } from './tiny.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ecf-guards-'));

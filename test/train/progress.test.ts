@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { formatDuration, formatValidation, progressReporter } from '../../lib/train/progress.js';
 import { RunLog } from '../../lib/train/run-log.js';
 import { TensorBoardLogger } from '../../lib/train/tensorboard.js';
-import type { ProgressEvent } from '../../lib/train/trainer.js';
+import type { ProgressEvent } from '../../lib/train/types.js';
 import { readEventsIndependently } from '../io/tfevents-reader.js';
 
 function fakeStream(isTTY = false): { stream: NodeJS.WriteStream; text: () => string } {

@@ -8,7 +8,8 @@ import { validateConfig } from '../../lib/train/config.js';
 import { readMetrics, type TrainRecord } from '../../lib/train/metrics.js';
 import { ArraySource } from '../helpers/array-source.js';
 import type { TrainHooks } from '../../lib/train/hooks.js';
-import { DivergenceError, runTraining, type TrainComponents } from '../../lib/train/trainer.js';
+import { DivergenceError, runTraining } from '../../lib/train/trainer.js';
+import type { TrainComponents } from '../../lib/train/types.js';
 import { TinyBackbone, TinyHead, tinyFaces } from './tiny.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ecf-trainer-'));

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, parse } from 'node:path';
 import type { Command } from 'commander';
 import { decode, encodePng } from '../../data/codec.js';
-import { align } from '../../eval/align.js';
+import { align } from '../../data/align.js';
 import { readLandmarks } from '../../eval/landmarks.js';
 import { FaceDetector } from '../../detect/detect.js';
 import { detectAlignFiles, listPhotos } from '../../detect/folder.js';

@@ -119,3 +119,15 @@ export class ESCA extends Attention {
     return input.slice();
   }
 }
+
+/** Anything that may hold ESCA modules (an nn `Module`; other networks have none). */
+export interface ModuleTree {
+  namedModules?(): [string, unknown][];
+}
+
+/** The ESCA modules of a network with their block names (module path without a trailing `.attention`). */
+export function escaBlocks(root: ModuleTree): { block: string; module: ESCA }[] {
+  return (root.namedModules?.() ?? [])
+    .filter((e): e is [string, ESCA] => e[1] instanceof ESCA)
+    .map(([name, module]) => ({ block: name.replace(/\.attention$/, '') || '(root)', module }));
+}

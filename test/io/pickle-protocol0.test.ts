@@ -3,7 +3,7 @@
 // Python 2 form (STRING opcodes: b'S' + repr(b)[1:] per image, as Python 2's pickle wrote str).
 import { describe, expect, it } from 'vitest';
 import { parseBin } from '../../lib/data/bin.js';
-import { PickleError, unpickle } from '../../lib/data/pickle.js';
+import { PickleError, unpickle } from '../../lib/io/pickle.js';
 
 const b64 = (s: string): Buffer => Buffer.from(s, 'base64');
 // pickle.dumps(([bytes(range(256)), b'\xff\xd8\xffabc\\\\\'"\n'], [True]), protocol=0)

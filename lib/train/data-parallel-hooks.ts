@@ -4,10 +4,10 @@
  * micro-batches only accumulate), and one small allreduce per step so that the ranks stop together
  * (Ctrl-C on one, or the time limit) instead of leaving the others in a collective.
  */
-import type { TrainHooks } from '../train/hooks.js';
+import type { TrainHooks } from './hooks.js';
 import { tensor } from '../tensor/index.js';
-import { DataParallel } from './data-parallel.js';
-import type { ProcessGroup } from './group.js';
+import { DataParallel } from '../distributed/data-parallel.js';
+import type { ProcessGroup } from '../distributed/group.js';
 
 /** Options of {@link dataParallelHooks}. */
 export interface DataParallelHooksOptions {

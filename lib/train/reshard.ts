@@ -25,10 +25,10 @@ import {
   type CheckpointMeta,
   type CheckpointParts,
   type LoopState,
-} from '../train/checkpoint.js';
-import type { TrainConfig } from '../train/config.js';
-import type { SourcePosition } from '../train/types.js';
-import { shardRange } from './sharded-head.js';
+} from './checkpoint.js';
+import type { TrainConfig } from './config.js';
+import type { SourcePosition } from './types.js';
+import { shardRange } from '../distributed/sharded-head.js';
 
 /**
  * Re-splits column shards (in rank order, concatenated along dim 1 they are the full [D, C]

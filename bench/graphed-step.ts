@@ -14,9 +14,9 @@
  * number the step passes to ops are frozen at capture: a schedule needs a new capture when it
  * changes the rate (or steps on a constant rate). Needs a CUDA build and a GPU.
  */
-import { CudaGraph } from '../tensor/cuda-graph.js';
-import { persist, scope } from '../tensor/scope.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { CudaGraph } from '../lib/tensor/cuda-graph.js';
+import { persist, scope } from '../lib/tensor/scope.js';
+import type { Tensor } from '../lib/tensor/tensor.js';
 
 /** Options of {@link GraphedTrainStep.create}. */
 export interface GraphedStepOptions {

@@ -4,7 +4,7 @@
  * reflection) from the detected landmarks onto the template, then a bilinear warp in native code
  * with a constant-0 border (cv2.warpAffine's default). Same geometry as insightface `norm_crop`.
  */
-import { decode } from '../data/codec.js';
+import { decode } from './codec.js';
 import { native } from '../native.js';
 
 /** The standard five points (left eye, right eye, nose tip, left and right mouth corners) for 112×112. */

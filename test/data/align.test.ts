@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ARCFACE_TEMPLATE, alignmentMatrix, alignRaw, templateFor } from '../../lib/eval/align.js';
+import { ARCFACE_TEMPLATE, alignmentMatrix, alignRaw, templateFor } from '../../lib/data/align.js';
 
 const ref = JSON.parse(readFileSync(join(__dirname, '../fixtures/align_ref.json'), 'utf8')) as {
   template: number[];
@@ -160,7 +160,7 @@ describe('align: warp', () => {
 describe('align: encoded input', () => {
   it('decodes PNG bytes and gives the same face as the raw pixels', async () => {
     const { encodePng } = await import('../../lib/data/codec.js');
-    const { align } = await import('../../lib/eval/align.js');
+    const { align } = await import('../../lib/data/align.js');
     const img = synthImage(160, 150);
     const lm = [60, 60, 100, 58, 80, 85, 64, 110, 98, 108];
     const a = align(encodePng(img, 160, 150), lm);

@@ -1,8 +1,8 @@
-// Re-sharding a head for another world size (lib/distributed/reshard.ts) against a plain
+// Re-sharding a head for another world size (lib/train/reshard.ts) against a plain
 // concatenate-then-split of float64 JS arrays, and the position mapping by samples seen.
 import { describe, expect, it } from 'vitest';
 import { tensor, type Tensor } from '../../lib/index.js';
-import { remapPosition, reshardColumns } from '../../lib/distributed/reshard.js';
+import { remapPosition, reshardColumns } from '../../lib/train/reshard.js';
 
 /** A [D, C] matrix of distinct float64 values with 1/3-ish fractions (no value repeats). */
 function matrix(D: number, C: number, salt: number): number[][] {
