@@ -5,22 +5,13 @@
  */
 import { alignRaw, type AlignedFace, type AlignOptions } from '../data/align.js';
 import type { Device } from '../tensor/device.js';
-import { detectFaces, mtcnnParams, type Face, type MtcnnOptions, type RgbImage } from './mtcnn.js';
+import type { DetectOptions, FaceSelection } from './detect-options.js';
+import { detectFaces, mtcnnParams, type Face, type RgbImage } from './mtcnn.js';
 import { describePhoto, type Photo } from './photos.js';
 import { detectStream } from './stream.js';
 import { loadMtcnn, type MtcnnNets } from './weights.js';
 
-/** Which faces of a photo to return. */
-export type FaceSelection = 'all' | 'largest' | 'central' | 'best';
-
-/** Options of {@link FaceDetector.detect}. */
-export interface DetectOptions extends MtcnnOptions {
-  /**
-   * 'all' (default): every face, by descending score; 'largest': the face with the largest box;
-   * 'central': the face whose box centre is nearest the photo centre; 'best': the highest score.
-   */
-  select?: FaceSelection;
-}
+export type { DetectOptions, FaceSelection } from './detect-options.js';
 
 /** The faces found in one photo, with the size of the (upright) photo. */
 export interface PhotoFaces {

@@ -8,10 +8,16 @@
  */
 import { imageDimensions } from '../data/image-size.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { DetectOptions, FaceDetector } from './detect.js';
-import type { Face } from './mtcnn.js';
+import type { DetectOptions } from './detect-options.js';
+import type { Face, RgbImage } from './mtcnn.js';
 import { checkDecodedBytes, PixelBudget } from './pixel-budget.js';
 import { decodePhoto, describePhoto, photoFromMemory, readPhotoFile, type LoadedPhoto, type Photo } from './photos.js';
+
+/** What {@link detectStream} needs of a detector: `FaceDetector` is one. */
+export interface ImageBatchDetector {
+  /** The faces of each decoded image, in order. */
+  detectImages(images: readonly RgbImage[], options?: DetectOptions): Face[][];
+}
 
 /** Options of {@link detectStream}. */
 export interface DetectStreamOptions extends DetectOptions {
@@ -68,7 +74,7 @@ function decodedBytes(p: Photo, bytes: Uint8Array | undefined): number {
  * order; a photo that cannot be read or decoded yields its `error` and the others go on. Memory
  * for decoded photos stays within `maxDecodedBytes` (see the module comment).
  */
-export async function* detectStream(detector: FaceDetector, photos: readonly Photo[], options: DetectStreamOptions = {}): AsyncGenerator<StreamedPhoto> {
+export async function* detectStream(detector: ImageBatchDetector, photos: readonly Photo[], options: DetectStreamOptions = {}): AsyncGenerator<StreamedPhoto> {
   const batch = options.batch ?? 16;
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`detect: batch must be a positive integer, got ${batch}`);
   const budget = options.budget ?? new PixelBudget(checkDecodedBytes(options.maxDecodedBytes));

@@ -1,0 +1,17 @@
+/**
+ * The options of face detection, shared by the detector (detect.ts) and the photo stream
+ * (stream.ts) without either importing the other's module for them.
+ */
+import type { MtcnnOptions } from './mtcnn.js';
+
+/** Which faces of a photo to return. */
+export type FaceSelection = 'all' | 'largest' | 'central' | 'best';
+
+/** Options of `FaceDetector.detect` and `detectStream`. */
+export interface DetectOptions extends MtcnnOptions {
+  /**
+   * 'all' (default): every face, by descending score; 'largest': the face with the largest box;
+   * 'central': the face whose box centre is nearest the photo centre; 'best': the highest score.
+   */
+  select?: FaceSelection;
+}
