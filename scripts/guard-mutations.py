@@ -84,7 +84,7 @@ GUARDS = [
  ('decoded pixels in flight within the budget', 'lib/detect/pixel-budget.ts',
   "      if (!this.#closed && this.#used > 0 && this.#used + w.bytes > this.limit) return;", "      if (this.#closed && this.#used < 0) return;",
   'test/detect/stream.test.ts', 'within the budget'),
- ('landmarks far outside the image', 'lib/eval/align.ts',
+ ('landmarks far outside the image', 'lib/data/align.ts',
   "    if (x < -width || x > 2 * width || y < -height || y > 2 * height) {", "    if (x !== x) {",
   'test/cli/inputs.test.ts', '1e308'),
 ]
