@@ -17,7 +17,7 @@ const MAX_ASYNC_READ = 2 ** 31 - 1;
 
 /** Refuses a file too large for one read by name (Node's own error names neither the file nor the limit). */
 function checkFitsOneRead(size: number, path: string, what: string, limit: number): void {
-  if (size > limit) throw new RangeError(`${what} '${path}' is ${size} bytes, more than one read can hold (${limit})`);
+  if (size > limit) throw new Error(`${what} '${path}' is ${size} bytes, more than one read can hold (${limit})`);
 }
 
 /** What a non-regular file is, for messages. */
