@@ -8,6 +8,7 @@ it (it must fail), restore the guard and run it again (it must pass). Prints one
 exits 1 if a guard's test still passes with the guard off.
 
     python3 scripts/guard-mutations.py        # after `bash scripts/setup.sh`; ≈25 min on 2 cores
+    python3 scripts/guard-mutations.py ZIP    # only the guards whose description matches a regex
 
 Not here: the thread-count bound and the regular-file check. With them off, their tests do what the
 guards prevent (spawn 10^4 OpenMP threads; block forever reading a FIFO), which takes the machine
@@ -92,6 +93,11 @@ GUARDS = [
 def tests_line(r):
     text = re.sub(r'\x1b\[[0-9;]*m', '', r.stdout + r.stderr)
     return next((l.strip() for l in text.splitlines() if l.strip().startswith('Tests ')), 'no test summary')
+
+if len(sys.argv) > 1:
+    GUARDS = [g for g in GUARDS if re.search(sys.argv[1], g[0])]
+    if not GUARDS:
+        sys.exit(f'guard-mutations: no guard matches {sys.argv[1]!r}')
 
 scratch = tempfile.mkdtemp(prefix='ecf-guards-')
 tree = os.path.join(scratch, 'tree')
