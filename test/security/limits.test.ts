@@ -100,6 +100,7 @@ describe('only regular files are read', () => {
         else if (r.endsWith('.ts') && !allowed.has(r)) {
           readFileSync(join(libDir, r), 'utf8').split('\n').forEach((line, i) => {
             if (/^\s*(\*|\/\/)/.test(line)) return; // comments and TSDoc examples
+            if (/'package\.json'/.test(line)) return; // the package's own package.json (its version)
             if (/\breadFileSync\(|\breadFile\(|\bcreateReadStream\(|\bopenSync\([^)]*['"]r['"]|from 'node:fs\/promises'/.test(line)) offenders.push(`lib/${r}:${i + 1}: ${line.trim()}`);
           });
         }
