@@ -63,7 +63,9 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
-describe('experiments/ at toy size', () => {
+// each case spawns whole training/evaluation runs: minutes when the 2-core machine is shared, so the
+// limit is the child's own (600 s), not the suite's 120 s
+describe('experiments/ at toy size', { timeout: 600_000 }, () => {
   it('attention.ts (two runs at once) makes the table, resumes finished rows, recomputes a removed one, refuses other settings', () => {
     const args = [...TOY, '--rows', 'esca,none', '--jobs', '2'];
     const first = checkTable(run('tsx', 'attention.ts', args), 'attention', ['esca', 'none'], ['ESCA', 'none']);
