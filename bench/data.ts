@@ -12,6 +12,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { data } from '../lib/index.js';
+import { referencePython } from './python.js';
 
 const N = Number(process.env.BENCH_IMAGES ?? 5000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 128);
@@ -72,9 +73,10 @@ async function ours(threads: number, fastDecode = false): Promise<{ images: numb
 }
 
 function python(): { images: number; wall_s: number; cpu_s: number } | string {
-  const pil = spawnSync('/usr/bin/python3', ['-c', 'import PIL, numpy'], { encoding: 'utf8' });
-  if (pil.status !== 0) return 'PIL or numpy is not installed for /usr/bin/python3 (bash scripts/setup.sh --bench installs python3-pil)';
-  const r = spawnSync('/usr/bin/python3', [join(process.cwd(), 'bench', 'data_ref.py'), DIR, String(BATCH), String(N)], {
+  const py = referencePython();
+  const pil = spawnSync(py, ['-c', 'import PIL, numpy'], { encoding: 'utf8' });
+  if (pil.status !== 0) return `PIL or numpy is not installed for ${py} (bash scripts/setup.sh --bench installs python3-pil for Debian's)`;
+  const r = spawnSync(py, [join(process.cwd(), 'bench', 'data_ref.py'), DIR, String(BATCH), String(N)], {
     encoding: 'utf8',
     env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' },
   });

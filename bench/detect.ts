@@ -22,6 +22,7 @@ import { FaceDetector } from '../lib/detect/detect.js';
 import type { RgbImage } from '../lib/detect/mtcnn.js';
 import { defaultMtcnnWeights } from '../lib/detect/weights.js';
 import { setNumThreads } from '../lib/tensor/runtime.js';
+import { referencePython } from './python.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -87,7 +88,7 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-detect-'));
 const rgb = join(dir, 'photos.rgb');
 writeFileSync(rgb, Buffer.concat(photos.map((p) => Buffer.from(p.data))));
 const ref = JSON.parse(
-  execFileSync('/usr/bin/python3', [join(root, 'bench', 'detect_ref.py'), defaultMtcnnWeights(), rgb, String(N), String(W), String(H), String(R), String(T)], { encoding: 'utf8' }),
+  execFileSync(referencePython(), [join(root, 'bench', 'detect_ref.py'), defaultMtcnnWeights(), rgb, String(N), String(W), String(H), String(R), String(T)], { encoding: 'utf8' }),
 ) as { seconds: number[]; faces: [number[], number, number[][]][]; threads: number };
 
 const ps = (s: number): string => (N / s).toFixed(1);

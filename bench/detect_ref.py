@@ -16,6 +16,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ref_setup import nnpack_off_where_unusable
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "tflite"))
 import safetensors  # noqa: E402
 
@@ -183,6 +185,7 @@ def detect(nets, img, minsize=20, factor=0.709, t=(0.6, 0.7, 0.7)):
 def main(argv):
     weights, path, n, w, h, repeats = argv[1], argv[2], int(argv[3]), int(argv[4]), int(argv[5]), int(argv[6])
     torch.set_num_threads(int(argv[7]))
+    nnpack_off_where_unusable()
     nets = load(weights)
     photos = torch.from_numpy(np.fromfile(path, dtype=np.uint8).reshape(n, h, w, 3).copy()).permute(0, 3, 1, 2).float()
     detect(nets, photos[0])  # warm-up

@@ -18,6 +18,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { ARCHS, type Arch } from '../lib/models/archs.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,7 +27,9 @@ function arg(name: string, dflt: string): string {
 const steps = Number(arg('steps', '6'));
 const batch = Number(arg('batch', '8'));
 const threads = arg('threads', '1');
-const arch = arg('arch', 'mobilefacenet');
+const archArg = arg('arch', 'mobilefacenet');
+if (!(ARCHS as readonly string[]).includes(archArg)) throw new Error(`bench:dist: --arch must be one of ${ARCHS.join(', ')}, got '${archArg}'`);
+const arch = archArg as Arch;
 const bucketMB = arg('bucket-mb', '25');
 const headMode = process.argv.includes('--head');
 const classes = Number(arg('classes', '85742'));
@@ -48,7 +51,7 @@ async function worker(): Promise<void> {
   const { manualSeed, randn, cat, noGrad } = await import('../lib/tensor/index.js');
   const { group, rank, worldSize } = await init({ timeoutMs: 120_000 });
   manualSeed(0);
-  const model = backbone({ arch: arch as never, attention: 'esca' });
+  const model = backbone({ arch, attention: 'esca' });
   const dp = await DataParallel.create(model, group, { bucketCapMB: Number(bucketMB) });
   const x = randn([batch, 3, 112, 112]);
   const times: number[] = [];

@@ -18,6 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { esca, escaComposed } from '../lib/ops/esca.js';
 import { getNumThreads, manualSeed, randn, scope, setNumThreads, type Tensor } from '../lib/tensor/index.js';
+import { referencePython } from './python.js';
 
 /** One benchmarked shape. */
 export interface EscaOpRow {
@@ -68,7 +69,7 @@ export const ESCA_BENCH_SHAPES: { model: string; shape: [number, number, number,
   { model: 'MobileFaceNet 7²', shape: [8, 128, 7, 7] },
 ];
 
-/** k(C) of the spec (§3.1). */
+/** ECA's k(C): t = int(|log2(C)/2 + 1/2|), k = t odd ? t : t + 1. */
 function kOf(c: number): number {
   const t = Math.trunc(Math.abs(Math.log2(c) / 2 + 0.5));
   return t % 2 === 1 ? t : t + 1;
@@ -119,7 +120,7 @@ function pythonTimes(
   const here = fileURLToPath(new URL('.', import.meta.url));
   const script = join(here, '..', '..', 'bench', 'esca-op_ref.py');
   try {
-    const out = execFileSync('/usr/bin/python3', [script, String(threads), String(reps), JSON.stringify(shapes), channelsLast ? 'channels_last' : 'contiguous'], {
+    const out = execFileSync(referencePython(), [script, String(threads), String(reps), JSON.stringify(shapes), channelsLast ? 'channels_last' : 'contiguous'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });

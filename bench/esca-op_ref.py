@@ -1,6 +1,6 @@
 """Python PyTorch reference for bench/esca-op.ts: ESCA composed of eager ops, forward + backward.
 
-Run by bench/esca-op.ts with /usr/bin/python3 (Debian's python3-torch, the same libtorch build).
+Run by bench/esca-op.ts with its reference interpreter (bench/python.ts; Debian's python3-torch by default).
 Arguments: threads, reps, JSON list of [N, C, H, W], and optionally the layout of x and of the
 output gradient ('contiguous', the default, or 'channels_last'). Prints a JSON list of median milliseconds,
 one per shape, timed exactly like the TypeScript side (2 warm-up runs, median of reps).
@@ -13,12 +13,13 @@ import time
 import torch
 import torch.nn.functional as F
 
+from ref_setup import setup
+
 threads = int(sys.argv[1])
 reps = int(sys.argv[2])
 shapes = json.loads(sys.argv[3])
 fmt = torch.channels_last if len(sys.argv) > 4 and sys.argv[4] == 'channels_last' else torch.contiguous_format
-torch.set_num_threads(threads)
-torch.manual_seed(0)
+setup(threads)
 
 
 def k_of(c):

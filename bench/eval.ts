@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verification, alignRaw, ARCFACE_TEMPLATE } from '../lib/index.js';
+import { referencePython } from './python.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -65,7 +66,7 @@ writeFileSync(join(dir, 'f.f32'), Buffer.from(flip.buffer));
 writeFileSync(join(dir, 's.u8'), issame);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const ref = JSON.parse(
-  execFileSync('/usr/bin/python3', [join(here, '..', '..', 'bench', 'eval_ref.py'), join(dir, 'e.f32'), join(dir, 's.u8'), String(D), join(dir, 'f.f32')], {
+  execFileSync(referencePython(), [join(here, '..', '..', 'bench', 'eval_ref.py'), join(dir, 'e.f32'), join(dir, 's.u8'), String(D), join(dir, 'f.f32')], {
     encoding: 'utf8',
     env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' },
   }),

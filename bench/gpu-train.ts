@@ -31,6 +31,7 @@ import type { AttentionKind } from '../lib/nn/attention/base.js';
 import { autocast, buildInfo, cuda, manualSeed, memory, randint, randn, scope, type Tensor } from '../lib/tensor/index.js';
 import { GraphedTrainStep } from './graphed-step.js';
 import { SGD } from '../lib/train/sgd.js';
+import { referencePython } from './python.js';
 
 function opt(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,7 +45,7 @@ const atts = opt('attention', 'esca,none').split(',') as AttentionKind[];
 const warmup = Number(opt('warmup', '2'));
 const iters = Number(opt('iters', '8'));
 const budget = Number(opt('budget', '240'));
-const python = opt('python', 'python3');
+const python = referencePython('python3'); // --python, $ECF_BENCH_PYTHON, else python3 on PATH
 const outPath = opt('out', '');
 const withRef = !process.argv.includes('--no-ref');
 const graphBatches = opt('graph-batches', '128')

@@ -17,6 +17,7 @@
 import { CudaGraph } from '../lib/tensor/cuda-graph.js';
 import { persist, scope } from '../lib/tensor/scope.js';
 import type { Tensor } from '../lib/tensor/tensor.js';
+import { checkInt } from '../lib/check.js';
 
 /** Options of {@link GraphedTrainStep.create}. */
 export interface GraphedStepOptions {
@@ -45,8 +46,7 @@ export class GraphedTrainStep implements Disposable {
   }
 
   static create(options: GraphedStepOptions): GraphedTrainStep {
-    const warmup = options.warmup ?? 3;
-    if (!Number.isInteger(warmup) || warmup < 1) throw new RangeError(`GraphedTrainStep: warmup must be an integer ≥ 1, got ${warmup}`);
+    const warmup = checkInt('GraphedTrainStep: warmup', options.warmup ?? 3, 1);
     for (let i = 0; i < warmup; i++) {
       scope(() => {
         options.step();

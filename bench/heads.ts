@@ -12,9 +12,13 @@
  *
  * On a GPU (`--device cuda`): times with a device synchronisation after each step; peak memory
  * is not measured for our side there (the Python side reports torch.cuda.max_memory_allocated).
- * The Python interpreter is $PYTHON or /usr/bin/python3.
+ * The reference interpreter is --python, else $ECF_BENCH_PYTHON, else Debian's /usr/bin/python3
+ * (bench/python.ts).
  *
- *   npm run bench:heads [-- --iters 5 --threads 2 --classes 10575,85742 --device cpu|cuda]
+ * --rounds N runs the three sides N times in turn (fused, composed, Python, fused, …), so all see
+ * the same load; each side's median round is shown.
+ *
+ *   npm run bench:heads [-- --iters 5 --threads 2 --classes 10575,85742 --device cpu|cuda --rounds 1 --python PATH]
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +26,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cuda, heads, manualSeed, randint, randn, setNumThreads } from '../lib/index.js';
+import { describeSides, referencePython } from './python.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -86,7 +91,11 @@ if (process.argv[2] === '--child') {
   process.stdout.write(JSON.stringify(r));
 } else {
   const classes = arg('classes', '10575,85742').split(',').map(Number);
+  const rounds = Number(arg('rounds', '1'));
+  /** The round with the median time (its peak and loss with it), or null when every round failed. */
+  const medianRound = (ms: Measure[]): Measure | null => (ms.length ? ms.slice().sort((a, b) => a.ms - b.ms)[Math.floor(ms.length / 2)]! : null);
   const refScript = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bench', 'heads_ref.py');
+  const python = referencePython();
   const run = (cmd: string, args: string[]): Measure | null => {
     try {
       return JSON.parse(execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as Measure;
@@ -95,7 +104,11 @@ if (process.argv[2] === '--child') {
       return null;
     }
   };
-  console.log(`bench:heads — CurricularFace forward+backward, batch ${B}, ${D}-d, median of ${iters}, ${threads} thread(s), ${device}`);
+  console.log(
+    `bench:heads — CurricularFace forward+backward, batch ${B}, ${D}-d, median of ${iters}, ${threads} thread(s), ${device}` +
+      (rounds > 1 ? `, median of ${rounds} alternating rounds` : ''),
+  );
+  console.log(describeSides(python));
   console.log(
     device === 'cpu'
       ? 'peak = extra resident memory of one step (VmHWM after reset − VmRSS before), MiB'
@@ -107,9 +120,19 @@ if (process.argv[2] === '--child') {
   );
   for (const C of classes) {
     const common = [String(C), '--iters', String(iters), '--threads', String(threads), '--device', device];
-    const f = run(process.execPath, [self, '--child', 'fused', ...common]);
-    const c = run(process.execPath, [self, '--child', 'composed', ...common]);
-    const p = run(process.env.PYTHON ?? '/usr/bin/python3', [refScript, String(C), String(iters), String(threads), device]);
+    // rounds alternate the three sides (fused, composed, Python, fused, …); each side's median round counts
+    const fs: Measure[] = [];
+    const cs: Measure[] = [];
+    const ps: Measure[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const push = (into: Measure[], m: Measure | null) => m && into.push(m);
+      push(fs, run(process.execPath, [self, '--child', 'fused', ...common]));
+      push(cs, run(process.execPath, [self, '--child', 'composed', ...common]));
+      push(ps, run(python, [refScript, String(C), String(iters), String(threads), device]));
+    }
+    const f = medianRound(fs);
+    const c = medianRound(cs);
+    const p = medianRound(ps);
     const num = (v: number | null | undefined, d = 1) => (typeof v !== 'number' || Number.isNaN(v) ? '—' : v.toFixed(d)).padStart(11);
     console.log(
       String(C).padEnd(9) +

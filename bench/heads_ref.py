@@ -1,8 +1,8 @@
 """bench:heads reference: the CurricularFace head in the official-code formulation
-(HuangYG123/CurricularFace head/metrics.py, as described in spec heads-eval-data.md §2.5),
-forward + backward at batch 128, 512-d, in Python PyTorch (Debian's python3-torch).
+(HuangYG123/CurricularFace head/metrics.py),
+forward + backward at batch 128, 512-d, in Python PyTorch (bench/heads.ts's reference interpreter, see bench/python.ts).
 
-usage: /usr/bin/python3 bench/heads_ref.py CLASSES ITERS THREADS [cpu|cuda]  -> JSON {ms, peakMiB, loss}
+usage: <python> bench/heads_ref.py CLASSES ITERS THREADS [cpu|cuda]  -> JSON {ms, peakMiB, loss}
 Peak memory on CPU: VmHWM reset through /proc/self/clear_refs after one warm-up step; peak =
 VmHWM - VmRSS. On CUDA: torch.cuda.max_memory_allocated (reset after the warm-up) - allocated.
 """
@@ -14,6 +14,8 @@ import time
 
 import torch
 import torch.nn as nn
+
+from ref_setup import setup
 
 
 def l2_norm(v, axis):
@@ -59,8 +61,7 @@ def status_kib(field):
 def main():
     classes, iters, threads = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     device = sys.argv[4] if len(sys.argv) > 4 else "cpu"
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
+    setup(threads)
     B, D = 128, 512
     head = CurricularFace(D, classes).to(device)
     x = torch.randn(B, D, device=device, requires_grad=True)

@@ -1,14 +1,16 @@
 /**
  * bench:ops — the per-call cost of small ops from TypeScript against the same ops from Python
- * PyTorch eager (Debian's python3-torch: the same libtorch build), side by side in one run.
- * Prints µs/op for both and the ratio ours/Python (goal ≤ 1.0).
+ * PyTorch eager, side by side in one run. Rounds alternate: for each op, one round of ours, then
+ * one of Python's (bench/ops_ref.py runs as a line-driven server), three times; each side's best
+ * round counts. Prints µs/op for both and the ratio ours/Python (goal ≤ 1.0).
+ * The reference interpreter is --python, else $ECF_BENCH_PYTHON, else Debian's /usr/bin/python3.
  *
- *   npm run bench:ops [-- --iters 20000 --threads 1]
+ *   npm run bench:ops [-- --iters 20000 --threads 1 --python PATH]
  */
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cat, functional as F, manualSeed, randn, setNumThreads, zeros, type Tensor } from '../lib/index.js';
+import { describeSides, LineServer, referenceHint, referencePython } from './python.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,30 +41,36 @@ const ops: Record<string, () => Tensor> = {
   zeros: () => zeros([16]),
 };
 
-function measure(fn: () => Tensor): number {
+/** One round of ours: µs per call over `iters` calls, after `iters / 10` warm-up calls. */
+function roundUs(fn: () => Tensor): number {
   for (let i = 0; i < iters / 10; i++) fn().dispose();
-  let best = Infinity;
-  for (let r = 0; r < 3; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < iters; i++) fn().dispose();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e3 / iters);
-  }
-  return best;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < iters; i++) fn().dispose();
+  return Number(process.hrtime.bigint() - t0) / 1e3 / iters;
 }
 
-const ours: Record<string, number> = {};
-for (const [name, fn] of Object.entries(ops)) ours[name] = measure(fn);
-
+const python = referencePython();
 const here = fileURLToPath(new URL('.', import.meta.url));
-const refScript = join(here, '..', '..', 'bench', 'ops_ref.py');
-let py: Record<string, number> = {};
-try {
-  py = JSON.parse(execFileSync('/usr/bin/python3', [refScript, String(threads), String(iters)], { encoding: 'utf8' }));
-} catch (e) {
-  console.error(`Python reference unavailable (${(e as Error).message.split('\n')[0]}); run: sudo bash scripts/setup.sh --bench`);
+const ref = new LineServer(python, join(here, '..', '..', 'bench', 'ops_ref.py'), [String(threads)]);
+const ours: Record<string, number> = {};
+const py: Record<string, number> = {};
+let pyError: string | null = null;
+for (const [name, fn] of Object.entries(ops)) {
+  ours[name] = Infinity;
+  for (let r = 0; r < 3; r++) {
+    ours[name] = Math.min(ours[name]!, roundUs(fn));
+    if (pyError !== null) continue;
+    const a = await ref.ask(`op ${name} ${iters}`);
+    const v = Number(a);
+    if (Number.isFinite(v)) py[name] = Math.min(py[name] ?? Infinity, v);
+    else pyError = a;
+  }
 }
+ref.close();
+if (pyError !== null) console.error(`Python reference unavailable (${pyError}); ${referenceHint(python)}`);
 
-console.log(`bench:ops — µs per call, best of 3 × ${iters} calls, ${threads} intra-op thread(s)`);
+console.log(`bench:ops — µs per call, best of 3 alternating rounds × ${iters} calls, ${threads} intra-op thread(s)`);
+console.log(describeSides(python));
 console.log('op'.padEnd(14) + 'ours'.padStart(10) + 'python'.padStart(10) + 'ratio'.padStart(8));
 let logSum = 0;
 let n = 0;

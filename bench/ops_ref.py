@@ -1,19 +1,20 @@
 """Python PyTorch reference for bench/ops.ts: per-call cost of small eager ops (µs/op).
 
-Run by bench/ops.ts with /usr/bin/python3 (Debian's python3-torch, the same libtorch build).
-Prints one JSON object {op: microseconds}. Each op's result is dropped at once, as in the
-TypeScript side where it is disposed.
+Runs as a server driven line by line over stdin/stdout, so that bench/ops.ts can alternate its own
+rounds with Python's (both then see the same machine load):
+    ops_ref.py THREADS
+    > op NAME ITERS     < <µs per call> (one round: ITERS calls after ITERS/10 warm-up calls)
+    > quit
+Each op's result is dropped at once, as on the TypeScript side where it is disposed.
 """
-import json
 import sys
 import time
 
 import torch
 
-threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-iters = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
-torch.set_num_threads(threads)
-torch.manual_seed(0)
+from ref_setup import setup
+
+setup(sys.argv[1] if len(sys.argv) > 1 else 1)
 
 a = torch.randn(16)
 b = torch.randn(16)
@@ -34,15 +35,25 @@ ops = {
     "zeros": lambda: torch.zeros(16),
 }
 
-out = {}
-for name, fn in ops.items():
+
+def round_us(fn, iters):
     for _ in range(iters // 10):
         fn()
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        for _ in range(iters):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / iters * 1e6)
-    out[name] = best
-print(json.dumps(out))
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        fn()
+    return (time.perf_counter() - t0) / iters * 1e6
+
+
+for line in sys.stdin:
+    cmd = line.split()
+    if not cmd:
+        continue
+    if cmd[0] == "quit":
+        break
+    if cmd[0] == "op" and len(cmd) == 3 and cmd[1] in ops:
+        reply = repr(round_us(ops[cmd[1]], int(cmd[2])))
+    else:
+        reply = "error unknown command " + line.strip()
+    sys.stdout.write(reply + "\n")
+    sys.stdout.flush()

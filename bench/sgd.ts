@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { keep, manualSeed, noGrad, randn, randnLike, setNumThreads, scope, type Tensor } from '../lib/tensor/index.js';
 import { SGD } from '../lib/train/sgd.js';
+import { referencePython } from './python.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -99,7 +100,7 @@ const composed = time(() =>
 const here = fileURLToPath(new URL('.', import.meta.url));
 let py: Record<string, number> = {};
 try {
-  py = JSON.parse(execFileSync('/usr/bin/python3', [join(here, '..', '..', 'bench', 'sgd_ref.py'), String(threads), String(iters), JSON.stringify(S)], { encoding: 'utf8' }));
+  py = JSON.parse(execFileSync(referencePython(), [join(here, '..', '..', 'bench', 'sgd_ref.py'), String(threads), String(iters), JSON.stringify(S)], { encoding: 'utf8' }));
 } catch (err) {
   console.error(`Python reference failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
 }

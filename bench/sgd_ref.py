@@ -1,7 +1,7 @@
 """Python PyTorch reference for bench/sgd.ts: one torch.optim.SGD step (momentum 0.9, two groups,
 weight decay 5e-4 / 0) over MobileFaceNet-shaped parameters, for-loop and foreach implementations.
 
-Run by bench/sgd.ts with /usr/bin/python3 (Debian's python3-torch). Prints JSON {name: ms/step}.
+Run by bench/sgd.ts with its reference interpreter (bench/python.ts; Debian's python3-torch by default). Prints JSON {name: ms/step}.
 """
 import json
 import sys
@@ -9,11 +9,12 @@ import time
 
 import torch
 
+from ref_setup import setup
+
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 iters = int(sys.argv[2]) if len(sys.argv) > 2 else 50
 shapes = json.loads(sys.argv[3])
-torch.set_num_threads(threads)
-torch.manual_seed(0)
+setup(threads)
 params = [torch.randn(s, requires_grad=True) for s in shapes]
 for p in params:
     p.grad = torch.randn_like(p)

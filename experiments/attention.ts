@@ -26,6 +26,6 @@ void runExperiment({
     { name: 'eca', label: 'ECA', config: { attention: 'eca' } },
   ],
   paperNote:
-    "the paper's Table 3 (these modules in IR_101: accuracy and speed) is not reproduced in this project's spec (/work/shared/spec) or docs, " +
-    'so no published numbers are shown; the spec gives only the modules and their parameter counts (backbones.md §3–4).',
+    "the paper's Table 3 (these modules in IR_101: accuracy and speed) is not reproduced in this project's docs, " +
+    'so no published numbers are shown.',
 });

@@ -53,6 +53,7 @@ export {
   type AutocastDtype,
   memory,
   buildInfo,
+  type BuildInfo,
   cuda,
   functional,
 } from './tensor/index.js';
@@ -121,7 +122,7 @@ export { MultiStepSchedule, type ScheduleOptions } from './train/schedule.js';
 export type { TrainHooks, TrainContext, SaveKind } from './train/hooks.js';
 export type { BatchSource, TrainBatch, SourcePosition, ValidationResult, Validator, TrainComponents, ProgressEvent } from './train/types.js';
 export { RunExistsError } from './train/run-dir.js';
-export { readMetrics, type MetricRecord, type TrainRecord, type ValRecord, type LrRecord } from './train/metrics.js';
+export { readMetrics, type MetricRecord, type TrainRecord, type ValRecord, type LrRecord, type ReadMetricsOptions } from './train/metrics.js';
 export { progressReporter, type ProgressReporter } from './train/progress.js';
 export { GateStatsCollector, formatGateStats, type BlockGateStats, type GateSummary } from './train/gate-stats.js';
 export { TensorBoardLogger } from './train/tensorboard.js';

@@ -22,10 +22,8 @@ type OptT = NativeTensor | null | undefined;
 export interface NativeBinding {
   // core/tensor_handle.cc
   dispose(t: T): void;
-  isDisposed(t: T): boolean;
   // core/async_runner.cc
   mmAsync(a: T, b: T): Promise<T>;
-  pendingAsync(): number;
 
   // ops/tensor_ops.cc — creation
   zeros(shape: number[], dtype?: number, device?: string): T;
@@ -127,11 +125,8 @@ export interface NativeBinding {
   minimum(a: T, b: T): T;
   minimumScalar(a: T, s: number): T;
   logicalAnd(a: T, b: T): T;
-  logicalAndScalar(a: T, s: boolean): T;
   logicalOr(a: T, b: T): T;
-  logicalOrScalar(a: T, s: boolean): T;
   rsub(a: T, s: number): T;
-  rdiv(a: T, s: number): T;
   addScaled(a: T, b: T, alpha: number): T;
   neg(a: T): T;
   abs(a: T): T;
@@ -178,7 +173,6 @@ export interface NativeBinding {
   matmul(a: T, b: T): T;
   mm(a: T, b: T): T;
   bmm(a: T, b: T): T;
-  addmm(bias: T, a: T, b: T): T;
 
   // ops/nn_ops.cc
   conv1d(x: T, w: T, b: OptT, stride: number[], padding: number[], dilation: number[], groups: number): T;
@@ -228,7 +222,7 @@ export interface NativeBinding {
   cudnnBenchmark(enable?: boolean): boolean;
   cudaEmptyCache(): void;
   memory(): { tensors: number; bytes: number; cpuBytes: number; cudaBytes: number; created: number };
-  buildInfo(): { torchVersion: string; cuda: boolean; parallel: string };
+  buildInfo(): { torchVersion: string; cuda: boolean; parallel: string; nnpack: boolean; cpuMalloc: string };
 
   // ops/esca.cc — ESCA and ECA attention
   /** Fused ESCA (autograd-aware): x [N,C,H,W], caWeight [1,1,k], saWeight [1,2C,3,3]. */
@@ -279,7 +273,8 @@ export interface NativeBinding {
       width: number;
       numClasses?: number;
       threads: number;
-      flip: boolean;
+      /** Probability in [0, 1] of a horizontal flip per sample (drawn from `seed` and the sample's place). */
+      flip: number;
       seed: number;
       channelsLast: boolean;
       pin: boolean;
@@ -376,10 +371,19 @@ export interface NativeDistGroupOptions {
   rendezvousTimeoutMs?: number;
   /** The launcher serves the TCPStore; the group's keys live under this prefix. */
   externalStorePrefix?: string;
+  /** Compare each collective across the ranks before it starts (default true). */
+  checkCollectives?: boolean;
 }
 /** A native c10d process group (a Gloo or NCCL backend over a store). */
 export interface NativeDistGroup {
-  connect(): Promise<void>;
+  /** The store (rank 0 serves it unless the launcher does); waits for no other rank. */
+  connectStore(): Promise<void>;
+  /** The backend's connections and the heartbeat (every rank has joined through the store). */
+  connectBackend(): Promise<void>;
+  storeSet(key: string, value: string): Promise<void>;
+  /** Waits up to the rendezvous timeout for the key. */
+  storeGet(key: string): Promise<string>;
+  storeCheck(keys: string[]): Promise<boolean[]>;
   allreduce(tensors: T[], op?: string): Promise<void>;
   allreduceSync(tensors: T[], op?: string): void;
   allgather(t: T): Promise<T[]>;

@@ -11,7 +11,7 @@
 // [rows × classes] logits buffer of the head (the fused op keeps one) is counted.
 const args = process.argv.slice(2);
 const B = Number(args[args.indexOf('--batch') + 1] || 128); // per GPU, arcface_torch's default
-const P = 65_328_303; // IR_101 + ESCA backbone parameters (spec backbones.md)
+const P = 65_328_303; // IR_101 + ESCA backbone parameters (ecacface summary ir101)
 const D = 512;
 const f32 = 4;
 const datasets = [

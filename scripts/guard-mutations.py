@@ -91,6 +91,21 @@ GUARDS = [
  ('landmarks far outside the image', 'lib/data/align.ts',
   "    if (x < -width || x > 2 * width || y < -height || y > 2 * height) {", "    if (x !== x) {",
   'test/cli/inputs.test.ts', '1e308'),
+ ('a run name is one folder inside outDir', 'lib/train/run-dir.ts',
+  "  if (name === '' || name === '.' || name === '..' || /[/\\\\\\0]/.test(name)) {", "  if (name === '') {",
+  'test/train/run-dir.test.ts', 'one folder'),
+ ('--overwrite clears only a folder with the run marker', 'lib/train/run-dir.ts',
+  "      if (!hasMarker(runDir)) {", "      if (!hasMarker(runDir) && runDir === '') {",
+  'test/train/run-dir.test.ts', 'marker'),
+ ('tensor checksums verified on read', 'lib/io/safetensors.ts',
+  "  if (want !== undefined && sha256(bytes) !== want) {", "  if (want !== undefined && want === '') {",
+  'test/io/safetensors.test.ts', 'checksums'),
+ ('a checkpoint holding NaN/Inf is refused on resume', 'lib/train/checkpoint.ts',
+  "  const bad = nonFiniteTensors(tensors);\n  if (bad.length) {", "  const bad = nonFiniteTensors(tensors);\n  if (bad.length < 0) {",
+  'test/train/guards.test.ts', 'holding NaN'),
+ ('launch workers bounded by the node', 'lib/distributed/launch.ts',
+  "    if (nproc > limit) {", "    if (nproc > limit * 1e9) {",
+  'test/distributed/launch.test.ts', 'bounds the workers'),
 ]
 
 def tests_line(r):

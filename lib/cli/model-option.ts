@@ -1,12 +1,13 @@
 /** Options shared by the commands that load a model: --model, --arch/--attention/--spec (for .pt), --device. */
 import { readRegularFile } from '../io/regular-file.js';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadModel, type FaceModel } from '../eval/model.js';
 import { ARCHS } from '../models/archs.js';
 import { backboneSpec } from '../models/presets.js';
 import { parseBackboneSpec, type BackboneSpec } from '../models/spec.js';
 import { ATTENTION_KINDS } from '../nn/attention/kinds.js';
 import { checkDevice } from '../tensor/device.js';
+import { checkIntText } from '../check.js';
 
 export interface ModelOptions {
   model: string;
@@ -30,12 +31,18 @@ export function addModelOptions(cmd: Command): Command {
     .option('--threads <n>', 'image decoder threads', '2');
 }
 
+/** Commander's parser of an integer option (commander's error names the option and the text). */
+export function integerArg(text: string): number {
+  try {
+    return checkIntText('the value', text);
+  } catch {
+    throw new InvalidArgumentError('expected an integer');
+  }
+}
+
 /** A positive integer option, or an error naming it. */
 export function intOption(v: string | undefined, name: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got '${v}'`);
-  return n;
+  return v === undefined ? dflt : checkIntText(name, v, 1);
 }
 
 /** `value` when it is one of `choices`; else an error naming the option and listing the choices. */

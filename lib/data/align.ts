@@ -6,6 +6,7 @@
  */
 import { decode } from './codec.js';
 import { native } from '../native.js';
+import { checkInt } from '../check.js';
 
 /** The standard five points (left eye, right eye, nose tip, left and right mouth corners) for 112×112. */
 export const ARCFACE_TEMPLATE: readonly number[] = Object.freeze([
@@ -40,7 +41,7 @@ export interface AlignOptions {
 
 /** The template for an output side length, as insightface's `estimate_norm(image_size)`. */
 export function templateFor(size: number): number[] {
-  if (!Number.isInteger(size) || size < 16) throw new RangeError(`align: size must be an integer ≥ 16, got ${size}`);
+  checkInt('align: size', size, 16);
   let ratio: number;
   let dx = 0;
   if (size % 112 === 0) ratio = size / 112;

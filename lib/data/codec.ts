@@ -2,6 +2,7 @@
  * Image decoding and encoding through the native addon (libjpeg-turbo and libpng).
  */
 import { native } from '../native.js';
+import { checkInt } from '../check.js';
 
 /** A decoded image: 8-bit RGB, rows of `width·3` bytes (HWC), `height` rows. */
 export interface DecodedImage {
@@ -39,8 +40,7 @@ export interface DecodeOptions {
  * is allocated). Damage the decoder can get past (a truncated JPEG) gives `warning`.
  */
 export function decode(buffer: Uint8Array, options: DecodeOptions = {}): DecodedImage {
-  const max = options.maxPixels ?? MAX_PHOTO_PIXELS;
-  if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`decode: maxPixels must be a positive integer, got ${max}`);
+  const max = checkInt('decode: maxPixels', options.maxPixels ?? MAX_PHOTO_PIXELS, 1);
   return native.dataDecode(bytesArg(buffer, 'decode', 'buffer'), max);
 }
 

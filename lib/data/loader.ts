@@ -9,6 +9,7 @@ import { checkDevice, type Device } from '../tensor/device.js';
 import { checkThreads } from '../tensor/runtime.js';
 import { wrap, type Tensor } from '../tensor/tensor.js';
 import { batchItems, isNativeReadable, type BatchItems, type ImageDataset } from './dataset.js';
+import { checkInt, checkProbability } from '../check.js';
 
 /** Options of {@link loader}. */
 export interface LoaderOptions {
@@ -31,8 +32,13 @@ export interface LoaderOptions {
   device?: Device;
   /** channels_last memory format (shape stays [B,3,H,W]). */
   channelsLast?: boolean;
-  /** Training augmentation: horizontal flip with p = 0.5 (default false). */
+  /**
+   * Training augmentation: random horizontal flip with probability `flip` (default false: no
+   * augmentation). `train: true` alone flips with p = 0.5.
+   */
   train?: boolean;
+  /** Probability in [0, 1] of flipping each sample horizontally (default 0.5 with `train`, else 0). */
+  flip?: number;
   /**
    * libjpeg-turbo's fast IDCT and fast chroma upsampling (≈ 10 % faster JPEG decoding; pixels
    * then differ from PIL/OpenCV decodes: a few levels on average, up to ~15 at sharp colour
@@ -135,26 +141,19 @@ export function epochPermutation(n: number, seed: number, epoch: number): Int32A
   return p;
 }
 
-function posInt(v: number | undefined, dflt: number, name: string, min = 1): number {
-  const x = v ?? dflt;
-  if (!Number.isInteger(x) || x < min) throw new RangeError(`loader: ${name} must be an integer ≥ ${min}, got ${v}`);
-  return x;
-}
-
 /**
  * Creates a loader. Each rank sees `ceil(N / worldSize)` samples per epoch (the epoch's
  * permutation wrapped around to fill the last round, as torch's DistributedSampler) or
  * `floor(N / worldSize)` with `dropLast`, so every rank runs the same number of batches.
  */
 export function loader(dataset: ImageDataset, options: LoaderOptions): Loader {
-  const batchSize = posInt(options.batchSize, 0, 'batchSize');
-  const worldSize = posInt(options.worldSize, 1, 'worldSize');
-  const rank = posInt(options.rank, 0, 'rank', 0);
-  if (rank >= worldSize) throw new RangeError(`loader: rank ${rank} must be < worldSize ${worldSize}`);
-  const threads = checkThreads(posInt(options.threads, Math.max(1, availableParallelism() - 1), 'threads'), 'loader: threads');
-  const prefetch = posInt(options.prefetch, 2, 'prefetch');
-  const seed = options.seed ?? 0;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`loader: seed must be a non-negative safe integer, got ${seed}`);
+  const batchSize = checkInt('loader: batchSize', options.batchSize, 1);
+  const worldSize = checkInt('loader: worldSize', options.worldSize ?? 1, 1);
+  const rank = checkInt('loader: rank', options.rank ?? 0, 0, worldSize - 1);
+  const threads = checkThreads(options.threads ?? Math.max(1, availableParallelism() - 1), 'loader: threads');
+  const prefetch = checkInt('loader: prefetch', options.prefetch ?? 2, 1);
+  const seed = checkInt('loader: seed', options.seed ?? 0, 0);
+  const flip = checkProbability('loader: flip', options.flip ?? (options.train ? 0.5 : 0));
   const shuffle = options.shuffle ?? true;
   const dropLast = options.dropLast ?? false;
   const device = checkDevice(options.device ?? 'cpu');
@@ -221,8 +220,8 @@ export function loader(dataset: ImageDataset, options: LoaderOptions): Loader {
       width,
       numClasses: dataset.numClasses,
       threads,
-      flip: options.train ?? false,
-      seed: options.train ? flipSeed(epoch, step) : 0,
+      flip,
+      seed: flip > 0 ? flipSeed(epoch, step) : 0,
       channelsLast: options.channelsLast ?? false,
       fastDecode: options.fastDecode ?? false,
       pin: device !== 'cpu',

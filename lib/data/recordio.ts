@@ -303,11 +303,6 @@ export function openRecordIO(where: string | RecordIOPaths, options: OpenRecordI
   }
 }
 
-/** The class of an image record: `label` when flag = 0, else `labels[0]`, truncated to an integer. */
-export function labelOf(ir: { flag: number; labels: Float32Array }): number {
-  return Math.trunc(ir.labels[0] ?? NaN);
-}
-
 /** The class of an image record, refused unless it is a finite non-negative integer. */
 function checkedLabel(ir: { flag: number; labels: Float32Array }, file: string, off: number, key: number): number {
   const v = ir.labels[0];

@@ -11,6 +11,7 @@ import { encodeJpeg } from './codec.js';
 import { writeBin } from './bin.js';
 import { writeRecordIO } from './recordio-writer.js';
 import { Rng, SYNTH_VARIANTS, hashSeed, identitySeed, makeIdentity, renderFace, renderTemplate, type SynthVariant } from './synth.js';
+import { intProblem } from '../check.js';
 
 /** Parameters of a synthetic set (all have defaults). */
 export interface SynthOptions {
@@ -68,6 +69,17 @@ const DEFAULTS = {
  */
 export const SYNTH_LIMITS = Object.freeze({ identities: 1_000_000, imagesPerIdentity: 10_000, images: 10_000_000, valIdentities: 1_000_000, valPairs: 100_000, imageSize: 1024 });
 
+/** Each parameter's integer range: at least two identities of two images, 16 px, a JPEG quality in [1, 100], {@link SYNTH_LIMITS}. */
+const RANGES: Record<keyof typeof DEFAULTS, [number, number]> = {
+  seed: [0, Infinity],
+  identities: [2, SYNTH_LIMITS.identities],
+  imagesPerIdentity: [2, SYNTH_LIMITS.imagesPerIdentity],
+  valIdentities: [0, SYNTH_LIMITS.valIdentities],
+  valPairs: [0, SYNTH_LIMITS.valPairs],
+  imageSize: [16, SYNTH_LIMITS.imageSize],
+  jpegQuality: [1, 100],
+};
+
 /** The resolved parameters of a synthetic set (`variant` only when not plain, so plain sets keep their cache key). */
 export type SynthParams = typeof DEFAULTS & { variant?: 'wild' };
 
@@ -81,19 +93,15 @@ export function synthParams(o: SynthOptions = {}, names: Partial<Record<keyof Sy
   const p = { ...DEFAULTS, ...Object.fromEntries(numeric) } as SynthParams;
   const n = (k: keyof SynthParams) => names[k] ?? k;
   const bad: string[] = [];
-  for (const [k, v] of Object.entries(p) as [string, unknown][]) if (!Number.isInteger(v) || (v as number) < 0) bad.push(`${n(k as keyof SynthParams)} must be a non-negative integer (got ${v})`);
+  for (const [k, [min, max]] of Object.entries(RANGES) as [keyof typeof RANGES, [number, number]][]) {
+    const problem = intProblem(n(k), p[k], min, max);
+    if (problem) bad.push(problem);
+  }
   const variant = o.variant ?? 'plain';
   if (!(SYNTH_VARIANTS as readonly string[]).includes(variant)) bad.push(`${n('variant')} must be one of ${SYNTH_VARIANTS.join(', ')} (got ${String(variant)})`);
   else if (variant !== 'plain') p.variant = variant as 'wild';
-  if (p.identities < 2) bad.push(`${n('identities')} must be at least 2 (got ${p.identities})`);
-  if (p.imagesPerIdentity < 2) bad.push(`${n('imagesPerIdentity')} must be at least 2 (got ${p.imagesPerIdentity})`);
   if (p.valPairs > 0 && p.valIdentities < 2) bad.push(`${n('valIdentities')} must be at least 2 for pair sets (got ${p.valIdentities})`);
   if (p.valPairs % 2 !== 0) bad.push(`${n('valPairs')} must be even (half same, half different; got ${p.valPairs})`);
-  if (p.imageSize < 16) bad.push(`${n('imageSize')} must be at least 16 (got ${p.imageSize})`);
-  if (p.jpegQuality < 1 || p.jpegQuality > 100) bad.push(`${n('jpegQuality')} must be in [1, 100] (got ${p.jpegQuality})`);
-  for (const [k, max] of Object.entries(SYNTH_LIMITS) as [keyof typeof SYNTH_LIMITS, number][]) {
-    if (k !== 'images' && p[k] > max) bad.push(`${n(k)} must be at most ${max} (got ${p[k]})`);
-  }
   const images = p.identities * p.imagesPerIdentity;
   if (images > SYNTH_LIMITS.images) bad.push(`${n('identities')} × ${n('imagesPerIdentity')} must be at most ${SYNTH_LIMITS.images} (got ${images})`);
   if (bad.length) throw new RangeError(`synthetic set: ${bad.join('; ')}`);

@@ -4,8 +4,9 @@
  */
 import type { MtcnnOptions } from './mtcnn.js';
 
-/** Which faces of a photo to return. */
-export type FaceSelection = 'all' | 'largest' | 'central' | 'best';
+/** The ways to pick faces in a photo (`select`). */
+export const FACE_SELECTIONS = ['all', 'largest', 'central', 'best'] as const;
+export type FaceSelection = (typeof FACE_SELECTIONS)[number];
 
 /** Options of `FaceDetector.detect` and `detectStream`. */
 export interface DetectOptions extends MtcnnOptions {

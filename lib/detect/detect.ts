@@ -11,6 +11,8 @@ import { describePhoto, type Photo } from './photos.js';
 import { detectStream } from './stream.js';
 import { loadMtcnn, type MtcnnNets } from './weights.js';
 
+import { FACE_SELECTIONS } from './detect-options.js';
+export { FACE_SELECTIONS };
 export type { DetectOptions, FaceSelection } from './detect-options.js';
 
 /** The faces found in one photo, with the size of the (upright) photo. */
@@ -60,8 +62,9 @@ export function selectFaces(faces: Face[], width: number, height: number, select
 
 function checkSelect(s: unknown): FaceSelection {
   if (s === undefined) return 'all';
-  if (s === 'all' || s === 'largest' || s === 'central' || s === 'best') return s;
-  throw new RangeError(`detect: select must be 'all', 'largest', 'central' or 'best', got ${JSON.stringify(s)}`);
+  const found = FACE_SELECTIONS.find((f) => f === s);
+  if (found) return found;
+  throw new RangeError(`detect: select must be one of ${FACE_SELECTIONS.join(', ')}, got ${JSON.stringify(s)}`);
 }
 
 /**

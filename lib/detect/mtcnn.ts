@@ -19,6 +19,7 @@ import { noGrad } from '../tensor/runtime.js';
 import { scope } from '../tensor/scope.js';
 import { Tensor, wrap } from '../tensor/tensor.js';
 import type { MtcnnNets } from './weights.js';
+import { checkInt, checkNumber } from '../check.js';
 
 /** A decoded photo: RGB HWC uint8. */
 export interface RgbImage {
@@ -74,13 +75,13 @@ export function mtcnnParams(o: MtcnnOptions = {}): Required<MtcnnOptions> {
   const thresholds = o.thresholds ?? [0.6, 0.7, 0.7];
   const batchSize = o.batchSize ?? 512;
   const maxSide = o.maxSide ?? 2048;
-  if (!Number.isInteger(maxSide) || maxSide < 24) throw new RangeError(`detect: maxSide must be an integer ≥ 24, got ${maxSide}`);
-  if (!(Number.isFinite(minFaceSize) && minFaceSize >= 12)) throw new RangeError(`detect: minFaceSize must be a number ≥ 12 (pixels), got ${minFaceSize}`);
-  if (!(factor > 0.1 && factor < 0.95)) throw new RangeError(`detect: factor must be in (0.1, 0.95), got ${factor}`);
+  checkInt('detect: maxSide', maxSide, 24);
+  checkNumber('detect: minFaceSize (pixels)', minFaceSize, { min: 12 });
+  checkNumber('detect: factor', factor, { above: 0.1, below: 0.95 });
   if (!Array.isArray(thresholds) || thresholds.length !== 3 || !thresholds.every((t) => typeof t === 'number' && t >= 0 && t < 1)) {
     throw new RangeError(`detect: thresholds must be three probabilities in [0, 1), got ${JSON.stringify(thresholds)}`);
   }
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`detect: batchSize must be a positive integer, got ${batchSize}`);
+  checkInt('detect: batchSize', batchSize, 1);
   return { minFaceSize, factor, thresholds, batchSize, maxSide };
 }
 

@@ -3,6 +3,7 @@
  * images become RGB) and turned upright by their EXIF orientation; decoded pixels and uint8 tensors
  * are taken as they are.
  */
+import { checkInt } from '../check.js';
 import { decode } from '../data/codec.js';
 import { readRegularFileAsync } from '../io/regular-file.js';
 import type { RawImage } from '../data/align.js';
@@ -23,9 +24,8 @@ export function describePhoto(p: Photo, i: number): string {
 }
 
 function rgbFrom(data: Uint8Array, width: number, height: number, channels: number, what: string): RgbImage {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new RangeError(`${what}: width and height must be positive integers, got ${width}×${height}`);
-  }
+  checkInt(`${what}: width`, width, 1);
+  checkInt(`${what}: height`, height, 1);
   if (channels !== 1 && channels !== 3) throw new RangeError(`${what}: ${channels} channels; expected 1 (grey) or 3 (RGB)`);
   if (data.length !== width * height * channels) {
     throw new RangeError(`${what}: ${data.length} bytes, expected ${width}×${height}×${channels} = ${width * height * channels}`);

@@ -20,6 +20,7 @@ import { native, type NativeGradSync } from '../native.js';
 import type { Module } from '../nn/module.js';
 import { handleOf, type Tensor } from '../tensor/tensor.js';
 import type { ProcessGroup } from './group.js';
+import { checkNumber } from '../check.js';
 
 /** Options of {@link DataParallel.create}. */
 export interface DataParallelOptions {
@@ -47,8 +48,7 @@ export class DataParallel {
    * installs the gradient hooks on their trainable parameters.
    */
   static async create(modules: Module<any, any> | Module<any, any>[], group: ProcessGroup, options: DataParallelOptions = {}): Promise<DataParallel> {
-    const cap = options.bucketCapMB ?? 25;
-    if (!(cap > 0)) throw new RangeError(`DataParallel: bucketCapMB must be > 0, got ${cap}`);
+    const cap = checkNumber('DataParallel: bucketCapMB', options.bucketCapMB ?? 25, { above: 0 });
     const skip = new Set(options.exclude ?? []);
     const list = Array.isArray(modules) ? modules : [modules];
     for (const m of list) await broadcastState(m, group);

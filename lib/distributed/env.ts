@@ -5,6 +5,7 @@
  * the first host of SLURM_NODELIST). torchrun's variables win when both are present. Under
  * torchrun the store is its agent's (TORCHELASTIC_USE_AGENT_STORE), see {@link LaunchEnv.agentStorePrefix}.
  */
+import { checkIntText } from '../check.js';
 
 /** A process's place in the job. */
 export interface LaunchEnv {
@@ -32,9 +33,7 @@ export const DEFAULT_MASTER_PORT = 29500;
 function int(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`distributed: ${name}=${JSON.stringify(raw)} is not an integer ≥ ${min}`);
-  return v;
+  return checkIntText(`distributed: ${name}`, raw, min);
 }
 
 /**

@@ -6,10 +6,16 @@
  * matches them) and awaited off the JS thread: the promise settles when the collective is done,
  * has failed, or has run past the group's timeout. A failure names this rank and, from the
  * ranks' heartbeats in the store, the rank that died or stalled.
+ *
+ * Joining reports progress (rendezvous.ts), and {@link ProcessGroup.agree} compares a fingerprint
+ * of what must be the same on every rank before collectives depend on it (agree.ts).
  */
 import { native, type NativeDistGroup } from '../native.js';
 import { cat, noGrad, type Tensor } from '../tensor/index.js';
 import { handleOf, wrap } from '../tensor/tensor.js';
+import { agree, type Fingerprint } from './agree.js';
+import { firstLine, rendezvous } from './rendezvous.js';
+import { checkInt, checkNumber } from '../check.js';
 
 /** Reduction of {@link ProcessGroup.allReduce}. */
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min' | 'product';
@@ -29,16 +35,46 @@ export interface ProcessGroupOptions {
   /** How long a collective may take before it fails (ms). Default 300 000. */
   timeoutMs?: number;
   /**
-   * How long joining may take: the store, and the backend's connections (ms). Default: the larger
-   * of timeoutMs and 300 000, as ranks may start minutes apart (loading data, a busy node).
+   * How long joining may take: reaching the store, every rank's arrival, the backend's connections
+   * (ms). Default 300 000 (`init()`: ECACFACE_DIST_TIMEOUT_MS).
    */
   rendezvousTimeoutMs?: number;
+  /** Progress while joining or agreeing takes long (every 10 s). Default: a line on stderr. */
+  onProgress?: (message: string) => void;
+  /**
+   * Compare every collective across the ranks before it starts (default true): ranks at different
+   * collectives (another size, dtype, op or root, or out of step) then fail with an Error naming
+   * each rank's, instead of Gloo aborting the process or mixing data. Costs one small all-gather
+   * per collective; false skips it (`init()`: ECACFACE_DIST_CHECK=0).
+   */
+  checkCollectives?: boolean;
   /**
    * The TCPStore at masterAddr:masterPort is served by the launcher (torchrun's elastic agent), not
    * by rank 0; the group keeps its keys under this prefix (torch.distributed uses
    * `/worker/attempt_<restart count>`). Set by {@link init} from TORCHELASTIC_USE_AGENT_STORE.
    */
   externalStorePrefix?: string;
+}
+
+/**
+ * The NCCL settings a group sets where the environment does not: blocking waits
+ * (`TORCH_NCCL_BLOCKING_WAIT`, libtorch 2.x; `NCCL_BLOCKING_WAIT`, 1.13). With them a failed or
+ * timed-out collective is an exception in the thread that waits for it, which the group turns
+ * into an Error naming the rank; without them NCCL's watchdog thread tears the process down
+ * itself (an exception rethrown where nothing catches it: std::terminate, or std::abort).
+ */
+export const NCCL_ENV_DEFAULTS: Readonly<Record<string, string>> = { TORCH_NCCL_BLOCKING_WAIT: '1', NCCL_BLOCKING_WAIT: '1' };
+
+/** Sets {@link NCCL_ENV_DEFAULTS} in `env` where unset (a user's own choice stays); returns the names set. */
+export function applyNcclDefaults(env: NodeJS.ProcessEnv = process.env): string[] {
+  const set: string[] = [];
+  for (const [k, v] of Object.entries(NCCL_ENV_DEFAULTS)) {
+    if (env[k] === undefined) {
+      env[k] = v;
+      set.push(k);
+    }
+  }
+  return set;
 }
 
 /** The backends this build of the addon has ('gloo', 'nccl'). */
@@ -55,13 +91,23 @@ export class ProcessGroup {
   /** @internal */
   readonly native: NativeDistGroup;
   #destroyed = false;
+  #agreements = 0;
+  readonly #onProgress: (message: string) => void;
+  readonly #servesStore: boolean;
 
-  private constructor(o: Required<Omit<ProcessGroupOptions, 'storePath' | 'rendezvousTimeoutMs' | 'externalStorePrefix'>>, g: NativeDistGroup) {
+  private constructor(
+    o: Pick<ProcessGroup, 'rank' | 'worldSize' | 'backend' | 'timeoutMs'>,
+    g: NativeDistGroup,
+    onProgress: (message: string) => void,
+    servesStore: boolean,
+  ) {
     this.rank = o.rank;
     this.worldSize = o.worldSize;
     this.backend = o.backend;
     this.timeoutMs = o.timeoutMs;
     this.native = g;
+    this.#onProgress = onProgress;
+    this.#servesStore = servesStore;
   }
 
   /** Rendezvous with the other ranks (all must call it) and returns the connected group. */
@@ -74,7 +120,8 @@ export class ProcessGroup {
       masterPort: options.masterPort ?? 29500,
       timeoutMs: options.timeoutMs ?? 300_000,
     };
-    const rendezvousTimeoutMs = Math.max(o.timeoutMs, options.rendezvousTimeoutMs ?? 300_000);
+    const rendezvousTimeoutMs = options.rendezvousTimeoutMs ?? 300_000;
+    const onProgress = options.onProgress ?? ((m: string) => process.stderr.write(`distributed: ${m}\n`));
     const backends = availableBackends();
     if (!backends.includes(o.backend)) {
       throw new Error(
@@ -82,27 +129,60 @@ export class ProcessGroup {
           (o.backend === 'gloo' ? '; install libgloo-dev and rebuild (npm run build:native)' : ''),
       );
     }
-    if (!Number.isInteger(o.worldSize) || o.worldSize < 1) throw new RangeError(`distributed: worldSize must be an integer ≥ 1, got ${o.worldSize}`);
-    if (!Number.isInteger(o.rank) || o.rank < 0 || o.rank >= o.worldSize) {
-      throw new RangeError(`distributed: rank must be an integer in [0, ${o.worldSize}), got ${o.rank}`);
-    }
+    checkInt('distributed: worldSize', o.worldSize, 1);
+    checkInt('distributed: rank', o.rank, 0, o.worldSize - 1);
+    checkNumber('distributed: timeoutMs', o.timeoutMs, { above: 0 });
+    checkNumber('distributed: rendezvousTimeoutMs', rendezvousTimeoutMs, { above: 0 });
+    if (o.backend === 'nccl') applyNcclDefaults(); // read by ProcessGroupNCCL's constructor
     const g = new native.DistGroup({
       ...o,
       rendezvousTimeoutMs,
       ...(options.storePath ? { storePath: options.storePath } : {}),
       ...(options.externalStorePrefix ? { externalStorePrefix: options.externalStorePrefix } : {}),
+      checkCollectives: options.checkCollectives ?? true,
     });
     try {
-      await g.connect();
+      await rendezvous(g, {
+        ...o,
+        ...(options.storePath ? { storePath: options.storePath } : {}),
+        externalStore: options.externalStorePrefix !== undefined,
+        timeoutMs: rendezvousTimeoutMs,
+        onProgress,
+      });
     } catch (err) {
       g.destroy();
-      const msg = err instanceof Error ? err.message : String(err);
-      throw new Error(
-        `distributed: rank ${o.rank} of ${o.worldSize} could not join the group at ${o.masterAddr}:${o.masterPort} ` +
-          `within ${rendezvousTimeoutMs} ms (${msg.split('\n')[0]})`,
-      );
+      throw err;
     }
-    return new ProcessGroup(o, g);
+    return new ProcessGroup(o, g, onProgress, o.rank === 0 && !options.storePath && options.externalStorePrefix === undefined);
+  }
+
+  /**
+   * Compares `fingerprint` (names → JSON values that must be equal on every rank: config, model,
+   * data…) across the ranks through the store, not a collective; every rank must call it, in the
+   * same order. Throws `SetupMismatchError` on every rank, naming the first key that differs and
+   * each rank's value, or an Error naming a rank that failed ({@link abandon}) or stopped. `what`
+   * names the fingerprint in messages.
+   */
+  async agree(fingerprint: Fingerprint, what = 'setups'): Promise<void> {
+    if (this.#destroyed) throw new Error('distributed: agree on a destroyed group');
+    await agree(this.native, this.#place(), this.#agreements++, { entries: fingerprint }, what);
+  }
+
+  /**
+   * Tells the ranks waiting in their next {@link agree} that this rank failed (they fail at once,
+   * naming it and `error`) instead of letting them wait for the timeout. Never throws.
+   */
+  async abandon(error: unknown, what = 'setups'): Promise<void> {
+    if (this.#destroyed) return;
+    try {
+      await agree(this.native, this.#place(), this.#agreements++, { failed: firstLine(error) }, what);
+    } catch {
+      /* the store is gone too: the others learn it from there */
+    }
+  }
+
+  #place() {
+    return { rank: this.rank, worldSize: this.worldSize, servesStore: this.#servesStore, timeoutMs: this.timeoutMs, onProgress: this.#onProgress };
   }
 
   #check(what: string, ts: Tensor[]): void {

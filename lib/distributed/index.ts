@@ -4,6 +4,7 @@
  */
 export { readLaunchEnv, type LaunchEnv } from './env.js';
 export { ProcessGroup, availableBackends, type ProcessGroupOptions, type ReduceOp } from './group.js';
+export { SetupMismatchError, type Fingerprint } from './agree.js';
 export { init, type InitOptions, type Distributed } from './init.js';
 export { allGatherWithGrad } from './autograd.js';
 export { DataParallel, broadcastState, type DataParallelOptions } from './data-parallel.js';

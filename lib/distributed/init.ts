@@ -5,6 +5,7 @@
 import { cuda } from '../tensor/index.js';
 import { readLaunchEnv, type LaunchEnv } from './env.js';
 import { availableBackends, ProcessGroup, type ProcessGroupOptions } from './group.js';
+import { checkNumberText } from '../check.js';
 
 /** Options of {@link init}. */
 export interface InitOptions {
@@ -12,12 +13,26 @@ export interface InitOptions {
   backend?: 'gloo' | 'nccl';
   /** Collective timeout (ms). Default: ECACFACE_DIST_TIMEOUT_MS or 300 000. */
   timeoutMs?: number;
-  /** Rendezvous timeout (ms); see {@link ProcessGroupOptions.rendezvousTimeoutMs}. */
+  /** Rendezvous timeout (ms). Default: ECACFACE_DIST_TIMEOUT_MS or 300 000; see {@link ProcessGroupOptions.rendezvousTimeoutMs}. */
   rendezvousTimeoutMs?: number;
+  /** Progress while joining takes long (every 10 s); default: a line on stderr. */
+  onProgress?: (message: string) => void;
+  /** See {@link ProcessGroupOptions.checkCollectives}. Default: true, unless ECACFACE_DIST_CHECK=0. */
+  checkCollectives?: boolean;
   /** The environment to read (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** A FileStore rendezvous on this path instead of TCP. */
   storePath?: string;
+}
+
+/** The default rendezvous and collective timeout (ms), when ECACFACE_DIST_TIMEOUT_MS is not set. */
+export const DEFAULT_DIST_TIMEOUT_MS = 300_000;
+
+/** ECACFACE_DIST_TIMEOUT_MS (a positive number of ms), else {@link DEFAULT_DIST_TIMEOUT_MS}. */
+export function envTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.ECACFACE_DIST_TIMEOUT_MS;
+  if (raw === undefined || raw === '') return DEFAULT_DIST_TIMEOUT_MS;
+  return checkNumberText('distributed: ECACFACE_DIST_TIMEOUT_MS (ms)', raw, { above: 0 });
 }
 
 /** The connected group and where this process sits in the job. */
@@ -34,8 +49,8 @@ export async function init(options: InitOptions = {}): Promise<Distributed> {
   const place = readLaunchEnv(env);
   const backends = availableBackends();
   const backend = options.backend ?? (cuda.isAvailable() && backends.includes('nccl') ? 'nccl' : 'gloo');
-  const fromEnv = Number(env.ECACFACE_DIST_TIMEOUT_MS);
-  const timeoutMs = options.timeoutMs ?? (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 300_000);
+  const timeoutMs = options.timeoutMs ?? envTimeoutMs(env);
+  const rendezvousTimeoutMs = options.rendezvousTimeoutMs ?? envTimeoutMs(env);
   const group = await ProcessGroup.connect({
     backend,
     rank: place.rank,
@@ -43,7 +58,9 @@ export async function init(options: InitOptions = {}): Promise<Distributed> {
     masterAddr: place.masterAddr,
     masterPort: place.masterPort,
     timeoutMs,
-    ...(options.rendezvousTimeoutMs !== undefined ? { rendezvousTimeoutMs: options.rendezvousTimeoutMs } : {}),
+    rendezvousTimeoutMs,
+    checkCollectives: options.checkCollectives ?? env.ECACFACE_DIST_CHECK !== '0',
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.storePath ? { storePath: options.storePath } : place.agentStorePrefix ? { externalStorePrefix: place.agentStorePrefix } : {}),
   });
   return { ...place, group };

@@ -2,11 +2,14 @@
  * `ecacface launch`: starts one worker process per device with the environment torchrun sets
  * (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT, GROUP_RANK), prefixes
  * each worker's output lines with its rank, forwards Ctrl-C (a second one kills), and when a worker
- * fails stops the others and names it.
+ * fails stops the others and names it. The number of workers per node is bounded by the machine
+ * ({@link workerLimit}) unless forced.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { cuda } from '../tensor/runtime.js';
+import { checkInt } from '../check.js';
 
 /** Options of {@link launch}. */
 export interface LaunchOptions {
@@ -21,6 +24,10 @@ export interface LaunchOptions {
   masterAddr?: string;
   /** Default: a free port for a single node, 29500 for several. */
   masterPort?: number;
+  /** Start more workers than {@link workerLimit} allows (e.g. CPU workers on a GPU machine). */
+  force?: boolean;
+  /** GPUs on this node, for {@link workerLimit} (default: as libtorch counts them; 0 without CUDA). */
+  gpus?: number;
   /** After a failure, how long the other workers get to exit after SIGTERM before SIGKILL (ms). Default 15 000. */
   killGraceMs?: number;
   /** Extra environment for the workers. */
@@ -49,20 +56,34 @@ function freePort(): Promise<number> {
   });
 }
 
-function posInt(v: number, name: string, min = 1): number {
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`launch: ${name} must be an integer ≥ ${min}, got ${v}`);
-  return v;
+/** Workers per CPU core at most, on a machine without GPUs. */
+export const WORKERS_PER_CORE = 4;
+
+/**
+ * The most workers a node runs without `force`: one per GPU on a machine with GPUs (each worker
+ * takes `cuda:<local rank>`), else {@link WORKERS_PER_CORE} × the CPU cores.
+ */
+export function workerLimit(gpus = cuda.deviceCount()): { limit: number; why: string } {
+  if (gpus > 0) return { limit: gpus, why: `this node has ${gpus} GPU${gpus > 1 ? 's' : ''} (one worker each)` };
+  const cores = availableParallelism();
+  return { limit: cores * WORKERS_PER_CORE, why: `this node has no GPU and ${cores} CPU core${cores > 1 ? 's' : ''} (at most ${WORKERS_PER_CORE} workers each)` };
 }
 
 /** Runs the workers of this node until they end; see the module comment. */
 export async function launch(o: LaunchOptions): Promise<LaunchResult> {
-  const nproc = posInt(o.nprocPerNode, '--nproc-per-node');
-  const nnodes = posInt(o.nnodes ?? 1, '--nnodes');
-  const nodeRank = posInt(o.nodeRank ?? 0, '--node-rank', 0);
+  const nproc = checkInt('launch: --nproc-per-node', o.nprocPerNode, 1);
+  const nnodes = checkInt('launch: --nnodes', o.nnodes ?? 1, 1);
+  const nodeRank = checkInt('launch: --node-rank', o.nodeRank ?? 0, 0);
   if (nodeRank >= nnodes) throw new RangeError(`launch: --node-rank ${nodeRank} must be < --nnodes ${nnodes}`);
   if (o.command.length === 0) throw new RangeError('launch: no command to run (e.g. `ecacface launch --nproc-per-node 2 train -c run.yaml`)');
+  if (!o.force) {
+    const { limit, why } = workerLimit(o.gpus);
+    if (nproc > limit) {
+      throw new RangeError(`launch: --nproc-per-node ${nproc} is more than ${limit}: ${why}. Add --force to start them anyway (e.g. CPU workers on a GPU machine)`);
+    }
+  }
+  if (o.masterPort !== undefined) checkInt('launch: --master-port', o.masterPort, 1, 65535);
   const masterPort = o.masterPort ?? (nnodes === 1 ? await freePort() : 29500);
-  posInt(masterPort, '--master-port');
   const masterAddr = o.masterAddr ?? '127.0.0.1';
   const world = nnodes * nproc;
   const out = o.out ?? ((line, s) => (s === 'stdout' ? process.stdout : process.stderr).write(line + '\n'));

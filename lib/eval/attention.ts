@@ -41,7 +41,7 @@ export interface FaceAttention {
  * per-stage spatial maps and channel profiles. Throws when the model has no ESCA blocks.
  */
 export async function attentionMaps(model: FaceModel, images: readonly FaceImage[], options: { threads?: number } = {}): Promise<FaceAttention[]> {
-  const blocks = escaBlocks(model.backbone as never);
+  const blocks = escaBlocks(model.backbone);
   if (blocks.length === 0) throw new Error('attention: the model has no ESCA blocks (its card says attention ' + `'${String((model.card.spec as { attention?: unknown }).attention ?? 'none')}'); only ESCA has spatial and channel gates to draw`);
   const n = images.length;
   const captured = new Map<ESCA, { spatial: Float32Array; channel: Float32Array; h: number; w: number; c: number }>();

@@ -1,5 +1,5 @@
 /**
- * `evaluate(model, binFiles)`: the verification protocol (spec heads-eval-data.md §4) on
+ * `evaluate(model, binFiles)`: the verification protocol (docs/evaluation.md) on
  * insightface `.bin` pair sets: decode every image (natively, off the JS thread), embed the image
  * and its mirror in eval mode, then {@link verification.evaluate} on the raw embeddings with the
  * flip sum, L2 normalisation, 10 folds, TAR@FAR and ROC.
@@ -15,6 +15,7 @@ import { loadBatch, type FaceImage } from './images.js';
 import { cardForSpec, FaceModel, type EmbeddingNet } from './model.js';
 import { evaluate as verify, type VerificationResult } from './verification.js';
 import { formatFixed } from './numpy-compat.js';
+import { checkInt } from '../check.js';
 
 /** Options of {@link evaluate}. */
 export interface EvaluateOptions {
@@ -57,8 +58,7 @@ function asFaceModel(m: EvaluableModel): FaceModel {
  * is decoded while the current one runs forward.
  */
 export async function embedWithFlip(model: FaceModel, images: readonly FaceImage[], options: EvaluateOptions & { label?: string } = {}): Promise<{ plain: Tensor; flipped: Tensor }> {
-  const bs = options.batchSize ?? 64;
-  if (!Number.isInteger(bs) || bs < 1) throw new RangeError(`evaluate: batchSize must be a positive integer, got ${bs}`);
+  const bs = checkInt('evaluate: batchSize', options.batchSize ?? 64, 1);
   const input = { size: model.card.input.size, colorOrder: model.card.input.colorOrder, mean: model.card.input.mean, std: model.card.input.std };
   const load = (s: number): Promise<Tensor> => loadBatch(images.slice(s, s + bs), input, { device: model.device, threads: options.threads });
   const plain: Tensor[] = [];

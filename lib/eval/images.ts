@@ -124,7 +124,7 @@ export async function loadBatch(
           height: S,
           width: S,
           threads: checkThreads(options.threads ?? 2, 'embed: threads'),
-          flip: false,
+          flip: 0,
           seed: 0,
           channelsLast: false,
           pin: false,

@@ -32,6 +32,7 @@ import { loadBatch, type FaceImage } from './images.js';
 import { FaceDetector, alignEach, faceProblems, type BatchOptions, type DetectOptions } from '../detect/detect.js';
 import type { Photo } from '../detect/photos.js';
 import type { AlignedFace } from '../data/align.js';
+import { checkInt } from '../check.js';
 import { OnnxNet } from '../onnx/runtime.js';
 import { readOnnxModel } from '../onnx/read.js';
 
@@ -192,8 +193,7 @@ export class FaceModel {
    * or without the flip sum. The next batch is decoded while the current one runs forward.
    */
   async embedRaw(images: readonly FaceImage[], options: EmbedOptions & { normalise: boolean; flipOnly?: boolean }): Promise<Tensor> {
-    const bs = options.batchSize ?? 64;
-    if (!Number.isInteger(bs) || bs < 1) throw new RangeError(`embed: batchSize must be a positive integer, got ${bs}`);
+    const bs = checkInt('embed: batchSize', options.batchSize ?? 64, 1);
     if (images.length === 0) throw new RangeError('embed: no images given');
     if (options.detect) {
       this.#detector ??= new FaceDetector({ device: this.device });

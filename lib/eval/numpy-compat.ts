@@ -2,6 +2,7 @@
  * The numpy, scikit-learn and Python functions the verification protocol is defined by, computed
  * as they compute them (insightface's numbers depend on these exact definitions).
  */
+import { checkInt } from '../check.js';
 
 /** `np.arange(0, stop, step)` exactly as numpy computes it: `i·step` in float64, `ceil(stop/step)` values. */
 export function numpyGrid(stop: number, step: number): Float64Array {
@@ -13,7 +14,7 @@ export function numpyGrid(stop: number, step: number): Float64Array {
 
 /** Contiguous K-fold split of `n` items as sklearn's `KFold(n_splits=k, shuffle=False)`: [start, end) per fold. */
 export function contiguousFolds(n: number, k: number): Array<[number, number]> {
-  if (!Number.isInteger(k) || k < 2) throw new RangeError(`verification: folds must be an integer ≥ 2, got ${k}`);
+  checkInt('verification: folds', k, 2);
   if (n < k) throw new RangeError(`verification: cannot split ${n} pairs into ${k} folds (need at least one pair per fold)`);
   const base = Math.floor(n / k);
   const extra = n % k;

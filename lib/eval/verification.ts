@@ -1,7 +1,7 @@
 /**
  * The 10-fold face verification protocol (LFW, CFP-FP, AgeDB-30, CALFW, CPLFW) on embeddings:
  * pure math, no model. Follows insightface `eval/verification.py` step by step
- * (spec heads-eval-data.md §4 steps 5–11, decision D11):
+ * (insightface's eval/verification.py; docs/evaluation.md, docs/decisions/eval.md):
  *
  * 1. optional flip test-time augmentation: `e = f(x) + f(flip(x))` (raw embeddings), then L2
  *    normalisation of every row (an all-zero row stays zero, like sklearn's `normalize`);
@@ -18,6 +18,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { contiguousFolds, formatFixed, meanStd, numpyGrid } from './numpy-compat.js';
+import { checkInt } from '../check.js';
 
 /** TAR at a target FAR, averaged over the folds. */
 export interface TarAtFar {
@@ -259,7 +260,7 @@ export function evaluate(
       throw new RangeError(`verification: ${emb.data.length} embedding values are not 2·${P} rows (pass embeddingSize)`);
     }
   }
-  if (!Number.isInteger(d) || d < 1) throw new RangeError(`verification: embeddingSize must be a positive integer, got ${d}`);
+  checkInt('verification: embeddingSize', d, 1);
   if (emb.cols !== undefined && emb.cols !== d) throw new RangeError(`verification: embeddingSize ${d} but the tensor has ${emb.cols} columns`);
   const rows = emb.data.length / d;
   if (!Number.isInteger(rows)) throw new RangeError(`verification: ${emb.data.length} values are not a whole number of ${d}-d rows`);

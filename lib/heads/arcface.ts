@@ -1,6 +1,6 @@
 /**
- * ArcFace (additive angular margin, spec §2.3): target s·f(cos θ_y), others s·cos θ_j, with the
- * "thresh" fallback by default (the CurricularFace repo's ArcFace, decision D6).
+ * ArcFace (additive angular margin): target s·f(cos θ_y), others s·cos θ_j, with the
+ * "thresh" fallback by default (the CurricularFace repo's ArcFace, full gradient).
  */
 import { MarginHead, type MarginHeadOptions } from './margin-head.js';
 import { normalKernel } from './head.js';
@@ -9,7 +9,7 @@ import type { MarginLossOptions } from '../ops/margin.js';
 /** Options of {@link ArcFaceHead}: s default 64, m default 0.5. */
 export interface ArcFaceOptions extends MarginHeadOptions {
   /**
-   * Target variant (spec §2.3): 'thresh' (default): cos(θ+m) if cos θ > cos(π−m), else
+   * Target variant: 'thresh' (default): cos(θ+m) if cos θ > cos(π−m), else
    * cos θ − m·sin(π−m); 'easy': cos(θ+m) if cos θ > 0, else cos θ; 'plain': cos(θ+m) always.
    * insightface's straight-through variant is not offered (its gradient ignores the margin).
    */

@@ -1,4 +1,4 @@
-/** CosFace (additive cosine margin, spec §2.2): target s·(cos θ_y − m), others s·cos θ_j. */
+/** CosFace (additive cosine margin): target s·(cos θ_y − m), others s·cos θ_j. */
 import { MarginHead, type MarginHeadOptions } from './margin-head.js';
 import { normalKernel } from './head.js';
 import type { MarginLossOptions } from '../ops/margin.js';

@@ -1,6 +1,7 @@
 /**
- * `heads.create({ type, numClasses, embeddingSize, ...options })`: a head by name with the spec's
- * defaults (s 64 and m 0.5 for the margin heads, CosFace m 0.35, MV-Arc D4, MagFace D5).
+ * `heads.create({ type, numClasses, embeddingSize, ...options })`: a head by name with its paper's
+ * defaults (s 64 and m 0.5 for the margin heads, CosFace m 0.35, MV-Arc t 0.2 with easy margin, MagFace
+ * l_a 10, u_a 110, l_m 0.45, u_m 0.8, λ_g 35).
  */
 import { ArcFaceHead, type ArcFaceOptions } from './arcface.js';
 import { CosFaceHead, type CosFaceOptions } from './cosface.js';

@@ -1,9 +1,9 @@
 /**
- * CurricularFace (spec §2.5–2.6): ArcFace "thresh" target; negatives with cos θ_j > cos(θ_y + m)
+ * CurricularFace (official code and papers; docs/heads.md): ArcFace "thresh" target; negatives with cos θ_j > cos(θ_y + m)
  * become cos θ_j·(t + cos θ_j), t an exponential moving average (buffer `t`, no gradient, saved in
  * the state dict) updated before use, in training mode only.
  *
- * t update rules (decisions D1, D2):
+ * t update rules (docs/decisions/heads.md, H1):
  *  - 'code' (default; the official code, confirmed by its author): t ← (1 − α)·r + α·t with
  *    r = mean cos θ_y and α = 0.99 the momentum on the old t.
  *  - 'paper' (the papers' equations, ECACFace eqs. 5–6): t ← α·r + (1 − α)·t with
@@ -25,7 +25,7 @@ export interface CurricularFaceOptions extends MarginHeadOptions {
   /** r: 'cos' = mean cos θ_y, 'cos_m' = mean cos(θ_y + m). Default: 'cos' for 'code', 'cos_m' for 'paper'. */
   tStatistic?: 'cos' | 'cos_m';
   /**
-   * Target function: 'thresh' (default, the code's fallback c − m·sin m below θ = π − m, D3) or
+   * Target function: 'thresh' (default, the code's fallback c − m·sin m below θ = π − m, docs/decisions/heads.md H2) or
    * 'plain' (the papers' cos(θ + m) everywhere).
    */
   target?: 'thresh' | 'plain';

@@ -1,10 +1,11 @@
 /**
  * What every classification head shares: the forward signature, the output, the class-kernel
- * initialisers of spec §1, and the input checks.
+ * initialisers of the reference heads, and the input checks.
  */
 import { Module } from '../nn/module.js';
 import { empty, noGrad, type Tensor } from '../tensor/index.js';
 import type { MarginStats } from '../ops/margin.js';
+import { checkInt } from '../check.js';
 
 /** Per-batch statistics of a head, as plain numbers. */
 export interface HeadStats {
@@ -53,10 +54,8 @@ export abstract class Head extends Module<[Tensor, Tensor, HeadForwardOptions?],
   constructor(o: HeadBaseOptions, readonly kind: string) {
     super();
     const D = o.embeddingSize ?? 512;
-    if (!Number.isInteger(o.numClasses) || o.numClasses < 1) {
-      throw new RangeError(`${kind} head: numClasses must be a positive integer, got ${String(o.numClasses)}`);
-    }
-    if (!Number.isInteger(D) || D < 1) throw new RangeError(`${kind} head: embeddingSize must be a positive integer, got ${String(D)}`);
+    checkInt(`${kind} head: numClasses`, o.numClasses, 1);
+    checkInt(`${kind} head: embeddingSize`, D, 1);
     this.numClasses = o.numClasses;
     this.embeddingSize = D;
     this.returnLogits = o.returnLogits ?? false;
@@ -92,7 +91,7 @@ export function headStats(s: MarginStats, withT: boolean): HeadStats {
   return out;
 }
 
-/** Kernel [D, C] ~ N(0, std²) (CurricularFace/ArcFace, spec §1: std 0.01). */
+/** Kernel [D, C] ~ N(0, std²) (CurricularFace/ArcFace: std 0.01). */
 export function normalKernel(D: number, C: number, std = 0.01): Tensor {
   const w = empty([D, C]);
   noGrad(() => w.normal_(0, std));
@@ -100,7 +99,7 @@ export function normalKernel(D: number, C: number, std = 0.01): Tensor {
 }
 
 /**
- * Kernel [D, C] ~ U(−1, 1), then every column rescaled to norm 1 (MV-Softmax and MagFace, spec §1:
+ * Kernel [D, C] ~ U(−1, 1), then every column rescaled to norm 1 (MV-Softmax and MagFace:
  * `uniform_(-1, 1).renorm_(2, 1, 1e-5).mul_(1e5)`).
  */
 export function uniformUnitKernel(D: number, C: number): Tensor {

@@ -1,6 +1,6 @@
 /**
  * The `heads` namespace: classification heads that turn embeddings into a training loss
- * (spec heads-eval-data.md §1–2). `heads.create({ type, numClasses, ... })` builds one by name.
+ * (docs/heads.md). `heads.create({ type, numClasses, ... })` builds one by name.
  */
 export { create, HEAD_TYPES, type HeadType, type CreateHeadOptions, type HeadByType } from './create.js';
 export { Head, type HeadOutput, type HeadStats, type HeadForwardOptions, type HeadBaseOptions } from './head.js';

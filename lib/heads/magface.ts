@@ -1,15 +1,16 @@
 /**
- * MagFace (spec §2.7, decision D5): a feature-norm-dependent angular margin plus a norm regulariser.
+ * MagFace (official models/magface.py): a feature-norm-dependent angular margin plus a norm regulariser.
  *   a = clamp(‖x‖, l_a, u_a);  m(a) = (u_m − l_m)/(u_a − l_a)·(a − l_a) + l_m  (gradient into ‖x‖)
  *   target (easy margin) cos(θ_y + m(a)) if cos θ_y > 0 else cos θ_y; others cos θ_j; logits ·s
  *   loss = CE_mean + λ_g·mean g(a),  g(a) = a/u_a² + 1/a.
  * Composed ATen ops with libtorch autograd (not part of the fused family). cos(θ + m) is computed
- * on the target column only, with the radicand floored at 1e-7 (spec §2.8 item 1).
+ * on the target column only, with the radicand floored at 1e-7 (√(1 − c²) has an infinite derivative at |c| = 1).
  */
 import { functional as F, noGrad, scope, where, type Tensor } from '../tensor/index.js';
 import { Head, uniformUnitKernel, type HeadBaseOptions, type HeadForwardOptions, type HeadOutput } from './head.js';
+import { checkNumber } from '../check.js';
 
-/** Options of {@link MagFaceHead} (defaults: D5). */
+/** Options of {@link MagFaceHead} (defaults: the official run.sh's). */
 export interface MagFaceOptions extends HeadBaseOptions {
   /** Scale s (64). */
   s?: number;
@@ -45,9 +46,9 @@ export class MagFaceHead extends Head {
     this.um = o.um ?? 0.8;
     this.lambdaG = o.lambdaG ?? 35;
     this.easyMargin = o.easyMargin ?? true;
-    if (!(this.s > 0)) throw new RangeError(`magface head: s must be > 0, got ${this.s}`);
+    checkNumber('magface head: s', this.s, { above: 0 });
     if (!(this.la > 0 && this.ua > this.la)) throw new RangeError(`magface head: need 0 < la < ua, got la=${this.la}, ua=${this.ua}`);
-    if (!(this.lambdaG >= 0)) throw new RangeError(`magface head: lambdaG must be ≥ 0, got ${this.lambdaG}`);
+    checkNumber('magface head: lambdaG', this.lambdaG, { min: 0 });
     this.kernel = this.registerParameter('kernel', uniformUnitKernel(this.embeddingSize, this.numClasses));
   }
 

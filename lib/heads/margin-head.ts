@@ -6,6 +6,7 @@
 import type { Tensor } from '../tensor/index.js';
 import { Head, headStats, type HeadBaseOptions, type HeadForwardOptions, type HeadOutput } from './head.js';
 import { marginLoss, marginLossComposed, type MarginLossOptions } from '../ops/margin.js';
+import { checkNumber } from '../check.js';
 
 /** Options shared by the fused-family heads. */
 export interface MarginHeadOptions extends HeadBaseOptions {
@@ -30,10 +31,8 @@ export abstract class MarginHead extends Head {
 
   constructor(o: MarginHeadOptions, kind: string, defaults: { s: number; m: number }) {
     super(o, kind);
-    this.s = o.s ?? defaults.s;
-    this.m = o.m ?? defaults.m;
-    if (!(this.s > 0)) throw new RangeError(`${kind} head: s must be > 0, got ${this.s}`);
-    if (!Number.isFinite(this.m)) throw new RangeError(`${kind} head: m must be a finite number, got ${this.m}`);
+    this.s = checkNumber(`${kind} head: s`, o.s ?? defaults.s, { above: 0 });
+    this.m = checkNumber(`${kind} head: m`, o.m ?? defaults.m);
     this.impl = o.impl ?? 'fused';
     if (this.impl !== 'fused' && this.impl !== 'composed') throw new RangeError(`${kind} head: impl must be 'fused' or 'composed'`);
   }

@@ -1,5 +1,5 @@
 /**
- * Softmax baseline (spec §2.1): plain fully connected layer with bias, no normalisation and no
+ * Softmax baseline: plain fully connected layer with bias, no normalisation and no
  * scale, then cross-entropy (the face.evoLVe "Softmax" head: xavier-uniform weight, zero bias).
  */
 import { empty, functional as F, noGrad, scope, zeros, type Tensor } from '../tensor/index.js';

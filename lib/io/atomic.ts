@@ -1,6 +1,7 @@
 /** Atomic file writes: a temporary file in the same folder, fsync, rename, fsync of the folder. */
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { namingFile, writeError } from './write-error.js';
 
 /** The temporary file name of a write to `path` by process `pid`. */
 function tempName(path: string, pid: number): string {
@@ -39,7 +40,7 @@ export function removeStaleTemps(dir: string): string[] {
 export function writeFileAtomic(path: string, chunks: Uint8Array[]): void {
   const dir = dirname(path);
   const tmp = tempName(path, process.pid);
-  const fd = openSync(tmp, 'w');
+  const fd = namingFile(path, 'writing', () => openSync(tmp, 'w'));
   try {
     for (const c of chunks) {
       let off = 0;
@@ -49,10 +50,10 @@ export function writeFileAtomic(path: string, chunks: Uint8Array[]): void {
   } catch (err) {
     closeSync(fd);
     rmSync(tmp, { force: true });
-    throw err;
+    throw writeError(err, path, 'writing');
   }
   closeSync(fd);
-  renameSync(tmp, path);
+  namingFile(path, 'writing', () => renameSync(tmp, path));
   try {
     const dfd = openSync(dir, 'r');
     try {

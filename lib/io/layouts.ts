@@ -1,9 +1,9 @@
 /**
  * State-dict naming of the IR backbones in the wild, and their mapping to ours (the
- * CurricularFace / face.evoLVe layout, spec backbones.md §1.6).
+ * CurricularFace / face.evoLVe layout).
  *
  * - CurricularFace and face.evoLVe `IR_50`/`IR_101` (and IR-SE): our names, 1:1.
- * - insightface `iresnet50`/`iresnet100`: renamed per §1.6, but three structures have no
+ * - insightface `iresnet50`/`iresnet100`: renamed by the table below, but three structures have no
  *   counterpart in the CurricularFace layout, so such a checkpoint cannot reproduce its network in
  *   it and is refused (see {@link mapInsightfaceStateDict}):
  *   1. `layer*.*.bn2`: a BatchNorm between conv1 and PReLU in EVERY block;
@@ -37,7 +37,7 @@ export interface InsightfaceMapping {
 }
 
 /**
- * Renames an insightface `iresnet` state dict to CurricularFace names (backbones.md §1.6) and
+ * Renames an insightface `iresnet` state dict to CurricularFace names (the table below) and
  * lists what cannot map. The tensors are moved into `mapped` (not copied); unmapped ones stay in
  * the input map only.
  */
@@ -111,7 +111,7 @@ export function toOurNames(sd: Map<string, Tensor>, source = '<checkpoint>'): Ma
     throw new Error(
       `${source}: an insightface iresnet checkpoint (blocks per stage ${m.blocks.join('/')}) does not map 1:1 onto the ` +
         `CurricularFace IR layout: ${m.problems.join('; ')}. Loading it without those layers would change the ` +
-        `network's output, so it is refused (the other ${m.mapped.size} tensors map by backbones.md §1.6; ` +
+        `network's output, so it is refused (the other ${m.mapped.size} tensors map by name; ` +
         `mapInsightfaceStateDict() lists both). loadModel() loads it 1:1 into the insightface layout ` +
         `(InsightfaceIResNet) instead.`,
     );

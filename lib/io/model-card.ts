@@ -13,7 +13,7 @@
  *   "weights": "model.safetensors" }
  * ```
  * `threshold.distance` is on the squared L2 distance of L2-normalised embeddings (the protocol's
- * scale, §4 step 6); `cosine = 1 − distance/2` is the same boundary on cosine similarity.
+ * scale: the grid 0:0.01:4); `cosine = 1 − distance/2` is the same boundary on cosine similarity.
  */
 import { writeFileSync } from 'node:fs';
 import { readRegularFile } from './regular-file.js';
@@ -52,7 +52,7 @@ export const modelCardSchema = z
         std: z.array(finite.refine((v) => v !== 0, 'std must not be 0')),
       })
       .strict(),
-    /** Sum the embeddings of the image and its mirror before normalising (§4 step 5). */
+    /** Sum the embeddings of the image and its mirror before normalising (flip TTA, as insightface's verification). */
     flipTTA: z.boolean(),
     threshold: z
       .object({

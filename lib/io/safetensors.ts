@@ -7,7 +7,14 @@
  * Reading never executes anything and checks every size against the file before allocating.
  * Writing orders tensors as the reference implementation (larger element size first, then by
  * name) and pads the header with spaces to an 8-byte boundary.
+ *
+ * Checksums: every file written here records the SHA-256 of each tensor's bytes in the metadata
+ * entry {@link CHECKSUM_META} (a JSON object, name → hex digest), and every read of a file that has
+ * one verifies each tensor it reads: a flipped bit on disk or in a copy is an error naming the
+ * tensor, not a model that silently computes something else. Files without the entry (other
+ * tools', older ones) are read unchecked. The entry is not part of the metadata a read returns.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, readSync } from 'node:fs';
 import { openRegularFile } from './regular-file.js';
 import { writeFileAtomic } from './atomic.js';
@@ -39,10 +46,16 @@ export interface SafetensorsEntry {
   end: number;
 }
 
+/** The metadata entry holding each tensor's SHA-256 (see the module doc). */
+export const CHECKSUM_META = 'ecacface.sha256';
+
 /** Parsed header of a safetensors file. */
 export interface SafetensorsHeader {
   tensors: Map<string, SafetensorsEntry>;
+  /** The `__metadata__` strings, without {@link CHECKSUM_META}. */
   metadata: Record<string, string>;
+  /** Each tensor's SHA-256 (hex), when the file records them. */
+  checksums?: Map<string, string>;
   /** Byte offset of the data section in the file (8 + header length). */
   dataStart: number;
 }
@@ -168,7 +181,37 @@ export function parseSafetensorsHeader(head: Uint8Array, totalSize: number, sour
     pos = r.end;
   }
   if (pos !== dataSize) throw new SafetensorsError(`data section is ${dataSize} bytes but the tensors cover ${pos}`, source);
-  return { tensors, metadata, dataStart };
+  const { [CHECKSUM_META]: sums, ...rest } = metadata;
+  if (sums === undefined) return { tensors, metadata, dataStart };
+  return { tensors, metadata: rest, dataStart, checksums: parseChecksums(sums, tensors, source) };
+}
+
+function parseChecksums(text: string, tensors: Map<string, SafetensorsEntry>, source: string): Map<string, string> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new SafetensorsError(`metadata '${CHECKSUM_META}' is not valid JSON (the header was damaged)`, source);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new SafetensorsError(`metadata '${CHECKSUM_META}' is not an object`, source);
+  const sums = new Map<string, string>();
+  for (const [name, v] of Object.entries(json as Record<string, unknown>)) {
+    if (typeof v !== 'string' || !/^[0-9a-f]{64}$/.test(v)) throw new SafetensorsError(`metadata '${CHECKSUM_META}': the checksum of '${name}' is not a SHA-256 digest`, source);
+    if (!tensors.has(name)) throw new SafetensorsError(`metadata '${CHECKSUM_META}' names tensor '${name}', which the file does not hold`, source);
+    sums.set(name, v);
+  }
+  for (const name of tensors.keys()) if (!sums.has(name)) throw new SafetensorsError(`metadata '${CHECKSUM_META}' has no checksum for tensor '${name}'`, source);
+  return sums;
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** Throws unless `bytes` match the recorded checksum of tensor `name` (none recorded: nothing to check). */
+function verify(h: SafetensorsHeader, name: string, bytes: Uint8Array, source: string): void {
+  const want = h.checksums?.get(name);
+  if (want !== undefined && sha256(bytes) !== want) {
+    throw new SafetensorsError(`tensor '${name}': its bytes do not match the SHA-256 recorded when the file was written (the file is corrupt: a flipped bit on disk or in a copy)`, source);
+  }
 }
 
 function tensorFromBytes(bytes: Uint8Array, e: SafetensorsEntry): Tensor {
@@ -180,7 +223,11 @@ export function parseSafetensors(data: Uint8Array, source = '<safetensors>'): { 
   const h = parseSafetensorsHeader(data, data.length, source);
   const tensors = new Map<string, Tensor>();
   try {
-    for (const [name, e] of h.tensors) tensors.set(name, tensorFromBytes(data.subarray(h.dataStart + e.begin, h.dataStart + e.end), e));
+    for (const [name, e] of h.tensors) {
+      const bytes = data.subarray(h.dataStart + e.begin, h.dataStart + e.end);
+      verify(h, name, bytes, source);
+      tensors.set(name, tensorFromBytes(bytes, e));
+    }
   } catch (err) {
     for (const t of tensors.values()) t.dispose();
     throw err;
@@ -220,6 +267,7 @@ export function loadSafetensors(path: string, only?: (name: string) => boolean):
       const buf = Buffer.alloc(e.end - e.begin);
       const got = buf.length ? readSync(fd, buf, 0, buf.length, h.dataStart + e.begin) : 0;
       if (got !== buf.length) throw new SafetensorsError(`tensor '${name}': short read (${got} of ${buf.length} bytes)`, path);
+      verify(h, name, buf, path);
       tensors.set(name, tensorFromBytes(buf, e));
     }
   } catch (err) {
@@ -250,7 +298,8 @@ function encode(src: TensorSource, metadata: Record<string, string>): Buffer[] {
   });
   items.sort((a, b) => dtypeSize(b.dtype) - dtypeSize(a.dtype) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  const sums = Object.fromEntries(items.map((i) => [i.name, sha256(i.bytes)]));
+  header.__metadata__ = { ...metadata, [CHECKSUM_META]: JSON.stringify(sums) };
   let pos = 0;
   for (const it of items) {
     header[it.name] = { dtype: TO_ST[it.dtype], shape: it.shape, data_offsets: [pos, pos + it.bytes.length] };
@@ -266,7 +315,8 @@ function encode(src: TensorSource, metadata: Record<string, string>): Buffer[] {
 
 /**
  * Serialises named tensors (a Map, a record, or a module's `stateDict()`) to safetensors bytes.
- * CUDA tensors are copied to the CPU; every tensor is written contiguous in its own dtype.
+ * CUDA tensors are copied to the CPU; every tensor is written contiguous in its own dtype. The
+ * metadata gets each tensor's SHA-256 ({@link CHECKSUM_META}, replacing an entry of that name).
  */
 export function serializeSafetensors(src: TensorSource, metadata: Record<string, string> = {}): Buffer {
   return Buffer.concat(encode(src, metadata));

@@ -14,6 +14,7 @@
  * `events.out.tfevents.<unix seconds>.<host>.<pid>.<n>` so `tensorboard --logdir` finds them.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { namingFile } from './write-error.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { maskedCrc32c } from './crc32c.js';
@@ -153,8 +154,11 @@ export class EventFileWriter {
   write(e: EventContent): void {
     if (this.fd === null) throw new Error(`tfevents: ${this.path} is closed`);
     const rec = frameRecord(encodeEvent(e));
-    let off = 0;
-    while (off < rec.length) off += writeSync(this.fd, rec, off, rec.length - off);
+    const fd = this.fd;
+    namingFile(this.path, 'appending an event to', () => {
+      let off = 0;
+      while (off < rec.length) off += writeSync(fd, rec, off, rec.length - off);
+    });
   }
 
   /** Writes the finite values of `scalars` as one summary at `step`. */

@@ -1,6 +1,6 @@
 /**
  * `Backbone`: the base class of the built models — an image batch [N, C, S, S] → embeddings
- * [N, E] — with its spec, `summary()`/`profile()`, and the initialisation of spec §1.5.
+ * [N, E] — with its spec, `summary()`/`profile()`, and CurricularFace's initialisation.
  */
 import type { Tensor } from '../tensor/index.js';
 import { Attention } from '../nn/attention/base.js';
@@ -47,9 +47,9 @@ export abstract class Backbone extends Module {
 }
 
 /**
- * CurricularFace's `_initialize_weights` (spec §1.5): every Conv2d and Linear kaiming_normal
+ * CurricularFace's `_initialize_weights`: every Conv2d and Linear kaiming_normal
  * (fan_out, relu) with zero bias, every BatchNorm weight 1 / bias 0 — walking all modules except
- * the subtrees of attention modules that keep their own init (ESCA/ECA, spec §5 items 7–8);
+ * the subtrees of attention modules that keep their own init (ESCA/ECA: docs/decisions/models.md);
  * then each attention module's `afterBackboneInit()` (CBAM's spatial BN scale 0).
  */
 export function kaimingInit(root: Module): void {

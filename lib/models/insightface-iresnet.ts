@@ -1,7 +1,7 @@
 /**
  * insightface's `iresnet` (arcface_torch/backbones/iresnet.py) in its own layout, so that its
  * pretrained checkpoints (iresnet50/100, glint360k/ms1mv3 releases) load 1:1 for inference and
- * evaluation. It differs from the CurricularFace IR layout (backbones.md §1.6) by a BatchNorm
+ * evaluation. It differs from the CurricularFace IR layout (lib/io/layouts.ts maps the names) by a BatchNorm
  * between conv1 and PReLU in every block (`bn2`), a conv downsample on the first block of stage 1,
  * and the head order BN2d → flatten → dropout → fc → affine BatchNorm1d (`features`).
  *

@@ -1,5 +1,5 @@
 /**
- * IR backbones in the CurricularFace / face.evoLVe layout (spec backbones.md §1), built from an
+ * IR backbones in the CurricularFace / face.evoLVe layout (docs/models.md), built from an
  * {@link IRSpec}. state_dict names match the reference exactly:
  *   input_layer.{0: conv3×3, 1: BN, 2: PReLU}
  *   body.<g>.res_layer.{0: BN(in), 1: conv3×3 in→d, 2: PReLU(d), 3: conv3×3 d→d stride s, 4: BN(d), 5: attention}
@@ -22,7 +22,7 @@ import { MaxPool2d } from '../nn/pooling.js';
 import { Backbone, kaimingInit } from './backbone.js';
 import type { IRSpec } from './spec.js';
 
-/** `bottleneck_IR(in, d, s)`: the improved-residual basic block (§1.2), attention at res_layer.5. */
+/** `bottleneck_IR(in, d, s)`: the improved-residual basic block, attention at res_layer.5. */
 export class BottleneckIR extends Module {
   res_layer: Sequential;
   shortcut_layer: Module;

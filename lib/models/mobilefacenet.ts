@@ -1,5 +1,5 @@
 /**
- * MobileFaceNet in the face.evoLVe / TreB1eN layout (spec backbones.md §2.2), built from a
+ * MobileFaceNet in the face.evoLVe / TreB1eN layout (docs/models.md), built from a
  * {@link MobileFaceNetSpec}. state_dict names match face.evoLVe:
  *   conv1.{conv,bn,prelu}, conv2_dw.{conv,bn,prelu},
  *   <stage>.{conv,conv_dw,project}.* (non-residual stride-2 blocks: conv_23, conv_34, conv_45),

@@ -22,7 +22,7 @@ export interface BackboneOptions {
   embeddingSize?: number;
 }
 
-/** Blocks per stage (spec §1.3): IR_18/34 from insightface, IR_50/101/152 from CurricularFace `get_blocks`. */
+/** Blocks per stage: IR_18/34 from insightface, IR_50/101/152 from CurricularFace `get_blocks`. */
 const IR_UNITS: Record<Exclude<Arch, 'mobilefacenet'>, [number, number, number, number]> = {
   ir18: [2, 2, 2, 2],
   ir34: [3, 4, 6, 3],

@@ -5,10 +5,10 @@
  * offending field.
  *
  * Two block families:
- * - `block: 'ir'` — CurricularFace/face.evoLVe IR layout (spec backbones.md §1): stem
+ * - `block: 'ir'` — CurricularFace/face.evoLVe IR layout: stem
  *   conv3×3 + BN + PReLU, stages of `bottleneck_IR` blocks (the first block of each stage carries
  *   the stride), output layer BN2d → Dropout → Flatten → Linear → BN1d.
- * - `block: 'mobilefacenet'` — face.evoLVe MobileFaceNet layout (§2.2): stem conv3×3 s2 +
+ * - `block: 'mobilefacenet'` — face.evoLVe MobileFaceNet layout: stem conv3×3 s2 +
  *   depthwise conv3×3, stages of `Depth_Wise` bottlenecks, conv1×1 → GDConv 7×7 → Linear → BN1d.
  */
 import { z } from 'zod';
@@ -33,7 +33,7 @@ export const SPEC_LIMITS = Object.freeze({
 /** A positive integer at most `max`. */
 export const boundedInt = (max: number) => positive.max(max, `must be at most ${max} (a bound on spec integers, see docs/security.md)`);
 const attentionKind = z.enum(ATTENTION_KINDS);
-/** 'kaiming': CurricularFace's loop (§1.5); 'pytorch-default': the layers' own PyTorch defaults. */
+/** 'kaiming': CurricularFace's loop (`_initialize_weights`); 'pytorch-default': the layers' own PyTorch defaults. */
 const initKind = z.enum(['kaiming', 'pytorch-default']);
 
 export const irSpecSchema = z

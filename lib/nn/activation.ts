@@ -1,6 +1,7 @@
 /** Activation layers (torch.nn.PReLU, ReLU, Sigmoid) and Identity. */
 import { full, functional as F, type Tensor } from '../tensor/index.js';
 import { Module } from './module.js';
+import { checkInt } from '../check.js';
 
 /** Parametric ReLU: max(0, x) + a·min(0, x), one slope per channel (dimension 1), init 0.25. */
 export class PReLU extends Module {
@@ -8,9 +9,7 @@ export class PReLU extends Module {
 
   constructor(readonly numChannels = 1, init = 0.25) {
     super();
-    if (!Number.isInteger(numChannels) || numChannels < 1) {
-      throw new RangeError(`PReLU: numParameters must be a positive integer, got ${numChannels}`);
-    }
+    checkInt('PReLU: numParameters', numChannels, 1);
     this.weight = this.registerParameter('weight', full([numChannels], init));
   }
 

@@ -6,6 +6,7 @@
  */
 import { functional as F, ones, zeros, type Tensor } from '../tensor/index.js';
 import { Module } from './module.js';
+import { checkInt } from '../check.js';
 
 /** Options of the BatchNorm layers. */
 export interface BatchNormOptions {
@@ -30,9 +31,7 @@ export abstract class BatchNorm extends Module {
 
   constructor(readonly numFeatures: number, o: BatchNormOptions = {}) {
     super();
-    if (!Number.isInteger(numFeatures) || numFeatures < 1) {
-      throw new RangeError(`${new.target.name}: numFeatures must be a positive integer, got ${numFeatures}`);
-    }
+    checkInt(`${new.target.name}: numFeatures`, numFeatures, 1);
     this.eps = o.eps ?? 1e-5;
     this.momentum = o.momentum ?? 0.1;
     this.affine = o.affine ?? true;

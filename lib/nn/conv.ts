@@ -2,6 +2,7 @@
 import { empty, functional as F, type Tensor } from '../tensor/index.js';
 import { defaultLayerInit_ } from './layer-init.js';
 import { Module } from './module.js';
+import { checkInt } from '../check.js';
 
 type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
@@ -18,7 +19,7 @@ export interface Conv2dOptions {
 
 function checkChannels(cls: string, inC: number, outC: number, groups: number): void {
   for (const [n, v] of [['inChannels', inC], ['outChannels', outC], ['groups', groups]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${cls}: ${n} must be a positive integer, got ${v}`);
+    checkInt(`${cls}: ${n}`, v, 1);
   }
   if (inC % groups !== 0 || outC % groups !== 0) {
     throw new RangeError(`${cls}: inChannels (${inC}) and outChannels (${outC}) must be divisible by groups (${groups})`);

@@ -1,12 +1,13 @@
 /** Dropout (torch.nn.Dropout): zeroes elements with probability p in training mode, scaling the rest by 1/(1−p). */
 import { functional as F, type Tensor } from '../tensor/index.js';
 import { Module } from './module.js';
+import { checkProbability } from '../check.js';
 
 /** Dropout with probability `p`, active in training mode only. */
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();
-    if (!(p >= 0 && p <= 1)) throw new RangeError(`Dropout: p must be in [0, 1], got ${p}`);
+    checkProbability('Dropout: p', p);
   }
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;

@@ -2,6 +2,7 @@
 import { empty, functional as F, type Tensor } from '../tensor/index.js';
 import { defaultLayerInit_ } from './layer-init.js';
 import { Module } from './module.js';
+import { checkInt } from '../check.js';
 
 /** y = x Wᵀ + b over the last dimension; weight [out, in]. */
 export class Linear extends Module {
@@ -15,7 +16,7 @@ export class Linear extends Module {
   ) {
     super();
     for (const [n, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new RangeError(`Linear: ${n} must be a positive integer, got ${v}`);
+      checkInt(`Linear: ${n}`, v, 1);
     }
     this.weight = this.registerParameter('weight', empty([outFeatures, inFeatures]));
     if (o.bias ?? true) this.bias = this.registerParameter('bias', empty([outFeatures]));

@@ -1,5 +1,5 @@
 /**
- * Weight-decay parameter groups (spec heads-eval-data.md §3.1 and D7, CurricularFace's rule):
+ * Weight-decay parameter groups (CurricularFace's rule; docs/decisions/train.md T5):
  * no weight decay on BatchNorm affine parameters (weight and bias of every BatchNorm1d/2d,
  * attention BNs included); weight decay on everything else — conv and linear weights and biases,
  * PReLU slopes, attention conv weights, SGE's γ/β. Every parameter is in exactly one group, also

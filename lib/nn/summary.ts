@@ -1,6 +1,6 @@
 /**
  * `summary()`: a per-layer table of output shapes, parameters and MACs, computed analytically
- * from shapes (no forward pass). MAC rule (spec backbones.md §0): only Conv1d/Conv2d/Linear count,
+ * from shapes (no forward pass). MAC rule (the paper's tables): only Conv1d/Conv2d/Linear count,
  * MAC(conv) = H_out·W_out·C_out·(C_in/groups)·k_h·k_w, MAC(linear) = in·out, for every call
  * (a layer called twice — CBAM's shared MLP — counts twice); BN, activations, pooling and
  * element-wise products count 0.

@@ -1,5 +1,5 @@
 /**
- * ONNX emitters of the attention modules (spec backbones.md §3), in standard operators only (the
+ * ONNX emitters of the attention modules (lib/nn/attention/), in standard operators only (the
  * default domain, no custom ops), each the module's forward op for op:
  * - ECA: GlobalAveragePool → Reshape [N, 1, C] → Conv (1-d, k taps) → Sigmoid → Reshape [N, C, 1, 1] → Mul;
  * - ESCA: ECA, then AveragePool 3×3 (zero padding counted) and MaxPool 3×3 → Concat → Conv 2C → 1

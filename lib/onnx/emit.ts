@@ -1,7 +1,7 @@
 /**
  * The ONNX emitters: one function per module class writes that module's eval-mode forward as
  * ONNX nodes, calling back for its children. The module tree built from a backbone spec is walked
- * from the root, so the graph has the spec's structure and the weights keep their state-dict
+ * from the root, so the graph has the backbone's structure and the weights keep their state-dict
  * names (`body.3.res_layer.1.weight`). A module class without an emitter stops the export with
  * its name and path (docs/interop.md, "What does not export").
  */

@@ -6,6 +6,7 @@
  */
 import { scope, type Tensor } from '../tensor/index.js';
 import { AttributeType, DataType, type AttributeProto, type NodeProto, type TensorProto } from './proto.js';
+import { checkInt } from '../check.js';
 
 /** The lowest opset the exporter writes: every operator it uses has its present meaning from 7 on (docs/decisions/onnx.md). */
 export const MIN_OPSET = 7;
@@ -16,9 +17,7 @@ export const DEFAULT_OPSET = 17;
 
 /** Throws a RangeError unless `opset` is one the exporter writes. */
 export function checkOpset(opset: number): void {
-  if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) {
-    throw new RangeError(`ONNX export: opset must be an integer from ${MIN_OPSET} to ${MAX_OPSET}, got ${opset}`);
-  }
+  checkInt('ONNX export: opset', opset, MIN_OPSET, MAX_OPSET);
 }
 
 /** An attribute value: an integer, a float, integers, floats or a string, tagged with its type. */

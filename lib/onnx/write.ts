@@ -22,6 +22,7 @@ import { checkOpset, DEFAULT_OPSET, irVersionFor, OnnxGraph } from './graph.js';
 import { LAYER_EMITTERS } from './layers.js';
 import { cardToMetadata } from './metadata.js';
 import { DataLocation, DataType, encodeModel, type ModelProto, type TensorProto, type ValueInfoProto } from './proto.js';
+import { checkInt, checkNumber } from '../check.js';
 
 /** Protobuf cannot encode a message of 2 GiB or more. */
 const PROTOBUF_LIMIT = 2 ** 31;
@@ -112,9 +113,8 @@ function docString(card: ModelCard): string {
 export function checkWriteOptions(options: OnnxWriteOptions): void {
   checkOpset(options.opset ?? DEFAULT_OPSET);
   const batch = options.batch ?? 'dynamic';
-  if (batch !== 'dynamic' && !(Number.isInteger(batch) && batch >= 1)) throw new RangeError(`exportOnnx: batch must be 'dynamic' or a positive integer, got ${String(batch)}`);
-  const threshold = options.externalDataThreshold ?? DEFAULT_EXTERNAL_DATA_THRESHOLD;
-  if (!(Number.isFinite(threshold) && threshold >= 0)) throw new RangeError(`exportOnnx: externalDataThreshold must be a number of bytes ≥ 0, got ${threshold}`);
+  if (batch !== 'dynamic') checkInt("exportOnnx: batch ('dynamic' or a number)", batch, 1);
+  checkNumber('exportOnnx: externalDataThreshold (bytes)', options.externalDataThreshold ?? DEFAULT_EXTERNAL_DATA_THRESHOLD, { min: 0 });
 }
 
 /** Throws unless `path` can be written: its folder exists and it is no folder itself. */

@@ -35,12 +35,13 @@ function castForInput(x: Tensor, w: Tensor): Tensor | null {
 
 /**
  * ECA's channel gate σ(conv1d_k(GAP(x))) [N, C] of `x` [N, C, H, W], by composition of ATen ops:
- * the reference's half, and the gate itself for inspection.
+ * the reference's half, and the gate itself for inspection (a float32 weight is cast to a
+ * float16/bfloat16 input's dtype, as in {@link eca}).
  */
 export function channelAttentionGate(x: Tensor, caWeight: Tensor): Tensor {
   const [n, c] = x.shape as [number, number, number, number];
   const k = caWeight.size(2);
-  return scope(() => F.conv1d(x.mean([2, 3]).view(n, 1, c), caWeight, null, { padding: (k - 1) / 2 }).sigmoid().view(n, c));
+  return scope(() => F.conv1d(x.mean([2, 3]).view(n, 1, c), castForInput(x, caWeight) ?? caWeight, null, { padding: (k - 1) / 2 }).sigmoid().view(n, c));
 }
 
 /** ECA by composition of ATen ops (reference). */
@@ -61,13 +62,14 @@ function checkEsca(x: Tensor, caWeight: Tensor, saWeight: Tensor): void {
 
 /**
  * ESCA's spatial attention map σ(conv3×3([avgpool3(y), maxpool3(y)])) [N, 1, H, W] of `y` (the ECA
- * output), by composition of ATen ops: the reference's half, and the map itself for inspection.
+ * output), by composition of ATen ops: the reference's half, and the map itself for inspection
+ * (weights cast for a float16/bfloat16 `y` as in {@link esca}).
  */
 export function spatialAttentionMap(y: Tensor, saWeight: Tensor): Tensor {
   return scope(() => {
     const avg = F.avgPool2d(y, 3, { stride: 1, padding: 1, countIncludePad: true });
     const max = F.maxPool2d(y, 3, { stride: 1, padding: 1 });
-    return F.conv2d(cat([avg, max], 1), saWeight, null, { padding: 1 }).sigmoid();
+    return F.conv2d(cat([avg, max], 1), castForInput(y, saWeight) ?? saWeight, null, { padding: 1 }).sigmoid();
   });
 }
 
@@ -81,7 +83,7 @@ export function escaComposed(x: Tensor, caWeight: Tensor, saWeight: Tensor): Ten
 }
 
 /**
- * ECA attention (spec §3.1), the op models call: `x · σ(conv1d_k(GAP(x)))`, fused native kernel.
+ * ECA attention (Wang et al. 2020), the op models call: `x · σ(conv1d_k(GAP(x)))`, fused native kernel.
  * @param x input [N, C, H, W] (any memory layout; channels_last runs the NHWC kernels, CPU and CUDA, with
  *   no conversion, and the output and the input gradient keep it)
  * @param caWeight channel-attention conv1d weight [1, 1, k], k odd, same dtype and device as x (float32
@@ -101,7 +103,7 @@ export function eca(x: Tensor, caWeight: Tensor): Tensor {
 }
 
 /**
- * ESCA attention (spec §3.2), the op models call: `y · σ(conv3x3([avgpool3(y), maxpool3(y)]))` with
+ * ESCA attention (the paper's module), the op models call: `y · σ(conv3x3([avgpool3(y), maxpool3(y)]))` with
  * `y = eca(x)`, fused native kernel with its own backward.
  * @param x input [N, C, H, W] (any memory layout; channels_last runs the NHWC kernels, CPU and CUDA, with
  *   no conversion, and the output and the input gradient keep it)

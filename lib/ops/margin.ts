@@ -20,7 +20,7 @@ import { native } from '../native.js';
 import { functional as F, noGrad, scope, where, type Tensor } from '../tensor/index.js';
 import { handleOf, wrap } from '../tensor/tensor.js';
 
-/** Target-logit function f(cos θ_y) (spec §2.2–2.6). */
+/** Target-logit function f(cos θ_y) of the margin family (CosFace, ArcFace, MV-Arc, CurricularFace; docs/heads.md). */
 export type MarginTarget =
   /** cos(θ+m) if cos θ > cos(π−m), else cos θ − m·sin(π−m) (ArcFace "thresh", CurricularFace). */
   | 'thresh'

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Echarts from 'echarts';
 import type * as ResvgJs from '@resvg/resvg-js';
+import { checkInt } from '../check.js';
 
 // echarts (≈1.5 s and most of the install) and resvg load on the first chart, not on `import`.
 const lazyRequire = createRequire(import.meta.url);
@@ -129,9 +130,8 @@ function bandSeries(s: LineSeries, i: number, logX: boolean, color: string): obj
 export function lineChartSvg(options: LineChartOptions): string {
   const width = options.width ?? 800;
   const height = options.height ?? 560;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 50 || height < 50) {
-    throw new RangeError(`lineChart: width and height must be integers ≥ 50, got ${width}×${height}`);
-  }
+  checkInt('lineChart: width', width, 50);
+  checkInt('lineChart: height', height, 50);
   if (!Array.isArray(options.series) || options.series.length === 0) throw new RangeError('lineChart: series must be a non-empty array');
   const logX = options.logX ?? false;
   const text = { fontFamily: FAMILY, color: '#222' };

@@ -15,6 +15,7 @@
  * no CUDA support".
  */
 import { native, type NativeCudaGraph } from '../native.js';
+import { checkInt } from '../check.js';
 
 /** A captured CUDA graph. Dispose it (or `using`) to free its memory pool. */
 export class CudaGraph implements Disposable {
@@ -29,8 +30,7 @@ export class CudaGraph implements Disposable {
    * `replay()` runs it. If `fn` throws, the capture is abandoned and the error rethrown.
    */
   static capture(fn: () => void, options: { device?: number } = {}): CudaGraph {
-    const device = options.device ?? 0;
-    if (!Number.isInteger(device) || device < 0) throw new RangeError(`CudaGraph.capture: device must be an integer ≥ 0, got ${device}`);
+    const device = checkInt('CudaGraph.capture: device', options.device ?? 0, 0);
     const g = native.cudaGraphBegin(device);
     try {
       fn();

@@ -65,21 +65,6 @@ export function isFloatingDtype(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64' || dtype === 'float16' || dtype === 'bfloat16';
 }
 
-/** The typed array that holds a dtype's values in JS (half types are widened to float32). */
-export type TypedArrayFor<D extends DType> = D extends 'float64'
-  ? Float64Array
-  : D extends 'int64'
-    ? BigInt64Array
-    : D extends 'int32'
-      ? Int32Array
-      : D extends 'uint8' | 'bool'
-        ? Uint8Array
-        : D extends 'int8'
-          ? Int8Array
-          : D extends 'int16'
-            ? Int16Array
-            : Float32Array;
-
 export type AnyTypedArray =
   | Float32Array
   | Float64Array

@@ -4,6 +4,7 @@
  */
 import { native } from '../native.js';
 import { handleOf, wrap, type Tensor } from './tensor.js';
+import { checkProbability } from '../check.js';
 
 type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
@@ -105,8 +106,7 @@ export function sigmoid(input: Tensor): Tensor {
 }
 /** Zeroes elements with probability `p` and scales the rest by 1/(1 − p) when `training`. */
 export function dropout(input: Tensor, p = 0.5, training = true): Tensor {
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${p}`);
-  return wrap(native.dropout(handleOf(input, 'input'), p, training));
+  return wrap(native.dropout(handleOf(input, 'input'), checkProbability('dropout: p', p), training));
 }
 
 /** Mean over k×k windows (padding counted as zeros by default, as PyTorch). */

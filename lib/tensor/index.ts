@@ -19,6 +19,7 @@ export {
   type AutocastDtype,
   memory,
   buildInfo,
+  type BuildInfo,
   cuda,
   type MemoryReport,
   type MemoryOptions,

@@ -1,13 +1,13 @@
 /** Process-level controls: seeds, threads, grad mode, autocast, CUDA queries and memory accounting. */
 import { availableParallelism } from 'node:os';
+import { checkInt } from '../check.js';
 import { native } from '../native.js';
 import { dtypeCode, dtypeName } from './dtype.js';
 import { wrap, handleOf, Tensor } from './tensor.js';
 
 /** Seeds libtorch's CPU (and CUDA) generators. */
 export function manualSeed(seed: number): void {
-  if (!Number.isInteger(seed) || seed < 0) throw new TypeError(`manualSeed: seed must be a non-negative integer, got ${seed}`);
-  native.manualSeed(seed);
+  native.manualSeed(checkInt('manualSeed: seed', seed, 0));
 }
 
 /** The CPU generator's state (a uint8 tensor), to save in a checkpoint. */
@@ -30,7 +30,7 @@ export function maxThreads(): number {
 
 /** Throws unless `threads` is an integer in 1..{@link maxThreads}; `what` names the setting. */
 export function checkThreads(threads: number, what: string): number {
-  if (!Number.isInteger(threads) || threads < 1) throw new TypeError(`${what} must be a positive integer, got ${threads}`);
+  checkInt(what, threads, 1);
   const max = maxThreads();
   if (threads > max) throw new RangeError(`${what} must be at most ${max} on this machine (4 × its ${availableParallelism()} cores, at least 8), got ${threads}`);
   return threads;
@@ -150,13 +150,35 @@ export interface MemoryOptions {
  * step, then `memory().cudaAllocator.peakAllocatedBytes` after it.
  */
 export function memory(options: MemoryOptions = {}): MemoryReport {
-  const device = options.device ?? 0;
-  if (!Number.isInteger(device) || device < 0) throw new RangeError(`memory: device must be an integer ≥ 0, got ${device}`);
+  const device = checkInt('memory: device', options.device ?? 0, 0);
   return { ...native.memory(), cudaAllocator: native.cudaMemoryStats(device, options.resetPeak ?? false) };
 }
 
+/** What the addon was built against, and what its libtorch uses here. */
+export interface BuildInfo {
+  /** libtorch version the addon was compiled against (e.g. "1.13.1", "2.13.0"). */
+  torchVersion: string;
+  /** Whether this is a CUDA build. */
+  cuda: boolean;
+  /** libtorch's parallel settings (`at::get_parallel_info()`). */
+  parallel: string;
+  /**
+   * Whether convolutions may run through NNPACK: libtorch has it and this CPU can run it. Where
+   * libtorch 2.x has NNPACK but the CPU cannot run it, the addon turns it off when it loads, so
+   * libtorch never tries it (and never logs "Could not initialize NNPACK!").
+   */
+  nnpack: boolean;
+  /**
+   * The C library's heap policy for tensor memory: "glibc, fixed thresholds (…)" where the addon
+   * fixed glibc's malloc thresholds when it loaded (freed tensor memory stays in the heap for the
+   * next step instead of being faulted in again), or "system default" (another C library, or
+   * `ECACFACE_MALLOC=system`, `GLIBC_TUNABLES=glibc.malloc.…` or `MALLOC_*_` variables set).
+   */
+  cpuMalloc: string;
+}
+
 /** What the addon was built against. */
-export function buildInfo(): { torchVersion: string; cuda: boolean; parallel: string } {
+export function buildInfo(): BuildInfo {
   return native.buildInfo();
 }
 

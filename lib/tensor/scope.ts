@@ -96,8 +96,3 @@ function release(mine: Disposable[], survivors: Set<Disposable>): void {
     }
   }
 }
-
-/** Number of scopes currently open (for diagnostics). */
-export function scopeDepth(): number {
-  return stack.length;
-}

@@ -669,8 +669,3 @@ export class Tensor {
     return this.toString();
   }
 }
-
-/** True when `v` is a floating-point Tensor. */
-export function isFloatingTensor(v: Tensor): boolean {
-  return isFloatingDtype(v.dtype);
-}

@@ -12,6 +12,7 @@ import { getRngState, setRngState } from '../tensor/runtime.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { TrainConfig } from './config.js';
+import { nonFiniteTensors } from './finite.js';
 import type { LogWindowState } from './metrics.js';
 import type { GradScaler } from './grad-scaler.js';
 import type { SGD, SGDState } from './sgd.js';
@@ -174,7 +175,7 @@ export function loadCheckpoint(path: string, parts: CheckpointParts): LoopState 
   if (!existsSync(path)) throw new Error(`cannot resume: no checkpoint at ${path}`);
   const { tensors, metadata } = loadSafetensors(path);
   try {
-    return restoreCheckpoint(tensors, parseCheckpointMeta(metadata, path), parts);
+    return restoreCheckpoint(tensors, parseCheckpointMeta(metadata, path), parts, path);
   } finally {
     for (const t of tensors.values()) t.dispose();
   }
@@ -183,9 +184,19 @@ export function loadCheckpoint(path: string, parts: CheckpointParts): LoopState 
 /**
  * Restores modules, optimizer, scaler and the CPU RNG from a checkpoint's tensors and metadata
  * (as read from one file, or assembled from several by a re-shard); returns the loop's state.
- * The caller keeps (and disposes) the tensors.
+ * Refuses, before anything is restored, tensors that hold NaN or ±Inf: a run never saves them
+ * (lib/train/finite.ts), so the file was damaged. `source` names the file(s) in errors. The
+ * caller keeps (and disposes) the tensors.
  */
-export function restoreCheckpoint(tensors: Map<string, Tensor>, meta: CheckpointMeta, parts: CheckpointParts): LoopState {
+export function restoreCheckpoint(tensors: Map<string, Tensor>, meta: CheckpointMeta, parts: CheckpointParts, source = 'the checkpoint'): LoopState {
+  const bad = nonFiniteTensors(tensors);
+  if (bad.length) {
+    throw new Error(
+      `cannot resume from ${source}: ${bad[0]} holds NaN or infinite values` +
+        (bad.length > 1 ? ` (and ${bad.length - 1} more: ${bad.slice(1, 6).join(', ')}${bad.length > 6 ? ', …' : ''})` : '') +
+        '; a run never saves such a checkpoint, so the file is damaged: resume from an earlier copy',
+    );
+  }
   for (const [prefix, m] of Object.entries(parts.modules)) {
     const p = `${prefix}.`;
     m.loadStateDict(new Map([...tensors].filter(([k]) => k.startsWith(p)).map(([k, v]) => [k.slice(p.length), v])));

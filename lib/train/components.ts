@@ -43,7 +43,7 @@ export class LoaderSource implements BatchSource {
       shuffle: config.data.shuffle,
       seed: config.seed,
       dropLast: true,
-      train: config.data.flip > 0,
+      flip: config.data.flip,
       imageSize: [config.imageSize, config.imageSize],
       ...(config.device !== 'cpu' ? { device: config.device as 'cpu' } : {}),
       ...(config.data.workers > 0 ? { threads: config.data.workers } : {}),

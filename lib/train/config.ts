@@ -11,6 +11,7 @@ import { HEAD_OPTION_SCHEMAS, HEAD_TYPES, headOptionKeys } from '../heads/option
 import { ARCHS } from '../models/archs.js';
 import { backboneSpecSchema } from '../models/spec.js';
 import { ATTENTION_KINDS } from '../nn/attention/kinds.js';
+import { milestoneProblems } from './schedule.js';
 
 export const PRECISIONS = ['fp32', 'bf16', 'fp16'] as const;
 
@@ -99,7 +100,11 @@ export const trainConfigSchema = z.strictObject({
   seed: nonNegInt.default(1337),
   outDir: z.string().min(1).default('runs'),
   /** Run name (the run directory is outDir/name); default: a timestamp. */
-  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only')
+    .refine((n) => n !== '.' && n !== '..', 'a run name is one folder inside outDir: not "." or ".."')
+    .optional(),
   /** Log line / progress stats every N steps. */
   logEvery: posInt.default(20),
   /** Also validate the untrained model before the first step (a baseline for the curves). */
@@ -197,13 +202,7 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): TrainC
 }
 
 function crossChecks(c: Partial<TrainConfig>, problems: string[], opts: ValidateOptions): void {
-  if (c.milestones && c.epochs !== undefined) {
-    const ms = c.milestones;
-    ms.forEach((m, i) => {
-      if (m >= c.epochs!) problems.push(`milestones[${i}]: ${m} is not before the last epoch (epochs = ${c.epochs})`);
-      if (i > 0 && m <= ms[i - 1]!) problems.push(`milestones[${i}]: must be greater than milestones[${i - 1}] (${ms[i - 1]})`);
-    });
-  }
+  if (c.milestones && c.epochs !== undefined) problems.push(...milestoneProblems(c.milestones, c.epochs));
   if (c.precision && c.precision !== 'fp32' && c.device === 'cpu') problems.push(`precision: '${c.precision}' needs a CUDA device (device is 'cpu'); use 'fp32' on the CPU`);
   if (c.device && c.device !== 'cpu' && opts.cudaAvailable === false) problems.push(`device: '${c.device}' requested but CUDA is not available in this build/machine`);
   if (c.batchSize !== undefined && c.batchSize < 2) problems.push('batchSize: must be at least 2 (BatchNorm needs more than one sample)');

@@ -139,6 +139,20 @@ export function saturatedGates(stats: readonly BlockGateStats[], share = 0.5): s
   return out;
 }
 
+/** The console's short form: `gates: 13/30 saturated` (each block has a channel and a spatial gate). */
+export function gateSummary(stats: readonly BlockGateStats[]): string {
+  return `gates: ${saturatedGates(stats).length}/${2 * stats.length} saturated`;
+}
+
+/**
+ * Whether the network has collapsed as the demo at too high a learning rate does: every ESCA block
+ * has a saturated gate, so each passes a constant or nothing and every face gets the same
+ * embedding (docs/training.md, "The demo").
+ */
+export function gatesCollapsed(stats: readonly BlockGateStats[]): boolean {
+  return stats.length > 0 && stats.every((s) => saturatedGates([s]).length > 0);
+}
+
 /** One line for a log: the range of σ̄ over the blocks per gate, and saturated gates if any. */
 export function formatGateStats(stats: readonly BlockGateStats[]): string {
   if (stats.length === 0) return 'esca gates: –';

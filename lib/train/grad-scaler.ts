@@ -7,6 +7,7 @@
  */
 import { native } from '../native.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkInt, checkNumber } from '../check.js';
 
 /** Options of {@link GradScaler}. */
 export interface GradScalerOptions {
@@ -38,12 +39,8 @@ export class GradScaler {
 
   constructor(options: GradScalerOptions = {}) {
     this.enabled = options.enabled ?? true;
-    this.growthInterval = options.growthInterval ?? 2000;
-    this.#scale = this.enabled ? (options.initScale ?? 65536) : 1;
-    if (!(this.#scale > 0) || !Number.isFinite(this.#scale)) throw new RangeError(`GradScaler: initScale must be a finite number > 0, got ${options.initScale}`);
-    if (!Number.isInteger(this.growthInterval) || this.growthInterval < 1) {
-      throw new RangeError(`GradScaler: growthInterval must be a positive integer, got ${options.growthInterval}`);
-    }
+    this.growthInterval = checkInt('GradScaler: growthInterval', options.growthInterval ?? 2000, 1);
+    this.#scale = this.enabled ? checkNumber('GradScaler: initScale', options.initScale ?? 65536, { above: 0 }) : 1;
   }
 
   /** The current scale (1 when disabled). */
@@ -88,7 +85,7 @@ export class GradScaler {
 
   loadStateDict(s: GradScalerState): void {
     if (!this.enabled) return;
-    if (!(s.scale > 0) || !Number.isFinite(s.scale)) throw new RangeError(`GradScaler.loadStateDict: scale must be a finite number > 0, got ${s.scale}`);
+    checkNumber('GradScaler.loadStateDict: scale', s.scale, { above: 0 });
     this.#scale = s.scale;
     this.#goodSteps = s.goodSteps;
   }

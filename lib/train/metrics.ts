@@ -3,8 +3,10 @@
  * `type: 'train'` lines carry the step statistics, `type: 'val'` lines one validation set's result,
  * `type: 'lr'` lines each change of the learning rate.
  */
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.js';
 import { readRegularFile } from '../io/regular-file.js';
+import { namingFile } from '../io/write-error.js';
 import type { BlockGateStats } from './gate-stats.js';
 
 /** Training statistics logged every `logEvery` steps (averages over the steps since the last line). */
@@ -78,42 +80,61 @@ export function thinRoc(roc: { fpr: ArrayLike<number>; tpr: ArrayLike<number> },
   return { fpr: kept.map((p) => p[0]), tpr: kept.map((p) => p[1]) };
 }
 
+const line = (r: MetricRecord) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n';
+
 /** Appends records to a JSONL file. */
 export class MetricsWriter {
   constructor(readonly path: string) {}
 
+  /** Appends one record (an error, e.g. ENOSPC, names the file). */
   append(r: MetricRecord): void {
-    appendFileSync(this.path, JSON.stringify(r, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
+    namingFile(this.path, 'appending a record to', () => appendFileSync(this.path, line(r)));
   }
 
   /**
    * Drops the records written after the one of `step` (used on resume: those steps are trained
    * again): the trailing records with a later step. Trailing, not all: after a resume with another
    * world size the step numbering restarts lower (docs/distributed.md), and the records of the
-   * earlier world size must stay.
+   * earlier world size must stay. A torn last line (a crash or a full disk mid-write) goes too,
+   * reported through `onWarning`. The file is replaced atomically.
    */
-  truncateAfter(step: number): void {
+  truncateAfter(step: number, options: ReadMetricsOptions = {}): void {
     if (!existsSync(this.path)) return;
-    const kept = readMetrics(this.path);
+    const kept = readMetrics(this.path, options);
     while (kept.length && kept[kept.length - 1]!.step > step) kept.pop();
-    writeFileSync(this.path, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+    namingFile(this.path, 'rewriting', () => writeFileAtomic(this.path, [Buffer.from(kept.map(line).join(''))]));
   }
 }
 
-/** Reads a metrics file (nulls, i.e. non-finite numbers, come back as NaN). */
-export function readMetrics(path: string): MetricRecord[] {
+/** Options of {@link readMetrics}. */
+export interface ReadMetricsOptions {
+  /** Told about a torn last line that was skipped (default: console.warn). */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Reads a metrics file (nulls, i.e. non-finite numbers, come back as NaN). A last line that is
+ * cut short (no newline, not JSON: a crash or a full disk mid-append) is skipped with a warning;
+ * any other line that is not JSON is an error naming the file and line.
+ */
+export function readMetrics(path: string, options: ReadMetricsOptions = {}): MetricRecord[] {
   if (!existsSync(path)) throw new Error(`metrics file not found: ${path}`);
   const out: MetricRecord[] = [];
-  readRegularFile(path, 'metrics file', 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      if (!line.trim()) return;
-      try {
-        out.push(JSON.parse(line, (_k, v: unknown) => (v === null ? NaN : v)) as MetricRecord);
-      } catch {
-        throw new Error(`${path}:${i + 1}: not a JSON line`);
+  const lines = readRegularFile(path, 'metrics file', 'utf8').split('\n');
+  lines.forEach((text, i) => {
+    if (!text.trim()) return;
+    try {
+      out.push(JSON.parse(text, (_k, v: unknown) => (v === null ? NaN : v)) as MetricRecord);
+    } catch {
+      // the last element after split has no newline after it: an append that did not finish
+      if (i === lines.length - 1) {
+        const warn = options.onWarning ?? ((m: string) => console.warn(`ecacface: ${m}`));
+        warn(`${path}:${i + 1}: skipped a torn last line (${text.length} bytes, cut off mid-record by a crash or a full disk)`);
+        return;
       }
-    });
+      throw new Error(`${path}:${i + 1}: not a JSON line`);
+    }
+  });
   return out;
 }
 
@@ -128,6 +149,12 @@ export interface StepSample {
   /** Milliseconds spent waiting for the batch, and for the whole step including the wait. */
   waitMs: number;
   totalMs: number;
+  /**
+   * The first step a process runs: libtorch creates its kernels (oneDNN primitives), the heap
+   * grows and JavaScript compiles, so it takes about twice a later step. Its time is kept out of
+   * the window's throughput and data-wait share unless the window has no other step.
+   */
+  warmUp?: boolean;
 }
 
 /**
@@ -135,6 +162,14 @@ export interface StepSample {
  * last t, throughput and the data-wait share. {@link LogWindow.flush} turns them into a record
  * and starts a new window.
  */
+/**
+ * The logging rule: the step that makes `step` steps in all and `batch` batches of its epoch writes
+ * a log line when `step` is a multiple of `logEvery` or the epoch ends with it.
+ */
+export function isLogStep(step: number, batch: number, logEvery: number, batchesPerEpoch: number): boolean {
+  return step % logEvery === 0 || batch === batchesPerEpoch;
+}
+
 /** A log window's sums (JSON), saved in checkpoints. */
 export interface LogWindowState {
   n: number;
@@ -156,6 +191,8 @@ export class LogWindow {
   #images = 0;
   #wait = 0;
   #time = 0;
+  /** Images, wait and time of warm-up steps (see {@link StepSample.warmUp}). */
+  #warm = { images: 0, wait: 0, time: 0 };
 
   /** Steps in the window. */
   get size(): number {
@@ -168,14 +205,27 @@ export class LogWindow {
     this.#t = s.t;
     this.#pos += s.positiveCosine;
     this.#hard += s.hardFraction;
-    this.#images += s.images;
-    this.#wait += s.waitMs;
-    this.#time += s.totalMs;
+    const timing = s.warmUp ? this.#warm : null;
+    if (timing) {
+      timing.images += s.images;
+      timing.wait += s.waitMs;
+      timing.time += s.totalMs;
+    } else {
+      this.#images += s.images;
+      this.#wait += s.waitMs;
+      this.#time += s.totalMs;
+    }
+  }
+
+  /** Images, wait and time the throughput is computed from: the steps after the warm-up, if any. */
+  #timing(): { images: number; wait: number; time: number } {
+    return this.#time > 0 ? { images: this.#images, wait: this.#wait, time: this.#time } : this.#warm;
   }
 
   /** The sums so far (for a checkpoint). */
   snapshot(): LogWindowState {
-    return { n: this.#n, loss: this.#loss, t: this.#t, pos: this.#pos, hard: this.#hard, images: this.#images, wait: this.#wait, time: this.#time };
+    const { images, wait, time } = this.#timing();
+    return { n: this.#n, loss: this.#loss, t: this.#t, pos: this.#pos, hard: this.#hard, images, wait, time };
   }
 
   /** Continues a window from {@link snapshot} (on resume). */
@@ -190,11 +240,13 @@ export class LogWindow {
     this.#images = v(s.images);
     this.#wait = v(s.wait);
     this.#time = v(s.time);
+    this.#warm = { images: 0, wait: 0, time: 0 };
   }
 
   /** The window's record (time stamped now); the window starts again empty. */
   flush(step: number, epoch: number, lr: number): TrainRecord {
     const n = this.#n;
+    const { images, wait, time } = this.#timing();
     const rec: TrainRecord = {
       type: 'train',
       step,
@@ -204,11 +256,12 @@ export class LogWindow {
       t: this.#t,
       positiveCosine: this.#pos / n,
       hardFraction: this.#hard / n,
-      imagesPerSec: this.#images / (this.#time / 1000),
-      dataWait: this.#wait / this.#time,
+      imagesPerSec: images / (time / 1000),
+      dataWait: wait / time,
       time: new Date().toISOString(),
     };
     this.#n = this.#loss = this.#t = this.#pos = this.#hard = this.#images = this.#wait = this.#time = 0;
+    this.#warm = { images: 0, wait: 0, time: 0 };
     return rec;
   }
 }

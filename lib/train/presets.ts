@@ -1,5 +1,5 @@
 /**
- * Presets reproducing the paper's runs (spec heads-eval-data §3.1): dataset × backbone × method.
+ * Presets reproducing the paper's runs (CurricularFace's train.py and config.py; docs/training.md): dataset × backbone × method.
  * A preset fills everything but the data paths; a user's config and `--set` overrides win.
  *
  * Names: `<dataset>-<backbone>` with an optional `:<method>` (default `ecacface`), e.g.

@@ -2,10 +2,13 @@
  * Live progress of a run: a cli-progress bar on a terminal, plain log lines otherwise (and always
  * in `training.log`, lib/train/run-log.ts). Each step line shows loss, LR, CurricularFace's t,
  * positive cosine, hard-negative fraction, images/s, the share of time spent waiting for data,
- * the time since the start of this session and the estimated time to the end.
+ * the time since the start of this session and the estimated time to the end, and with ESCA gate
+ * statistics a short summary (`gates: 2/30 saturated`). A warning line comes once when a gate
+ * first saturates and once when every block has (the collapse of docs/training.md, "The demo");
+ * the per-block line of every logging step is for `training.log` (and TensorBoard) only.
  */
 import cliProgress from 'cli-progress';
-import { formatGateStats, saturatedGates } from './gate-stats.js';
+import { formatGateStats, gatesCollapsed, gateSummary, saturatedGates, type BlockGateStats } from './gate-stats.js';
 import type { ProgressEvent } from './types.js';
 
 type StepEvent = Extract<ProgressEvent, { kind: 'step' }>;
@@ -57,8 +60,36 @@ export class EtaClock {
 function stepStats(e: StepEvent): string {
   return (
     `loss ${f(e.loss, 4)}  lr ${e.lr.toPrecision(3)}  t ${f(e.t, 4)}  cos+ ${f(e.positiveCosine, 3)}  ` +
-    `hard ${pct(e.hardFraction, 2)}  ${f(e.imagesPerSec, 1)} img/s  data-wait ${pct(e.dataWait, 1)}`
+    `hard ${pct(e.hardFraction, 2)}  ${f(e.imagesPerSec, 1)} img/s  data-wait ${pct(e.dataWait, 1)}` +
+    (e.gates?.length ? `  ${gateSummary(e.gates)}` : '')
   );
+}
+
+/**
+ * The gate warnings of a run, each given once: when a gate first saturates, and when every block
+ * has a saturated gate (the network has collapsed).
+ */
+class GateWatch {
+  #saturated = false;
+  #collapsed = false;
+
+  warnings(step: number, stats: readonly BlockGateStats[]): string[] {
+    const out: string[] = [];
+    const sat = saturatedGates(stats);
+    if (sat.length && !this.#saturated) {
+      this.#saturated = true;
+      const shown = sat.slice(0, 3).join(', ') + (sat.length > 3 ? ` and ${sat.length - 3} more` : '');
+      out.push(`warning: ESCA gates saturated at step ${step}: ${shown} (per-block statistics: training.log, TensorBoard)`);
+    }
+    if (gatesCollapsed(stats) && !this.#collapsed) {
+      this.#collapsed = true;
+      out.push(
+        `warning: every ESCA block has a saturated gate at step ${step}: the network has likely collapsed (every face gets the same ` +
+          'embedding); a lower learning rate or a warm-up avoids it (docs/training.md, "The demo")',
+      );
+    }
+    return out;
+  }
 }
 
 /** Formats validation results as `name 97.83±0.71`. */
@@ -67,19 +98,29 @@ export function formatValidation(results: { name: string; accuracy: number; std:
 }
 
 /**
- * Turns progress events into plain text lines, the same for the console (off a terminal) and for
- * `training.log`. Keeps the clock for elapsed time and ETA.
+ * Turns progress events into plain text lines for the console (off a terminal) and `training.log`.
+ * Keeps the clock for elapsed time and ETA, and the gate warnings given. With `gateDetail` (the
+ * log) every logging step also gets the per-block gate line.
  */
 export class ProgressFormatter {
   readonly clock: EtaClock;
-  constructor(now?: () => number) {
-    this.clock = new EtaClock(now);
+  readonly #gates = new GateWatch();
+  readonly #gateDetail: boolean;
+  constructor(options: { now?: () => number; gateDetail?: boolean } = {}) {
+    this.clock = new EtaClock(options.now);
+    this.#gateDetail = options.gateDetail ?? false;
   }
 
   /** `0:32 elapsed, ETA 6:13` for a step. */
   timing(step: number, totalSteps: number): string {
     const { elapsed, eta } = this.clock.at(step, totalSteps);
     return `${formatDuration(elapsed)} elapsed, ETA ${formatDuration(eta)}`;
+  }
+
+  /** After a step line: the per-block gate line (with `gateDetail`) and the warnings due. */
+  gateLines(s: StepEvent): string[] {
+    if (!s.gates?.length) return [];
+    return [...(this.#gateDetail ? [formatGateStats(s.gates)] : []), ...this.#gates.warnings(s.step, s.gates)];
   }
 
   /** The lines of one event (none for routine checkpoints). */
@@ -90,9 +131,7 @@ export class ProgressFormatter {
         return [`${e.resumed ? 'resuming' : 'training'} in ${e.runDir}: ${e.numImages} images, ${e.numClasses} identities, steps ${e.startStep}/${e.totalSteps}`];
       case 'step': {
         const s = e;
-        const out = [`step ${s.step}/${s.totalSteps} epoch ${s.epoch + 1}/${s.epochs}  ${stepStats(s)}  [${this.timing(s.step, s.totalSteps)}]`];
-        if (s.gates?.length) out.push(formatGateStats(s.gates));
-        return out;
+        return [`step ${s.step}/${s.totalSteps} epoch ${s.epoch + 1}/${s.epochs}  ${stepStats(s)}  [${this.timing(s.step, s.totalSteps)}]`, ...this.gateLines(s)];
       }
       case 'validation':
         return [`validation at step ${e.step}: ${formatValidation(e.results)}`];
@@ -112,17 +151,18 @@ export interface ProgressReporter {
 
 /**
  * The default reporter: a bar with elapsed time and ETA when `stream` is a TTY (unless `plain`),
- * else one plain line per event. On the bar, the ESCA gate line is shown only when a gate saturates.
+ * else one plain line per event; gate warnings are printed above the bar.
  */
 export function progressReporter(options: { stream?: NodeJS.WriteStream; plain?: boolean; now?: () => number } = {}): ProgressReporter {
   const stream = options.stream ?? process.stderr;
   const tty = !options.plain && stream.isTTY === true;
-  const fmt = new ProgressFormatter(options.now);
+  const fmt = new ProgressFormatter(options.now ? { now: options.now } : {});
   let bar: cliProgress.SingleBar | null = null;
   let lastStart: { total: number; value: number; payload: Record<string, string> } | null = null;
-  const newBar = () =>
+  // The live bar is erased when a line is printed above it (`clear`); the last one stays on screen.
+  const newBar = (clear = true) =>
     new cliProgress.SingleBar(
-      { format: 'epoch {epoch} [{bar}] {value}/{total} steps | {timing} | {stats}', stream, hideCursor: true, clearOnComplete: false, barsize: 24 },
+      { format: 'epoch {epoch} [{bar}] {value}/{total} steps | {timing} | {stats}', stream, hideCursor: true, clearOnComplete: clear, barsize: 24 },
       cliProgress.Presets.shades_classic,
     );
   const log = (s: string) => {
@@ -135,9 +175,8 @@ export function progressReporter(options: { stream?: NodeJS.WriteStream; plain?:
   };
   return {
     onProgress(e) {
-      const lines = fmt.lines(e);
       if (!tty) {
-        for (const l of lines) stream.write(l + '\n');
+        for (const l of fmt.lines(e)) stream.write(l + '\n');
         return;
       }
       if (e.kind === 'step') {
@@ -145,10 +184,10 @@ export function progressReporter(options: { stream?: NodeJS.WriteStream; plain?:
         const payload = { epoch: `${s.epoch + 1}/${s.epochs}`, stats: stepStats(s), timing: fmt.timing(s.step, s.totalSteps) };
         lastStart = { total: s.totalSteps, value: s.step, payload };
         bar?.update(s.step, payload);
-        if (s.gates && saturatedGates(s.gates).length) log(formatGateStats(s.gates));
+        for (const l of fmt.gateLines(s)) log(l);
         return;
       }
-      for (const l of lines) log(l);
+      for (const l of fmt.lines(e)) log(l);
       if (e.kind === 'start') {
         bar = newBar();
         lastStart = { total: e.totalSteps, value: e.startStep, payload: { epoch: '-', stats: '', timing: '' } };
@@ -157,6 +196,11 @@ export function progressReporter(options: { stream?: NodeJS.WriteStream; plain?:
     },
     stop() {
       bar?.stop();
+      if (bar && lastStart) {
+        const last = newBar(false);
+        last.start(lastStart.total, lastStart.value, lastStart.payload);
+        last.stop();
+      }
       bar = null;
       lastStart = null;
     },

@@ -1,5 +1,6 @@
 /** `report.md` of a run: what was trained, the verification table, and where the files are. */
 import { writeFileSync } from 'node:fs';
+import { namingFile } from '../io/write-error.js';
 import { join, relative } from 'node:path';
 import { readMetrics, type ValRecord } from './metrics.js';
 import type { TrainConfig } from './config.js';
@@ -24,16 +25,25 @@ export function verificationTable(runDir: string): { markdown: string; rows: { n
   return { markdown: lines.join('\n'), rows };
 }
 
+/** The LR schedule in words: `lr 0.1 ÷10 at epochs 28/38/46` (×gamma when 1/gamma is not whole). */
+export function lrText(config: Pick<TrainConfig, 'lr' | 'gamma' | 'milestones'>): string {
+  if (!config.milestones.length || config.gamma === 1) return `lr ${config.lr} constant`;
+  const inverse = 1 / config.gamma;
+  const whole = Math.round(inverse);
+  const step = Math.abs(inverse - whole) < 1e-9 * inverse ? `÷${whole}` : `×${config.gamma}`;
+  return `lr ${config.lr} ${step} at epochs ${config.milestones.join('/')}`;
+}
+
 /** Writes `runDir/report.md` and returns its path. */
 export function writeReport(summary: TrainSummary & { plots?: string[] }, config: TrainConfig, extra: string[] = []): string {
   const dir = summary.runDir;
   const rel = (p: string) => relative(dir, p) || '.';
   const pngs = (summary.plots ?? []).filter((p) => p.endsWith('.png'));
   const md = [
-    `# Training run ${rel(dir) === '.' ? dir : dir}`,
+    `# Training run ${dir}`,
     '',
     `${config.backbone} + ${config.attention} attention, ${config.head.type} head; ${summary.steps} steps (${summary.epochs} epochs of ${config.epochs}), ` +
-      `batch ${config.batchSize}, lr ${config.lr} ÷10 at epochs ${config.milestones.join('/') || '–'}, ${config.imageSize}px, ${config.device} ${config.precision}, ${summary.seconds.toFixed(0)} s.`,
+      `batch ${config.batchSize}, ${lrText(config)}, ${config.imageSize}px, ${config.device} ${config.precision}, ${summary.seconds.toFixed(0)} s.`,
     ...(summary.interrupted ? ['', `Stopped by Ctrl-C at step ${summary.steps} (checkpoint saved; \`ecacface train --resume ${dir}\` continues).`] : []),
     ...(summary.timeLimited ? ['', `Stopped at the time limit (maxMinutes ${config.maxMinutes}) at step ${summary.steps}.`] : []),
     '',
@@ -54,6 +64,6 @@ export function writeReport(summary: TrainSummary & { plots?: string[] }, config
     ...(pngs.length ? ['## Curves', '', ...pngs.map((p) => `![${rel(p)}](${rel(p)})`), ''] : []),
   ].join('\n');
   const path = join(dir, 'report.md');
-  writeFileSync(path, md);
+  namingFile(path, 'writing', () => writeFileSync(path, md));
   return path;
 }

@@ -249,7 +249,7 @@ export function resumeOtherLayout(
   else {
     const r = reshardCheckpoint(saved, { ...target, headType: config.head.type });
     try {
-      loaded = restoreCheckpoint(r.tensors, r.meta, parts);
+      loaded = restoreCheckpoint(r.tensors, r.meta, parts, saved.files.join(', '));
     } finally {
       for (const t of r.tensors.values()) t.dispose();
     }

@@ -7,20 +7,20 @@
  * - the LR's changes as `type: 'lr'` records of metrics.jsonl (every warm-up step, each milestone),
  *   so the LR plot is exact.
  */
+import type { ModuleTree } from '../nn/attention/esca.js';
 import { GateStatsCollector } from './gate-stats.js';
 import type { TrainContext, TrainHooks } from './hooks.js';
-import type { MetricsWriter } from './metrics.js';
+import { isLogStep, type MetricsWriter } from './metrics.js';
 
-/** Whether the step after the current one writes a log line (the loop's rule). */
+/** Whether the step after the current one writes a log line. */
 function nextStepLogs(ctx: TrainContext): boolean {
-  const next = ctx.state.step + 1;
   const b = ctx.state.position.batch >= ctx.batchesPerEpoch ? 0 : ctx.state.position.batch;
-  return next % ctx.config.logEvery === 0 || b + 1 === ctx.batchesPerEpoch;
+  return isLogStep(ctx.state.step + 1, b + 1, ctx.config.logEvery, ctx.batchesPerEpoch);
 }
 
 /** Gate statistics on logging steps; null when the backbone has no ESCA block. */
-export function gateStatsHook(ctx: { backbone: unknown }): TrainHooks | null {
-  const collector = new GateStatsCollector(ctx.backbone as never);
+export function gateStatsHook(ctx: { backbone: ModuleTree }): TrainHooks | null {
+  const collector = new GateStatsCollector(ctx.backbone);
   if (collector.size === 0) return null;
   const armIfLogging = (c: TrainContext): void => {
     if (nextStepLogs(c)) collector.arm({ trainingOnly: true });

@@ -4,6 +4,7 @@
  * the same file after a `resuming in …` line).
  */
 import { appendFileSync } from 'node:fs';
+import { namingFile } from '../io/write-error.js';
 import { ProgressFormatter } from './progress.js';
 import type { ProgressEvent } from './types.js';
 
@@ -15,13 +16,13 @@ export class RunLog {
     readonly path: string,
     private readonly date: () => Date = () => new Date(),
   ) {
-    this.fmt = new ProgressFormatter();
+    this.fmt = new ProgressFormatter({ gateDetail: true });
   }
 
   /** Appends one line (a multi-line text becomes several stamped lines). */
   write(text: string): void {
     const stamp = this.date().toISOString();
-    appendFileSync(this.path, text.split('\n').map((l) => `${stamp} ${l}\n`).join(''));
+    namingFile(this.path, 'appending to', () => appendFileSync(this.path, text.split('\n').map((l) => `${stamp} ${l}\n`).join('')));
   }
 
   /** Writes the lines of a progress event (use as, or inside, `onProgress`). */

@@ -10,10 +10,11 @@ import { join, resolve } from 'node:path';
 import type { Head } from '../heads/head.js';
 import type { Backbone } from '../models/backbone.js';
 import { removeStaleTemps } from '../io/atomic.js';
+import { makeDirectory, namingFile } from '../io/write-error.js';
 import { saveSafetensors } from '../io/safetensors.js';
 import type { Device } from '../tensor/device.js';
 import type { AutocastDtype } from '../tensor/runtime.js';
-import { manualSeed, setNumThreads } from '../tensor/runtime.js';
+import { setNumThreads } from '../tensor/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { resumeOtherLayout, savedLayout } from './reshard.js';
 import { checkPosition, loadCheckpoint, moduleTensors, rankCheckpointPath, saveCheckpoint, type BestModel, type CheckpointParts, type LoopState } from './checkpoint.js';
@@ -22,7 +23,7 @@ import type { TrainConfig } from './config.js';
 import { GradScaler } from './grad-scaler.js';
 import type { SaveKind, TrainContext, TrainHooks } from './hooks.js';
 import { LogWindow, MetricsWriter, thinRoc, type TrainRecord, type ValRecord } from './metrics.js';
-import { prepareRunDir } from './run-dir.js';
+import { markRunDir, prepareRunDir, runDirOf } from './run-dir.js';
 import { gateStatsHook, lrChangesHook } from './run-hooks.js';
 import { RunLog } from './run-log.js';
 import { TensorBoardLogger, tensorboardDir } from './tensorboard.js';
@@ -73,11 +74,6 @@ export interface TrainSummary {
   seconds: number;
 }
 
-/** The run directory of a config: `outDir/name`. */
-export function runDirOf(config: TrainConfig): string {
-  return resolve(config.outDir, config.name ?? new Date().toISOString().replace(/[:.]/g, '-'));
-}
-
 /**
  * Where a run lives: from `resume` (a run directory or a checkpoint file) or the config. Ranks
  * other than 0 that keep their own checkpoint (a sharded head) use `<checkpoint>.rank<r>.safetensors`.
@@ -96,7 +92,7 @@ function runPaths(config: TrainConfig, resume: TrainOptions['resume'], rank: num
  */
 function prepareRunFolder(runDir: string, isMain: boolean, o: { resume: boolean; overwrite: boolean }): string[] {
   if (!isMain) {
-    mkdirSync(runDir, { recursive: true });
+    makeDirectory(runDir, 'the run directory');
     return [];
   }
   prepareRunDir(runDir, o);
@@ -205,10 +201,10 @@ export class TrainRun {
     // Rank 0 alone writes the run's files (other ranks: their checkpoint file only).
     const own = this.isMain ? [config.gateStats ? gateStatsHook(components) : null, lrChangesHook(this.metrics)].filter((h) => h !== null) : [];
     this.hooks = [...own, ...(options.hooks ?? [])];
-    if (this.isMain) writeFileSync(join(this.runDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+    const configPath = join(this.runDir, 'config.json');
+    if (this.isMain) namingFile(configPath, 'writing', () => writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n'));
 
     if (config.threads > 0) setNumThreads(config.threads);
-    manualSeed(config.seed);
     this.device = config.device as Device;
     this.autocast = this.device !== 'cpu' && config.precision !== 'fp32' ? (config.precision === 'bf16' ? 'bfloat16' : 'float16') : null;
     const { backbone, head, source } = components;
@@ -270,8 +266,9 @@ export class TrainRun {
     Object.assign(this.state, loaded);
     if (this.state.window) this.window.restore(this.state.window);
     this.lastCheckpoint = this.checkpointPath;
+    if (this.isMain) markRunDir(this.runDir);
     // metrics.jsonl holds what was logged up to the checkpoint's step (the saved run's numbering)
-    if (this.isMain) this.metrics.truncateAfter(loggedUpTo);
+    if (this.isMain) this.metrics.truncateAfter(loggedUpTo, { onWarning: (text) => this.emit({ kind: 'message', text }) });
     return note;
   }
 

@@ -1,8 +1,9 @@
 /**
- * Learning-rate schedule of the paper's recipe (spec §3.1): multi-step decay set at the start of
+ * Learning-rate schedule of the paper's recipe (CurricularFace's train.py): multi-step decay set at the start of
  * each epoch, `lr = base × gamma^{#{milestones ≤ epoch}}` (0-based epochs), with an optional
- * linear warm-up over the first steps (off by default, spec D8).
+ * linear warm-up over the first steps (off by default, as in the reference code; the paper is silent).
  */
+import { intProblem, numberProblem } from '../check.js';
 
 /** Schedule parameters. */
 export interface ScheduleOptions {
@@ -20,23 +21,29 @@ export interface ScheduleOptions {
   warmupStartFactor?: number;
 }
 
-/** Returns every problem of a schedule (empty when valid). */
-export function scheduleProblems(o: ScheduleOptions): string[] {
+/**
+ * The milestone rule (the one home of it: the schedule and the training config both use it): each
+ * milestone an epoch in [1, epochs − 1], the list strictly increasing.
+ */
+export function milestoneProblems(milestones: readonly number[], epochs: number): string[] {
   const out: string[] = [];
-  if (!Number.isFinite(o.lr) || o.lr <= 0) out.push(`lr must be a positive number (got ${o.lr})`);
-  if (!Number.isInteger(o.epochs) || o.epochs < 1) out.push(`epochs must be a positive integer (got ${o.epochs})`);
-  const g = o.gamma ?? 0.1;
-  if (!Number.isFinite(g) || g <= 0 || g > 1) out.push(`gamma must be in (0, 1] (got ${g})`);
-  const w = o.warmupSteps ?? 0;
-  if (!Number.isInteger(w) || w < 0) out.push(`warmupSteps must be a non-negative integer (got ${w})`);
-  const f = o.warmupStartFactor ?? 0;
-  if (!Number.isFinite(f) || f < 0 || f > 1) out.push(`warmupStartFactor must be in [0, 1] (got ${f})`);
-  o.milestones.forEach((m, i) => {
-    if (!Number.isInteger(m)) out.push(`milestones[${i}] must be an integer epoch (got ${m})`);
-    else if (m < 1 || (Number.isInteger(o.epochs) && m >= o.epochs)) out.push(`milestones[${i}] = ${m} must lie in [1, ${o.epochs - 1}] (epochs = ${o.epochs})`);
-    if (i > 0 && !(m > o.milestones[i - 1]!)) out.push(`milestones must be strictly increasing (milestones[${i - 1}] = ${o.milestones[i - 1]}, milestones[${i}] = ${m})`);
+  milestones.forEach((m, i) => {
+    if (!Number.isSafeInteger(m) || m < 1 || m >= epochs) out.push(`milestones[${i}] must be an epoch in [1, ${epochs - 1}] (epochs = ${epochs}), got ${m}`);
+    if (i > 0 && !(m > milestones[i - 1]!)) out.push(`milestones[${i}] must be greater than milestones[${i - 1}] (${milestones[i - 1]}), got ${m}`);
   });
   return out;
+}
+
+/** Returns every problem of a schedule (empty when valid). */
+export function scheduleProblems(o: ScheduleOptions): string[] {
+  const out = [
+    numberProblem('lr', o.lr, { above: 0 }),
+    intProblem('epochs', o.epochs, 1),
+    numberProblem('gamma', o.gamma ?? 0.1, { above: 0, max: 1 }),
+    intProblem('warmupSteps', o.warmupSteps ?? 0, 0),
+    numberProblem('warmupStartFactor', o.warmupStartFactor ?? 0, { min: 0, max: 1 }),
+  ].filter((p) => p !== null);
+  return Number.isSafeInteger(o.epochs) ? [...out, ...milestoneProblems(o.milestones, o.epochs)] : out;
 }
 
 /** Multi-step LR per epoch with optional linear warm-up per step. */

@@ -3,11 +3,12 @@
  *
  * The rule is torch.optim.SGD's exactly (dampening 0 and no Nesterov by default):
  * `g ← grad + wd·p; buf ← g (first step) | μ·buf + (1−dampening)·g; p ← p − lr·buf`.
- * Parameter groups carry their own lr / weight decay (spec §3.1: no weight decay on BN affine
+ * Parameter groups carry their own lr / weight decay (CurricularFace: no weight decay on BN affine
  * parameters); the learning rate is set from TypeScript (see {@link SGD.setLr} and `schedule.ts`).
  */
 import { native, type NativeTensor } from '../native.js';
 import { Tensor, handleOf, wrap } from '../tensor/tensor.js';
+import { numberProblem } from '../check.js';
 
 /** One parameter group: its tensors and optional per-group hyper-parameters. */
 export interface ParamGroupInput {
@@ -50,11 +51,12 @@ export interface SGDState {
 }
 
 function checkHyper(where: string, g: { lr: number; momentum: number; weightDecay: number; dampening: number; nesterov: boolean }): void {
-  const bad: string[] = [];
-  if (!Number.isFinite(g.lr) || g.lr < 0) bad.push(`lr must be a finite number ≥ 0 (got ${g.lr})`);
-  if (!Number.isFinite(g.momentum) || g.momentum < 0) bad.push(`momentum must be ≥ 0 (got ${g.momentum})`);
-  if (!Number.isFinite(g.weightDecay) || g.weightDecay < 0) bad.push(`weightDecay must be ≥ 0 (got ${g.weightDecay})`);
-  if (!Number.isFinite(g.dampening)) bad.push(`dampening must be finite (got ${g.dampening})`);
+  const bad: string[] = [
+    numberProblem('lr', g.lr, { min: 0 }),
+    numberProblem('momentum', g.momentum, { min: 0 }),
+    numberProblem('weightDecay', g.weightDecay, { min: 0 }),
+    numberProblem('dampening', g.dampening),
+  ].filter((p) => p !== null);
   if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) bad.push('nesterov requires momentum > 0 and dampening = 0');
   if (bad.length) throw new RangeError(`SGD ${where}: ${bad.join('; ')}`);
 }

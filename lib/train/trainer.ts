@@ -13,6 +13,7 @@ import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { TrainConfig } from './config.js';
 import type { GradScaler } from './grad-scaler.js';
+import { isLogStep } from './metrics.js';
 import { TrainRun, type TrainOptions, type TrainSummary } from './run.js';
 import type { SGD } from './sgd.js';
 import type { BatchSource, TrainBatch, TrainComponents } from './types.js';
@@ -132,7 +133,11 @@ async function* timedBatches(source: BatchSource, epoch: number, from: number, t
 /** Resolves after one turn of the event loop (signals, timers and I/O callbacks run). */
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** Runs the training loop on given components. */
+/**
+ * Runs the training loop on given components. The random generators are not reseeded here: seed
+ * them (`manualSeed(config.seed)`) before building the components, as `train()` does, so the
+ * initial weights and the run come from one seed; a resumed run restores them from its checkpoint.
+ */
 export async function runTraining(config: TrainConfig, c: TrainComponents, options: TrainOptions = {}): Promise<TrainSummary> {
   const t0 = Date.now();
   const run = new TrainRun(config, c, options);
@@ -161,6 +166,9 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
     await run.callHooks('onStart');
     if (config.valAtStart && !run.resumed && state.step === 0) await run.validate();
     const tTrain = performance.now();
+    // The first step this process runs is its warm-up (see StepSample.warmUp): logged on its own,
+    // kept out of the img/s of the first log line.
+    const warmUpStep = state.step + 1;
     outer: for (let epoch = state.position.epoch; epoch < config.epochs; epoch++) {
       state.position = { epoch, batch: epoch === state.position.epoch ? state.position.batch : 0 };
       for await (const { batch, tWait, waitMs } of timedBatches(c.source, epoch, state.position.batch, run.batchesPerEpoch)) {
@@ -173,9 +181,17 @@ export async function runTraining(config: TrainConfig, c: TrainComponents, optio
         lastLoss = r.loss;
         const { t = NaN, positiveCosine = NaN, hardFraction = NaN } = r.stats;
         // images over all ranks: the progress shows the global img/s
-        window.add({ loss: r.loss, t, positiveCosine, hardFraction, images: r.images * run.worldSize, waitMs, totalMs: performance.now() - tWait });
+        const totalMs = performance.now() - tWait;
+        const warmUp = state.step === warmUpStep;
+        window.add({ loss: r.loss, t, positiveCosine, hardFraction, images: r.images * run.worldSize, waitMs, totalMs, warmUp });
+        if (warmUp && run.isMain) {
+          run.emit({
+            kind: 'message',
+            text: `warm-up: step ${state.step} took ${(totalMs / 1000).toFixed(1)} s (first use: libtorch creates its kernels, memory is mapped, JavaScript compiles); img/s counts from step ${state.step + 1}`,
+          });
+        }
         const endOfEpoch = state.position.batch === run.batchesPerEpoch;
-        if (state.step % config.logEvery === 0 || endOfEpoch) run.log(window.flush(state.step, epoch, lr));
+        if (isLogStep(state.step, state.position.batch, config.logEvery, run.batchesPerEpoch)) run.log(window.flush(state.step, epoch, lr));
         await run.callHooks('afterStep');
         // Prefetched batches arrive as already-settled promises, so awaiting them never leaves the
         // microtask queue: give the event loop one turn per step, or Ctrl-C (a signal event)

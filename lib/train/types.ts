@@ -54,7 +54,7 @@ export interface TrainComponents {
   /** Validation on the configured sets; none → no validation. */
   validator?: Validator;
   /**
-   * Weight-decay groups of the backbone (spec D7), called after the modules moved to the device
+   * Weight-decay groups of the backbone (lib/nn/param-groups.ts), called after the modules moved to the device
    * (moving replaces the parameter tensors); default: every parameter decays.
    */
   backboneGroups?: () => { decay: Tensor[]; noDecay: Tensor[] };

@@ -6,13 +6,13 @@
 
 #include "core/async_runner.h"
 #include "core/env_state.h"
+#include "core/process_setup.h"
 #include "core/registry.h"
-#include "core/tensor_handle.h"
-#include "ops/common.h"
 
 namespace ecf {
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  ConfigureProcessOnce();
   // Node owns the instance data from here and deletes it when the environment is torn down.
   EnvState* state = std::make_unique<EnvState>().release();
   env.SetInstanceData<EnvState>(state);

@@ -5,6 +5,7 @@
 
 #include "core/env_state.h"
 #include "core/errors.h"
+#include "core/registry.h"
 #include "core/tensor_handle.h"
 
 namespace ecf {
@@ -104,15 +105,11 @@ Napi::Value MmAsync(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value PendingAsync(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(State(info.Env()).runner->pending()));
-}
 
 }  // namespace
 
 void RegisterAsyncOps(Napi::Env env, Napi::Object exports) {
   Export<MmAsync>(env, exports, "mmAsync");
-  Export<PendingAsync>(env, exports, "pendingAsync");
 }
 
 }  // namespace ecf

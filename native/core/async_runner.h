@@ -36,7 +36,6 @@ class AsyncRunner {
   // Queues `work`; returns a promise settled with finish(env)'s value or the error thrown.
   Napi::Promise Submit(Napi::Env env, Work work);
 
-  std::size_t pending() const { return pending_; }
 
   struct Job;
 
@@ -53,6 +52,5 @@ class AsyncRunner {
   std::size_t pending_ = 0;  // touched on the JS thread only
 };
 
-void RegisterAsyncOps(Napi::Env env, Napi::Object exports);
 
 }  // namespace ecf

@@ -1,10 +1,17 @@
-// The Register* function of every area outside core/ and the generic ops: addon.cc calls each.
+// The Register* function of every area: addon.cc calls each, in this order. Each defines the
+// area's exported functions with Export<> (core/errors.h).
 #pragma once
 
 #include <napi.h>
 
 namespace ecf {
 
+void RegisterTensorHandle(Napi::Env env, Napi::Object exports);  // core/tensor_handle.cc: handle table
+void RegisterAsyncOps(Napi::Env env, Napi::Object exports);      // core/async_runner.cc: async runner
+void RegisterTensorOps(Napi::Env env, Napi::Object exports);     // ops/tensor_ops.cc: creation, views, indexing
+void RegisterMathOps(Napi::Env env, Napi::Object exports);       // ops/math_ops.cc: elementwise, reductions, products
+void RegisterNnOps(Napi::Env env, Napi::Object exports);         // ops/nn_ops.cc: convolutions, pooling, losses
+void RegisterRuntimeOps(Napi::Env env, Napi::Object exports);    // ops/runtime_ops.cc: autograd, devices, RNG, threads
 void RegisterEscaOps(Napi::Env env, Napi::Object exports);    // ops/esca.cc: ESCA and ECA
 void RegisterMarginOps(Napi::Env env, Napi::Object exports);  // ops/margin.cc: fused margin + CE
 void RegisterDataOps(Napi::Env env, Napi::Object exports);    // data/: RecordIO, decoding, batches

@@ -4,6 +4,7 @@
 
 #include "core/env_state.h"
 #include "core/errors.h"
+#include "core/registry.h"
 
 namespace ecf {
 namespace {
@@ -47,12 +48,6 @@ Napi::Value Dispose(const Napi::CallbackInfo& info) {
   int64_t bytes = st.tensors.Remove(h);
   if (bytes != 0) Account(info.Env(), st, -bytes);
   return info.Env().Undefined();
-}
-
-Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
-  uint32_t h;
-  if (info.Length() < 1 || !HandleValue(info[0], &h)) ThrowArgType(info.Env(), "isDisposed", "tensor", "a Tensor");
-  return Napi::Boolean::New(info.Env(), State(info.Env()).tensors.Find(h) == nullptr);
 }
 
 // setNurseryCounter(f64): registers the JS nursery's byte counter (one Float64Array element that
@@ -136,7 +131,6 @@ std::vector<at::Tensor> OptTensorListArg(const Napi::CallbackInfo& info, size_t 
 
 void RegisterTensorHandle(Napi::Env env, Napi::Object exports) {
   Export<Dispose>(env, exports, "dispose");
-  Export<IsDisposed>(env, exports, "isDisposed");
   Export<SetNurseryCounter>(env, exports, "setNurseryCounter");
 }
 

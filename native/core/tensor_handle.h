@@ -28,6 +28,5 @@ std::vector<at::Tensor> TensorListArg(const Napi::CallbackInfo& info, size_t i, 
 // An array whose items are tensors or null/undefined (given as undefined tensors).
 std::vector<at::Tensor> OptTensorListArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
 
-void RegisterTensorHandle(Napi::Env env, Napi::Object exports);
 
 }  // namespace ecf

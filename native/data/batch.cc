@@ -334,7 +334,8 @@ struct BatchJob {
   std::vector<char> hasBuffer;
   int64_t height = 112, width = 112, numClasses = -1;
   int threads = 1;
-  bool flip = false, channelsLast = false, pin = false, fastDecode = false;
+  double flip = 0;  // probability of a horizontal flip, per sample
+  bool channelsLast = false, pin = false, fastDecode = false;
   uint64_t seed = 0;
   c10::Device device = c10::Device(c10::kCPU);
   PoolRef pool;  // may be null
@@ -402,7 +403,10 @@ std::string DecodeItem(const BatchJob& job, std::size_t k, const std::vector<std
   if (h != job.height || w != job.width) {
     return "decoded " + std::to_string(w) + "x" + std::to_string(h) + ", expected " + std::to_string(job.width) + "x" + std::to_string(job.height);
   }
-  const bool flip = job.flip && (SplitMix64(job.seed ^ (uint64_t(k) * 0xD1B54A32D192ED03ull)) >> 63);
+  // Sample k flips when its uniform u in [0, 1) (the top 53 bits of its hash) is >= 1 - p: p = 0.5
+  // flips the samples whose hash has the top bit set, as when the probability was fixed at 0.5.
+  const uint64_t hash = SplitMix64(job.seed ^ (uint64_t(k) * 0xD1B54A32D192ED03ull));
+  const bool flip = job.flip > 0 && static_cast<double>(hash >> 11) * 0x1.0p-53 >= 1.0 - job.flip;
   const int64_t H = job.height, W = job.width;
   float* dst = out + int64_t(k) * 3 * H * W;
   if (job.channelsLast) {
@@ -554,7 +558,8 @@ Napi::Value DecodeBatchJs(const Napi::CallbackInfo& info) {
   if (job->height <= 0 || job->width <= 0) throw std::invalid_argument("decodeBatch: height and width must be positive");
   job->numClasses = static_cast<int64_t>(num("numClasses", -1));
   job->threads = static_cast<int>(num("threads", 1));
-  job->flip = flag("flip");
+  job->flip = num("flip", 0);
+  if (!(job->flip >= 0 && job->flip <= 1)) throw std::invalid_argument("decodeBatch: flip must be a probability in [0, 1], got " + std::to_string(job->flip));
   job->channelsLast = flag("channelsLast");
   job->pin = flag("pin");
   job->fastDecode = flag("fastDecode");

@@ -34,7 +34,7 @@ struct GradSync {
     std::vector<size_t> params;
     std::vector<at::Tensor> views;
     size_t ready = 0;
-    WorkPtr work;
+    std::shared_future<WorkPtr> work;  // its allreduce, once launched
   };
   c10::intrusive_ptr<GroupCore> group;
   std::vector<at::Tensor> params;
@@ -51,8 +51,10 @@ struct GradSync {
     Bucket& k = buckets[b];
     k.flat.div_(group->opt.size);
     std::vector<at::Tensor> ts{k.flat};
-    group->issued++;
-    k.work = group->pg->allreduce(ts);
+    k.work = group->Submit(CollectiveDesc::Of(CollectiveDesc::kAllreduce, ts, ReduceCode("sum")), [ts](PgBase& pg) {
+      std::vector<at::Tensor> io = ts;
+      return pg.allreduce(io);
+    });
   }
 
   void LaunchReady() {
@@ -103,8 +105,8 @@ struct GradSync {
     lock.unlock();
     auto t0 = std::chrono::steady_clock::now();
     for (auto& k : buckets) {
-      WorkPtr w = std::move(k.work);
-      WaitWork(*group, w, "gradient allreduce");
+      std::shared_future<WorkPtr> w = std::move(k.work);
+      WaitWork(*group, w.get(), "gradient allreduce");
     }
     wait_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     for (size_t i = 0; i < params.size(); ++i) {

@@ -27,9 +27,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace ecf {
 namespace dist {
@@ -51,8 +55,25 @@ struct GroupOptions {
   std::string store_path;  // FileStore instead of TCPStore when set
   std::string external_store_prefix;  // the launcher serves the TCPStore; our keys under this prefix
   Ms timeout{300000};             // each collective
-  Ms rendezvous_timeout{300000};  // the store and the backend's connections (≥ timeout)
+  Ms rendezvous_timeout{300000};  // reaching the store, waiting on its keys, the backend's connections
+  bool check_collectives = true;  // compare each collective across ranks before it starts (issue.cc)
 };
+
+// What a collective is, as the ranks compare it before it starts (GroupCore::Submit).
+struct CollectiveDesc {
+  enum Kind : int64_t { kAllreduce = 1, kAllgather = 2, kBroadcast = 3, kBarrier = 4 };
+  int64_t kind = 0;
+  int64_t dtype = 0;   // c10::ScalarType of the tensors
+  int64_t numel = 0;   // over all the tensors
+  int64_t detail = 0;  // allreduce: the op (ReduceCode); broadcast: the root
+  c10::Device device = c10::kCPU;  // the tensors' (the check travels there: CUDA for NCCL)
+
+  // `kind` over `ts` (one dtype and device: the first tensor's).
+  static CollectiveDesc Of(Kind kind, const std::vector<at::Tensor>& ts, int64_t detail = 0);
+};
+
+// An allreduce op's code in a CollectiveDesc ('sum' 0, 'max' 1, 'min' 2, 'product' 3).
+int64_t ReduceCode(const std::string& op);
 
 // The shared state of one group: the JS wrapper, autograd nodes, gradient buckets and pending
 // waits hold it. A CustomClassHolder so an autograd context can keep it as a capsule for the
@@ -60,9 +81,24 @@ struct GroupOptions {
 struct GroupCore : torch::CustomClassHolder {
   GroupOptions opt;
   c10::intrusive_ptr<c10d::Store> store;
+  std::mutex store_mu;  // the JS side's store operations (a TCPStore client is not shared between threads)
   c10::intrusive_ptr<PgBase> pg;
   std::atomic<int64_t> issued{0};  // collectives enqueued by this rank
   std::atomic<bool> failed{false};  // a collective failed or timed out
+
+  // the collectives' thread (Submit)
+  struct Job {
+    CollectiveDesc desc;
+    int64_t seq = 0;
+    std::function<WorkPtr(PgBase&)> issue;
+    std::promise<WorkPtr> done;
+  };
+  std::mutex q_mu;
+  std::condition_variable q_cv;
+  std::deque<Job> q_jobs;
+  bool q_busy = false;  // a collective is being checked and started (by the thread or by Run)
+  bool q_stop = false;
+  std::thread q_thread;
 
   // heartbeat
   c10::intrusive_ptr<c10d::Store> hb_store;
@@ -75,13 +111,37 @@ struct GroupCore : torch::CustomClassHolder {
 
   void Shutdown();
   bool connected() const { return static_cast<bool>(pg); }
-  // Store + backend rendezvous (blocking), then the heartbeat thread.
-  void Connect();
+  // Rendezvous, step 1: the store (rank 0 serves it unless the launcher does). No rank waits for
+  // the others here (TCPStore's own wait says nothing while it waits): lib/distributed/rendezvous.ts
+  // joins them through the store's keys.
+  void ConnectStore();
+  // The JS side's store operations (the group's own keys, beside the backend's).
+  void StoreSet(const std::string& key, const std::string& value);
+  std::string StoreGet(const std::string& key);  // waits up to the rendezvous timeout
+  std::vector<bool> StoreCheck(const std::vector<std::string>& keys);
+  // Step 2, once every rank has joined: the backend's connections, then the heartbeat thread and
+  // the collectives' thread.
+  void ConnectBackend();
+
+  // Every collective goes through here, in the order submitted, on the group's collectives thread
+  // (issue.cc): the ranks first all-gather and compare each one's description (a fixed-size
+  // header, so the check itself cannot disagree in size), and only if all agree is `issue` called.
+  // Ranks at different collectives (another size, dtype, device, kind, op or root, or out of step)
+  // fail with an Error naming each rank's, instead of meeting in Gloo with different sizes (which
+  // aborts the process from Gloo's own thread) or exchanging mismatched data. Resolves to the
+  // issued work, which the caller waits for; after a failed wait, later collectives fail at once.
+  std::shared_future<WorkPtr> Submit(const CollectiveDesc& d, std::function<WorkPtr(PgBase&)> issue,
+                                     bool inline_if_idle = false);
+  // Submit, then wait for the work (WaitWork's errors, naming `what`).
+  void Run(const CollectiveDesc& d, std::function<WorkPtr(PgBase&)> issue, const char* what);
   // Which ranks are dead or behind, in words ("" when every rank looks healthy).
   std::string Diagnose();
 
  private:
-  c10::intrusive_ptr<c10d::Store> MakeStore(bool server, bool worker) const;
+  c10::intrusive_ptr<c10d::Store> MakeStore(bool server) const;
+  void CollectivesLoop();
+  void Start(Job& job);
+  void CheckAgreement(const Job& job);
   void Beat(int64_t n);
   void HeartbeatLoop();
 };

@@ -3,11 +3,20 @@
 // NCCL's: slow to compile) are included here only; group.h has what grad_sync.cc shares.
 //
 //   new DistGroup({ backend, rank, worldSize, masterAddr, masterPort | storePath, timeoutMs,
-//                   rendezvousTimeoutMs, externalStorePrefix })
+//                   rendezvousTimeoutMs, externalStorePrefix, checkCollectives })
+//     checkCollectives (default true): each collective is compared across the ranks before it
+//     starts (issue.cc); false skips that (a disagreement then aborts inside Gloo)
 //     externalStorePrefix: the TCPStore at masterAddr:masterPort is served by the launcher
 //     (torchrun's elastic agent, TORCHELASTIC_USE_AGENT_STORE): no rank serves it, and every key of
 //     the group (backend rendezvous, heartbeats) lives under this prefix, as torch.distributed does
-//     .connect()                    → Promise: store + backend rendezvous, on the group's thread
+//     .connectStore()               → Promise: the store (rank 0 serves it unless the launcher does);
+//                                     no waiting for the other ranks: lib/distributed/rendezvous.ts
+//                                     joins them through the store, reporting progress
+//     .connectBackend()             → Promise: the backend's connections and the heartbeat, once
+//                                     every rank has joined
+//     .storeSet(key, value)         → Promise (strings; the group's own keys, beside the backend's)
+//     .storeGet(key)                → Promise<string> (waits up to the rendezvous timeout)
+//     .storeCheck([key…])           → Promise<boolean[]>: which keys exist
 //     .allreduce([t…], op)          → Promise (in place; op 'sum' | 'max' | 'min' | 'product')
 //     .allgather(t)                 → Promise<handle[]> (one tensor per rank)
 //     .broadcast([t…], root)        → Promise (in place)
@@ -93,6 +102,14 @@ void GroupCore::Shutdown() {
   }
   hb_cv.notify_all();
   if (hb_thread.joinable()) hb_thread.join();
+  // The collectives thread fails what is still queued and ends (a check in progress ends within
+  // the collective timeout).
+  {
+    std::lock_guard<std::mutex> lock(q_mu);
+    q_stop = true;
+  }
+  q_cv.notify_all();
+  if (q_thread.joinable()) q_thread.join();
   // After a failure the backend's threads may sit in a collective that a dead or stalled peer
   // never completes (until the backend's own, rendezvous-length timeout): destroying it would
   // wait for them. The process is ending with the error; leave it to the exit.
@@ -102,11 +119,11 @@ void GroupCore::Shutdown() {
   store.reset();
 }
 
-// `worker`: counts toward the server's numWorkers (every rank's main store does; the heartbeat's
-// second connection does not). The server waits for all of them in its constructor.
+// A connection to the store; rank 0's main one serves it (`server`). Nobody waits for the other
+// ranks' connections here (TCPStore's waitWorkers): the ranks join through keys (ConnectStore).
 // With an external store nobody here serves it (`server` is ignored) and the result is the
 // prefixed view.
-c10::intrusive_ptr<c10d::Store> GroupCore::MakeStore(bool server, bool worker) const {
+c10::intrusive_ptr<c10d::Store> GroupCore::MakeStore(bool server) const {
   if (!opt.store_path.empty()) {
     return c10::make_intrusive<c10d::FileStore>(opt.store_path, opt.size);
   }
@@ -115,23 +132,50 @@ c10::intrusive_ptr<c10d::Store> GroupCore::MakeStore(bool server, bool worker) c
   so.port = static_cast<std::uint16_t>(opt.master_port);
   so.isServer = server && !external;
   so.numWorkers = static_cast<std::size_t>(opt.size);
-  so.waitWorkers = worker;
+  so.waitWorkers = false;
   so.timeout = opt.rendezvous_timeout;
   auto tcp = c10::make_intrusive<c10d::TCPStore>(opt.master_addr, so);
   if (!external) return tcp;
   return c10::make_intrusive<c10d::PrefixStore>(opt.external_store_prefix, tcp);
 }
 
-void GroupCore::Connect() {
-  TORCH_CHECK(!pg, "DistGroup.connect: already connected");
-  store = MakeStore(opt.rank == 0, true);
+void GroupCore::ConnectStore() {
+  TORCH_CHECK(!store, "DistGroup.connectStore: already connected");
+  store = MakeStore(opt.rank == 0);
   store->setTimeout(opt.rendezvous_timeout);
+}
+
+void GroupCore::StoreSet(const std::string& key, const std::string& value) {
+  std::lock_guard<std::mutex> lock(store_mu);
+  TORCH_CHECK(store, "DistGroup.storeSet: the store is not connected");
+  store->set(key, std::vector<uint8_t>(value.begin(), value.end()));
+}
+
+std::string GroupCore::StoreGet(const std::string& key) {
+  std::lock_guard<std::mutex> lock(store_mu);
+  TORCH_CHECK(store, "DistGroup.storeGet: the store is not connected");
+  auto v = store->get(key);
+  return std::string(v.begin(), v.end());
+}
+
+std::vector<bool> GroupCore::StoreCheck(const std::vector<std::string>& keys) {
+  std::lock_guard<std::mutex> lock(store_mu);
+  TORCH_CHECK(store, "DistGroup.storeCheck: the store is not connected");
+  std::vector<bool> out;
+  out.reserve(keys.size());
+  for (const auto& k : keys) out.push_back(store->check({k}));
+  return out;
+}
+
+void GroupCore::ConnectBackend() {
+  TORCH_CHECK(store, "DistGroup.connectBackend: connectStore() first");
+  TORCH_CHECK(!pg, "DistGroup.connectBackend: already connected");
   auto prefixed = c10::make_intrusive<c10d::PrefixStore>("ecf/pg", store);
   if (opt.backend == "gloo") {
 #if defined(ECF_WITH_GLOO)
-    // Gloo's own timeout covers its connections as well as its operations: the rendezvous one
-    // here; WaitWork enforces the (shorter) collective timeout.
-    auto o = c10d::ProcessGroupGloo::Options::create(opt.rendezvous_timeout);
+    // Gloo's own timeout covers its connections as well as its operations: the longer of the two
+    // here (every rank has joined, so connecting is quick); WaitWork enforces the collective one.
+    auto o = c10d::ProcessGroupGloo::Options::create(std::max(opt.timeout, opt.rendezvous_timeout));
     const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
     if (ifname != nullptr && *ifname != '\0') {
       o->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
@@ -158,10 +202,11 @@ void GroupCore::Connect() {
   }
   // The heartbeat's own TCP connection (a TCPStore client is not shared between threads); a
   // FileStore is shared (each instance counts as a worker for the file's cleanup).
-  hb_store = opt.store_path.empty() ? MakeStore(false, false) : store;
+  hb_store = opt.store_path.empty() ? MakeStore(false) : store;
   hb_store->setTimeout(Ms(std::max<int64_t>(2000, opt.timeout.count() / 4)));
   Beat(0);
   hb_thread = std::thread([this] { HeartbeatLoop(); });
+  q_thread = std::thread([this] { CollectivesLoop(); });
 }
 
 void GroupCore::Beat(int64_t n) {
@@ -249,13 +294,29 @@ void WaitWork(GroupCore& g, const WorkPtr& w, const char* what) {
 
 namespace {
 
-c10d::ReduceOp ParseOp(const std::string& s) {
-  if (s == "sum") return c10d::ReduceOp::SUM;
-  if (s == "max") return c10d::ReduceOp::MAX;
-  if (s == "min") return c10d::ReduceOp::MIN;
-  if (s == "product") return c10d::ReduceOp::PRODUCT;
-  TORCH_CHECK(false, "distributed: unknown reduce op '", s, "' (expected sum, max, min or product)");
-  return c10d::ReduceOp::SUM;
+// The c10d op of a ReduceCode.
+c10d::ReduceOp OpOf(int64_t code) {
+  switch (code) {
+    case 1: return c10d::ReduceOp::MAX;
+    case 2: return c10d::ReduceOp::MIN;
+    case 3: return c10d::ReduceOp::PRODUCT;
+    default: return c10d::ReduceOp::SUM;
+  }
+}
+
+// The reduce op argument `i` ('sum' when absent), as a ReduceCode.
+int64_t OpArg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  return ReduceCode(IsAbsent(info, i) ? std::string("sum") : StringArg(info, i, fn, "op"));
+}
+
+// Every collective: submitted through the group's check (GroupCore::Submit), then waited for.
+void AllReduceNow(GroupCore& g, const std::vector<at::Tensor>& ts, int64_t op, const char* what) {
+  g.Run(CollectiveDesc::Of(CollectiveDesc::kAllreduce, ts, op), [ts, op](PgBase& pg) {
+    std::vector<at::Tensor> io = ts;
+    c10d::AllreduceOptions o;
+    o.reduceOp = OpOf(op);
+    return pg.allreduce(io, o);
+  }, what);
 }
 
 void CheckTensors(const std::vector<at::Tensor>& ts, const char* fn) {
@@ -267,20 +328,24 @@ void CheckTensors(const std::vector<at::Tensor>& ts, const char* fn) {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-std::vector<at::Tensor> AllGatherNow(GroupCore& g, const at::Tensor& x) {
+// An allgather of `x` (contiguous) into one tensor per rank: the work (issued through the
+// group's check) and where the result will be.
+std::pair<std::shared_future<WorkPtr>, std::vector<at::Tensor>> SubmitAllGather(GroupCore& g, const at::Tensor& x) {
   std::vector<at::Tensor> in{x.contiguous()};
-  std::vector<std::vector<at::Tensor>> out(1);
-  for (int r = 0; r < g.opt.size; ++r) out[0].push_back(at::empty_like(in[0]));
-  g.issued++;
-  WaitWork(g, g.pg->allgather(out, in), "allgather");
-  return out[0];
+  std::vector<at::Tensor> result;
+  for (int r = 0; r < g.opt.size; ++r) result.push_back(at::empty_like(in[0]));
+  auto f = g.Submit(CollectiveDesc::Of(CollectiveDesc::kAllgather, in), [in, result](PgBase& pg) {
+    std::vector<at::Tensor> input = in;
+    std::vector<std::vector<at::Tensor>> out{result};
+    return pg.allgather(out, input);
+  });
+  return {f, result};
 }
 
-void AllReduceNow(GroupCore& g, std::vector<at::Tensor>& ts, c10d::ReduceOp op, const char* what) {
-  c10d::AllreduceOptions o;
-  o.reduceOp = op;
-  g.issued++;
-  WaitWork(g, g.pg->allreduce(ts, o), what);
+std::vector<at::Tensor> AllGatherNow(GroupCore& g, const at::Tensor& x) {
+  auto [f, result] = SubmitAllGather(g, x);
+  WaitWork(g, f.get(), "allgather");
+  return result;
 }
 
 struct AllGatherFn : public torch::autograd::Function<AllGatherFn> {
@@ -298,7 +363,7 @@ struct AllGatherFn : public torch::autograd::Function<AllGatherFn> {
     // Sum of every rank's gradient of the gathered tensor, then this rank's rows (Gloo in 1.13 has
     // no reduce_scatter: allreduce + slice, as the issue notes).
     std::vector<at::Tensor> gv{grads[0].contiguous().clone()};
-    AllReduceNow(*g, gv, c10d::ReduceOp::SUM, "allgather backward (allreduce)");
+    AllReduceNow(*g, gv, ReduceCode("sum"), "allgather backward (allreduce)");
     at::Tensor mine = gv[0].narrow(0, g->opt.rank * rows, rows);
     if (scale != 1.0) mine = mine.mul(scale);
     return {mine, at::Tensor(), at::Tensor()};
@@ -356,7 +421,11 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "DistGroup",
-                       {InstanceMethod<&DistGroup::Connect>("connect"),
+                       {InstanceMethod<&DistGroup::ConnectStore>("connectStore"),
+                        InstanceMethod<&DistGroup::ConnectBackend>("connectBackend"),
+                        InstanceMethod<&DistGroup::StoreSet>("storeSet"),
+                        InstanceMethod<&DistGroup::StoreGet>("storeGet"),
+                        InstanceMethod<&DistGroup::StoreCheck>("storeCheck"),
                         InstanceMethod<&DistGroup::AllReduce>("allreduce"),
                         InstanceMethod<&DistGroup::AllReduceSync>("allreduceSync"),
                         InstanceMethod<&DistGroup::AllGather>("allgather"),
@@ -390,6 +459,8 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
     num("masterPort", port);
     num("timeoutMs", timeout);
     num("rendezvousTimeoutMs", rdv);
+    Napi::Value check = o.Get("checkCollectives");
+    if (check.IsBoolean()) opt.check_collectives = check.As<Napi::Boolean>().Value();
     if (!(size >= 1) || !(rank >= 0 && rank < size))
       throw Napi::RangeError::New(env, "DistGroup: rank must lie in [0, worldSize)");
     if (!(port > 0 && port < 65536)) throw Napi::RangeError::New(env, "DistGroup: masterPort must lie in 1..65535");
@@ -398,7 +469,7 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
     opt.size = static_cast<int>(size);
     opt.master_port = static_cast<int>(port);
     opt.timeout = Ms(static_cast<int64_t>(timeout));
-    opt.rendezvous_timeout = Ms(static_cast<int64_t>(std::max(timeout, rdv)));
+    opt.rendezvous_timeout = Ms(static_cast<int64_t>(rdv > 0 ? rdv : timeout));
   }
 
   const c10::intrusive_ptr<GroupCore>& core() const { return core_; }
@@ -410,25 +481,75 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
   }
 
  private:
-  Napi::Value Connect(const Napi::CallbackInfo& info) {
+  // Runs `step` on the group's wait thread; the promise settles with what `step` returns.
+  template <typename Step>
+  Napi::Value OnGroupThread(const Napi::CallbackInfo& info, const char* fn, Step step) {
     try {
-      TORCH_CHECK(core_, "DistGroup.connect: the group was destroyed");
+      TORCH_CHECK(core_, "DistGroup.", fn, ": the group was destroyed");
       auto g = core_;
-      return WaitJob::Run(info.Env(), [g]() -> AsyncRunner::Finish {
-        g->Connect();
-        return nullptr;
-      });
+      return WaitJob::Run(info.Env(), [g, step]() -> AsyncRunner::Finish { return step(*g); });
     } catch (...) {
       RethrowAsJs(info.Env());
     }
   }
 
-  // Enqueues now, waits on the group's thread.
-  Napi::Value Await(Napi::Env env, WorkPtr w, const char* what, AsyncRunner::Finish finish) {
+  Napi::Value ConnectStore(const Napi::CallbackInfo& info) {
+    return OnGroupThread(info, "connectStore", [](GroupCore& g) -> AsyncRunner::Finish {
+      g.ConnectStore();
+      return nullptr;
+    });
+  }
+
+  Napi::Value ConnectBackend(const Napi::CallbackInfo& info) {
+    return OnGroupThread(info, "connectBackend", [](GroupCore& g) -> AsyncRunner::Finish {
+      g.ConnectBackend();
+      return nullptr;
+    });
+  }
+
+  Napi::Value StoreSet(const Napi::CallbackInfo& info) {
+    std::string key = StringArg(info, 0, "storeSet", "key");
+    std::string value = StringArg(info, 1, "storeSet", "value");
+    return OnGroupThread(info, "storeSet", [key, value](GroupCore& g) -> AsyncRunner::Finish {
+      g.StoreSet(key, value);
+      return nullptr;
+    });
+  }
+
+  Napi::Value StoreGet(const Napi::CallbackInfo& info) {
+    std::string key = StringArg(info, 0, "storeGet", "key");
+    return OnGroupThread(info, "storeGet", [key](GroupCore& g) -> AsyncRunner::Finish {
+      std::string v = g.StoreGet(key);
+      return [v](Napi::Env env) { return Napi::String::New(env, v); };
+    });
+  }
+
+  Napi::Value StoreCheck(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArray()) ThrowArgType(env, "storeCheck", "keys", "an array of strings");
+    Napi::Array a = info[0].As<Napi::Array>();
+    std::vector<std::string> keys;
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      Napi::Value v = a.Get(i);
+      if (!v.IsString()) ThrowArgType(env, "storeCheck", "keys", "an array of strings");
+      keys.push_back(v.As<Napi::String>().Utf8Value());
+    }
+    return OnGroupThread(info, "storeCheck", [keys](GroupCore& g) -> AsyncRunner::Finish {
+      std::vector<bool> have = g.StoreCheck(keys);
+      return [have](Napi::Env env) {
+        Napi::Array out = Napi::Array::New(env, have.size());
+        for (size_t i = 0; i < have.size(); ++i) out.Set(static_cast<uint32_t>(i), Napi::Boolean::New(env, have[i]));
+        return out;
+      };
+    });
+  }
+
+  // Submitted now (program order), waited for off the JS thread.
+  Napi::Value Await(Napi::Env env, std::shared_future<WorkPtr> f, const char* what, AsyncRunner::Finish finish) {
     auto g = core_;
     std::string name(what);
-    return WaitJob::Run(env, [g, w, name, finish]() -> AsyncRunner::Finish {
-      WaitWork(*g, w, name.c_str());
+    return WaitJob::Run(env, [g, f, name, finish]() -> AsyncRunner::Finish {
+      WaitWork(*g, f.get(), name.c_str());
       return finish;
     });
   }
@@ -439,10 +560,14 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
       GroupCore& g = Ready(kFn);
       std::vector<at::Tensor> ts = TensorListArg(info, 0, kFn, "tensors");
       CheckTensors(ts, kFn);
-      c10d::AllreduceOptions o;
-      o.reduceOp = ParseOp(IsAbsent(info, 1) ? std::string("sum") : StringArg(info, 1, kFn, "op"));
-      g.issued++;
-      return Await(info.Env(), g.pg->allreduce(ts, o), kFn, nullptr);
+      const int64_t op = OpArg(info, 1, kFn);
+      auto f = g.Submit(CollectiveDesc::Of(CollectiveDesc::kAllreduce, ts, op), [ts, op](PgBase& pg) {
+        std::vector<at::Tensor> io = ts;
+        c10d::AllreduceOptions o;
+        o.reduceOp = OpOf(op);
+        return pg.allreduce(io, o);
+      });
+      return Await(info.Env(), f, kFn, nullptr);
     } catch (...) {
       RethrowAsJs(info.Env());
     }
@@ -454,7 +579,7 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
       GroupCore& g = Ready(kFn);
       std::vector<at::Tensor> ts = TensorListArg(info, 0, kFn, "tensors");
       CheckTensors(ts, kFn);
-      AllReduceNow(g, ts, ParseOp(IsAbsent(info, 1) ? std::string("sum") : StringArg(info, 1, kFn, "op")), "allreduce");
+      AllReduceNow(g, ts, OpArg(info, 1, kFn), "allreduce");
       return info.Env().Undefined();
     } catch (...) {
       RethrowAsJs(info.Env());
@@ -465,13 +590,8 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
     try {
       constexpr const char* kFn = "allgather";
       GroupCore& g = Ready(kFn);
-      std::vector<at::Tensor> in{TensorArg(info, 0, kFn, "tensor").contiguous()};
-      std::vector<std::vector<at::Tensor>> out(1);
-      for (int r = 0; r < g.opt.size; ++r) out[0].push_back(at::empty_like(in[0]));
-      g.issued++;
-      WorkPtr w = g.pg->allgather(out, in);
-      std::vector<at::Tensor> result = out[0];
-      return Await(info.Env(), w, kFn, [result](Napi::Env env) { return WrapList(env, result); });
+      auto [f, result] = SubmitAllGather(g, TensorArg(info, 0, kFn, "tensor"));
+      return Await(info.Env(), f, kFn, [result = result](Napi::Env env) { return WrapList(env, result); });
     } catch (...) {
       RethrowAsJs(info.Env());
     }
@@ -483,11 +603,15 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
       GroupCore& g = Ready(kFn);
       std::vector<at::Tensor> ts = TensorListArg(info, 0, kFn, "tensors");
       CheckTensors(ts, kFn);
-      c10d::BroadcastOptions o;
-      o.rootRank = static_cast<int64_t>(IsAbsent(info, 1) ? 0 : IntArg(info, 1, kFn, "root"));
-      TORCH_CHECK(o.rootRank >= 0 && o.rootRank < g.opt.size, "broadcast: root must lie in [0, worldSize)");
-      g.issued++;
-      return Await(info.Env(), g.pg->broadcast(ts, o), kFn, nullptr);
+      const int64_t root = IsAbsent(info, 1) ? 0 : IntArg(info, 1, kFn, "root");
+      TORCH_CHECK(root >= 0 && root < g.opt.size, "broadcast: root must lie in [0, worldSize)");
+      auto f = g.Submit(CollectiveDesc::Of(CollectiveDesc::kBroadcast, ts, root), [ts, root](PgBase& pg) {
+        std::vector<at::Tensor> io = ts;
+        c10d::BroadcastOptions o;
+        o.rootRank = root;
+        return pg.broadcast(io, o);
+      });
+      return Await(info.Env(), f, kFn, nullptr);
     } catch (...) {
       RethrowAsJs(info.Env());
     }
@@ -501,8 +625,11 @@ class DistGroup : public Napi::ObjectWrap<DistGroup> {
   #if defined(ECF_WITH_NCCL)
       if (g.opt.backend == "nccl") one[0] = one[0].cuda();
   #endif
-      g.issued++;
-      return Await(info.Env(), g.pg->allreduce(one), "barrier", nullptr);
+      auto f = g.Submit(CollectiveDesc::Of(CollectiveDesc::kBarrier, one), [one](PgBase& pg) {
+        std::vector<at::Tensor> io = one;
+        return pg.allreduce(io);
+      });
+      return Await(info.Env(), f, "barrier", nullptr);
     } catch (...) {
       RethrowAsJs(info.Env());
     }

@@ -1,5 +1,5 @@
 // ESCA / ECA CUDA kernels (plain CUDA: device pointers, sizes, a stream; no libtorch).
-// Semantics: spec backbones.md §3.1, §3.2, §5, identical to the CPU kernels in kernels/esca_cpu.h.
+// Semantics: lib/nn/attention/esca.ts, identical to the CPU kernels in kernels/esca_cpu.h.
 // Two layouts: x / out / grad buffers are contiguous NCHW (kernels/esca.cu) or dense channels_last,
 // i.e. [N, H, W, C] in memory (the *Nhwc functions, kernels/esca_nhwc.cu), in `dtype` (float32,
 // float16 or bfloat16; float64 is refused with cudaErrorInvalidValue); weights,

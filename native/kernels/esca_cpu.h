@@ -1,4 +1,4 @@
-// ESCA / ECA CPU kernels: what ops/esca.cc calls (spec backbones.md §3.1, §3.2, §5). Plain
+// ESCA / ECA CPU kernels: what ops/esca.cc calls (lib/nn/attention/esca.ts states the math). Plain
 // pointers and sizes, float32 or float64, for contiguous NCHW (kernels/esca_cpu_nchw.h) or
 // channels_last NHWC (kernels/esca_cpu_nhwc.h) buffers. Each kernel is built twice, portable and
 // for AVX2+FMA (kernels/esca_cpu.cc, kernels/esca_cpu_avx2.cc); the AVX2 build runs when the CPU

@@ -1,4 +1,4 @@
-// CPU kernels of ESCA and ECA for contiguous NCHW input (spec backbones.md §3.1, §3.2, §5): plain
+// CPU kernels of ESCA and ECA for contiguous NCHW input (lib/nn/attention/esca.ts states the math): plain
 // loops, parallel over (batch, channel) planes. No libtorch here (kernels/esca_cpu_support.h); the
 // file is compiled once per instruction set (kernels/esca_cpu.cc, kernels/esca_cpu_avx2.cc), inside
 // the namespace ECF_ESCA_ISA.

@@ -1,9 +1,9 @@
-// The per-element math of the fused margin + cross-entropy op (spec heads-eval-data.md §2.2–2.5,
-// §2.8), shared word for word by the CPU kernel (kernels/margin_cpu.cc) and the CUDA kernel
+// The per-element math of the fused margin + cross-entropy op (CosFace, ArcFace, MV-Arc,
+// CurricularFace; docs/heads.md), shared word for word by the CPU kernel (kernels/margin_cpu.cc) and the CUDA kernel
 // (kernels/margin.cu). Plain C++/CUDA: no libtorch.
 //
 // Notation: c = clamp(x̂·w_j/‖w_j‖, −1, 1); y the target class; ctm = cos(θ_y + m) computed as
-// c_y·cos m − √(max(1 − c_y², 1e-7))·sin m (the radicand clamp is spec §2.8 item 1 / D10).
+// c_y·cos m − √(max(1 − c_y², 1e-7))·sin m (the radicand floor keeps √ finite at |c| = 1).
 //   target f(c_y):  kThresh  ctm if c_y > cos(π−m) else c_y − m·sin(π−m)    (ArcFace "thresh",
 //                                                                          CurricularFace)
 //                   kEasy    ctm if c_y > 0 else c_y                        (MV-Arc easy_margin)
@@ -42,7 +42,7 @@ constexpr int kRowOut = 5;
 // column excluded), and the largest c_j among the shard's columns.
 constexpr int kShardRowOut = 4;
 
-// Floor of the radicand 1 − c² (spec D10): keeps √ and its derivative finite at |c| = 1.
+// Floor of the radicand 1 − c²: keeps √ and its derivative finite at |c| = 1.
 constexpr double kRadicandFloor = 1e-7;
 
 // Constants of one call, in the accumulation type A (float for float/half/bfloat16, double for

@@ -12,8 +12,13 @@
 
 #include "core/args.h"
 #include "core/errors.h"
+#include "core/registry.h"
 #include "core/tensor_handle.h"
 #include "kernels/dtype.h"
+
+#ifdef ECF_WITH_CUDA
+#include <cuda_runtime_api.h>
+#endif
 
 #define ECF_T(i, name) ::ecf::TensorArg(info, i, kFn, name)
 #define ECF_OPT_T(i, name) ::ecf::OptTensorArg(info, i, kFn, name)
@@ -46,6 +51,13 @@ inline kernels::Dtype KernelDtype(const char* fn, at::ScalarType t) {
   return kernels::Dtype::kFloat32;  // not reached
 }
 
+#ifdef ECF_WITH_CUDA
+// A plain-CUDA kernel's launch status (kernels/*.cu) as a libtorch error naming `what` (the op and pass).
+inline void CheckCuda(const char* what, cudaError_t err) {
+  TORCH_CHECK(err == cudaSuccess, what, ": CUDA kernel failed: ", cudaGetErrorString(err));
+}
+#endif
+
 // The one output-poisoning switch of the custom ops (tests): with ECF_POISON_OUTPUTS set in the
 // environment (and not "0"), every buffer a kernel must write completely is first filled with
 // NaN, so an element a kernel forgets shows up as NaN instead of as stale memory that happens to
@@ -62,10 +74,5 @@ inline void Poison(std::initializer_list<at::Tensor*> ts) {
     if (t->defined()) t->fill_(std::numeric_limits<double>::quiet_NaN());
   }
 }
-
-void RegisterTensorOps(Napi::Env env, Napi::Object exports);
-void RegisterMathOps(Napi::Env env, Napi::Object exports);
-void RegisterNnOps(Napi::Env env, Napi::Object exports);
-void RegisterRuntimeOps(Napi::Env env, Napi::Object exports);
 
 }  // namespace ecf

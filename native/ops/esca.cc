@@ -1,4 +1,4 @@
-// ESCA and ECA attention as native ops with their own backward (spec backbones.md §3.1, §3.2, §5).
+// ESCA and ECA attention as native ops with their own backward (lib/nn/attention/esca.ts states the math).
 //
 //   eca(x, caWeight)            = x · σ(conv1d_k(GAP(x)))                    caWeight [1,1,k], k odd
 //   esca(x, caWeight, saWeight) = y · σ(conv3x3([avgpool3(y), maxpool3(y)])), y = eca(x)
@@ -105,10 +105,6 @@ kernels::Dtype CudaDtype(const char* fn, at::ScalarType t) {
   TORCH_CHECK(t == at::kFloat || t == at::kHalf || t == at::kBFloat16, fn,
               ": CUDA kernels take float32, float16 or bfloat16 input, got ", t);
   return KernelDtype(fn, t);
-}
-
-void CheckCuda(const char* fn, cudaError_t err) {
-  TORCH_CHECK(err == cudaSuccess, fn, ": CUDA kernel failed: ", cudaGetErrorString(err));
 }
 #endif
 

@@ -1,5 +1,5 @@
 // The fused margin logits + cross-entropy op of the margin family (CurricularFace, ArcFace
-// "thresh", CosFace, MV-Arc-Softmax; spec heads-eval-data.md §2.2–2.5), with its own backward.
+// "thresh", CosFace, MV-Arc-Softmax; docs/heads.md), with its own backward.
 //
 //   marginLoss(x̂ [B,D], W [D,C], labels [B], t [1] | null, config) → [loss, stats, logits | null]
 //
@@ -15,8 +15,8 @@
 // A_j ← A_j − (W_j·A_j)/‖w_j‖²·W_j. The buffer is released at the end of backward (a second
 // backward through the same graph is refused with a clear error).
 //
-// CurricularFace's t (a buffer, updated in place here in training mode, before use, spec §2.5
-// step 4):  t ← w·r + (1 − w)·t,  r = mean c_y (tStatistic 0) or mean cos(θ_y + m) (1).
+// CurricularFace's t (a buffer, updated in place here in training mode, before use, as the
+// official head/metrics.py does):  t ← w·r + (1 − w)·t,  r = mean c_y (tStatistic 0) or mean cos(θ_y + m) (1).
 // stats (float64 [4], no grad): mean c_y, the t used, fraction of hard negatives among the
 // B·(C − 1) non-target entries, fraction of rows whose argmax_j c_ij is the label.
 //
@@ -91,12 +91,6 @@ margin::Consts<A> MakeConsts(const MarginConfig& c) {
 
 at::ScalarType AccType(at::ScalarType st) { return st == at::kDouble ? at::kDouble : at::kFloat; }
 
-#ifdef ECF_WITH_CUDA
-void CheckCuda(cudaError_t err, const char* what) {
-  TORCH_CHECK(err == cudaSuccess, "marginLoss: CUDA ", what, " kernel failed: ", cudaGetErrorString(err));
-}
-#endif
-
 // The sharded form's per-row inputs (kernels/margin.h), all undefined for the unsharded op:
 // cy [B] for the forward and the backward, gl and gt [B] (dL/dlse, dL/dtarget) for the backward.
 struct ShardRows {
@@ -154,11 +148,12 @@ void RunForward(const at::Tensor& buf, const at::Tensor& inv, const at::Tensor& 
     const auto k = MakeConsts<double>(cfg);
     const auto stream = at::cuda::getCurrentCUDAStream();
     const int64_t* lab = labels.data_ptr<int64_t>();
-    CheckCuda(sh.sharded() ? margin::ForwardShardCuda(st, buf.data_ptr(), ld, inv.data_ptr(), lab, sh.cy.data_ptr(), B,
-                                                      C, k, t_used.data_ptr(), row_out.data_ptr(), stream)
-                           : margin::ForwardCuda(st, buf.data_ptr(), ld, inv.data_ptr(), lab, B, C, k,
-                                                 t_used.data_ptr(), row_out.data_ptr(), stream),
-              "forward");
+    const cudaError_t err =
+        sh.sharded() ? margin::ForwardShardCuda(st, buf.data_ptr(), ld, inv.data_ptr(), lab, sh.cy.data_ptr(), B, C, k,
+                                                t_used.data_ptr(), row_out.data_ptr(), stream)
+                     : margin::ForwardCuda(st, buf.data_ptr(), ld, inv.data_ptr(), lab, B, C, k, t_used.data_ptr(),
+                                           row_out.data_ptr(), stream);
+    CheckCuda("marginLoss forward", err);
     return;
 #else
     TORCH_CHECK(false, "marginLoss: this build has no CUDA support");
@@ -182,12 +177,13 @@ void RunBackward(const at::Tensor& buf, const at::Tensor& inv, const at::Tensor&
     const auto k = MakeConsts<double>(cfg);
     const auto stream = at::cuda::getCurrentCUDAStream();
     const int64_t* lab = labels.data_ptr<int64_t>();
-    CheckCuda(sh.sharded() ? margin::BackwardShardCuda(st, buf.data_ptr(), ld, inv.data_ptr(), lab, sh.cy.data_ptr(), B,
-                                                       C, k, t_used.data_ptr(), row_out.data_ptr(), sh.gl.data_ptr(),
-                                                       sh.gt.data_ptr(), stream)
-                           : margin::BackwardCuda(st, buf.data_ptr(), ld, inv.data_ptr(), lab, B, C, k,
-                                                  t_used.data_ptr(), row_out.data_ptr(), gout.data_ptr(), stream),
-              "backward");
+    const cudaError_t err =
+        sh.sharded() ? margin::BackwardShardCuda(st, buf.data_ptr(), ld, inv.data_ptr(), lab, sh.cy.data_ptr(), B, C, k,
+                                                 t_used.data_ptr(), row_out.data_ptr(), sh.gl.data_ptr(),
+                                                 sh.gt.data_ptr(), stream)
+                     : margin::BackwardCuda(st, buf.data_ptr(), ld, inv.data_ptr(), lab, B, C, k, t_used.data_ptr(),
+                                            row_out.data_ptr(), gout.data_ptr(), stream);
+    CheckCuda("marginLoss backward", err);
     return;
 #else
     TORCH_CHECK(false, "marginLoss: this build has no CUDA support");
@@ -206,9 +202,9 @@ void RunProject(const at::Tensor& W, const at::Tensor& A, const at::Tensor& q) {
   if (W.is_cuda()) {
 #ifdef ECF_WITH_CUDA
     c10::cuda::CUDAGuard guard(W.device());
-    CheckCuda(margin::ProjectColumnsCuda(KernelDtype("marginLoss", W.scalar_type()), W.data_ptr(), A.data_ptr(), q.data_ptr(), D, C,
-                                         at::cuda::getCurrentCUDAStream()),
-              "normalisation-gradient");
+    CheckCuda("marginLoss normalisation-gradient",
+              margin::ProjectColumnsCuda(KernelDtype("marginLoss", W.scalar_type()), W.data_ptr(), A.data_ptr(),
+                                         q.data_ptr(), D, C, at::cuda::getCurrentCUDAStream()));
     return;
 #else
     TORCH_CHECK(false, "marginLoss: this build has no CUDA support");
@@ -233,7 +229,7 @@ void RunProject(const at::Tensor& W, const at::Tensor& A, const at::Tensor& q) {
 // (OpenBLAS once scripts/setup.sh installed it: Debian's default reference BLAS is 10–20× slower).
 at::Tensor MatMul(const at::Tensor& a, const at::Tensor& b) { return at::mm(a, b); }
 
-// cos(θ + m) of a [B] tensor with the radicand floor (spec D10).
+// cos(θ + m) of a [B] tensor with the radicand 1 − c² floored at 1e-7 (finite at |c| = 1).
 at::Tensor CtmOf(const at::Tensor& c, double m) {
   return c * std::cos(m) - (1 - c * c).clamp_min(margin::kRadicandFloor).sqrt() * std::sin(m);
 }

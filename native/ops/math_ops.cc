@@ -34,18 +34,22 @@ ECF_BINARY(Lt, "lt", at::lt(a, b), at::lt(a, s))
 ECF_BINARY(Le, "le", at::le(a, b), at::le(a, s))
 ECF_BINARY(Maximum, "maximum", at::maximum(a, b), at::clamp_min(a, s))
 ECF_BINARY(Minimum, "minimum", at::minimum(a, b), at::clamp_max(a, s))
-ECF_BINARY(LogicalAnd, "logicalAnd", at::logical_and(a, b), at::logical_and(a, at::scalar_tensor(s, a.options())))
-ECF_BINARY(LogicalOr, "logicalOr", at::logical_or(a, b), at::logical_or(a, at::scalar_tensor(s, a.options())))
 #undef ECF_BINARY
 
-// rsub(t, scalar) = scalar - t ; rdiv(t, scalar) = scalar / t
+// The logical ops take tensors only (masks combine with masks).
+Napi::Value LogicalAnd(const Napi::CallbackInfo& info) {
+  constexpr const char* kFn = "logicalAnd";
+  ECF_RET(at::logical_and(ECF_T(0, "input"), ECF_T(1, "other")));
+}
+Napi::Value LogicalOr(const Napi::CallbackInfo& info) {
+  constexpr const char* kFn = "logicalOr";
+  ECF_RET(at::logical_or(ECF_T(0, "input"), ECF_T(1, "other")));
+}
+
+// rsub(t, scalar) = scalar - t
 Napi::Value Rsub(const Napi::CallbackInfo& info) {
   constexpr const char* kFn = "rsub";
   ECF_RET(at::rsub(ECF_T(0, "input"), ECF_SCALAR(1, "other")));
-}
-Napi::Value Rdiv(const Napi::CallbackInfo& info) {
-  constexpr const char* kFn = "rdiv";
-  ECF_RET(at::mul(at::reciprocal(ECF_T(0, "input")), ECF_SCALAR(1, "other")));
 }
 Napi::Value AddScaled(const Napi::CallbackInfo& info) {  // a + alpha * b
   constexpr const char* kFn = "addScaled";
@@ -185,10 +189,6 @@ Napi::Value Bmm(const Napi::CallbackInfo& info) {
   constexpr const char* kFn = "bmm";
   ECF_RET(at::bmm(ECF_T(0, "input"), ECF_T(1, "other")));
 }
-Napi::Value Addmm(const Napi::CallbackInfo& info) {
-  constexpr const char* kFn = "addmm";
-  ECF_RET(at::addmm(ECF_T(0, "bias"), ECF_T(1, "input"), ECF_T(2, "other")));
-}
 
 }  // namespace
 
@@ -223,10 +223,7 @@ void RegisterMathOps(Napi::Env env, Napi::Object e) {
   Export<LeScalar>(env, e, "leScalar");
   Export<MaximumScalar>(env, e, "maximumScalar");
   Export<MinimumScalar>(env, e, "minimumScalar");
-  Export<LogicalAndScalar>(env, e, "logicalAndScalar");
-  Export<LogicalOrScalar>(env, e, "logicalOrScalar");
   Export<Rsub>(env, e, "rsub");
-  Export<Rdiv>(env, e, "rdiv");
   Export<AddScaled>(env, e, "addScaled");
   Export<Neg>(env, e, "neg");
   Export<Abs>(env, e, "abs");
@@ -273,7 +270,6 @@ void RegisterMathOps(Napi::Env env, Napi::Object e) {
   Export<Matmul>(env, e, "matmul");
   Export<Mm>(env, e, "mm");
   Export<Bmm>(env, e, "bmm");
-  Export<Addmm>(env, e, "addmm");
 }
 
 }  // namespace ecf

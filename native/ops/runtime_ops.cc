@@ -16,6 +16,7 @@
 #include <ATen/Context.h>
 
 #include "core/env_state.h"
+#include "core/process_setup.h"
 #include "ops/common.h"
 
 namespace ecf {
@@ -212,6 +213,8 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   out.Set("cuda", Napi::Boolean::New(env, false));
 #endif
   out.Set("parallel", Napi::String::New(env, at::get_parallel_info()));
+  out.Set("nnpack", Napi::Boolean::New(env, NnpackEnabled()));
+  out.Set("cpuMalloc", Napi::String::New(env, CpuMallocPolicy()));
   return out;
 }
 

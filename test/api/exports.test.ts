@@ -33,13 +33,13 @@ const EXPECTED: Record<string, Surface> = {
     ],
     types: [
       'AlignOptions', 'AlignedFace', 'AttentionPictureOptions', 'AutocastDtype', 'BatchOptions', 'BatchSource',
-      'BlockGateStats', 'Comparison', 'CudaAllocatorReport', 'DType', 'DetectOptions', 'DetectedFace',
+      'BlockGateStats', 'BuildInfo', 'Comparison', 'CudaAllocatorReport', 'DType', 'DetectOptions', 'DetectedFace',
       'Device', 'EmbedOptions', 'EmbeddingNet', 'EvaluableModel', 'EvaluateOptions', 'ExportCardFields',
       'Face', 'FaceAttention', 'FaceDetectorOptions', 'FaceImage', 'FaceSelection', 'GateSummary',
       'GradScalerOptions', 'GradScalerState', 'InputSpec', 'LineChartOptions', 'LineSeries',
       'LoadModelOptions', 'LrRecord', 'MemoryOptions', 'MemoryReport', 'MetricRecord', 'MtcnnNets',
       'MtcnnOptions', 'NestedArray', 'OnnxExportOptions', 'OnnxExportResult', 'ParamGroupInput', 'Photo', 'PhotoFaces', 'PresetConfig',
-      'ProgressEvent', 'ProgressReporter', 'RawFace', 'RawImage', 'RenderedChart', 'RgbImage', 'RunPlots',
+      'ProgressEvent', 'ProgressReporter', 'RawFace', 'RawImage', 'ReadMetricsOptions', 'RenderedChart', 'RgbImage', 'RunPlots',
       'SGDOptions', 'SGDState', 'SaveKind', 'ScheduleOptions', 'SetResult', 'SourcePosition',
       'StageAttention', 'StepParts', 'StepResult', 'SynthDataset', 'SynthOptions', 'TensorOptions',
       'TensorOrScalar', 'TrainBatch', 'TrainComponents', 'TrainConfig', 'TrainConfigInput',
@@ -62,12 +62,12 @@ const EXPECTED: Record<string, Surface> = {
   },
   'distributed': {
     values: [
-      'DataParallel', 'ProcessGroup', 'ShardedMarginHead', 'allGatherWithGrad', 'availableBackends',
-      'broadcastState', 'init', 'readLaunchEnv', 'shardRange',
+      'DataParallel', 'ProcessGroup', 'SetupMismatchError', 'ShardedMarginHead', 'allGatherWithGrad',
+      'availableBackends', 'broadcastState', 'init', 'readLaunchEnv', 'shardRange',
     ],
     types: [
-      'DataParallelOptions', 'Distributed', 'InitOptions', 'LaunchEnv', 'ProcessGroupOptions', 'ReduceOp',
-      'ShardableHeadOptions', 'ShardedHeadOptions',
+      'DataParallelOptions', 'Distributed', 'Fingerprint', 'InitOptions', 'LaunchEnv', 'ProcessGroupOptions',
+      'ReduceOp', 'ShardableHeadOptions', 'ShardedHeadOptions',
     ],
   },
   'functional': {

@@ -60,7 +60,7 @@ describe('ecacface export --onnx', () => {
 
   it('says what is wrong with its arguments', () => {
     expect(run('export', '--onnx', 'run', '--out', 'x.txt').err).toMatch(/--out must name a \.onnx file, got 'x\.txt'/);
-    expect(run('export', '--onnx', 'run', '--out', 'y.onnx', '--opset', '5').err).toMatch(/opset must be an integer from 7 to 21, got 5/);
+    expect(run('export', '--onnx', 'run', '--out', 'y.onnx', '--opset', '5').err).toMatch(/--opset must be an integer in \[7, 21\], got '5'/);
     expect(run('export', '--onnx', 'nowhere').err).toMatch(/'nowhere' does not exist/);
     expect(run('export', '--onnx', 'b4.onnx', '--out', 'z.onnx').err).toMatch(/is an ONNX model already/);
   });

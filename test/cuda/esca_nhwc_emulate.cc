@@ -7,7 +7,7 @@
 // sequence below mirrors Forward / Backward in esca_nhwc.cu (keep the two in step).
 //
 // Checked against two references on the same (rounded) inputs, in float64:
-//   - a direct transcription of the spec's formulas (forward: g, a, sw, out);
+//   - a direct transcription of ECA/ESCA's formulas (lib/nn/attention/esca.ts) (forward: g, a, sw, out);
 //   - the CPU NHWC kernels in float64 (kernels/esca_cpu_nhwc.h; forward and backward), whose
 //     gradients are themselves checked here by central finite differences of the direct forward.
 // For float32, float16 and bfloat16, with 16-byte packs and with one channel per thread, over
@@ -53,7 +53,7 @@ struct Shape {
   int64_t N, C, H, W;
 };
 
-int64_t KOf(int64_t c) {  // spec §3.1
+int64_t KOf(int64_t c) {  // ECA's kernel size (lib/nn/attention/eca.ts): t if odd else t + 1, t = int(|log2(C)/2 + 1/2|)
   const int64_t t = static_cast<int64_t>(std::fabs(std::log2(static_cast<double>(c)) / 2 + 0.5));
   return t % 2 == 1 ? t : t + 1;
 }

@@ -138,6 +138,28 @@ describe('loader', () => {
     expect(() => r.resume({ epoch: 0, step: 99 })).toThrow(/bad position/);
   });
 
+  it('flips each sample with the probability asked for (0, 0.2, 1; train alone: 0.5)', async () => {
+    const ds = data.openImageFolder(folder);
+    const epochs = 60; // 60 × 21 = 1260 samples: the share of a p = 0.2 coin has σ ≈ 0.011
+    const flipRate = async (o: Partial<data.LoaderOptions>): Promise<{ rate: number; flips: boolean[] }> => {
+      const l = data.loader(ds, { batchSize: 21, seed: 5, threads: 2, imageSize: [H, W], ...o });
+      const flips: boolean[] = [];
+      for (let e = 0; e < epochs; e++) flips.push(...(await collect(l)).batches.flat().map((s) => s.flipped));
+      await l.close();
+      return { rate: flips.filter(Boolean).length / flips.length, flips };
+    };
+    expect((await flipRate({ flip: 0 })).rate).toBe(0);
+    expect((await flipRate({ flip: 1 })).rate).toBe(1);
+    const p02 = (await flipRate({ flip: 0.2 })).rate;
+    expect(Math.abs(p02 - 0.2)).toBeLessThan(0.05); // > 4σ
+    const half = await flipRate({ train: true });
+    expect(Math.abs(half.rate - 0.5)).toBeLessThan(0.06);
+    expect((await flipRate({ flip: 0.5 })).flips).toEqual(half.flips);
+    expect((await flipRate({ train: true, flip: 0 })).rate).toBe(0);
+    expect(() => data.loader(ds, { batchSize: 2, flip: 1.5 })).toThrow(/loader: flip must be a number in \[0, 1\], got 1.5/);
+    ds.close();
+  });
+
   it('recycles disposed batch buffers without touching batches still held', async () => {
     const ds = data.openRecordIO(rec);
     const l = data.loader(ds, { batchSize: 2, shuffle: false, prefetch: 1, imageSize: [H, W] });
@@ -283,8 +305,8 @@ describe('loader', () => {
 
   it('validates options', () => {
     const ds = data.openImageFolder(folder);
-    expect(() => data.loader(ds, { batchSize: 0 })).toThrow(/batchSize must be an integer ≥ 1/);
-    expect(() => data.loader(ds, { batchSize: 2, rank: 2, worldSize: 2 })).toThrow(/rank 2 must be < worldSize 2/);
+    expect(() => data.loader(ds, { batchSize: 0 })).toThrow(/loader: batchSize must be a positive integer, got 0/);
+    expect(() => data.loader(ds, { batchSize: 2, rank: 2, worldSize: 2 })).toThrow(/loader: rank must be an integer in \[0, 1\], got 2/);
     expect(() => data.loader(ds, { batchSize: 30, dropLast: true })).toThrow(/no batch/);
   });
 });

@@ -132,6 +132,8 @@ describe('detect on hostile and degenerate photos', () => {
     await expect(detector.detect([astronautJpg, Buffer.from([0xff, 0xd8, 0xff, 0x00, 1, 2, 3])])).rejects.toThrow(/^photo 1: /);
     await expect(detector.detect('/nonexistent/x.jpg')).rejects.toThrow(/photo 0 \('\/nonexistent\/x.jpg'\): cannot read \(ENOENT\)/);
     await expect(detector.detect({ data: new Uint8Array(10), width: 4, height: 4 })).rejects.toThrow(/photo 0: 10 bytes, expected 4×4×3/);
+    await expect(detector.detect({ data: new Uint8Array(0), width: 0, height: 4 })).rejects.toThrow('photo 0: width must be a positive integer, got 0');
+    await expect(detector.detect([astronautJpg, { data: new Uint8Array(6), width: 2, height: 1.5 }])).rejects.toThrow('photo 1: height must be a positive integer, got 1.5');
     await expect(detector.detect([])).rejects.toThrow(/no photos/);
     await expect(detector.detect(astronautJpg, { minFaceSize: 3 })).rejects.toThrow(/minFaceSize/);
     await expect(alignPhotos(detector, [{ data: new Uint8Array(300 * 300 * 3), width: 300, height: 300 }])).rejects.toThrow(/no face found in 1 of 1 photos: photo 0/);

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { readLaunchEnv } from '../../lib/distributed/index.js';
 import { firstSlurmHost } from '../../lib/distributed/env.js';
+import { applyNcclDefaults } from '../../lib/distributed/group.js';
 import { runRanks } from './helpers.js';
 
 describe('launch environment', () => {
@@ -20,6 +21,15 @@ describe('launch environment', () => {
     expect(() => readLaunchEnv({ RANK: '2', WORLD_SIZE: '2' })).toThrow(/rank 2 must be < world size 2/);
     expect(() => readLaunchEnv({ RANK: 'x', WORLD_SIZE: '2' })).toThrow(/RANK/);
     expect(() => readLaunchEnv({ RANK: '0', WORLD_SIZE: '1', MASTER_PORT: '70000' })).toThrow(/MASTER_PORT/);
+  });
+});
+
+describe('NCCL settings', () => {
+  it('blocking waits where the environment says nothing; a user choice stays', () => {
+    const env: NodeJS.ProcessEnv = { NCCL_BLOCKING_WAIT: '0' };
+    expect(applyNcclDefaults(env)).toEqual(['TORCH_NCCL_BLOCKING_WAIT']);
+    expect(env).toEqual({ NCCL_BLOCKING_WAIT: '0', TORCH_NCCL_BLOCKING_WAIT: '1' });
+    expect(applyNcclDefaults(env)).toEqual([]);
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const workers = join(dirname(fileURLToPath(import.meta.url)), 'workers');
@@ -48,17 +48,30 @@ export interface RankResult {
   ms: number;
 }
 
-/** Starts `script` as `world` ranks; resolves when all have exited (or `timeoutMs` passed: then kills them). */
-export async function runRanks(
-  script: string,
-  world: number,
-  options: { args?: string[]; env?: Record<string, string>; timeoutMs?: number; onSpawn?: (rank: number, pid: number) => void } = {},
-): Promise<RankResult[]> {
+/** Options of {@link runRanks}. */
+export interface RunRanksOptions {
+  args?: string[];
+  env?: Record<string, string>;
+  /** Per-rank arguments after `args`, and environment over `env` (e.g. a rank with another config). */
+  argsOf?: (rank: number) => string[];
+  envOf?: (rank: number) => Record<string, string>;
+  /** Start only these ranks of the world (default: all). */
+  ranks?: number[];
+  timeoutMs?: number;
+  onSpawn?: (rank: number, pid: number) => void;
+}
+
+/**
+ * Starts `script` (a file in workers/, or an absolute path such as {@link cli}) as the ranks of a
+ * world of `world`; resolves when all have exited (or `timeoutMs` passed: then kills them).
+ */
+export async function runRanks(script: string, world: number, options: RunRanksOptions = {}): Promise<RankResult[]> {
   const port = await freePort();
   const t0 = Date.now();
-  const runs = Array.from({ length: world }, (_, rank) =>
+  const ranks = options.ranks ?? Array.from({ length: world }, (_, rank) => rank);
+  const runs = ranks.map((rank) =>
     new Promise<RankResult>((resolve) => {
-      const child = spawn(process.execPath, [join(workers, script), ...(options.args ?? [])], {
+      const child = spawn(process.execPath, [resolvePath(workers, script), ...(options.args ?? []), ...(options.argsOf?.(rank) ?? [])], {
         env: {
           ...process.env,
           RANK: String(rank),
@@ -70,6 +83,7 @@ export async function runRanks(
           OMP_NUM_THREADS: '1',
           ECACFACE_NUM_THREADS: '1',
           ...options.env,
+          ...options.envOf?.(rank),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -1,7 +1,8 @@
 // The launcher: the torchrun environment, rank-prefixed output, stop-all-on-failure naming the rank.
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { launch } from '../../lib/distributed/launch.js';
+import { launch, workerLimit, WORKERS_PER_CORE } from '../../lib/distributed/launch.js';
 import { workers } from './helpers.js';
 
 function collector() {
@@ -34,5 +35,26 @@ describe('launch()', () => {
     await expect(launch({ command: ['x'], nprocPerNode: 0 })).rejects.toThrow(/--nproc-per-node/);
     await expect(launch({ command: ['x'], nprocPerNode: 1, nnodes: 2, nodeRank: 2 })).rejects.toThrow(/--node-rank 2 must be < --nnodes 2/);
     await expect(launch({ command: [], nprocPerNode: 1 })).rejects.toThrow(/no command/);
+    for (const port of [0, -1, 65536, 70000, 1.5]) {
+      await expect(launch({ command: ['x'], nprocPerNode: 1, masterPort: port }), String(port)).rejects.toThrow(/--master-port must be an integer in \[1, 65535\], got/);
+    }
+  });
+
+  it('bounds the workers by the node (GPUs, else 4 × the CPU cores) unless forced, before starting any', async () => {
+    const cmd = [process.execPath, join(workers, 'exit.mjs')];
+    const cores = availableParallelism();
+    expect(workerLimit(0).limit).toBe(cores * WORKERS_PER_CORE);
+    const t0 = Date.now();
+    // one over the bound first: without the bound this starts a few workers, not a million
+    await expect(launch({ command: cmd, nprocPerNode: cores * 4 + 1, gpus: 0, out: () => {} })).rejects.toThrow(/is more than/);
+    await expect(launch({ command: cmd, nprocPerNode: 1_000_000, gpus: 0 })).rejects.toThrow(
+      new RegExp(`--nproc-per-node 1000000 is more than ${cores * 4}: this node has no GPU and ${cores} CPU cores? \\(at most 4 workers each\\)\\. Add --force`),
+    );
+    expect(Date.now() - t0).toBeLessThan(60_000); // refused, not started (a million workers would take hours)
+    await expect(launch({ command: cmd, nprocPerNode: 3, gpus: 2, out: () => {} })).rejects.toThrow(/--nproc-per-node 3 is more than 2: this node has 2 GPUs \(one worker each\)/);
+    const c = collector();
+    const r = await launch({ command: cmd, nprocPerNode: 3, gpus: 2, force: true, out: c.out });
+    expect(r.exitCode).toBe(0);
+    expect(c.lines.filter((l) => l.line.includes('hello'))).toHaveLength(3);
   });
 });

@@ -38,7 +38,7 @@ describe('heads.create: types, defaults, parameters', () => {
     });
   });
 
-  it('names the kernel and t as the reference code, and initialises per spec §1', () => {
+  it('names the kernel and t as the reference code, and initialises as the reference code', () => {
     scope(() => {
       manualSeed(3);
       const cur = heads.create({ type: 'curricularface', numClasses: 2000, embeddingSize: 64 });
@@ -116,7 +116,7 @@ describe('CurricularFace t', () => {
       const { got, want } = steps({ tUpdate: 'paper', alpha }, 5);
       got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 13));
     }
-    // With random embeddings cos θ_y ≈ 0, so the paper-literal t jumps to ≈ −sin m at step 1 (§2.6).
+    // With random embeddings cos θ_y ≈ 0, so the paper-literal t jumps to ≈ −sin m at step 1 (docs/heads.md).
     const { got } = steps({ tUpdate: 'paper' }, 1);
     expect(got[0]!).toBeLessThan(-0.3);
   });
@@ -246,7 +246,7 @@ describe('head forward', () => {
   });
 });
 
-describe('MagFace (composed ops, spec §2.7)', () => {
+describe('MagFace (composed ops)', () => {
   function magRef(x: number[][], W: number[][], labels: number[], o: { la: number; ua: number; lm: number; um: number; lg: number; s: number }): number {
     const c = cosines(x, W);
     let ce = 0;

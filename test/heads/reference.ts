@@ -1,6 +1,6 @@
 /**
- * Independent float64 reference of the margin heads, in plain JS numbers, written from the spec
- * (heads-eval-data.md §1, §2.2–2.5, §2.7, §2.8) and not from the library code: forward loss, t
+ * Independent float64 reference of the margin heads, in plain JS numbers, written from the heads'
+ * formulas (as docs/heads.md and the head files state them) and not from the library code: forward loss, t
  * update, stats, and the analytic gradients with respect to the raw embeddings and the raw kernel.
  */
 
@@ -48,7 +48,7 @@ function ctmDeriv(c: number, m: number): number {
   return r > FLOOR ? Math.cos(m) + (Math.sin(m) * c) / Math.sqrt(r) : Math.cos(m);
 }
 
-/** f(c_y) and f'(c_y) for a target kind (spec §2.3, §2.4, §2.2). */
+/** f(c_y) and f'(c_y) for a target kind (ArcFace, MV-Arc, CosFace). */
 export function targetFn(kind: Target, c: number, m: number): [number, number] {
   const th = Math.cos(Math.PI - m);
   const mm = Math.sin(Math.PI - m) * m;
@@ -162,7 +162,7 @@ export function marginRef(x: number[][], W: number[][], labels: number[], cfg: R
   };
 }
 
-/** Smallest distance of any input to a switching point of the formulas (spec §2.8 item 5). */
+/** Smallest distance of any input to a switching point of the formulas (float32 and float64 may disagree that close to one). */
 export function switchDistance(x: number[][], W: number[][], labels: number[], cfg: RefConfig): number {
   const C = W[0]!.length;
   const colNorm = Array.from({ length: C }, (_, j) => Math.hypot(...W.map((r) => r[j]!)));

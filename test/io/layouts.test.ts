@@ -18,7 +18,7 @@ function iresnetKeys(units: number[]): string[] {
 }
 
 describe('state-dict layouts', () => {
-  it('maps insightface iresnet names by backbones.md §1.6 and lists what has no counterpart', () => {
+  it('maps insightface iresnet names to the CurricularFace layout and lists what has no counterpart', () => {
     const keys = iresnetKeys([2, 1, 3, 1]);
     const sd = new Map<string, Tensor>(keys.map((k) => [k, zeros([1])]));
     expect(detectLayout(sd.keys())).toBe('insightface');

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tensor, DTYPES, type DType } from '../../lib/tensor/index.js';
-import { loadSafetensors, parseSafetensors, readSafetensorsHeader, saveSafetensors, serializeSafetensors } from '../../lib/io/safetensors.js';
+import { CHECKSUM_META, loadSafetensors, parseSafetensors, parseSafetensorsHeader, readSafetensorsHeader, saveSafetensors, serializeSafetensors } from '../../lib/io/safetensors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ecf-st-'));
 
@@ -32,7 +33,16 @@ describe('safetensors', () => {
     const bytes = serializeSafetensors(src, { format: 'pt', arch: 'ir50' });
     expect(bytes.readBigUInt64LE(0) % 8n).toBe(0n);
     const h = header(bytes) as Record<string, { dtype: string; shape: number[]; data_offsets: number[] }>;
-    expect(h.__metadata__).toEqual({ format: 'pt', arch: 'ir50' });
+    // the metadata as given, plus each tensor's SHA-256 (checked here from the bytes themselves)
+    const { [CHECKSUM_META]: sums, ...given } = h.__metadata__ as unknown as Record<string, string>;
+    expect(given).toEqual({ format: 'pt', arch: 'ir50' });
+    const start = 8 + Number(bytes.readBigUInt64LE(0));
+    const want = Object.fromEntries(
+      Object.entries(h)
+        .filter(([k]) => k !== '__metadata__')
+        .map(([k, e]) => [k, createHash('sha256').update(bytes.subarray(start + e.data_offsets[0]!, start + e.data_offsets[1]!)).digest('hex')]),
+    );
+    expect(JSON.parse(sums!)).toEqual(want);
     expect(h['w.bfloat16']).toEqual({ dtype: 'BF16', shape: [2, 3], data_offsets: expect.any(Array) });
     // reference ordering: 8-byte types first, then by name
     const order = Object.entries(h).filter(([k]) => k !== '__metadata__').sort((a, b) => a[1].data_offsets[0]! - b[1].data_offsets[0]!).map(([k]) => k);
@@ -71,6 +81,33 @@ describe('safetensors', () => {
     expect(tensors.get('a')!.toArray()).toEqual([1.25, -3]);
     expect(tensors.get('h')!.shape).toEqual([]);
     expect(tensors.get('h')!.item()).toBe(1);
+  });
+
+  it('verifies the recorded checksums: a flipped bit, a missing or stray entry are errors naming the tensor', () => {
+    const src = new Map([
+      ['a', tensor([1, 2, 3, 4], { dtype: 'float32' })],
+      ['b', tensor([5, 6], { dtype: 'int64' })],
+    ]);
+    const bytes = serializeSafetensors(src, { note: 'x' });
+    const h = parseSafetensorsHeader(bytes, bytes.length);
+    const flipped = Buffer.from(bytes);
+    flipped[h.dataStart + h.tensors.get('a')!.begin + 6]! ^= 0x02;
+    expect(() => parseSafetensors(flipped, 'f.st')).toThrow(/^f\.st: tensor 'a': its bytes do not match the SHA-256 recorded when the file was written/);
+    writeFileSync(join(dir, 'flipped.st'), flipped);
+    expect(() => loadSafetensors(join(dir, 'flipped.st'))).toThrow(/flipped\.st: tensor 'a': its bytes do not match/);
+    // a subset that leaves the damaged tensor out still reads
+    const some = loadSafetensors(join(dir, 'flipped.st'), (k) => k === 'b');
+    expect(some.tensors.get('b')!.toArray()).toEqual([5, 6]);
+    // the checksum entry itself must be whole
+    const raw = header(bytes) as Record<string, unknown> & { __metadata__: Record<string, string> };
+    const sums = JSON.parse(raw.__metadata__[CHECKSUM_META]!) as Record<string, string>;
+    const data = bytes.subarray(h.dataStart);
+    const withSums = (s: unknown) => build({ ...raw, __metadata__: { ...raw.__metadata__, [CHECKSUM_META]: JSON.stringify(s) } }, data, false);
+    expect(() => parseSafetensors(withSums({ a: sums.a }))).toThrow(/has no checksum for tensor 'b'/);
+    expect(() => parseSafetensors(withSums({ ...sums, c: sums.a }))).toThrow(/names tensor 'c', which the file does not hold/);
+    expect(() => parseSafetensors(withSums({ ...sums, a: 'nope' }))).toThrow(/the checksum of 'a' is not a SHA-256 digest/);
+    expect(parseSafetensors(withSums(sums)).metadata).toEqual({ note: 'x' });
+    for (const t of [...src.values(), ...some.tensors.values()]) t.dispose();
   });
 
   it('rejects malformed files with errors naming the problem', () => {

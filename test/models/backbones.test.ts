@@ -10,7 +10,8 @@ const fixture = JSON.parse(readFileSync(new URL('../fixtures/models/backbones.js
   eval: Record<string, Stats & { batch: number }>;
 };
 
-// Spec backbones.md §4: measured totals (112×112, batch-1 MACs, 512-d output), every row.
+// Parameters and MACs of every backbone × attention row (112×112, batch-1 MACs, 512-d output), as
+// measured on the reference PyTorch modules.
 const TABLE: [Arch, AttentionKind, number, number][] = [
   ['mobilefacenet', 'none', 1_200_512, 221_161_984],
   ['mobilefacenet', 'esca', 1_229_377, 229_184_960],
@@ -35,7 +36,7 @@ const TABLE: [Arch, AttentionKind, number, number][] = [
   ['ir152', 'none', 70_736_576, 12_307_972_096],
 ];
 
-describe('spec §4 table: parameters and MACs of every row', () => {
+describe('parameters and MACs of every row', () => {
   for (const [arch, att, params, macs] of TABLE) {
     it(`${arch} + ${att}: ${params} params, ${macs} MACs`, () => {
       // PyTorch-default init: the counts do not depend on it and it is cheaper to build
@@ -163,7 +164,7 @@ describe('forward', () => {
   });
 });
 
-describe('initialisation (spec §1.5, §5 item 8)', () => {
+describe('initialisation (CurricularFace\'s Kaiming loop; attention convs keep their own)', () => {
   it('IR: kaiming fan_out for backbone convs and the Linear; BN 1/0; ESCA convs keep PyTorch defaults', () => {
     manualSeed(3);
     const m = backbone({ arch: 'ir18', attention: 'esca' });
@@ -189,7 +190,7 @@ describe('initialisation (spec §1.5, §5 item 8)', () => {
   });
 });
 
-describe('weight-decay groups (heads-eval-data D7)', () => {
+describe('weight-decay groups (docs/decisions/train.md T5)', () => {
   it('IR_18 + CBAM: BN affine params (attention BN included) without decay, the rest with; each exactly once', () => {
     const m = buildBackbone({ ...backboneSpec({ arch: 'ir18', attention: 'cbam' }), init: 'pytorch-default' });
     const g = weightDecayGroups(m);

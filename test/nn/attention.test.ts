@@ -38,7 +38,7 @@ describe('attention modules against independent PyTorch implementations (float64
   }
 });
 
-// Spec backbones.md §3 table: per-module parameter counts for C = 64 / 128 / 256 / 512.
+// Per-module parameter counts for C = 64 / 128 / 256 / 512, from each module's reference code.
 const PARAMS: Record<Exclude<AttentionKind, 'none'>, number[]> = {
   esca: [1155, 2309, 4613, 9221],
   eca: [3, 5, 5, 5],
@@ -49,7 +49,7 @@ const PARAMS: Record<Exclude<AttentionKind, 'none'>, number[]> = {
   sge: [128, 128, 128, 128],
 };
 
-describe('attention parameter counts (spec §3 table)', () => {
+describe('attention parameter counts (the reference modules\' counts)', () => {
   const cs = [64, 128, 256, 512];
   for (const kind of kinds) {
     it(`${kind}: C = 64/128/256/512`, () => {

@@ -201,8 +201,8 @@ describe('exportOnnx errors', () => {
     try {
       expect(() => exportOnnx(join(work, 'mfn-esca.onnx'), join(work, 'again.onnx'))).toThrow(/is an ONNX model already/);
       expect(() => exportOnnx(net, join(work, 'no/such/folder/x.onnx'))).toThrow(/the folder of .* does not exist/);
-      expect(() => exportOnnx(net, join(work, 'x.onnx'), { batch: 0 })).toThrow(/batch must be 'dynamic' or a positive integer, got 0/);
-      expect(() => exportOnnx(net, join(work, 'x.onnx'), { externalDataThreshold: -1 })).toThrow(/externalDataThreshold must be a number of bytes/);
+      expect(() => exportOnnx(net, join(work, 'x.onnx'), { batch: 0 })).toThrow(/batch \('dynamic' or a number\) must be a positive integer, got 0/);
+      expect(() => exportOnnx(net, join(work, 'x.onnx'), { externalDataThreshold: -1 })).toThrow(/externalDataThreshold \(bytes\) must be a finite number ≥ 0, got -1/);
       const blocked = join(work, 'blocked');
       mkdirSync(join(blocked, 'model.onnx'), { recursive: true }); // the output path is a folder
       expect(() => exportOnnx(net, join(blocked, 'model.onnx'), { externalDataThreshold: 0 })).toThrow(/model\.onnx' is a folder/);

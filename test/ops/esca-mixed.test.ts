@@ -5,7 +5,8 @@
 // Checked against the float32 op (float64 error measure) and the explicit cast.
 import { describe, expect, it } from 'vitest';
 
-import { eca, esca } from '../../lib/ops/esca.js';
+import { ESCA } from '../../lib/nn/attention/esca.js';
+import { channelAttentionGate, eca, esca, spatialAttentionMap } from '../../lib/ops/esca.js';
 import { manualSeed, memory, randn, scope, type Tensor } from '../../lib/tensor/index.js';
 
 function relErr(a: Tensor, b: Tensor): number {
@@ -67,6 +68,17 @@ describe('float16/bfloat16 input with float32 weights', () => {
     expect(memory().tensors).toBe(before);
     for (const t of [x, wca, wsa]) t.dispose();
   });
+  it("ESCA.gates (gate statistics, attention maps) on a bfloat16 input: the explicit cast's gates", () =>
+    scope(() => {
+      const m = new ESCA(8);
+      const x = randn([2, 8, 4, 4]).to('bfloat16');
+      const g = m.gates(x);
+      expect([g.channel.dtype, g.spatial.dtype]).toEqual(['bfloat16', 'bfloat16']);
+      const channel = channelAttentionGate(x, m.ca.conv.weight.to('bfloat16'));
+      const y = x.mul(channel.view(2, 8, 1, 1));
+      expect(relErr(g.channel, channel)).toBe(0);
+      expect(relErr(g.spatial, spatialAttentionMap(y, m.sa.conv.weight.to('bfloat16')))).toBe(0);
+    }));
   it('other dtype mismatches still fail with the native message', () => {
     const x = randn([2, 8, 4, 4]);
     expect(() => esca(x, randn([1, 1, 3]).double(), randn([1, 16, 3, 3]))).toThrow(/channel-attention weight dtype Double differs from the input dtype Float/);

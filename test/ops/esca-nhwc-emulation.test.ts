@@ -1,7 +1,7 @@
 // The channels_last ESCA/ECA CUDA kernels (native/kernels/esca_nhwc.cu) checked without a GPU:
 // test/cuda/esca_nhwc_emulate.cc runs their per-thread code (kernels/esca_nhwc_threads.cuh, the
 // same __host__ __device__ functions the kernels call) over the launcher's grids on the CPU and
-// compares outputs, saved statistics and gradients with float64 references (the spec's formulas,
+// compares outputs, saved statistics and gradients with float64 references (ECA/ESCA's formulas as lib/nn/attention/esca.ts states them,
 // the CPU NHWC kernels, finite differences), for float32/float16/bfloat16, 16-byte packs and
 // one channel per thread. Built with AddressSanitizer, so an index outside any buffer fails.
 // Needs g++ and the CUDA toolkit's headers (cuda_runtime.h, cuda_fp16.h, cuda_bf16.h; no GPU,

@@ -22,7 +22,7 @@ import { withEnv } from '../helpers/env.js';
 
 type Shape = [number, number, number, number];
 
-/** k(C) of the spec (§3.1): t = int(|log2(C)/2 + 1/2|), k = t odd ? t : t + 1. */
+/** ECA's k(C): t = int(|log2(C)/2 + 1/2|), k = t odd ? t : t + 1. */
 function kOf(c: number): number {
   const t = Math.trunc(Math.abs(Math.log2(c) / 2 + 0.5));
   return t % 2 === 1 ? t : t + 1;
@@ -140,7 +140,7 @@ const SHAPES: Shape[] = [
 
 describe('native esca/eca vs the composed reference', () => {
   manualSeed(1234);
-  it('kOf matches the spec table (64 → 3, 128 → 5, 256 → 5, 512 → 5)', () => {
+  it('kOf matches the ECA table (64 → 3, 128 → 5, 256 → 5, 512 → 5)', () => {
     expect([64, 128, 256, 512].map(kOf)).toEqual([3, 5, 5, 5]);
   });
   for (const layout of LAYOUTS) {

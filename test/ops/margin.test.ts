@@ -107,7 +107,7 @@ describe('finite differences (float64, eval mode so t is a constant)', () => {
   }
 });
 
-describe('numerical safety (spec §2.8)', () => {
+describe('numerical safety', () => {
   const cfgs: [string, RefConfig][] = [
     ['CurricularFace', { target: 'thresh', negative: 'curricular', s: 64, m: 0.5, t: 0.5, training: true }],
     ['ArcFace', { target: 'thresh', negative: 'plain', s: 64, m: 0.5, t: 0 }],

@@ -40,7 +40,7 @@ describe('lineChart', () => {
 
   it('rejects mismatched series and bad sizes with clear errors', () => {
     expect(() => lineChartSvg({ ...base, series: [{ name: 'bad', x: [1, 2], y: [1] }] })).toThrow(/series\[0\] 'bad' has 2 x values and 1 y values/);
-    expect(() => lineChartSvg({ ...base, width: 10 })).toThrow(/width and height/);
+    expect(() => lineChartSvg({ ...base, width: 10 })).toThrow(new RangeError('lineChart: width must be an integer ≥ 50, got 10'));
     expect(() => lineChart({ ...base, fontFile: '/nonexistent.ttf' })).toThrow(/font file '\/nonexistent.ttf' does not exist/);
   });
 });

@@ -6,6 +6,7 @@ import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { exportModel, loadModel } from '../../lib/eval/model.js';
 import { readTorchCheckpoint } from '../../lib/io/pytorch.js';
+import { readSafetensorsHeader } from '../../lib/io/safetensors.js';
 import { MAX_INFLATED_BYTES, MAX_TOTAL_INFLATE_RATIO, MAX_TOTAL_INFLATED_FLOOR, ZipError, ZipReader } from '../../lib/io/zip.js';
 import { buildBackbone, parseBackboneSpec } from '../../lib/models/index.js';
 import { Tensor } from '../../lib/tensor/index.js';
@@ -53,6 +54,25 @@ describe('model cards are bounded and checked against their weights before anyth
     const total = card.spec.stages.reduce((a: number, s: { blocks: number }) => a + s.blocks, 0);
     // one more block in the last stage, of a cheap width: the size check alone may pass
     expect(() => loadModel(withCard((c) => c.spec.stages.at(-1).blocks++))).toThrow(new RegExp(`body\\.${total}'|needs at least`));
+  });
+});
+
+describe('exported weights carry a checksum of each tensor, verified by loadModel', () => {
+  it('a flipped bit in model.safetensors is an error naming the tensor; the intact file loads', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecf-sum-'));
+    const net = buildBackbone(parseBackboneSpec(expected.spec));
+    exportModel(net, dir);
+    net.dispose();
+    const file = join(dir, 'model.safetensors');
+    const h = readSafetensorsHeader(file);
+    const [name, e] = [...h.tensors].find(([, t]) => t.dtype === 'float32' && t.end - t.begin >= 64)!;
+    const bytes = readFileSync(file);
+    bytes[h.dataStart + e.begin + 33]! ^= 0x10; // one mantissa bit of one weight
+    writeFileSync(file, bytes);
+    expect(() => loadModel(dir)).toThrow(new RegExp(`tensor '${name.replace(/\./g, '\\.')}': its bytes do not match the SHA-256 recorded`));
+    bytes[h.dataStart + e.begin + 33]! ^= 0x10;
+    writeFileSync(file, bytes);
+    loadModel(dir).dispose();
   });
 });
 

@@ -26,12 +26,12 @@ describe.skipIf(!noCuda)('without CUDA', () => {
 
 describe('argument checks', () => {
   it('memory() and CudaGraph.capture name a bad device', () => {
-    expect(() => memory({ device: -1 })).toThrow(/memory: device must be an integer ≥ 0, got -1/);
-    expect(() => CudaGraph.capture(() => {}, { device: 1.5 })).toThrow(/CudaGraph.capture: device must be an integer ≥ 0/);
+    expect(() => memory({ device: -1 })).toThrow(/memory: device must be a non-negative integer, got -1/);
+    expect(() => CudaGraph.capture(() => {}, { device: 1.5 })).toThrow(/CudaGraph.capture: device must be a non-negative integer/);
   });
   it('GraphedTrainStep needs at least one warm-up step', () => {
     expect(() => GraphedTrainStep.create({ inputs: [], step: () => zeros([1]), zeroGrad: () => {}, warmup: 0 })).toThrow(
-      /warmup must be an integer ≥ 1, got 0/,
+      /warmup must be a positive integer, got 0/,
     );
   });
 });

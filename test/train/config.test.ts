@@ -64,8 +64,9 @@ describe('training config', () => {
       }),
     );
     const m2 = e2.message;
-    expect(m2).toMatch(/milestones\[1\]: must be greater/);
-    expect(m2).toMatch(/milestones\[2\]: 12 is not before the last epoch/);
+    // the schedule's own wording (lib/train/schedule.ts milestoneProblems), not a second one
+    expect(m2).toContain('milestones[1] must be greater than milestones[0] (4), got 4');
+    expect(m2).toContain('milestones[2] must be an epoch in [1, 9] (epochs = 10), got 12');
     expect(m2).toMatch(/precision: 'bf16' needs a CUDA device/);
     expect(m2).toMatch(/batchSize: must be at least 2/);
     expect(m2).toMatch(/imageSize: MobileFaceNet needs a multiple of 16/);

@@ -1,11 +1,12 @@
 // Training promises (issue 17): Ctrl-C acted on after the current step, no checkpoint or export
 // with a non-finite parameter or buffer, checkpoint metadata validated, stale temp files removed.
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manualSeed, noGrad } from '../../lib/tensor/index.js';
-import { loadSafetensors, saveSafetensors } from '../../lib/io/safetensors.js';
+import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from '../../lib/io/safetensors.js';
+import { readMetrics } from '../../lib/train/metrics.js';
 import { validateConfig } from '../../lib/train/config.js';
 import { ArraySource } from '../helpers/array-source.js';
 import { NonFiniteError } from '../../lib/train/finite.js';
@@ -90,6 +91,44 @@ describe('training guards', () => {
       /invalid checkpoint metadata: step -1 is not a non-negative integer; lossScale "x" is not a positive number; goodSteps 1\.5/,
     );
     for (const t of tensors.values()) t.dispose();
+  });
+
+  it('resume refuses a checkpoint holding NaN/Inf (a run never saves one), naming the tensor, before restoring anything', async () => {
+    const s = await runTraining(config('nonfinite', { epochs: 1, milestones: [] }), components(), { handleSigint: false });
+    const ckpt = join(s.runDir, 'checkpoint.safetensors');
+    const { tensors, metadata } = loadSafetensors(ckpt);
+    noGrad(() => tensors.get('backbone.fc.weight')!.view([-1]).narrow(0, 3, 1).fill_(NaN));
+    saveSafetensors(ckpt, tensors, metadata); // a well-formed file (its checksums match), with a NaN
+    for (const t of tensors.values()) t.dispose();
+    await expect(runTraining(config('nonfinite', { epochs: 2, milestones: [] }), components(), { resume: true, handleSigint: false })).rejects.toThrow(
+      /cannot resume from .*nonfinite\/checkpoint\.safetensors: backbone\.fc\.weight holds NaN or infinite values; .*damaged/,
+    );
+  });
+
+  it('a flipped bit in a checkpoint is found on resume by its recorded checksum', async () => {
+    const s = await runTraining(config('flip', { epochs: 1, milestones: [] }), components(), { handleSigint: false });
+    const ckpt = join(s.runDir, 'checkpoint.safetensors');
+    const bytes = readFileSync(ckpt);
+    const h = readSafetensorsHeader(ckpt);
+    const w = h.tensors.get('backbone.fc.weight')!;
+    bytes[h.dataStart + w.begin + 5]! ^= 0x01; // a mantissa bit: still a finite number
+    writeFileSync(ckpt, bytes);
+    await expect(runTraining(config('flip', { epochs: 2, milestones: [] }), components(), { resume: true, handleSigint: false })).rejects.toThrow(
+      /flip\/checkpoint\.safetensors: tensor 'backbone\.fc\.weight': its bytes do not match the SHA-256 recorded when the file was written/,
+    );
+  });
+
+  it('a torn last line of metrics.jsonl does not stop a resume: it is dropped with a message', async () => {
+    const s = await runTraining(config('torn', { epochs: 1, milestones: [] }), components(), { handleSigint: false });
+    const metrics = join(s.runDir, 'metrics.jsonl');
+    appendFileSync(metrics, '{"type":"train","step":7,"ep');
+    const messages: string[] = [];
+    const r = await runTraining(config('torn', { epochs: 2, milestones: [] }), components(), { resume: true, handleSigint: false, onProgress: (e) => e.kind === 'message' && messages.push(e.text) });
+    expect(r.steps).toBe(12);
+    expect(messages.join('\n')).toMatch(/metrics\.jsonl:\d+: skipped a torn last line/);
+    const lines = readFileSync(metrics, 'utf8').trimEnd().split('\n');
+    expect(lines.every((l) => JSON.parse(l))).toBe(true); // strict: no torn line left
+    expect(readMetrics(metrics).filter((x) => x.type === 'train').map((x) => x.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   });
 
   it('temp files of a killed checkpoint write are removed at the next start of that run (a live writer\'s are kept)', async () => {

@@ -5,7 +5,7 @@
  * Ctrl-C, and a resume whose first log line averages a whole window.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +123,21 @@ describe('a CLI training run', () => {
     const steps = readMetrics(join(dir, 'metrics.jsonl')).filter((x) => x.type === 'train').map((x) => x.step);
     expect(steps).toEqual([2, 4, 6, 8]); // not appended to the old run's lines
     expect(readdirSync(join(dir, 'tensorboard'))).toHaveLength(1);
+  });
+
+  it("name '..' is refused before anything is written, and --overwrite leaves the folder above outDir alone", () => {
+    // issue 26 C: outDir=<sandbox>/runs, name=.. pointed the run (and --overwrite) at <sandbox>
+    const sandbox = join(root, 'sandbox');
+    mkdirSync(join(sandbox, 'plots'), { recursive: true });
+    writeFileSync(join(sandbox, 'config.json'), '{"mine":true}');
+    writeFileSync(join(sandbox, 'report.md'), '# mine');
+    writeFileSync(join(sandbox, 'plots', 'a.svg'), '<svg/>');
+    const r = cliRun('train', '--config', 'tiny.json', '--plain', '--set', `outDir=${join(sandbox, 'runs')}`, '--set', 'name=..', '--overwrite');
+    expect(r.code, r.out).toBe(1);
+    expect(r.out).toMatch(/name.*not "\." or "\.\."/);
+    expect(readdirSync(sandbox).sort()).toEqual(['config.json', 'plots', 'report.md']);
+    expect(readFileSync(join(sandbox, 'config.json'), 'utf8')).toBe('{"mine":true}');
+    expect(readdirSync(join(sandbox, 'plots'))).toEqual(['a.svg']);
   });
 
   it('a run directory is a model: loadModel and eval -m pick model-best, else model-last', () => {

@@ -30,10 +30,13 @@ describe('MultiStepSchedule', () => {
 
   it('validates milestones and reports every problem', () => {
     const p = scheduleProblems({ lr: -1, milestones: [5, 3, 12, 1.5], epochs: 10 });
-    expect(p.join('\n')).toMatch(/lr must be a positive number/);
-    expect(p.join('\n')).toMatch(/strictly increasing/);
-    expect(p.join('\n')).toMatch(/milestones\[2\] = 12 must lie in \[1, 9\]/);
-    expect(p.join('\n')).toMatch(/milestones\[3\] must be an integer/);
-    expect(() => new MultiStepSchedule({ lr: 0.1, milestones: [0], epochs: 3 })).toThrow(/milestones\[0\] = 0/);
+    expect(p).toEqual([
+      'lr must be a finite number > 0, got -1',
+      'milestones[1] must be greater than milestones[0] (5), got 3',
+      'milestones[2] must be an epoch in [1, 9] (epochs = 10), got 12',
+      'milestones[3] must be an epoch in [1, 9] (epochs = 10), got 1.5',
+      'milestones[3] must be greater than milestones[2] (12), got 1.5',
+    ]);
+    expect(() => new MultiStepSchedule({ lr: 0.1, milestones: [0], epochs: 3 })).toThrow(/milestones\[0\] must be an epoch in \[1, 2\] \(epochs = 3\), got 0/);
   });
 });

@@ -62,7 +62,7 @@ export class TinyBackbone extends Backbone {
       return F.linear(h, p('fc.weight'), p('fc.bias'));
     });
   }
-  /** Weight-decay groups: BN affine parameters get none (spec D7). */
+  /** Weight-decay groups: BN affine parameters get none (docs/decisions/train.md T5). */
   groups(): { decay: Tensor[]; noDecay: Tensor[] } {
     const sd = this.stateDict();
     const noDecay = ['bn.weight', 'bn.bias'].map((k) => sd.get(k)!);

@@ -97,17 +97,26 @@ describe('runTraining', () => {
 
     const b = components();
     const ac = new AbortController();
+    const warmUps: string[] = [];
+    const onMessage = (e: { kind: string; text?: string }) => {
+      if (e.kind === 'message' && e.text!.startsWith('warm-up:')) warmUps.push(e.text!);
+    };
     const part = await runTraining(config('resumed'), b, {
       signal: ac.signal,
       onProgress: (e) => {
+        onMessage(e);
         if (e.kind === 'step' && e.step === 8) ac.abort(); // mid-epoch 1
       },
     });
     expect(part.interrupted).toBe(true);
     expect(part.steps).toBe(8);
     const c = components(); // fresh weights: everything comes from the checkpoint
-    const rest = await runTraining(config('resumed'), c, { resume: true });
+    const rest = await runTraining(config('resumed'), c, { resume: true, onProgress: onMessage });
     expect(rest.steps).toBe(18);
+    // each process's first step is its warm-up, named once, out of the img/s (LogWindow)
+    expect(warmUps).toHaveLength(2);
+    expect(warmUps[0]).toMatch(/^warm-up: step 1 took \d+\.\d s \(first use: .*\); img\/s counts from step 2$/);
+    expect(warmUps[1]).toMatch(/^warm-up: step 9 took \d+\.\d s .*img\/s counts from step 10$/);
     const got = losses(rest.runDir);
     expect(got.length).toBe(ref.length);
     got.forEach(([step, loss], i) => {

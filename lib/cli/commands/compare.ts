@@ -1,5 +1,6 @@
 /** `ecacface compare --model <m> <a> <b>`: cosine similarity and same/different at the card's threshold. */
 import type { Command } from 'commander';
+import { checkNumberText } from '../../check.js';
 import { addModelOptions, modelFromOptions, type ModelOptions } from '../model-option.js';
 import { addDetectOptions, detectOptionsFrom, type DetectCliOptions } from './detect.js';
 
@@ -10,8 +11,7 @@ export function registerCompare(program: Command): void {
     .argument('<b>', 'second image')
     .option('--threshold <d>', 'squared L2 distance threshold in [0, 4] (default: the model card\'s calibrated one)')
     .action(async (a: string, b: string, o: ModelOptions & DetectCliOptions & { threshold?: string; detect?: boolean }) => {
-      const thr = o.threshold === undefined ? undefined : Number(o.threshold);
-      if (thr !== undefined && !(thr >= 0 && thr <= 4)) throw new Error(`--threshold must be a number in [0, 4], got '${o.threshold}'`);
+      const thr = o.threshold === undefined ? undefined : checkNumberText('--threshold', o.threshold, { min: 0, max: 4 });
       const model = modelFromOptions(o);
       try {
         const r = await model.compare(a, b, { threshold: thr, detect: o.detect ? detectOptionsFrom(o, 'largest') : undefined });

@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { generateSynthDataset, type SynthOptions } from '../../data/synth-files.js';
 import { getNumThreads } from '../../tensor/index.js';
-import { validateConfig, type TrainConfigInput } from '../../train/config.js';
+import type { TrainConfigInput } from '../../train/config.js';
 import { progressReporter } from '../../train/progress.js';
 import { countProgress } from '../progress.js';
 import { verificationTable, writeReport } from '../../train/report.js';
 import { train } from '../../train/train.js';
+import { runTimestamp } from '../../train/run-dir.js';
 
 /** The embedded default: sized for ~3–5 minutes on 2 CPU cores. */
 export const DEMO_DATA: SynthOptions = { seed: 2023, identities: 200, imagesPerIdentity: 20, valIdentities: 150, valPairs: 400, imageSize: 48 };
@@ -41,7 +42,7 @@ export function demoConfig(rec: string, bins: string[], outDir: string): TrainCo
     momentum: 0.9,
     seed: 1337,
     outDir,
-    name: `demo-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`,
+    name: `demo-${runTimestamp().slice(0, 19)}`, // to the second
     logEvery: 10,
     valAtStart: true,
     valPairs: 200,
@@ -72,8 +73,7 @@ export function registerDemo(program: Command): void {
       } finally {
         reporter.stop();
       }
-      const c = validateConfig(cfg);
-      const report = writeReport(r, c, [
+      const report = writeReport(r, r.config, [
         `Synthetic data: ${data.identities} training identities × ${DEMO_DATA.imagesPerIdentity} images; validation pairs on ${DEMO_DATA.valIdentities} identities never seen in training (${data.dir}).`,
         '',
       ]);

@@ -6,13 +6,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, parse } from 'node:path';
 import type { Command } from 'commander';
 import { encodePng } from '../../data/codec.js';
-import { FaceDetector, type FaceSelection } from '../../detect/detect.js';
+import { FACE_SELECTIONS, FaceDetector, type FaceSelection } from '../../detect/detect.js';
 import { drawFaces } from '../../detect/draw.js';
 import type { Face } from '../../detect/mtcnn.js';
 import { detectStream } from '../../detect/stream.js';
 import { describeRenamed, OutputNames } from '../../io/output-names.js';
 import { checkDevice } from '../../tensor/device.js';
-import { intOption } from '../model-option.js';
+import { checkIntText } from '../../check.js';
+import { choiceOption, intOption } from '../model-option.js';
 
 /** Options shared by the commands that detect (--detect on embed, compare, align, pack). */
 export interface DetectCliOptions {
@@ -23,10 +24,8 @@ export interface DetectCliOptions {
 
 /** Parses --min-face and --select into detect options. */
 export function detectOptionsFrom(o: DetectCliOptions, defaultSelect: FaceSelection): { minFaceSize: number; select: FaceSelection } {
-  const minFaceSize = intOption(o.minFace, '--min-face', 20);
-  if (minFaceSize < 12) throw new Error(`--min-face must be at least 12 pixels, got ${minFaceSize}`);
-  const select = (o.select ?? defaultSelect) as FaceSelection;
-  if (!['all', 'largest', 'central', 'best'].includes(select)) throw new Error(`--select must be all, largest, central or best, got '${o.select}'`);
+  const minFaceSize = o.minFace === undefined ? 20 : checkIntText('--min-face (pixels)', o.minFace, 12);
+  const select = o.select === undefined ? defaultSelect : choiceOption(o.select, FACE_SELECTIONS, '--select');
   return { minFaceSize, select };
 }
 

@@ -14,6 +14,7 @@ import { hasOnnxRuntime } from '../../onnx/runtime.js';
 import { ARCHS } from '../../models/archs.js';
 import { ATTENTION_KINDS } from '../../nn/attention/kinds.js';
 import { intOption, specFromOptions } from '../model-option.js';
+import { checkIntText } from '../../check.js';
 
 interface ExportOptions {
   onnx: string;
@@ -59,7 +60,7 @@ export function registerExport(program: Command): void {
       const out = resolve(o.out ?? defaultOut(o.onnx));
       if (extname(out).toLowerCase() !== '.onnx') throw new Error(`--out must name a .onnx file, got '${o.out}'`);
       if (existsSync(out) && !o.overwrite) throw new Error(`${out} exists; pass --overwrite to replace it`);
-      const opset = intOption(o.opset, '--opset', DEFAULT_OPSET);
+      const opset = checkIntText('--opset', o.opset ?? String(DEFAULT_OPSET), MIN_OPSET, MAX_OPSET);
       const batch = o.batch === undefined ? 'dynamic' : intOption(o.batch, '--batch', 1);
       const model = loadModel(o.onnx, { spec: specFromOptions(o) });
       try {

@@ -8,6 +8,8 @@ export function registerInfo(program: Command): void {
     .description('print the libtorch build, CUDA availability and thread count')
     .action(() => {
       const b = buildInfo();
-      console.log(`libtorch ${b.torchVersion}  CUDA build: ${b.cuda ? 'yes' : 'no'}  GPUs: ${cuda.deviceCount()}  threads: ${getNumThreads()}`);
+      console.log(
+        `libtorch ${b.torchVersion}  CUDA build: ${b.cuda ? 'yes' : 'no'}  GPUs: ${cuda.deviceCount()}  threads: ${getNumThreads()}  NNPACK: ${b.nnpack ? 'on' : 'off'}`,
+      );
     });
 }

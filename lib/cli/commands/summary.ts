@@ -7,7 +7,7 @@ import { ATTENTION_KINDS, type AttentionKind } from '../../nn/index.js';
 export function registerSummary(program: Command): void {
   program
     .command('summary')
-    .description('print a backbone\'s per-layer output shapes, parameters and MACs (spec rule: Conv/Linear, one image)')
+    .description('print a backbone\'s per-layer output shapes, parameters and MACs (Conv/Linear MACs of one image)')
     .addOption(new Option('--arch <arch>', 'preset architecture').choices(ARCHS).default('ir50'))
     .addOption(new Option('--attention <kind>', 'attention in every block').choices(ATTENTION_KINDS).default('none'))
     .option('--embedding-size <n>', 'embedding size', (v) => Number.parseInt(v, 10), 512)

@@ -3,12 +3,7 @@ import type { Command } from 'commander';
 import { generateSynthDataset, synthParams, type SynthOptions } from '../../data/synth-files.js';
 import type { SynthVariant } from '../../data/synth.js';
 import { countProgress } from '../progress.js';
-
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`expected an integer, got '${v}'`);
-  return n;
-};
+import { integerArg } from '../model-option.js';
 
 /** The command-line spelling of each parameter, for error messages. */
 const OPTION_NAMES = { identities: '--identities', imagesPerIdentity: '--images', valIdentities: '--val-identities', valPairs: '--pairs', imageSize: '--size', seed: '--seed', variant: '--variant' } as const;
@@ -17,12 +12,12 @@ export function registerSynth(program: Command): void {
   program
     .command('synth')
     .description('generate synthetic face identities: RecordIO for training, .bin pair sets on unseen identities')
-    .option('--identities <n>', 'training identities', int)
-    .option('--images <n>', 'images per training identity', int)
-    .option('--val-identities <n>', 'validation identities (never in training)', int)
-    .option('--pairs <n>', 'pairs per .bin set', int)
-    .option('--size <px>', 'image side', int)
-    .option('--seed <n>', 'seed', int)
+    .option('--identities <n>', 'training identities', integerArg)
+    .option('--images <n>', 'images per training identity', integerArg)
+    .option('--val-identities <n>', 'validation identities (never in training)', integerArg)
+    .option('--pairs <n>', 'pairs per .bin set', integerArg)
+    .option('--size <px>', 'image side', integerArg)
+    .option('--seed <n>', 'seed', integerArg)
     .option('--variant <name>', "'plain' (default) or 'wild': cluttered backgrounds, occluders, misalignment and pose as in real crops (docs/experiments.md)")
     .option('--cache <dir>', 'cache root', '.cache/synth')
     .option('--out <dir>', 'write the set into this folder (new or empty) instead of the cache')

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { applyOverrides, mergeConfig, readConfigFile, validateConfig } from '../../train/config.js';
+import { applyOverrides, mergeConfig, readConfigFile, type TrainConfigInput } from '../../train/config.js';
 import { preset } from '../../train/presets.js';
 import { formatValidation, progressReporter } from '../../train/progress.js';
 import { writeReport } from '../../train/report.js';
@@ -38,7 +38,8 @@ export function registerTrain(program: Command): void {
       if (!o.config && !o.preset && typeof o.resume !== 'string') throw new Error('train: give --config <file>, --preset <name> or --resume <runDir>');
       const reporter = progressReporter({ plain: o.plain ?? false });
       try {
-        const r = await train(raw as never, {
+        // train() validates the merged configuration and reports every problem at once
+        const r = await train(raw as TrainConfigInput, {
           onProgress: reporter.onProgress,
           ...(o.resume ? { resume: typeof o.resume === 'string' ? o.resume : true } : {}),
           ...(o.overwrite ? { overwrite: true } : {}),
@@ -50,7 +51,7 @@ export function registerTrain(program: Command): void {
           if (r.interrupted) process.exitCode = 130;
           return;
         }
-        const report = writeReport(r, validateConfig(raw, { checkFiles: false }));
+        const report = writeReport(r, r.config);
         if (r.validation.length) console.log(`last validation: ${formatValidation(r.validation)}`);
         if (r.best) console.log(`best (step ${r.best.step}): ${formatValidation(r.best.results)} → ${r.best.modelDir}`);
         if (r.plots.length) console.log(`plots: ${join(r.runDir, 'plots')}`);

@@ -1,5 +1,5 @@
 /**
- * BAM (Park et al. 2018; Jongchan/attention-module, spec §3.5), reduction 16, two dilated convs
+ * BAM (Park et al. 2018; Jongchan/attention-module), reduction 16, two dilated convs
  * (dilation 4):
  *   Mc(x) = Linear(C→h) → BN1d → ReLU → Linear(h→C) on GAP(x)            (C×1×1)
  *   Ms(x) = conv1×1(C→h) → BN → ReLU → 2 × [conv3×3 dil 4 (h→h) → BN → ReLU] → conv1×1(h→1)   (1×H×W)

@@ -1,8 +1,9 @@
-/** The base class and kinds of the attention modules (spec backbones.md §3). */
+/** The base class and kinds of the attention modules (ESCA, ECA, SE, CBAM, BAM, SK, SGE). */
 import type { Tensor } from '../../tensor/index.js';
 import { Module } from '../module.js';
 
 import type { AttentionKind } from './kinds.js';
+import { checkInt } from '../../check.js';
 
 export { ATTENTION_KINDS, type AttentionKind } from './kinds.js';
 
@@ -12,14 +13,12 @@ export abstract class Attention extends Module {
 
   constructor(readonly channels: number) {
     super();
-    if (!Number.isInteger(channels) || channels < 1) {
-      throw new RangeError(`${new.target.name}: channels must be a positive integer, got ${channels}`);
-    }
+    checkInt(`${new.target.name}: channels`, channels, 1);
   }
 
   /**
    * True when a backbone's Kaiming init loop must leave this module's layers at their own
-   * initialisation (ESCA/ECA: spec §5 items 7 and 8).
+   * initialisation (ESCA/ECA: PyTorch's default init of their convs; docs/decisions/models.md).
    */
   get excludeFromBackboneInit(): boolean {
     return false;

@@ -1,5 +1,5 @@
 /**
- * CBAM (Woo et al. 2018; Jongchan/attention-module, spec §3.4), reduction 16, spatial kernel 7:
+ * CBAM (Woo et al. 2018; Jongchan/attention-module), reduction 16, spatial kernel 7:
  *   channel gate: a_c = σ(MLP(GAP(x)) + MLP(GMP(x))), MLP = Linear(C→C/16) → ReLU → Linear(C/16→C)
  *   (with biases, shared by both poolings, so its MACs count twice); x' = x · a_c
  *   spatial gate: a_s = σ(BN(conv7×7([max_c(x'), mean_c(x')]))), BN(1, momentum 0.01); out = x' · a_s.

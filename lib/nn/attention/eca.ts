@@ -1,15 +1,16 @@
 /**
- * ECA (Wang et al. 2020), the channel half of ESCA (spec §3.1):
+ * ECA (Wang et al. 2020), the channel half of ESCA:
  * out = x · σ(conv1d_k(GAP(x))), one 1-D kernel of size k(C) shared by all channels, zero padding,
  * no bias. k(C) = t if t is odd else t + 1, t = int(|log2(C)/2 + 1/2|): 64 → 3, 128/256/512 → 5.
  * Params k, MACs C·k. Name `conv.weight` [1, 1, k]. Init: PyTorch's Conv1d default
- * U(−1/√k, 1/√k); backbone init loops leave it alone (spec §5 item 7).
+ * U(−1/√k, 1/√k); backbone init loops leave it alone (CurricularFace's loop does not touch Conv1d either).
  */
 import type { Tensor } from '../../tensor/index.js';
 import { eca } from '../../ops/esca.js';
 import { Conv1d } from '../conv.js';
 import type { Tracer } from '../module.js';
 import { Attention } from './base.js';
+import { checkInt } from '../../check.js';
 
 /** The ECA kernel size for C channels (γ = 2, b = 1). */
 export function ecaKernelSize(channels: number, gamma = 2, b = 1): number {
@@ -24,9 +25,7 @@ export class ECA extends Attention {
 
   constructor(channels: number, kernelSize = ecaKernelSize(channels)) {
     super(channels);
-    if (!Number.isInteger(kernelSize) || kernelSize < 1 || kernelSize % 2 === 0) {
-      throw new RangeError(`ECA: kernelSize must be a positive odd integer, got ${kernelSize}`);
-    }
+    if (checkInt('ECA: kernelSize', kernelSize, 1) % 2 === 0) throw new RangeError(`ECA: kernelSize must be odd, got ${kernelSize}`);
     this.conv = this.registerModule('conv', new Conv1d(1, 1, kernelSize, { padding: (kernelSize - 1) / 2, bias: false }));
   }
 

@@ -1,13 +1,13 @@
 /**
- * ESCA, the paper's attention (spec §3.2): channel attention ECA followed by a spatial attention
+ * ESCA, the paper's attention: channel attention ECA followed by a spatial attention
  * on its output,
  *   y = ECA(x),  SA(y) = σ(conv3×3([avgpool3(y), maxpool3(y)])) ∈ R^{1×H×W},  ESCA(x) = y · SA(y)
  * (avg-pooled maps first, AvgPool2d(3,1,1) counting the zero padding, MaxPool2d(3,1,1), SA conv
  * 2C → 1, pad 1, no bias, no BN; no residual). Params k(C) + 18C; MACs C·k + 18·C·H·W.
  * Names `ca.conv.weight` [1, 1, k] and `sa.conv.weight` [1, 2C, 3, 3].
  * The forward calls the fused `esca()` op of lib/ops/esca.ts (native kernels with their own backward).
- * Init: both convs keep PyTorch's default init and backbone Kaiming loops skip them (spec §5
- * items 7 and 8; docs/decisions/models.md).
+ * Init: both convs keep PyTorch's default init and backbone Kaiming loops skip them
+ * (docs/decisions/models.md: Kaiming fan_out on the SA conv saturates most of the map at init).
  */
 import { noGrad, scope, type Tensor } from '../../tensor/index.js';
 import { channelAttentionGate, esca, spatialAttentionMap } from '../../ops/esca.js';
@@ -64,11 +64,6 @@ export type GateProbe = ((block: ESCA, gates: EscaGates) => void) & {
   trainingOnly?: boolean;
 };
 
-/** `w` in the dtype of `x` (a float32 weight on a float16/bfloat16 input, as autocast casts it). */
-function inDtypeOf(w: Tensor, x: Tensor): Tensor {
-  return w.dtype === x.dtype ? w : w.to(x.dtype);
-}
-
 /** ESCA attention: ECA's channel gate, then the spatial gate on its output, as one fused op (file comment). */
 export class ESCA extends Attention {
   readonly kind = 'esca' as const;
@@ -105,9 +100,9 @@ export class ESCA extends Attention {
     return noGrad(() =>
       scope(() => {
         const [n, c] = x.shape as [number, number, number, number];
-        const channel = channelAttentionGate(x, inDtypeOf(this.ca.conv.weight, x));
+        const channel = channelAttentionGate(x, this.ca.conv.weight);
         const y = x.mul(channel.view(n, c, 1, 1));
-        return { channel, spatial: spatialAttentionMap(y, inDtypeOf(this.sa.conv.weight, y)) };
+        return { channel, spatial: spatialAttentionMap(y, this.sa.conv.weight) };
       }),
     );
   }

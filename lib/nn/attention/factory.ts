@@ -8,7 +8,7 @@ import { SE } from './se.js';
 import { SGE } from './sge.js';
 import { SK } from './sk.js';
 
-/** A new attention module of `kind` on `channels` channels, with the spec's defaults; null for 'none'. */
+/** A new attention module of `kind` on `channels` channels, with its own defaults; null for 'none'. */
 export function attention(kind: AttentionKind, channels: number): Attention | null {
   switch (kind) {
     case 'none':

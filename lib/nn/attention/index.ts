@@ -1,4 +1,4 @@
-/** The attention family of the paper's comparison (spec backbones.md §3). */
+/** The attention family of the paper's comparison: ESCA, ECA, SE, CBAM, BAM, SK, SGE. */
 export { Attention, ATTENTION_KINDS, type AttentionKind } from './base.js';
 export { ECA } from './eca.js';
 export { ESCA, type EscaGates, type GateProbe } from './esca.js';

@@ -1,5 +1,5 @@
 /**
- * SE (IR-SE of CurricularFace / face.evoLVe, spec §3.3), reduction 16:
+ * SE (IR-SE of CurricularFace / face.evoLVe), reduction 16:
  * out = x · σ(fc2(ReLU(fc1(GAP(x))))), fc1/fc2 1×1 convs without bias.
  * Names `fc1.weight` [C/16, C, 1, 1], `fc2.weight` [C, C/16, 1, 1]. Params 2·C·C/16.
  * The constructor applies xavier_uniform to fc1 as the reference; a backbone's Kaiming loop then

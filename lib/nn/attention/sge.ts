@@ -1,5 +1,5 @@
 /**
- * SGE, spatial group-wise enhance (implus/PytorchInsight, spec §3.7), G = 64 groups:
+ * SGE, spatial group-wise enhance (implus/PytorchInsight), G = 64 groups:
  * per group g, c_g = Σ_channels(x_g · GAP(x_g)), normalised over its H·W positions
  * ((c − mean) / (std_unbiased + 1e-5)), a_g = c_g·γ_g + β_g, out_g = x_g · σ(a_g).
  * Names `weight` (γ, init 0) and `bias` (β, init 1), both [1, G, 1, 1]. Params 2·G, 0 MACs.

@@ -1,5 +1,5 @@
 /**
- * SK, selective kernel (Li et al. 2019, spec §3.6) as a stride-1 C → C plug-in, M = 2 branches,
+ * SK, selective kernel (Li et al. 2019) as a stride-1 C → C plug-in, M = 2 branches,
  * G = 32 groups, r = 16, L = 32:
  *   U_m = ReLU(BN(conv3×3(C→C, groups 32, dilation 1+m, padding 1+m)(x)))   (m = 1 is the "5×5" branch)
  *   z = ReLU(BN(conv1×1(C→d)(GAP(U_0 + U_1)))), d = max(C/16, 32)
