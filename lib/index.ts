@@ -79,6 +79,7 @@ export {
   loadPhoto,
   drawFaces,
   type Face,
+  type BatchOptions,
   type DetectOptions,
   type DetectedFace,
   type FaceDetectorOptions,

@@ -258,7 +258,7 @@ export interface NativeBinding {
   ): [T, T, T];
 
   // data/*.cc — RecordIO, image decoding, batches
-  dataDecode(bytes: Uint8Array, maxPixels?: number): { data: Uint8Array; width: number; height: number };
+  dataDecode(bytes: Uint8Array, maxPixels?: number): { data: Uint8Array; width: number; height: number; warning?: string };
   dataEncodeJpeg(rgb: Uint8Array, width: number, height: number, quality: number): Buffer;
   dataEncodePng(rgb: Uint8Array, width: number, height: number): Buffer;
   dataCodecs(): { jpeg: boolean; png: boolean };
@@ -282,7 +282,7 @@ export interface NativeBinding {
       device?: string;
       pool?: { readonly __dataBatchPool: true };
     },
-  ): Promise<{ images: T; labels: T; failed: { index: number; reason: string }[] }>;
+  ): Promise<{ images: T; labels: T; failed: { index: number; reason: string }[]; warnings: { index: number; reason: string }[] }>;
   /** Opaque per-loader state (recycled buffers, decode threads), passed back as options.pool. */
   dataBatchPool(keep: number, threads: number): { readonly __dataBatchPool: true };
   dataBatchPoolStop(pool: { readonly __dataBatchPool: true }): void;

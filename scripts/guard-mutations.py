@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """
-Checks that each input guard of issue 17 (docs/security.md) has a test that fails without it.
+Checks that each input guard of issues 17 and 26 (docs/security.md) has a test that fails without it.
 
 For every guard below: turn the guard off in a scratch copy of HEAD (a detached git worktree in a
 temporary folder, sharing this checkout's node_modules and native build), run the test that covers
 it (it must fail), restore the guard and run it again (it must pass). Prints one line per guard and
 exits 1 if a guard's test still passes with the guard off.
 
-    python3 scripts/guard-mutations.py        # after `bash scripts/setup.sh`; ≈11 min on 2 cores
+    python3 scripts/guard-mutations.py        # after `bash scripts/setup.sh`; ≈25 min on 2 cores
+    python3 scripts/guard-mutations.py ZIP    # only the guards whose description matches a regex
 
 Not here: the thread-count bound and the regular-file check. With them off, their tests do what the
 guards prevent (spawn 10^4 OpenMP threads; block forever reading a FIFO), which takes the machine
@@ -59,6 +60,37 @@ GUARDS = [
  ('decoded pixels capped from the header', 'lib/data/codec.ts',
   "  return native.dataDecode(bytesArg(buffer, 'decode', 'buffer'), max);", "  return native.dataDecode(bytesArg(buffer, 'decode', 'buffer'), 2 ** 31 - 1);",
   'test/security/limits.test.ts', 'decode'),
+ # issue 26
+ ('safetensors header nesting depth', 'lib/io/safetensors.ts',
+  "      if (++depth > MAX_SAFETENSORS_HEADER_DEPTH) {", "      if (++depth > MAX_SAFETENSORS_HEADER_DEPTH * 1e9) {",
+  'test/security/headers.test.ts', 'nested brackets'),
+ ('safetensors tensor count', 'lib/io/safetensors.ts',
+  "    if (tensors.size === MAX_SAFETENSORS_TENSORS) throw", "    if (tensors.size === -1) throw",
+  'test/security/headers.test.ts', 'tensors are refused'),
+ ('.pth inflation capped for the whole archive', 'lib/io/zip.ts',
+  "    if (inflated > cap) {", "    if (inflated < 0) {",
+  'test/security/checkpoints.test.ts', 'many entries'),
+ ('in-memory ZIP reads bounds-checked', 'lib/io/zip.ts',
+  "      if (offset < 0 || offset + length > b.length) {", "      if (offset < 0) {",
+  'test/security/checkpoints.test.ts', 'past the end gives'),
+ ('model card size', 'lib/io/model-card.ts',
+  "readRegularFile(path, 'model card', 'utf8', { maxBytes: MAX_CARD_BYTES })", "readRegularFile(path, 'model card', 'utf8')",
+  'test/security/headers.test.ts', 'model.json'),
+ ('symbolic links confined to the input folder', 'lib/io/folder-entries.ts',
+  "    if (!this.#inside(real)) this.skipped.push(", "    if (real === '') this.skipped.push(",
+  'test/security/symlinks.test.ts', 'openImageFolder|listPhotos'),
+ ('output names never collide', 'lib/io/output-names.ts',
+  "    if (this.#taken.has(OutputNames.#key(name))) {", "    if (name === '') {",
+  'test/cli/inputs.test.ts', 'landmarks: the same'),
+ ('decoded pixels in flight within the budget', 'lib/detect/pixel-budget.ts',
+  "      if (!this.#closed && this.#used > 0 && this.#used + w.bytes > this.limit) return;", "      if (this.#closed && this.#used < 0) return;",
+  'test/detect/stream.test.ts', 'within the budget'),
+ ('a file too large for one read refused by name', 'lib/io/regular-file.ts',
+  "  if (size > limit) throw new Error(", "  if (size < 0) throw new Error(",
+  'test/security/limits.test.ts', 'too large for one read'),
+ ('landmarks far outside the image', 'lib/data/align.ts',
+  "    if (x < -width || x > 2 * width || y < -height || y > 2 * height) {", "    if (x !== x) {",
+  'test/cli/inputs.test.ts', '1e308'),
  ('a run name is one folder inside outDir', 'lib/train/run-dir.ts',
   "  if (name === '' || name === '.' || name === '..' || /[/\\\\\\0]/.test(name)) {", "  if (name === '') {",
   'test/train/run-dir.test.ts', 'one folder'),
@@ -79,6 +111,11 @@ GUARDS = [
 def tests_line(r):
     text = re.sub(r'\x1b\[[0-9;]*m', '', r.stdout + r.stderr)
     return next((l.strip() for l in text.splitlines() if l.strip().startswith('Tests ')), 'no test summary')
+
+if len(sys.argv) > 1:
+    GUARDS = [g for g in GUARDS if re.search(sys.argv[1], g[0])]
+    if not GUARDS:
+        sys.exit(f'guard-mutations: no guard matches {sys.argv[1]!r}')
 
 scratch = tempfile.mkdtemp(prefix='ecf-guards-')
 tree = os.path.join(scratch, 'tree')

@@ -66,6 +66,21 @@ export function flattenLandmarks(landmarks: ArrayLike<number> | ReadonlyArray<re
   return flat;
 }
 
+/**
+ * Refuses landmarks far outside the image: each point must lie within the image grown by its own
+ * width and height on every side (a face cut by the border still has its points near it; points
+ * beyond give a crop of nothing but border, e.g. 1e308).
+ */
+function checkLandmarksNear(lm: readonly number[], width: number, height: number): void {
+  for (let k = 0; k < 5; k++) {
+    const x = lm[2 * k]!;
+    const y = lm[2 * k + 1]!;
+    if (x < -width || x > 2 * width || y < -height || y > 2 * height) {
+      throw new RangeError(`align: landmark ${k} (${x}, ${y}) lies far outside the ${width}×${height} image (each point must be within [−${width}, ${2 * width}] × [−${height}, ${2 * height}])`);
+    }
+  }
+}
+
 /** The similarity transform (2×3, row-major) mapping `landmarks` onto the template for `size`. */
 export function alignmentMatrix(landmarks: ArrayLike<number> | ReadonlyArray<readonly [number, number]>, size = 112): number[] {
   return native.similarityTransform(flattenLandmarks(landmarks), templateFor(size));
@@ -79,7 +94,13 @@ export function alignRaw(image: RawImage, landmarks: ArrayLike<number> | Readonl
   const size = options.size ?? 112;
   const channels = image.channels ?? 3;
   if (!(image.data instanceof Uint8Array)) throw new TypeError('align: image.data must be a Uint8Array (HWC pixels)');
-  const r = native.alignWarp(image.data, image.width, image.height, channels, flattenLandmarks(landmarks), templateFor(size), size, size);
+  const lm = flattenLandmarks(landmarks);
+  const r = native.alignWarp(image.data, image.width, image.height, channels, lm, templateFor(size), size, size);
+  checkLandmarksNear(lm, image.width, image.height); // after the image's own checks (a 112² warp is cheap)
+  const scale = Math.hypot(r.matrix[0]!, r.matrix[1]!);
+  if (!r.matrix.every(Number.isFinite) || !(scale > 0) || size / scale < 1) {
+    throw new RangeError(`align: the five landmarks ${JSON.stringify(lm)} span less than a pixel: not five distinct points of a face (are they in pixel coordinates?)`);
+  }
   return { data: r.data, width: size, height: size, channels, matrix: r.matrix };
 }
 

@@ -9,6 +9,11 @@ export interface DecodedImage {
   data: Uint8Array;
   width: number;
   height: number;
+  /**
+   * The decoder's warning, when it decoded the image anyway: e.g. 'JPEG: Premature end of JPEG
+   * file' (a truncated file: the missing rows are grey) or extraneous bytes before a marker.
+   */
+  warning?: string;
 }
 
 function bytesArg(v: unknown, fn: string, arg: string): Uint8Array {
@@ -30,8 +35,9 @@ export interface DecodeOptions {
 
 /**
  * Decodes a JPEG or PNG to RGB (grey and palette images are expanded, alpha composited onto
- * black). Throws an Error naming the problem for data that is not a decodable JPEG/PNG, or whose
- * header declares more than `options.maxPixels` pixels (checked before anything is allocated).
+ * black, CMYK converted). Throws an Error naming the problem for data that is not a decodable
+ * JPEG/PNG, or whose header declares more than `options.maxPixels` pixels (checked before anything
+ * is allocated). Damage the decoder can get past (a truncated JPEG) gives `warning`.
  */
 export function decode(buffer: Uint8Array, options: DecodeOptions = {}): DecodedImage {
   const max = checkInt('decode: maxPixels', options.maxPixels ?? MAX_PHOTO_PIXELS, 1);

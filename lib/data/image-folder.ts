@@ -1,10 +1,13 @@
 /**
  * Image folders as face.evoLVe users keep CASIA: `root/<identity>/<image>.jpg|jpeg|png`.
  * Identities are the sub-directories sorted by name (code-unit order, as Python's `sorted`),
- * labels 0..C−1 in that order; images inside an identity are sorted by name too.
+ * labels 0..C−1 in that order; images inside an identity are sorted by name too. Symbolic links
+ * (identity folders or images) are followed while they stay inside the root; others are listed in
+ * `skipped`.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FolderLister, type SkippedEntry } from '../io/folder-entries.js';
+import { readRegularFile } from '../io/regular-file.js';
 import { imageDimensions } from './image-size.js';
 import { batchItems, type BatchItems, type ImageDataset, type NativeReadable, type Sample } from './dataset.js';
 
@@ -17,31 +20,34 @@ export interface ImageFolderDataset extends ImageDataset, NativeReadable {
   readonly files: readonly string[];
   /** Label of each image. */
   readonly labels: Int32Array;
+  /**
+   * Entries left out: symbolic links that lead out of the root, broken ones, cycles, and images
+   * that are not regular files (e.g. a FIFO named `x.jpg`).
+   */
+  readonly skipped: readonly SkippedEntry[];
 }
 
 const IMAGE_EXT = /\.(jpe?g|png)$/i;
-const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const isImageName = (name: string): boolean => IMAGE_EXT.test(name);
 
 /**
  * Lists `root/<identity>/<image>` and reads the first image's header for `imageSize` (JPEG/PNG by extension; other files are ignored). Identities
  * without images are skipped (they get no label). Throws if the folder has no images.
  */
 export function openImageFolder(root: string): ImageFolderDataset {
-  let entries;
+  let lister: FolderLister;
+  let dirs: string[];
   try {
-    entries = readdirSync(root, { withFileTypes: true });
+    lister = new FolderLister(root);
+    dirs = lister.list('', { file: () => false }).dirs;
   } catch (e) {
     throw new Error(`openImageFolder: cannot read ${root}: ${(e as Error).message}`);
   }
-  const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort(byName);
   const classes: string[] = [];
   const files: string[] = [];
   const labels: number[] = [];
   for (const d of dirs) {
-    const imgs = readdirSync(join(root, d), { withFileTypes: true })
-      .filter((e) => e.isFile() && IMAGE_EXT.test(e.name))
-      .map((e) => e.name)
-      .sort(byName);
+    const imgs = lister.list(d, { file: isImageName, folders: false }).files;
     if (imgs.length === 0) continue;
     const label = classes.length;
     classes.push(d);
@@ -53,18 +59,19 @@ export function openImageFolder(root: string): ImageFolderDataset {
   if (files.length === 0) throw new Error(`openImageFolder: no images found under ${root} (expected root/<identity>/<image>.jpg|png)`);
   const labelArr = Int32Array.from(labels);
   // The loader's default size: the first image's (face crops of one folder share a size).
-  const imageSize = imageDimensions(readFileSync(files[0]!));
+  const imageSize = imageDimensions(readRegularFile(files[0]!, 'image'));
   return {
     root,
     classes,
     files,
     labels: labelArr,
+    skipped: lister.skipped,
     length: files.length,
     numClasses: classes.length,
     imageSize,
     read(i: number): Sample {
       if (!Number.isInteger(i) || i < 0 || i >= files.length) throw new RangeError(`read: index ${i} out of range [0, ${files.length})`);
-      return { image: readFileSync(files[i]!), label: labelArr[i]! };
+      return { image: readRegularFile(files[i]!, 'image'), label: labelArr[i]! };
     },
     close(): void {},
     [batchItems](indices: readonly number[]): BatchItems {

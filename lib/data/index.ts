@@ -6,6 +6,7 @@ export { openRecordIO, type RecordIODataset, type RecordIOPaths, type OpenRecord
 export { writeRecordIO, type RecordIOInput, type WriteRecordIOOptions, type WriteRecordIOResult } from './recordio-writer.js';
 export { RecordIOError } from './recordio-format.js';
 export { openImageFolder, type ImageFolderDataset } from './image-folder.js';
+export type { SkippedEntry } from '../io/folder-entries.js';
 export { readBin, parseBin, writeBin, encodeBin, type PairSet, type WriteBinOptions } from './bin.js';
 export { decode, encodeJpeg, encodePng, codecs, type DecodedImage } from './codec.js';
 export { imageDimensions } from './image-size.js';

@@ -2,8 +2,8 @@
  * insightface packed datasets: `train.rec` (MXNet RecordIO), `train.idx` and `property`.
  * Random access by positioned reads; strict checks with errors naming the file and offset.
  */
-import { closeSync, existsSync, fstatSync, openSync, statSync } from 'node:fs';
-import { assertRegularFile, readRegularFile } from '../io/regular-file.js';
+import { closeSync, existsSync, statSync } from 'node:fs';
+import { openRegularFile, readRegularFile } from '../io/regular-file.js';
 import { basename, dirname, join } from 'node:path';
 import { batchItems, type BatchItems, type ImageDataset, type NativeReadable, type Sample } from './dataset.js';
 import { parseIRHeader, readRecordAt, RecordIOError } from './recordio-format.js';
@@ -181,13 +181,10 @@ export function openRecordIO(where: string | RecordIOPaths, options: OpenRecordI
   const paths = resolvePaths(where);
   if (!existsSync(paths.rec)) throw new Error(`openRecordIO: record file ${paths.rec} does not exist`);
   if (!existsSync(paths.idx)) throw new Error(`openRecordIO: index file ${paths.idx} does not exist`);
-  assertRegularFile(paths.rec, 'RecordIO record file');
-  const recSize = statSync(paths.rec).size;
-  const offsets = parseIdx(readRegularFile(paths.idx, 'RecordIO index file'), paths.idx, recSize);
-  const order = offsets.order;
-  const fd = openSync(paths.rec, 'r');
+  const { fd, size } = openRegularFile(paths.rec, 'RecordIO record file');
   try {
-    const size = fstatSync(fd).size;
+    const offsets = parseIdx(readRegularFile(paths.idx, 'RecordIO index file'), paths.idx, size);
+    const order = offsets.order;
     const readIR = (key: number) => {
       const off = offsets.get(key)!;
       return { off, ir: parseIRHeader(readRecordAt(fd, paths.rec, size, off), paths.rec, off) };
@@ -317,10 +314,9 @@ function checkedLabel(ir: { flag: number; labels: Float32Array }, file: string, 
 
 /** Reads a record's raw bytes (advanced use, e.g. tools): the payload after the container. */
 export function readRawRecord(file: string, offset: number): Buffer {
-  assertRegularFile(file, 'RecordIO record file');
-  const fd = openSync(file, 'r');
+  const { fd, size } = openRegularFile(file, 'RecordIO record file');
   try {
-    return readRecordAt(fd, file, fstatSync(fd).size, offset);
+    return readRecordAt(fd, file, size, offset);
   } finally {
     closeSync(fd);
   }

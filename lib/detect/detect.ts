@@ -5,29 +5,34 @@
  */
 import { alignRaw, type AlignedFace, type AlignOptions } from '../data/align.js';
 import type { Device } from '../tensor/device.js';
-import { detectFaces, mtcnnParams, type Face, type MtcnnOptions, type RgbImage } from './mtcnn.js';
-import { describePhoto, loadPhoto, type Photo } from './photos.js';
+import type { DetectOptions, FaceSelection } from './detect-options.js';
+import { detectFaces, mtcnnParams, type Face, type RgbImage } from './mtcnn.js';
+import { describePhoto, type Photo } from './photos.js';
+import { detectStream } from './stream.js';
 import { loadMtcnn, type MtcnnNets } from './weights.js';
 
-/** Which faces of a photo to return. */
-/** The ways to pick faces in a photo (`select`). */
-export const FACE_SELECTIONS = ['all', 'largest', 'central', 'best'] as const;
-export type FaceSelection = (typeof FACE_SELECTIONS)[number];
-
-/** Options of {@link FaceDetector.detect}. */
-export interface DetectOptions extends MtcnnOptions {
-  /**
-   * 'all' (default): every face, by descending score; 'largest': the face with the largest box;
-   * 'central': the face whose box centre is nearest the photo centre; 'best': the highest score.
-   */
-  select?: FaceSelection;
-}
+import { FACE_SELECTIONS } from './detect-options.js';
+export { FACE_SELECTIONS };
+export type { DetectOptions, FaceSelection } from './detect-options.js';
 
 /** The faces found in one photo, with the size of the (upright) photo. */
 export interface PhotoFaces {
   faces: Face[];
   width: number;
   height: number;
+  /** The decoder's warning, when the photo was damaged but decoded (a truncated JPEG: grey rows). */
+  warning?: string;
+}
+
+/** How many photos are decoded and detected at once (see {@link FaceDetector.detect}). */
+export interface BatchOptions {
+  /** Photos detected together, at most (default 16). */
+  batch?: number;
+  /**
+   * Bytes of decoded RGB held at once by the photos being detected and those read ahead (default
+   * 512 MiB); a photo larger than this is detected alone.
+   */
+  maxDecodedBytes?: number;
 }
 
 /** An aligned face with the detection it came from. */
@@ -93,23 +98,29 @@ export class FaceDetector {
    * {@link PhotoFaces} per photo, in order; a photo without faces has `faces: []`. Photos that cannot
    * be read or decoded reject with an error naming the photo.
    */
-  async detect(photos: Photo | readonly Photo[], options: DetectOptions = {}): Promise<PhotoFaces[]> {
+  async detect(photos: Photo | readonly Photo[], options: DetectOptions & BatchOptions = {}): Promise<PhotoFaces[]> {
     const list = asList(photos);
     mtcnnParams(options);
     checkSelect(options.select);
-    const images = await Promise.all(list.map((p, i) => loadPhoto(p, i)));
-    return this.detectImages(images, options).map((faces, i) => ({ faces, width: images[i]!.width, height: images[i]!.height }));
+    const out: PhotoFaces[] = [];
+    for await (const r of detectStream(this, list, options)) {
+      if (r.error !== undefined) throw new Error(r.error);
+      out.push({ faces: r.faces, width: r.image!.width, height: r.image!.height, ...(r.warning === undefined ? {} : { warning: r.warning }) });
+    }
+    return out;
   }
 
   /**
    * Detects and aligns faces (to 112×112 by default): per photo, the selected faces (default:
    * 'largest', one face) as aligned RGB crops with their detections.
    */
-  async detectAndAlign(photos: Photo | readonly Photo[], options: DetectOptions & AlignOptions = {}): Promise<DetectedFace[][]> {
-    const list = asList(photos);
-    const images = await Promise.all(list.map((p, i) => loadPhoto(p, i)));
-    const found = this.detectImages(images, { ...options, select: options.select ?? 'largest' });
-    return found.map((faces, i) => faces.map((face) => ({ ...alignRaw(images[i]!, face.landmarks, { size: options.size }), face })));
+  async detectAndAlign(photos: Photo | readonly Photo[], options: DetectOptions & AlignOptions & BatchOptions = {}): Promise<DetectedFace[][]> {
+    const out: DetectedFace[][] = [];
+    for (const r of await alignEach(this, asList(photos), options)) {
+      if ('error' in r) throw new Error(r.error);
+      out.push(r.faces);
+    }
+    return out;
   }
 
   /** Frees the networks. */
@@ -138,17 +149,46 @@ export async function detect(photos: Photo | readonly Photo[], options: DetectOp
   }
 }
 
+/** Per photo of {@link alignEach}: its aligned faces, or why it could not be read. */
+export type AlignedPhoto = { faces: DetectedFace[]; warning?: string } | { error: string };
+
+/**
+ * Detects and aligns the selected faces (default 'largest') of every photo, within the memory
+ * budget of {@link detectStream}; a photo that cannot be read gives its error and the others go on.
+ */
+export async function alignEach(detector: FaceDetector, photos: readonly Photo[], options: DetectOptions & AlignOptions & BatchOptions = {}): Promise<AlignedPhoto[]> {
+  const { size, ...rest } = options;
+  const out: AlignedPhoto[] = [];
+  for await (const r of detectStream(detector, photos, { ...rest, select: options.select ?? 'largest' })) {
+    if (r.error !== undefined) out.push({ error: r.error });
+    else out.push({ faces: r.faces.map((face) => ({ ...alignRaw(r.image!, face.landmarks, { size }), face })), ...(r.warning === undefined ? {} : { warning: r.warning }) });
+  }
+  return out;
+}
+
 /**
  * One aligned face per photo for embedding: the selected face (default 'largest') of each photo,
- * aligned to `size` (default 112). Throws one error listing every photo without a face.
+ * aligned to `size` (default 112). Throws one error listing every photo that could not be read
+ * and every photo without a face.
  */
 export async function alignPhotos(
   detector: FaceDetector,
   photos: readonly Photo[],
-  options: DetectOptions & AlignOptions = {},
+  options: DetectOptions & AlignOptions & BatchOptions = {},
 ): Promise<AlignedFace[]> {
-  const found = await detector.detectAndAlign(photos, { ...options, select: options.select === 'all' || options.select === undefined ? 'largest' : options.select });
-  const missing = found.flatMap((f, i) => (f.length === 0 ? [describePhoto(photos[i]!, i)] : []));
-  if (missing.length > 0) throw new Error(`detect: no face found in ${missing.length} of ${photos.length} photos: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`);
-  return found.map((f) => f[0]!);
+  const found = await alignEach(detector, photos, { ...options, select: options.select === 'all' || options.select === undefined ? 'largest' : options.select });
+  const problems = faceProblems(found, photos);
+  if (problems) throw new Error(`detect: ${problems}`);
+  return found.map((f) => (f as { faces: DetectedFace[] }).faces[0]!);
+}
+
+/** What went wrong for the photos of {@link alignEach} that have no face: '' when every one has. */
+export function faceProblems(found: readonly AlignedPhoto[], photos: readonly Photo[]): string {
+  const unreadable = found.flatMap((f) => ('error' in f ? [f.error] : []));
+  const missing = found.flatMap((f, i) => (!('error' in f) && f.faces.length === 0 ? [describePhoto(photos[i]!, i)] : []));
+  const list = (a: string[], sep: string): string => `${a.slice(0, 10).join(sep)}${a.length > 10 ? `${sep}…` : ''}`;
+  return [
+    unreadable.length ? `${unreadable.length} of ${photos.length} photos could not be read: ${list(unreadable, '; ')}` : '',
+    missing.length ? `no face found in ${missing.length} of ${photos.length} photos: ${list(missing, ', ')}` : '',
+  ].filter(Boolean).join('; ');
 }

@@ -1,14 +1,12 @@
 /**
- * Many photo files through the detector in batches: for `align <folder>` and `pack --detect`. Each
- * file yields its aligned faces, or why it has none (unreadable, or no face found), in file order.
+ * Photo folders through the detector: for `align <folder>` and `pack --detect`. Each file yields
+ * its aligned faces, or why it has none (unreadable, or no face found), in file order.
  */
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { alignRaw, type AlignOptions } from '../data/align.js';
-import type { DetectedFace, DetectOptions, FaceDetector } from './detect.js';
-import type { RgbImage } from './mtcnn.js';
-import { loadPhoto } from './photos.js';
-import { checkInt } from '../check.js';
+import { FolderLister, type SkippedEntry } from '../io/folder-entries.js';
+import type { DetectedFace, FaceDetector } from './detect.js';
+import { detectStream, type DetectStreamOptions } from './stream.js';
 
 /** What {@link detectAlignFiles} yields per file. */
 export interface FileFaces {
@@ -18,48 +16,52 @@ export interface FileFaces {
   faces: DetectedFace[];
   /** Why the file could not be read or decoded. */
   error?: string;
+  /** The decoder's warning (a truncated JPEG, decoded with grey rows). */
+  warning?: string;
 }
 
 const IMAGE_EXT = /\.(jpe?g|png)$/i;
 
-/** JPEG/PNG files under `folder` (recursively), as paths relative to it, sorted. */
-export function listPhotos(folder: string): string[] {
-  const out: string[] = [];
-  const walk = (rel: string): void => {
-    for (const e of readdirSync(join(folder, rel), { withFileTypes: true })) {
-      const p = rel === '' ? e.name : join(rel, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && IMAGE_EXT.test(e.name)) out.push(p);
-    }
-  };
-  walk('');
-  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+/** The photos of a folder: {@link listPhotos}. */
+export interface PhotoListing {
+  /** JPEG/PNG files under the folder (recursively), relative to it, sorted. */
+  files: string[];
+  /** Entries left out: symbolic links that lead out of the folder, broken ones, cycles, non-regular files. */
+  skipped: SkippedEntry[];
 }
 
 /**
- * Detects and aligns the faces of photo files, `batch` files at a time (default 16; the next batch is
- * read while the current one is detected). `select` defaults to 'largest'.
+ * JPEG/PNG files under `folder` (recursively), as paths relative to it, sorted; symbolic links are
+ * followed while they stay inside the folder (see {@link FolderLister}).
+ */
+export function listPhotos(folder: string): PhotoListing {
+  const lister = new FolderLister(folder);
+  const files: string[] = [];
+  const walk = (rel: string, chain: string[]): void => {
+    const { files: fs, dirs } = lister.list(rel, { chain, file: (name) => IMAGE_EXT.test(name) });
+    for (const f of fs) files.push(rel === '' ? f : join(rel, f));
+    for (const d of dirs) {
+      const sub = rel === '' ? d : join(rel, d);
+      walk(sub, [...chain, lister.realPath(sub)]);
+    }
+  };
+  walk('', [lister.realPath('')]);
+  return { files: files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), skipped: lister.skipped };
+}
+
+/**
+ * Detects and aligns the faces of photo files, `batch` files at a time (default 16), the next ones
+ * read while the current batch is detected, within `maxDecodedBytes` of decoded photos (see
+ * {@link detectStream}). `select` defaults to 'largest'.
  */
 export async function* detectAlignFiles(
   detector: FaceDetector,
   files: readonly string[],
-  options: DetectOptions & AlignOptions & { batch?: number } = {},
+  options: DetectStreamOptions & AlignOptions = {},
 ): AsyncGenerator<FileFaces> {
-  const batch = checkInt('detect: batch', options.batch ?? 16, 1);
-  const select = options.select ?? 'largest';
-  type Loaded = { img?: RgbImage; error?: string };
-  const load = (s: number): Promise<Loaded[]> =>
-    Promise.all(files.slice(s, s + batch).map((f, i) => loadPhoto(f, s + i).then((img) => ({ img }), (e: Error) => ({ error: e.message }))));
-  let next = load(0);
-  for (let s = 0; s < files.length; s += batch) {
-    const loaded = await next;
-    if (s + batch < files.length) next = load(s + batch);
-    const ok = loaded.flatMap((l, i) => (l.img ? [{ i, img: l.img }] : []));
-    const found = detector.detectImages(ok.map((x) => x.img), { ...options, select });
-    const byIndex = new Map(ok.map((x, k) => [x.i, found[k]!.map((face) => ({ ...alignRaw(x.img, face.landmarks, { size: options.size }), face }))]));
-    for (let i = 0; i < loaded.length; i++) {
-      const error = loaded[i]!.error;
-      yield { index: s + i, file: files[s + i]!, faces: byIndex.get(i) ?? [], ...(error === undefined ? {} : { error }) };
-    }
+  const { size, ...rest } = options;
+  for await (const r of detectStream(detector, files, { ...rest, select: options.select ?? 'largest' })) {
+    const faces = r.faces.map((face) => ({ ...alignRaw(r.image!, face.landmarks, { size }), face }));
+    yield { index: r.index, file: files[r.index]!, faces, ...(r.error === undefined ? {} : { error: r.error }), ...(r.warning === undefined ? {} : { warning: r.warning }) };
   }
 }

@@ -210,49 +210,74 @@ function stage1(nets: MtcnnNets, photos: readonly RgbImage[], p: Required<MtcnnO
     bySize.set(k, [...(bySize.get(k) ?? []), i]);
   });
   const cands: Box[] = [];
-  for (const idx of bySize.values()) {
-    const { width: w, height: h } = photos[idx[0]!]!;
+  for (const group of bySize.values()) {
+    const { width: w, height: h } = photos[group[0]!]!;
     const minFace = Math.max(p.minFaceSize, (p.minFaceSize * Math.max(w, h)) / p.maxSide);
     pyramidScales(w, h, minFace, p.factor).forEach((scale, si) => {
       const hs = Math.ceil(h * scale);
       const ws = Math.ceil(w * scale);
-      const full = new Float64Array([0, 0, w, h]);
-      const { prob, reg, ph, pw } = scope(() => {
-        const levels = idx.map((i) => wrap(native.detectResample(photos[i]!.data, w, h, full, hs, ws)));
-        let x = levels.length === 1 ? levels[0]! : cat(levels, 0);
-        if (nets.device !== 'cpu') x = x.to(nets.device);
-        const o = nets.pnet.forward(x);
-        return {
-          prob: o.prob.to({ device: 'cpu' }).contiguous().toTypedArray() as Float32Array,
-          reg: o.reg.to({ device: 'cpu' }).contiguous().toTypedArray() as Float32Array,
-          ph: o.prob.shape[1]!,
-          pw: o.prob.shape[2]!,
-        };
-      });
-      const plane = ph * pw;
-      idx.forEach((photo, bi) => {
-        const base = bi * plane;
-        for (let y = 0; y < ph; y++) {
-          for (let x = 0; x < pw; x++) {
-            const score = prob[base + y * pw + x]!;
-            if (score < p.thresholds[0]) continue;
-            const r = bi * 4 * plane + y * pw + x;
-            cands.push({
-              photo,
-              level: si,
-              x1: Math.trunc((2 * x + 1) / scale),
-              y1: Math.trunc((2 * y + 1) / scale),
-              x2: Math.trunc((2 * x + 12) / scale),
-              y2: Math.trunc((2 * y + 12) / scale),
-              score,
-              reg: [reg[r]!, reg[r + plane]!, reg[r + 2 * plane]!, reg[r + 3 * plane]!],
-            });
-          }
-        }
-      });
+      // as many photos per P-Net pass as PNET_PASS_BYTES allows (at least one)
+      const per = Math.max(1, Math.floor(PNET_PASS_BYTES / (hs * ws * PNET_BYTES_PER_PIXEL)));
+      for (let c = 0; c < group.length; c += per) stage1Level(nets, photos, group.slice(c, c + per), { scale, index: si, hs, ws }, p, cands);
     });
   }
   return cands;
+}
+
+/**
+ * Memory of one P-Net pass per input pixel (float32): the resampled level (3 channels), the first
+ * convolution's output and its PReLU (10 each), and what follows at a quarter of the size.
+ */
+const PNET_BYTES_PER_PIXEL = 4 * (3 + 10 + 10 + 4);
+/** The most memory one P-Net pass over photos of one size may take (photos are split into passes). */
+const PNET_PASS_BYTES = 256 * 1024 * 1024;
+
+/** One pyramid level: its scale, its index, and the resampled height and width. */
+interface PyramidLevel {
+  scale: number;
+  index: number;
+  hs: number;
+  ws: number;
+}
+
+/** P-Net over one pyramid level of photos `idx` (all of one size); appends the candidates to `cands`. */
+function stage1Level(nets: MtcnnNets, photos: readonly RgbImage[], idx: number[], level: PyramidLevel, p: Required<MtcnnOptions>, cands: Box[]): void {
+  const { scale, index: si, hs, ws } = level;
+  const { width: w, height: h } = photos[idx[0]!]!;
+  const full = new Float64Array([0, 0, w, h]);
+  const { prob, reg, ph, pw } = scope(() => {
+    const levels = idx.map((i) => wrap(native.detectResample(photos[i]!.data, w, h, full, hs, ws)));
+    let x = levels.length === 1 ? levels[0]! : cat(levels, 0);
+    if (nets.device !== 'cpu') x = x.to(nets.device);
+    const o = nets.pnet.forward(x);
+    return {
+      prob: o.prob.to({ device: 'cpu' }).contiguous().toTypedArray() as Float32Array,
+      reg: o.reg.to({ device: 'cpu' }).contiguous().toTypedArray() as Float32Array,
+      ph: o.prob.shape[1]!,
+      pw: o.prob.shape[2]!,
+    };
+  });
+  const plane = ph * pw;
+  idx.forEach((photo, bi) => {
+    const base = bi * plane;
+    for (let y = 0; y < ph; y++) {
+      for (let x = 0; x < pw; x++) {
+        const score = prob[base + y * pw + x]!;
+        if (score < p.thresholds[0]) continue;
+        const r = bi * 4 * plane + y * pw + x;
+        cands.push({
+          photo,
+          level: si,
+          x1: Math.trunc((2 * x + 1) / scale),
+          y1: Math.trunc((2 * y + 1) / scale),
+          x2: Math.trunc((2 * x + 12) / scale),
+          y2: Math.trunc((2 * y + 12) / scale),
+          score,
+          reg: [reg[r]!, reg[r + plane]!, reg[r + 2 * plane]!, reg[r + 3 * plane]!],
+        });
+      }
+    }
+  });
 }
 
 /**

@@ -3,9 +3,9 @@
  * images become RGB) and turned upright by their EXIF orientation; decoded pixels and uint8 tensors
  * are taken as they are.
  */
-import { readFile } from 'node:fs/promises';
 import { checkInt } from '../check.js';
 import { decode } from '../data/codec.js';
+import { readRegularFileAsync } from '../io/regular-file.js';
 import type { RawImage } from '../data/align.js';
 import { scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -36,29 +36,34 @@ function rgbFrom(data: Uint8Array, width: number, height: number, channels: numb
   return { data: rgb, width, height };
 }
 
+/** An upright photo, with the decoder's warning if it decoded damaged data (a truncated JPEG). */
+export type LoadedPhoto = RgbImage & { warning?: string };
+
 /** Decodes encoded bytes (JPEG/PNG) to upright RGB. */
-export function decodePhoto(bytes: Uint8Array, what = 'photo'): RgbImage {
-  let d: { data: Uint8Array; width: number; height: number };
+export function decodePhoto(bytes: Uint8Array, what = 'photo'): LoadedPhoto {
+  let d: { data: Uint8Array; width: number; height: number; warning?: string };
   try {
     d = decode(bytes);
   } catch (e) {
     throw new Error(`${what}: ${(e as Error).message}`);
   }
-  return applyOrientation({ data: d.data, width: d.width, height: d.height }, jpegOrientation(bytes));
+  const img: LoadedPhoto = applyOrientation({ data: d.data, width: d.width, height: d.height }, jpegOrientation(bytes));
+  if (d.warning !== undefined) img.warning = `${what}: ${d.warning}`;
+  return img;
 }
 
-/** Loads one photo as upright RGB pixels; errors name the photo. */
-export async function loadPhoto(p: Photo, index = 0): Promise<RgbImage> {
-  const what = describePhoto(p, index);
-  if (typeof p === 'string') {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(p);
-    } catch (e) {
-      throw new Error(`${what}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-    return decodePhoto(bytes, what);
+/** The bytes of a photo file (a regular file only); errors name the photo. */
+export async function readPhotoFile(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readRegularFileAsync(path, 'file');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`${what}: ${code ? `cannot read (${code})` : (e as Error).message}`);
   }
+}
+
+/** A photo that is not a path (bytes, pixels or a tensor) as upright RGB; errors name it. */
+export function photoFromMemory(p: Exclude<Photo, string>, what: string): LoadedPhoto {
   if (p instanceof Tensor) {
     if (p.dtype !== 'uint8' || !(p.ndim === 3 && p.shape[2] === 3) && p.ndim !== 2) {
       throw new TypeError(`${what}: a photo tensor must be uint8 [H, W, 3] (RGB) or [H, W] (grey), got ${p.dtype} [${p.shape.join(', ')}]`);
@@ -72,4 +77,10 @@ export async function loadPhoto(p: Photo, index = 0): Promise<RgbImage> {
     return rgbFrom(r.data, r.width, r.height, r.channels ?? 3, what);
   }
   throw new TypeError(`${what}: expected a file path, JPEG/PNG bytes, decoded pixels {data, width, height} or a uint8 tensor`);
+}
+
+/** Loads one photo as upright RGB pixels; errors name the photo. */
+export async function loadPhoto(p: Photo, index = 0): Promise<LoadedPhoto> {
+  const what = describePhoto(p, index);
+  return typeof p === 'string' ? decodePhoto(await readPhotoFile(p, what), what) : photoFromMemory(p, what);
 }

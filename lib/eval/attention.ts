@@ -5,13 +5,13 @@
  * the stage's last block (the one whose output the next stage sees), its profile that block's
  * channel gate. Gates are the module's own (lib/nn/attention/esca.ts, `gates()`), in eval mode.
  */
-import { readFileSync } from 'node:fs';
 import { decode, type DecodedImage } from '../data/codec.js';
 import { ESCA, escaBlocks } from '../nn/attention/esca.js';
 import { noGrad } from '../tensor/runtime.js';
 import { scope } from '../tensor/scope.js';
 import { isEncodedImage, loadBatch, type FaceImage } from './images.js';
 import type { FaceModel } from './model.js';
+import { readRegularFile } from '../io/regular-file.js';
 
 /** One stage's attention for one face. */
 export interface StageAttention {
@@ -98,7 +98,7 @@ export async function attentionMaps(model: FaceModel, images: readonly FaceImage
 
 function faceOf(img: FaceImage): DecodedImage | null {
   try {
-    if (typeof img === 'string') return decode(readFileSync(img));
+    if (typeof img === 'string') return decode(readRegularFile(img, 'image'));
     if (img instanceof Uint8Array) {
       if (isEncodedImage(img)) return decode(img);
       const side = Math.round(Math.sqrt(img.length / 3));

@@ -77,9 +77,14 @@ function renormalise(x: Tensor, input: InputSpec): Tensor {
 /**
  * Decodes and normalises one batch of face images → float32 [N, 3, S, S] on `device`.
  * Files and encoded bytes are decoded by the native batch decoder off the JS thread; an
- * undecodable image or one that is not S×S rejects with an error naming it.
+ * undecodable image or one that is not S×S rejects with an error naming it; one decoded despite
+ * damage (a truncated JPEG) is passed to `onWarning`.
  */
-export async function loadBatch(images: readonly FaceImage[], input: InputSpec, options: { device?: Device; threads?: number } = {}): Promise<Tensor> {
+export async function loadBatch(
+  images: readonly FaceImage[],
+  input: InputSpec,
+  options: { device?: Device; threads?: number; onWarning?: (message: string) => void } = {},
+): Promise<Tensor> {
   const S = input.size;
   const items = images.map((x, i) => classify(x, i, S));
   const parts: Tensor[] = [];
@@ -131,6 +136,7 @@ export async function loadBatch(images: readonly FaceImage[], input: InputSpec, 
           const f = r.failed[0]!;
           throw new Error(`${describeItem(images[i + f.index]!, i + f.index)}: ${f.reason}${r.failed.length > 1 ? ` (and ${r.failed.length - 1} more failed)` : ''}`);
         }
+        for (const w of r.warnings) options.onWarning?.(`${describeItem(images[i + w.index]!, i + w.index)}: ${w.reason}`);
         parts.push(imgs);
       }
       i = j;

@@ -20,16 +20,18 @@ import type { Device } from '../tensor/device.js';
 import { noGrad } from '../tensor/runtime.js';
 import { scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
-import { DEFAULT_INPUT, parseModelCard, writeModelCard, type ModelCard } from '../io/model-card.js';
+import { DEFAULT_INPUT, MAX_CARD_BYTES, parseModelCard, readModelCard, writeModelCard, type ModelCard } from '../io/model-card.js';
 import { extractStateDict, readTorchCheckpoint } from '../io/pytorch.js';
 import { detectLayout, toOurNames } from '../io/layouts.js';
 import { InsightfaceIResNet, inferIResNetSpec, parseIResNetSpec, type IResNetSpec } from '../models/insightface-iresnet.js';
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors, type SafetensorsHeader } from '../io/safetensors.js';
 import { confinedPath } from '../io/confined-path.js';
-import { assertRegularFile, readRegularFile } from '../io/regular-file.js';
+import { assertRegularFile } from '../io/regular-file.js';
 import { checkCardAgainstWeights } from './card-check.js';
 import { loadBatch, type FaceImage } from './images.js';
-import { FaceDetector, alignPhotos, type DetectOptions } from '../detect/detect.js';
+import { FaceDetector, alignEach, faceProblems, type BatchOptions, type DetectOptions } from '../detect/detect.js';
+import type { Photo } from '../detect/photos.js';
+import type { AlignedFace } from '../data/align.js';
 import { checkInt } from '../check.js';
 import { OnnxNet } from '../onnx/runtime.js';
 import { readOnnxModel } from '../onnx/read.js';
@@ -57,7 +59,12 @@ export interface EmbedOptions {
    * The images are photos: find the face in each (MTCNN, the largest unless `select` says otherwise)
    * and align it to the model's input first. `true` or detection options; photos without a face throw.
    */
-  detect?: boolean | DetectOptions;
+  detect?: boolean | (DetectOptions & BatchOptions);
+  /**
+   * Called for each image the decoder read despite damage, with its message (e.g. a truncated
+   * JPEG, whose missing rows are decoded grey); the image is embedded as decoded.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** What {@link FaceModel.compare} returns. */
@@ -190,12 +197,17 @@ export class FaceModel {
     if (images.length === 0) throw new RangeError('embed: no images given');
     if (options.detect) {
       this.#detector ??= new FaceDetector({ device: this.device });
-      images = await alignPhotos(this.#detector, images, { ...(options.detect === true ? {} : options.detect), size: this.card.input.size });
+      const photos = images as readonly Photo[];
+      const found = await alignEach(this.#detector, photos, { ...(options.detect === true ? {} : options.detect), size: this.card.input.size });
+      for (const f of found) if ('warning' in f && f.warning !== undefined) options.onWarning?.(f.warning);
+      const problems = faceProblems(found, photos);
+      if (problems) throw new Error(`detect: ${problems}`);
+      images = found.map((f) => (f as { faces: AlignedFace[] }).faces[0]!);
     }
     const flip = options.flip ?? this.card.flipTTA;
     const input = { size: this.card.input.size, colorOrder: this.card.input.colorOrder, mean: this.card.input.mean, std: this.card.input.std };
     const load = (start: number): Promise<Tensor> =>
-      loadBatch(images.slice(start, start + bs), input, { device: this.device, threads: options.threads });
+      loadBatch(images.slice(start, start + bs), input, { device: this.device, threads: options.threads, onWarning: options.onWarning });
     const outs: Tensor[] = [];
     let next: Promise<Tensor> | undefined;
     let ok = false;
@@ -326,13 +338,7 @@ export function loadModel(path: string, options: LoadModelOptions = {}): FaceMod
   let weights: string;
   let sd: Map<string, Tensor>;
   if (files.card) {
-    let json: unknown;
-    try {
-      json = JSON.parse(readRegularFile(files.card, 'model card', 'utf8'));
-    } catch (e) {
-      throw new Error(`loadModel: cannot read the model card ${files.card} (${(e as Error).message})`);
-    }
-    card = parseModelCard(json, files.card);
+    card = readModelCard(files.card);
     weights = confinedPath(dirname(files.card), card.weights, files.card, 'weights file');
     checkCardAgainstWeights(card, shapesOf(readSafetensorsHeader(weights)), files.card);
     sd = loadSafetensors(weights).tensors;
@@ -343,6 +349,7 @@ export function loadModel(path: string, options: LoadModelOptions = {}): FaceMod
     if (meta === undefined) {
       throw new Error(`loadModel: '${path}' carries no model card in its metadata ('${CARD_META}'); load it with its model.json, or build the backbone yourself and use loadStateDict`);
     }
+    if (meta.length > MAX_CARD_BYTES) throw new Error(`loadModel: '${path}': the model card in its metadata is ${meta.length} characters, more than the ${MAX_CARD_BYTES} allowed`);
     let json: unknown;
     try {
       json = JSON.parse(meta);

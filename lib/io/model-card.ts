@@ -100,11 +100,17 @@ export function parseModelCard(value: unknown, source = '<model card>'): ModelCa
   return c;
 }
 
+/**
+ * The largest model card read (1 MiB): a card is a few kilobytes of JSON; a bigger file is refused
+ * before it is read (also the card carried in a safetensors file's metadata).
+ */
+export const MAX_CARD_BYTES = 1 << 20;
+
 /** Reads and validates a model card file. */
 export function readModelCard(path: string): ModelCard {
   let json: unknown;
   try {
-    json = JSON.parse(readRegularFile(path, 'model card', 'utf8'));
+    json = JSON.parse(readRegularFile(path, 'model card', 'utf8', { maxBytes: MAX_CARD_BYTES }));
   } catch (e) {
     throw new Error(`${path}: cannot read the model card (${(e as Error).message})`);
   }

@@ -11,8 +11,8 @@
  * Anything else (a class of a model saved whole, `os.system`, numpy, …) is refused with an error
  * that names the global and the file.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
-import { assertRegularFile } from './regular-file.js';
+import { closeSync, readSync } from 'node:fs';
+import { openRegularFile } from './regular-file.js';
 import { PickleError, unpickle, isTuple, type PickleCallable } from './pickle.js';
 import { native } from '../native.js';
 import { dtypeCode, dtypeSize, type DType } from '../tensor/dtype.js';
@@ -112,8 +112,7 @@ function tensorFromStorage(st: Storage, offset: number, size: number[], stride: 
 
 /** The first 4 bytes of a (regular) file. */
 function readHead(path: string): Buffer {
-  assertRegularFile(path, 'checkpoint');
-  const fd = openSync(path, 'r');
+  const { fd } = openRegularFile(path, 'checkpoint');
   try {
     const b = Buffer.alloc(4);
     return b.subarray(0, readSync(fd, b, 0, 4, 0));

@@ -15,8 +15,8 @@
  * tools', older ones) are read unchecked. The entry is not part of the metadata a read returns.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
-import { assertRegularFile } from './regular-file.js';
+import { closeSync, readSync } from 'node:fs';
+import { openRegularFile } from './regular-file.js';
 import { writeFileAtomic } from './atomic.js';
 import { native } from '../native.js';
 import { dtypeCode, dtypeSize, type DType } from '../tensor/dtype.js';
@@ -71,17 +71,60 @@ export class SafetensorsError extends Error {
   }
 }
 
-const MAX_HEADER = 100 * 1024 * 1024;
+/** The largest header (the reference implementation's limit too). */
+export const MAX_SAFETENSORS_HEADER_BYTES = 100 * 1024 * 1024;
+/** The most tensors one file may name (a backbone has a few hundred; large shards a few thousand). */
+export const MAX_SAFETENSORS_TENSORS = 100_000;
+/**
+ * The deepest nesting of a header: the format's own (object of tensor entries, each holding the
+ * `shape` and `data_offsets` arrays).
+ */
+export const MAX_SAFETENSORS_HEADER_DEPTH = 3;
+/** The most JSON values (array items and object members) a header may hold: 16 per tensor. */
+const MAX_HEADER_VALUES = 16 * MAX_SAFETENSORS_TENSORS;
+
+/**
+ * Refuses a header whose JSON nests deeper than the format allows or holds more entries than its
+ * caps, by one pass over the bytes before `JSON.parse` builds anything (100 MiB of `[[[[…` or
+ * millions of empty tensors would otherwise cost gigabytes first).
+ */
+function checkHeaderShape(b: Uint8Array, start: number, end: number, source: string): void {
+  let depth = 0;
+  let members = 0; // commas at depth 1: entries of the top-level object
+  let values = 0; // commas at any depth
+  let inString = false;
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_SAFETENSORS_HEADER_DEPTH) {
+        throw new SafetensorsError(`header nests deeper than the format's ${MAX_SAFETENSORS_HEADER_DEPTH} levels (at byte ${i - start})`, source);
+      }
+    } else if (c === 0x5d || c === 0x7d) depth--;
+    else if (c === 0x2c) {
+      if (depth === 1 && ++members > MAX_SAFETENSORS_TENSORS) {
+        throw new SafetensorsError(`header names more than ${MAX_SAFETENSORS_TENSORS} tensors`, source);
+      }
+      if (++values > MAX_HEADER_VALUES) throw new SafetensorsError(`header holds more than ${MAX_HEADER_VALUES} JSON values`, source);
+    }
+  }
+}
 
 /** Parses and validates the header; `totalSize` is the file length. */
 export function parseSafetensorsHeader(head: Uint8Array, totalSize: number, source = '<safetensors>'): SafetensorsHeader {
   if (totalSize < 8 || head.length < 8) throw new SafetensorsError(`file is ${totalSize} bytes, too short for the 8-byte header length`, source);
   const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const n64 = dv.getBigUint64(0, true);
-  if (n64 > BigInt(MAX_HEADER)) throw new SafetensorsError(`header length ${n64} exceeds the 100 MiB limit`, source);
+  if (n64 > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) throw new SafetensorsError(`header length ${n64} exceeds the 100 MiB limit`, source);
   const n = Number(n64);
   if (8 + n > totalSize) throw new SafetensorsError(`header length ${n} runs past the end of the ${totalSize}-byte file`, source);
   if (head.length < 8 + n) throw new SafetensorsError(`internal: header bytes not read`, source);
+  checkHeaderShape(head, 8, 8 + n, source);
   const text = Buffer.from(head.buffer, head.byteOffset + 8, n).toString('utf8');
   let json: unknown;
   try {
@@ -102,6 +145,7 @@ export function parseSafetensorsHeader(head: Uint8Array, totalSize: number, sour
       metadata = { ...(v as Record<string, string>) };
       continue;
     }
+    if (tensors.size === MAX_SAFETENSORS_TENSORS) throw new SafetensorsError(`header names more than ${MAX_SAFETENSORS_TENSORS} tensors`, source);
     const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e !== 'object' || e === null) throw new SafetensorsError(`tensor '${name}': entry is not an object`, source);
     const dtype = typeof e.dtype === 'string' ? FROM_ST.get(e.dtype) : undefined;
@@ -193,14 +237,12 @@ export function parseSafetensors(data: Uint8Array, source = '<safetensors>'): { 
 
 /** Reads only the header of a safetensors file (names, dtypes, shapes, metadata). */
 export function readSafetensorsHeader(path: string): SafetensorsHeader {
-  assertRegularFile(path, 'safetensors file');
-  const fd = openSync(path, 'r');
+  const { fd, size } = openRegularFile(path, 'safetensors file');
   try {
-    const size = fstatSync(fd).size;
     const first = Buffer.alloc(8);
     if (size < 8 || readSync(fd, first, 0, 8, 0) !== 8) throw new SafetensorsError(`file is ${size} bytes, too short for the 8-byte header length`, path);
     const n = first.readBigUInt64LE(0);
-    if (n > BigInt(MAX_HEADER)) throw new SafetensorsError(`header length ${n} exceeds the 100 MiB limit`, path);
+    if (n > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) throw new SafetensorsError(`header length ${n} exceeds the 100 MiB limit`, path);
     if (8 + Number(n) > size) throw new SafetensorsError(`header length ${n} runs past the end of the ${size}-byte file`, path);
     const head = Buffer.alloc(8 + Number(n));
     readSync(fd, head, 0, head.length, 0);
@@ -217,7 +259,7 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
  */
 export function loadSafetensors(path: string, only?: (name: string) => boolean): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
   const h = readSafetensorsHeader(path);
-  const fd = openSync(path, 'r');
+  const { fd } = openRegularFile(path, 'safetensors file');
   const tensors = new Map<string, Tensor>();
   try {
     for (const [name, e] of h.tensors) {

@@ -3,9 +3,9 @@
  * stored and deflate entries (node:zlib `inflateRawSync`), CRC-32 checked. Reads entries on demand
  * from a file descriptor or a buffer, so a 260 MB checkpoint is never held twice in memory.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import * as zlib from 'node:zlib';
-import { assertRegularFile } from './regular-file.js';
+import { openRegularFile } from './regular-file.js';
 
 /** One entry of the central directory. */
 export interface ZipEntry {
@@ -32,9 +32,7 @@ interface ByteSource {
 }
 
 function fileSource(path: string): ByteSource {
-  assertRegularFile(path, 'ZIP file');
-  const fd = openSync(path, 'r');
-  const size = fstatSync(fd).size;
+  const { fd, size } = openRegularFile(path, 'ZIP file');
   return {
     size,
     read(offset, length) {
@@ -54,16 +52,21 @@ function fileSource(path: string): ByteSource {
   };
 }
 
-function bufferSource(buf: Uint8Array): ByteSource {
+function bufferSource(buf: Uint8Array, source: string): ByteSource {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  return { size: b.length, read: (o, l) => b.subarray(o, o + l), close() {} };
+  return {
+    size: b.length,
+    read(offset, length) {
+      // as a file's short read: a range past the end is the archive's fault, named as such
+      if (offset < 0 || offset + length > b.length) {
+        throw new ZipError(`short read at offset ${offset} (${Math.max(0, Math.min(length, b.length - offset))} of ${length} bytes)`, source);
+      }
+      return b.subarray(offset, offset + length);
+    },
+    close() {},
+  };
 }
 
-const u64 = (b: Buffer, o: number): number => {
-  const v = b.readBigUInt64LE(o);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`64-bit field ${v} is too large`);
-  return Number(v);
-};
 
 const crcTable = (() => {
   const t = new Int32Array(256);
@@ -91,6 +94,14 @@ export function crc32(data: Uint8Array): number {
  */
 export const MAX_INFLATE_RATIO = 1032;
 export const MAX_INFLATED_BYTES = 1024 * 1024 * 1024;
+/**
+ * The whole archive's cap: its deflated entries together may declare at most
+ * {@link MAX_TOTAL_INFLATE_RATIO} times the archive's size, or {@link MAX_TOTAL_INFLATED_FLOOR} bytes
+ * if that is more (checked when the directory is read, before anything is inflated). Weights barely
+ * compress (about 1.1:1); many entries each just under the per-entry ratio are a bomb.
+ */
+export const MAX_TOTAL_INFLATE_RATIO = 64;
+export const MAX_TOTAL_INFLATED_FLOOR = 64 * 1024 * 1024;
 
 /** Options of {@link ZipReader.read}. */
 export interface ZipReadOptions {
@@ -120,11 +131,18 @@ export class ZipReader {
 
   /** Reads a ZIP held in memory. */
   static fromBuffer(data: Uint8Array, source = '<zip>'): ZipReader {
-    return new ZipReader(bufferSource(data), source);
+    return new ZipReader(bufferSource(data, source), source);
   }
 
   private fail(msg: string): never {
     throw new ZipError(msg, this.source);
+  }
+
+  /** A ZIP64 field, refused beyond 2^53 (no file is that large). */
+  private u64(b: Buffer, o: number): number {
+    const v = b.readBigUInt64LE(o);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`64-bit field ${v} is too large`);
+    return Number(v);
   }
 
   private readDirectory(): void {
@@ -147,17 +165,18 @@ export class ZipReader {
     const locAt = size - tailLen + eocd - 20;
     if (locAt >= 0 && this.#src.read(locAt, 4).readUInt32LE(0) === 0x07064b50) {
       const loc = this.#src.read(locAt, 20);
-      const z64At = u64(loc, 8);
+      const z64At = this.u64(loc, 8);
       if (z64At + 56 > size) this.fail(`ZIP64 end record offset ${z64At} is past the end of the file`);
       const z = this.#src.read(z64At, 56);
       if (z.readUInt32LE(0) !== 0x06064b50) this.fail('bad ZIP64 end-of-central-directory signature');
-      count = u64(z, 32);
-      cdSize = u64(z, 40);
-      cdOffset = u64(z, 48);
+      count = this.u64(z, 32);
+      cdSize = this.u64(z, 40);
+      cdOffset = this.u64(z, 48);
     }
     if (cdOffset + cdSize > size) this.fail(`central directory (${cdSize} bytes at ${cdOffset}) runs past the end of the ${size}-byte file`);
     const cd = this.#src.read(cdOffset, cdSize);
     let p = 0;
+    let inflated = 0;
     for (let n = 0; n < count; n++) {
       if (p + 46 > cd.length || cd.readUInt32LE(p) !== 0x02014b50) this.fail(`bad central directory entry #${n} at offset ${cdOffset + p}`);
       const flags = cd.readUInt16LE(p + 8);
@@ -180,20 +199,25 @@ export class ZipReader {
         const len = cd.readUInt16LE(e + 2);
         if (id === 0x0001) {
           let q = e + 4;
-          if (usize === 0xffffffff) {
-            usize = u64(cd, q);
+          const field = (): number => {
+            if (q + 8 > Math.min(e + 4 + len, eEnd)) this.fail(`entry '${name}': ZIP64 extra field is too short`);
+            const v = this.u64(cd, q);
             q += 8;
-          }
-          if (csize === 0xffffffff) {
-            csize = u64(cd, q);
-            q += 8;
-          }
-          if (offset === 0xffffffff) offset = u64(cd, q);
+            return v;
+          };
+          if (usize === 0xffffffff) usize = field();
+          if (csize === 0xffffffff) csize = field();
+          if (offset === 0xffffffff) offset = field();
         }
         e += 4 + len;
       }
       this.entries.set(name, { name, method, compressedSize: csize, size: usize, crc32: crc, localHeaderOffset: offset });
       p += 46 + nameLen + extraLen + commentLen;
+      if (method === 8) inflated += usize;
+    }
+    const cap = Math.max(MAX_TOTAL_INFLATED_FLOOR, MAX_TOTAL_INFLATE_RATIO * size);
+    if (inflated > cap) {
+      this.fail(`its deflated entries declare ${inflated} bytes in all, more than the ${cap} allowed for a ${size}-byte archive (${MAX_TOTAL_INFLATE_RATIO}:1, at least ${MAX_TOTAL_INFLATED_FLOOR})`);
     }
   }
 

@@ -54,7 +54,7 @@ const finalizer = new FinalizationRegistry<NativeTensor>((h) => native.dispose(h
 const NURSERY_MAX = 4096;
 /**
  * The nursery is also flushed once the tensors that entered it hold this many bytes: the addon
- * adds the bytes it reports to V8 (tensors of 64 KiB or more) to `nurseryBytes[0]`, so that
+ * adds every new tensor's bytes (data plus its bookkeeping) to `nurseryBytes[0]`, so that
  * forgotten big tensors become collectable — and V8, told of their memory, collects them —
  * before they add up (20,000 forgotten 1 MB tensors stay within a few hundred MB).
  */

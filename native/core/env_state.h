@@ -67,6 +67,9 @@ struct EnvState {
   // by size, not only by count (see Wrap). Null until JS registers it.
   Napi::Reference<Napi::Float64Array> nurseryBytesRef;
   double* nurseryBytes = nullptr;
+  // Bytes of tensors created (+) and freed (−) not yet reported to V8 (see Account in
+  // tensor_handle.cc).
+  int64_t unreportedBytes = 0;
   // Runs long native work off the JS thread (see async_runner.h).
   std::unique_ptr<AsyncRunner> runner;
 };

@@ -346,10 +346,12 @@ struct Failure {
   std::string reason;
 };
 
-// Decodes item k into slot k of `out` (float32, NCHW or NHWC memory). Returns "" or a reason.
+// Decodes item k into slot k of `out` (float32, NCHW or NHWC memory). Returns "" or a reason;
+// a decoder warning (e.g. a truncated JPEG) goes to `warning`.
 std::string DecodeItem(const BatchJob& job, std::size_t k, const std::vector<std::shared_ptr<Fd>>& fds,
                        const std::vector<int64_t>& sizes, data::Decoder& dec, std::vector<uint8_t>& raw,
-                       std::vector<uint8_t>& rgb, float* out, const float* lut, std::vector<float>& tmp, int64_t& label) {
+                       std::vector<uint8_t>& rgb, float* out, const float* lut, std::vector<float>& tmp, int64_t& label,
+                       std::string& warning) {
   const uint8_t* img = nullptr;
   std::size_t imgSize = 0;
   std::string err;
@@ -395,7 +397,7 @@ std::string DecodeItem(const BatchJob& job, std::size_t k, const std::vector<std
   }
   int w = 0, h = 0;
   // The header must not declare more pixels than the batch slot holds (checked before decoding).
-  if (!dec.Decode(img, imgSize, rgb, w, h, err, job.fastDecode, job.height * job.width)) {
+  if (!dec.Decode(img, imgSize, rgb, w, h, err, job.fastDecode, job.height * job.width, &warning)) {
     return err + " (expected " + std::to_string(job.width) + "x" + std::to_string(job.height) + ")";
   }
   if (h != job.height || w != job.width) {
@@ -418,6 +420,7 @@ std::string DecodeItem(const BatchJob& job, std::size_t k, const std::vector<std
 struct BatchResult {
   at::Tensor images, labels;
   std::vector<Failure> failures;
+  std::vector<Failure> warnings;  // items decoded with a decoder warning (kept in the batch)
 };
 
 BatchResult RunBatch(const BatchJob& job) {
@@ -455,7 +458,7 @@ BatchResult RunBatch(const BatchJob& job) {
   float lut[256];
   for (int v = 0; v < 256; ++v) lut[v] = (static_cast<float>(v) / 255.0f - 0.5f) / 0.5f;
   std::vector<int64_t> labels(B, -1);
-  std::vector<std::string> reasons(B);
+  std::vector<std::string> reasons(B), warnings(B);
   std::atomic<std::size_t> next{0};
   std::function<void()> worker = [&]() {
     data::Decoder dec;
@@ -465,7 +468,7 @@ BatchResult RunBatch(const BatchJob& job) {
       std::size_t k = next.fetch_add(1);
       if (k >= B) return;
       try {
-        reasons[k] = DecodeItem(job, k, fds, sizes, dec, raw, rgb, out, lut, tmp, labels[k]);
+        reasons[k] = DecodeItem(job, k, fds, sizes, dec, raw, rgb, out, lut, tmp, labels[k], warnings[k]);
       } catch (const std::exception& e) {
         reasons[k] = std::string("error: ") + e.what();
       }
@@ -485,6 +488,7 @@ BatchResult RunBatch(const BatchJob& job) {
   for (std::size_t k = 0; k < B; ++k) {
     if (reasons[k].empty()) keep.push_back(int64_t(k));
     else r.failures.push_back({int64_t(k), reasons[k]});
+    if (reasons[k].empty() && !warnings[k].empty()) r.warnings.push_back({int64_t(k), warnings[k]});
   }
   at::Tensor images = job.channelsLast ? storage.permute({0, 3, 1, 2}) : storage;
   at::Tensor lab = at::tensor(labels, at::TensorOptions().dtype(at::kLong));
@@ -513,7 +517,7 @@ TA TypedArg(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type,
 }
 
 // decodeBatch(paths, pathIndex: Int32Array, offsets: Float64Array, labels: Float64Array,
-//             buffers: (Uint8Array|null)[] | null, options) → Promise<{ images, labels, failed }>
+//             buffers: (Uint8Array|null)[] | null, options) → Promise<{ images, labels, failed, warnings }>
 Napi::Value DecodeBatchJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto job = std::make_shared<BatchJob>();
@@ -573,14 +577,18 @@ Napi::Value DecodeBatchJs(const Napi::CallbackInfo& info) {
       Napi::Object res = Napi::Object::New(env);
       res.Set("images", Wrap(env, r->images));
       res.Set("labels", Wrap(env, r->labels));
-      Napi::Array failed = Napi::Array::New(env, r->failures.size());
-      for (std::size_t i = 0; i < r->failures.size(); ++i) {
-        Napi::Object f = Napi::Object::New(env);
-        f.Set("index", Napi::Number::New(env, double(r->failures[i].index)));
-        f.Set("reason", Napi::String::New(env, r->failures[i].reason));
-        failed.Set(uint32_t(i), f);
-      }
-      res.Set("failed", failed);
+      auto list = [&](const std::vector<Failure>& items) {
+        Napi::Array a = Napi::Array::New(env, items.size());
+        for (std::size_t i = 0; i < items.size(); ++i) {
+          Napi::Object f = Napi::Object::New(env);
+          f.Set("index", Napi::Number::New(env, double(items[i].index)));
+          f.Set("reason", Napi::String::New(env, items[i].reason));
+          a.Set(uint32_t(i), f);
+        }
+        return a;
+      };
+      res.Set("failed", list(r->failures));
+      res.Set("warnings", list(r->warnings));
       return res;
     };
   });

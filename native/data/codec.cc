@@ -47,6 +47,36 @@ bool CheckDimensions(const char* fmt, int width, int height, int64_t maxPixels, 
   return true;
 }
 
+#ifdef ECF_WITH_TURBOJPEG
+// Whether a JPEG carries an Adobe APP14 marker (before its first scan): Photoshop and PIL store
+// CMYK inverted (0 = full ink) in such files, and libjpeg leaves the values as stored.
+bool HasAdobeMarker(const uint8_t* d, std::size_t n) {
+  std::size_t p = 2;
+  while (p + 4 <= n && d[p] == 0xFF) {
+    const uint8_t m = d[p + 1];
+    if (m == 0xDA || m == 0xD9) break;  // start of scan, end of image
+    const std::size_t len = (std::size_t(d[p + 2]) << 8) | d[p + 3];
+    if (m == 0xEE && len >= 7 && p + 9 <= n && std::memcmp(d + p + 4, "Adobe", 5) == 0) return true;
+    p += 2 + len;
+  }
+  return false;
+}
+
+// CMYK (4 bytes per pixel) to RGB in place of `rgb` (its first 3/4): R = (255 − C)(255 − K)/255,
+// … as PIL's CMYK→RGB; `inverted` for Adobe's convention.
+void CmykToRgb(const std::vector<uint8_t>& cmyk, std::vector<uint8_t>& rgb, std::size_t pixels, bool inverted) {
+  rgb.resize(pixels * 3);
+  for (std::size_t i = 0; i < pixels; ++i) {
+    const uint8_t* s = &cmyk[i * 4];
+    const int k = inverted ? s[3] : 255 - s[3];
+    for (int c = 0; c < 3; ++c) {
+      const int v = inverted ? s[c] : 255 - s[c];
+      rgb[i * 3 + c] = static_cast<uint8_t>((v * k + 127) / 255);
+    }
+  }
+}
+#endif
+
 }  // namespace
 
 bool HasJpeg() {
@@ -104,13 +134,13 @@ Decoder::~Decoder() {
 }
 
 bool DecodeImage(const uint8_t* data, std::size_t size, std::vector<uint8_t>& rgb, int& width,
-                 int& height, std::string& err, int64_t maxPixels) {
+                 int& height, std::string& err, int64_t maxPixels, std::string* warning) {
   Decoder d;
-  return d.Decode(data, size, rgb, width, height, err, false, maxPixels);
+  return d.Decode(data, size, rgb, width, height, err, false, maxPixels, warning);
 }
 
 bool Decoder::Decode(const uint8_t* data, std::size_t size, std::vector<uint8_t>& rgb, int& width,
-                     int& height, std::string& err, bool fast, int64_t maxPixels) {
+                     int& height, std::string& err, bool fast, int64_t maxPixels, std::string* warning) {
   if (IsJpeg(data, size)) {
 #ifdef ECF_WITH_TURBOJPEG
     if (!tj_) tj_ = tjInitDecompress();
@@ -125,13 +155,20 @@ bool Decoder::Decode(const uint8_t* data, std::size_t size, std::vector<uint8_t>
       return false;
     }
     if (!CheckDimensions("JPEG", width, height, maxPixels, err)) return false;
-    rgb.resize(std::size_t(width) * height * 3);
-    if (tjDecompress2(h, data, static_cast<unsigned long>(size), rgb.data(), width, 0, height, TJPF_RGB,
-                      fast ? (TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE) : 0) != 0 &&
-        tjGetErrorCode(h) != TJERR_WARNING) {
-      err = std::string("JPEG: ") + tjGetErrorStr2(h);
-      return false;
+    const std::size_t pixels = std::size_t(width) * height;
+    const bool cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;  // libjpeg-turbo decodes these only to CMYK
+    std::vector<uint8_t> cmykBuf;
+    std::vector<uint8_t>& out = cmyk ? cmykBuf : rgb;
+    out.resize(pixels * (cmyk ? 4 : 3));
+    if (tjDecompress2(h, data, static_cast<unsigned long>(size), out.data(), width, 0, height, cmyk ? TJPF_CMYK : TJPF_RGB,
+                      fast ? (TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE) : 0) != 0) {
+      if (tjGetErrorCode(h) != TJERR_WARNING) {
+        err = std::string("JPEG: ") + tjGetErrorStr2(h);
+        return false;
+      }
+      if (warning) *warning = std::string("JPEG: ") + tjGetErrorStr2(h);
     }
+    if (cmyk) CmykToRgb(cmykBuf, rgb, pixels, HasAdobeMarker(data, size));
     return true;
 #else
     err = "JPEG support is not built in (libturbojpeg was not found at build time)";
@@ -162,6 +199,7 @@ bool Decoder::Decode(const uint8_t* data, std::size_t size, std::vector<uint8_t>
       png_image_free(&img);
       return false;
     }
+    if (warning && (img.warning_or_error & PNG_IMAGE_WARNING) != 0) *warning = std::string("PNG: ") + img.message;
     return true;
 #else
     err = "PNG support is not built in (libpng was not found at build time)";

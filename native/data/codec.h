@@ -16,10 +16,13 @@ namespace data {
 constexpr int64_t kMaxDecodePixels = int64_t(1) << 28;
 
 // Decodes a JPEG or PNG into 8-bit RGB, HWC, rows packed. Returns false with `err` set on
-// failure (never throws for bad data). JPEG warnings (e.g. extraneous bytes) are accepted, as
-// OpenCV/mxnet do.
+// failure (never throws for bad data). JPEG warnings (extraneous bytes, a truncated file whose
+// missing rows are filled grey) are accepted, as OpenCV/mxnet do, and given in `warning` when it
+// is not null. CMYK/YCCK JPEGs are converted to RGB (naively, Adobe's inverted convention
+// recognised, as PIL does).
 bool DecodeImage(const uint8_t* data, std::size_t size, std::vector<uint8_t>& rgb, int& width,
-                 int& height, std::string& err, int64_t maxPixels = kMaxDecodePixels);
+                 int& height, std::string& err, int64_t maxPixels = kMaxDecodePixels,
+                 std::string* warning = nullptr);
 
 // A reusable decoder (keeps its JPEG decompressor between images); one per thread.
 class Decoder {
@@ -32,7 +35,8 @@ class Decoder {
   // from PIL/OpenCV by a few levels at chroma edges). maxPixels: images whose header declares
   // more pixels are refused before any allocation.
   bool Decode(const uint8_t* data, std::size_t size, std::vector<uint8_t>& rgb, int& width, int& height,
-              std::string& err, bool fast = false, int64_t maxPixels = kMaxDecodePixels);
+              std::string& err, bool fast = false, int64_t maxPixels = kMaxDecodePixels,
+              std::string* warning = nullptr);
 
  private:
   void* tj_ = nullptr;

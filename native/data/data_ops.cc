@@ -32,7 +32,7 @@ std::pair<const uint8_t*, std::size_t> BytesArg(const Napi::CallbackInfo& info, 
   return {u.Data(), u.ByteLength()};
 }
 
-// decodeImage(bytes, maxPixels?) → { data: Uint8Array (RGB HWC), width, height }; an image whose
+// decodeImage(bytes, maxPixels?) → { data: Uint8Array (RGB HWC), width, height, warning? }; an image whose
 // header declares more than maxPixels pixels is refused before anything is allocated.
 Napi::Value DecodeImageJs(const Napi::CallbackInfo& info) {
   auto [p, n] = BytesArg(info, 0, "decode", "buffer");
@@ -43,9 +43,11 @@ Napi::Value DecodeImageJs(const Napi::CallbackInfo& info) {
   }
   std::vector<uint8_t> rgb;
   int w = 0, h = 0;
-  std::string err;
-  if (!data::DecodeImage(p, n, rgb, w, h, err, maxPixels)) throw std::runtime_error("decode: " + err);
-  return MakeImageObject(info.Env(), rgb, w, h);
+  std::string err, warning;
+  if (!data::DecodeImage(p, n, rgb, w, h, err, maxPixels, &warning)) throw std::runtime_error("decode: " + err);
+  Napi::Value o = MakeImageObject(info.Env(), rgb, w, h);
+  if (!warning.empty()) o.As<Napi::Object>().Set("warning", Napi::String::New(info.Env(), warning));
+  return o;
 }
 
 void CheckRgb(const Napi::CallbackInfo& info, const char* fn, std::size_t n, int64_t w, int64_t h) {

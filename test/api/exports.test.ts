@@ -32,7 +32,7 @@ const EXPECTED: Record<string, Surface> = {
       'validationEntries', 'verification', 'where', 'zeros', 'zerosLike',
     ],
     types: [
-      'AlignOptions', 'AlignedFace', 'AttentionPictureOptions', 'AutocastDtype', 'BatchSource',
+      'AlignOptions', 'AlignedFace', 'AttentionPictureOptions', 'AutocastDtype', 'BatchOptions', 'BatchSource',
       'BlockGateStats', 'BuildInfo', 'Comparison', 'CudaAllocatorReport', 'DType', 'DetectOptions', 'DetectedFace',
       'Device', 'EmbedOptions', 'EmbeddingNet', 'EvaluableModel', 'EvaluateOptions', 'ExportCardFields',
       'Face', 'FaceAttention', 'FaceDetectorOptions', 'FaceImage', 'FaceSelection', 'GateSummary',
@@ -56,7 +56,7 @@ const EXPECTED: Record<string, Surface> = {
     types: [
       'BadRecord', 'Batch', 'DecodedImage', 'ImageDataset', 'ImageFolderDataset', 'Loader',
       'LoaderOptions', 'LoaderPosition', 'OpenRecordIOOptions', 'PairSet', 'PickleCallable',
-      'RecordIODataset', 'RecordIOInput', 'RecordIOPaths', 'Sample', 'UnpickleOptions', 'WriteBinOptions',
+      'RecordIODataset', 'RecordIOInput', 'RecordIOPaths', 'Sample', 'SkippedEntry', 'UnpickleOptions', 'WriteBinOptions',
       'WriteRecordIOOptions', 'WriteRecordIOResult',
     ],
   },

@@ -17,6 +17,7 @@ describe('decode', () => {
     ['rgb444.jpg', 2],
     ['grayjpg.jpg', 2],
     ['progressive.jpg', 2],
+    ['cmyk.jpg', 2], // Adobe-inverted CMYK (as Photoshop and PIL write it), converted as PIL does
     ['rgb.png', 0],
     ['graypng.png', 0],
     ['palette.png', 0],
@@ -26,6 +27,16 @@ describe('decode', () => {
     const ref = readFileSync(fx(`img_${name.replace(/\.(jpg|png)$/, '')}.rgb`));
     expect(img.data.length).toBe(ref.length);
     expect(maxDiff(img.data, ref)).toBeLessThanOrEqual(tol);
+  });
+
+  it('a truncated JPEG decodes with a warning; an intact one without', () => {
+    const px = new Uint8Array(64 * 64 * 3).map((_, i) => (i * 37) & 255);
+    const jpg = data.encodeJpeg(px, 64, 64, 90);
+    expect(data.decode(jpg).warning).toBeUndefined();
+    const sos = jpg.indexOf(Buffer.from([0xff, 0xda]));
+    const cut = data.decode(jpg.subarray(0, sos + Math.floor((jpg.length - sos) / 2))); // half the scan
+    expect([cut.width, cut.height]).toEqual([64, 64]);
+    expect(cut.warning).toMatch(/^JPEG: Premature end of JPEG file/);
   });
 
   it('reads sizes without decoding', () => {

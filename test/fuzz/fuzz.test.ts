@@ -1,7 +1,10 @@
 // The fuzz suite's short run (part of npm test) and a check that the harness catches what it must.
 // The long run: `npm run fuzz -- --cases 5000` (docs/security.md).
 import { describe, expect, it } from 'vitest';
+import { PickleError } from '../../lib/io/pickle.js';
+import { ZipError } from '../../lib/io/zip.js';
 import { fuzz } from './run.js';
+import { classify } from './worker.js';
 import { TARGETS } from './targets.js';
 
 const base = { seed: 1, jobs: 2, perCaseMs: 10_000, memMb: 1024, batch: 2000 };
@@ -16,6 +19,19 @@ describe('fuzz: every parser of a user file', () => {
     expect(r.cases).toBe(60 * targets.length);
     expect(Object.values(r.errors).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
   }, 300_000);
+
+  it('the harness tells a refusal from a parser bug by error class and code, not by message', () => {
+    // a refusal whose text reads like an engine error (a false alarm of the message-matching harness)
+    expect(classify(new PickleError('memo key 3 is not defined', 'x.bin', 7)).outcome).toBe('error');
+    expect(classify(new ZipError('Cannot read properties of the archive', 'x.pth')).outcome).toBe('error');
+    expect(classify(Object.assign(new Error('decode: not a JPEG'), { code: 'ERR_NATIVE' })).outcome).toBe('error');
+    // engine errors and coded Node.js/libtorch errors, whatever their text
+    expect(classify(new TypeError('x')).outcome).toBe('bug');
+    expect(classify(new RangeError('Invalid array length')).outcome).toBe('bug');
+    expect(classify(Object.assign(new RangeError('Attempt to access memory outside buffer bounds'), { code: 'ERR_BUFFER_OUT_OF_BOUNDS' })).outcome).toBe('bug');
+    expect(classify(Object.assign(new Error('shape mismatch'), { code: 'ERR_TORCH_VALUE' })).outcome).toBe('bug');
+    expect(classify('a string').outcome).toBe('bug');
+  });
 
   it('the harness reports an abort, a hang and an internal error by seed, and runs the other cases', async () => {
     process.env.ECF_FUZZ_SELFTEST = '1';

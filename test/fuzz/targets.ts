@@ -13,7 +13,7 @@ import { writeRecordIO } from '../../lib/data/recordio-writer.js';
 import { checkCardAgainstWeights } from '../../lib/eval/card-check.js';
 import { parseLandmarks } from '../../lib/eval/landmarks.js';
 import { buildNet, cardForSpec } from '../../lib/eval/model.js';
-import { parseModelCard } from '../../lib/io/model-card.js';
+import { readModelCard } from '../../lib/io/model-card.js';
 import { extractStateDict, readTorchCheckpoint } from '../../lib/io/pytorch.js';
 import { parseSafetensors, serializeSafetensors } from '../../lib/io/safetensors.js';
 import { parseBackboneSpec } from '../../lib/models/spec.js';
@@ -147,9 +147,12 @@ export const TARGETS: FuzzTarget[] = [
         net.dispose();
         return [Buffer.from(JSON.stringify(cardForSpec(spec, 'model.safetensors'), null, 1))];
       },
-      run(bytes: Buffer) {
-        const card = parseModelCard(JSON.parse(bytes.toString('utf8')), 'fuzz.json');
-        checkCardAgainstWeights(card, shapes!, 'fuzz.json');
+      run(bytes: Buffer, scratch: string) {
+        // through the reader a user's model.json goes through (size cap, JSON errors named)
+        const file = join(scratch, 'model.json');
+        writeFileSync(file, bytes);
+        const card = readModelCard(file);
+        checkCardAgainstWeights(card, shapes!, file);
         const net = buildNet(card.spec); // bounded by the checks above
         net.dispose();
         return card.embeddingSize;

@@ -13,14 +13,23 @@ import { fileURLToPath } from 'node:url';
 import { mutate } from './mutate.js';
 import { freshDir, TARGETS } from './targets.js';
 
-/** Errors that mean a parser bug rather than a refusal of bad input. */
-const INTERNAL = /Cannot read propert|Cannot set propert|is not a function|is not iterable|is not defined|Cannot convert|Invalid array length|Invalid typed array length|Array buffer allocation failed|Maximum call stack|out of memory|std::bad_alloc|Reflect\.|undefined \(reading/;
+/**
+ * The engine's own error classes: thrown as such (not subclassed), they mean the parser itself
+ * failed (a property of undefined, a stack overflow, an invalid array length), not that it refused
+ * the input. Parsers refuse bad bytes with their own classes (ZipError, PickleError, …) or Error.
+ */
+const ENGINE_ERRORS: readonly Function[] = [TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError];
 
-/** 'value', 'error' (a named Error refusing the input) or 'bug' (anything else). */
+/**
+ * 'error' (the input refused by a parser's Error) or 'bug': a non-Error, an engine error class
+ * (see {@link ENGINE_ERRORS}), or an Error carrying a Node.js or libtorch code (`ERR_…`, e.g.
+ * ERR_BUFFER_OUT_OF_BOUNDS, ERR_TORCH_INDEX, ERR_OUT_OF_MEMORY) other than ERR_NATIVE (the addon's
+ * own refusals). Decided by class and code, never by message text.
+ */
 export function classify(e: unknown): { outcome: 'error' | 'bug'; name: string; message: string } {
   if (!(e instanceof Error)) return { outcome: 'bug', name: typeof e, message: `threw a non-Error: ${String(e).slice(0, 200)}` };
   const code = (e as NodeJS.ErrnoException).code;
-  const internal = INTERNAL.test(e.message) || (typeof code === 'string' && code.startsWith('ERR_') && code !== 'ERR_NATIVE');
+  const internal = ENGINE_ERRORS.includes(e.constructor) || (typeof code === 'string' && code.startsWith('ERR_') && code !== 'ERR_NATIVE');
   return { outcome: internal ? 'bug' : 'error', name: e.name, message: e.message.slice(0, 300) };
 }
 

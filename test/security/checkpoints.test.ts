@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { exportModel, loadModel } from '../../lib/eval/model.js';
 import { readTorchCheckpoint } from '../../lib/io/pytorch.js';
 import { readSafetensorsHeader } from '../../lib/io/safetensors.js';
-import { MAX_INFLATED_BYTES, ZipReader } from '../../lib/io/zip.js';
+import { MAX_INFLATED_BYTES, MAX_TOTAL_INFLATE_RATIO, MAX_TOTAL_INFLATED_FLOOR, ZipError, ZipReader } from '../../lib/io/zip.js';
 import { buildBackbone, parseBackboneSpec } from '../../lib/models/index.js';
 import { Tensor } from '../../lib/tensor/index.js';
 import { torchZip, writeZip } from './zip-writer.js';
@@ -77,12 +77,31 @@ describe('exported weights carry a checksum of each tensor, verified by loadMode
 });
 
 describe('.pth zip checkpoints: inflation and views are capped', () => {
-  it('a deflate entry that declares 0xFFFFFFFE bytes is refused before inflating', () => {
+  it('a deflate entry that declares 0xFFFFFFFE bytes is refused before inflating (when the archive is opened)', () => {
     const zip = writeZip([{ name: 'archive/data.pkl', data: Buffer.alloc(4096), deflate: true, declaredSize: 0xfffffffe }]);
     const rss0 = process.memoryUsage().rss;
-    expect(() => ZipReader.fromBuffer(zip, 'bomb.pth').read('archive/data.pkl')).toThrow(/declares 4294967294 bytes.*(inflation cap|1032:1)/);
-    expect(() => readTorchCheckpoint(zip, 'bomb.pth')).toThrow(/bomb\.pth: entry 'archive\/data\.pkl' declares 4294967294 bytes, more than the 67108864 allowed/);
+    const archiveCap = /bomb\.pth: its deflated entries declare 4294967294 bytes in all, more than the 67108864 allowed/;
+    expect(() => ZipReader.fromBuffer(zip, 'bomb.pth')).toThrow(archiveCap);
+    expect(() => readTorchCheckpoint(zip, 'bomb.pth')).toThrow(archiveCap);
     expect(process.memoryUsage().rss - rss0).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('many entries, each within deflate\'s ratio, are refused together (917 KB that would inflate to 900 MB)', () => {
+    // 100 entries of 1,000 incompressible bytes, each declaring 1032× its compressed size
+    const noise = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 2654435761) >>> 24));
+    const one = deflateRawSync(noise).length;
+    const entries = Array.from({ length: 100 }, (_, i) => ({ name: `archive/data/${i}`, data: noise, deflate: true, declaredSize: one * 1032 }));
+    const zip = writeZip([{ name: 'archive/data.pkl', data: Buffer.alloc(10) }, ...entries]);
+    const declared = 100 * one * 1032;
+    const cap = Math.max(MAX_TOTAL_INFLATED_FLOOR, MAX_TOTAL_INFLATE_RATIO * zip.length);
+    expect(declared).toBeGreaterThan(cap);
+    const t0 = Date.now();
+    expect(() => ZipReader.fromBuffer(zip, 'many.pth')).toThrow(new RegExp(`many\\.pth: its deflated entries declare ${declared} bytes in all, more than the ${cap} allowed for a ${zip.length}-byte archive`));
+    expect(Date.now() - t0).toBeLessThan(2000);
+    // the same entries, fewer of them, open (each entry's own caps are checked when it is read)
+    expect(ZipReader.fromBuffer(writeZip([{ name: 'archive/data.pkl', data: Buffer.alloc(10) }, ...entries.slice(0, 2)]), 'few.pth').names()).toHaveLength(3);
+    expect(MAX_TOTAL_INFLATE_RATIO).toBe(64);
+    expect(MAX_TOTAL_INFLATED_FLOOR).toBe(64 * 1024 * 1024);
   });
 
   it('a deflated entry within the caps still reads; one beyond deflate\'s ratio or the cap does not', () => {
@@ -91,6 +110,21 @@ describe('.pth zip checkpoints: inflation and views are capped', () => {
     const small = deflateRawSync(Buffer.alloc(10)).length;
     expect(() => ZipReader.fromBuffer(writeZip([{ name: 'a', data: Buffer.alloc(10), deflate: true, declaredSize: small * 1032 + 2000 }])).read('a')).toThrow(/1032:1/);
     expect(MAX_INFLATED_BYTES).toBe(1024 ** 3);
+  });
+
+  it('an entry whose local header lies past the end gives the same ZipError from memory as from a file (fuzz torch-zip 64)', () => {
+    const zip = writeZip([{ name: 'archive/data.pkl', data: Buffer.alloc(64, 1) }]);
+    const cd = zip.readUInt32LE(zip.length - 22 + 16); // the central directory's offset (EOCD)
+    zip.writeUInt32LE(zip.length - 10, cd + 42); // the entry's local header: 10 bytes before the end
+    const dir = mkdtempSync(join(tmpdir(), 'ecf-zipoob-'));
+    writeFileSync(join(dir, 'oob.pth'), zip);
+    const fromFile = ZipReader.open(join(dir, 'oob.pth'));
+    const fromMemory = ZipReader.fromBuffer(zip, 'oob.pth');
+    for (const z of [fromFile, fromMemory]) {
+      expect(() => z.read('archive/data.pkl')).toThrow(ZipError);
+      expect(() => z.read('archive/data.pkl')).toThrow(`short read at offset ${zip.length - 10} (10 of 30 bytes)`);
+      z.close();
+    }
   });
 
   it('a stride-0 view larger than its storage is refused (548-byte file, 10^8 elements claimed)', () => {

@@ -1,5 +1,5 @@
 // Sizes and counts a file or an argument names are bounded, with clear errors (issue 17).
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,12 @@ import { getNumThreads, maxThreads, setNumThreads, zeros } from '../../lib/tenso
 import { TO_ARRAY_MAX_ELEMENTS } from '../../lib/tensor/tensor.js';
 import { crc32 } from '../../lib/io/zip.js';
 import { loadNative } from '../../lib/native.js';
+import { alignPhotos, FaceDetector } from '../../lib/detect/detect.js';
+import { loadPhoto } from '../../lib/detect/photos.js';
+import { readRegularFile, readRegularFileAsync } from '../../lib/io/regular-file.js';
+import { constants as bufferConstants } from 'node:buffer';
+
+const cli = join(__dirname, '../../dist/lib/cli/main.js');
 
 const input = { size: 112, colorOrder: 'RGB' as const, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 
@@ -65,6 +71,56 @@ describe('only regular files are read', () => {
   it('embed on a FIFO or a directory fails at once, naming it', async () => {
     await expect(loadBatch([fifo], input)).rejects.toThrow(/pipe\.jpg is not a regular file \(a FIFO\)/);
     await expect(loadBatch([join(dir, 'adir.jpg')], input)).rejects.toThrow(/adir\.jpg is not a regular file \(a directory\)/);
+  });
+
+  it('detect, embed --detect and compare --detect (loadPhoto) refuse a FIFO at once, naming it', async () => {
+    const detector = new FaceDetector();
+    try {
+      await expect(detector.detect(fifo)).rejects.toThrow(/photo 0 \('.*pipe\.jpg'\): file '.*pipe\.jpg' is a FIFO \(named pipe\), not a regular file/);
+      await expect(alignPhotos(detector, [fifo])).rejects.toThrow(/1 of 1 photos could not be read: .*FIFO/);
+      await expect(loadPhoto(join(dir, 'adir.jpg'))).rejects.toThrow(/is a directory, not a regular file/);
+    } finally {
+      detector.dispose();
+    }
+    const r = spawnSync(process.execPath, [cli, 'detect', fifo], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.signal).toBeNull(); // not killed by the timeout
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout)[0].error).toMatch(/FIFO/);
+  }, 90_000);
+
+  it('every read of a user path in lib/ goes through lib/io/regular-file.ts', () => {
+    // package files, our own cache marker and a directory opened to fsync it are not a user's
+    const allowed = new Set(['native-load.ts', 'cli/version.ts', 'data/synth-files.ts', 'io/regular-file.ts', 'io/atomic.ts']);
+    const libDir = join(__dirname, '../../lib');
+    const offenders: string[] = [];
+    const walk = (rel: string): void => {
+      for (const e of readdirSync(join(libDir, rel), { withFileTypes: true })) {
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) walk(r);
+        else if (r.endsWith('.ts') && !allowed.has(r)) {
+          readFileSync(join(libDir, r), 'utf8').split('\n').forEach((line, i) => {
+            if (/^\s*(\*|\/\/)/.test(line)) return; // comments and TSDoc examples
+            if (/'package\.json'/.test(line)) return; // the package's own package.json (its version)
+            if (/\breadFileSync\(|\breadFile\(|\bcreateReadStream\(|\bopenSync\([^)]*['"]r['"]|from 'node:fs\/promises'/.test(line)) offenders.push(`lib/${r}:${i + 1}: ${line.trim()}`);
+          });
+        }
+      }
+    };
+    walk('');
+    expect(offenders).toEqual([]);
+  });
+
+  it('a file too large for one read is refused naming it and the limit (sparse files: no disk used)', async () => {
+    const big = join(mkdtempSync(join(tmpdir(), 'ecf-big-')), 'huge.jpg');
+    try {
+      writeFileSync(big, '');
+      truncateSync(big, bufferConstants.MAX_LENGTH + 1);
+      expect(() => readRegularFile(big, 'photo')).toThrow(new RegExp(`photo '.*huge\\.jpg' is ${bufferConstants.MAX_LENGTH + 1} bytes, more than one read can hold \\(${bufferConstants.MAX_LENGTH}\\)`));
+      truncateSync(big, 2 ** 31);
+      await expect(readRegularFileAsync(big, 'photo')).rejects.toThrow(/photo '.*huge\.jpg' is 2147483648 bytes, more than one read can hold \(2147483647\)/);
+    } finally {
+      rmSync(big, { force: true });
+    }
   });
 
   it('every reader of a user file refuses a FIFO by name (none blocks)', () => {

@@ -6,11 +6,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, parse } from 'node:path';
 import type { Command } from 'commander';
 import { encodePng } from '../../data/codec.js';
-import { FACE_SELECTIONS, FaceDetector, selectFaces, type FaceSelection } from '../../detect/detect.js';
+import { FACE_SELECTIONS, FaceDetector, type FaceSelection } from '../../detect/detect.js';
 import { drawFaces } from '../../detect/draw.js';
-import { loadPhoto } from '../../detect/photos.js';
-import type { Face, RgbImage } from '../../detect/mtcnn.js';
-import type { Device } from '../../tensor/device.js';
+import type { Face } from '../../detect/mtcnn.js';
+import { detectStream } from '../../detect/stream.js';
+import { describeRenamed, OutputNames } from '../../io/output-names.js';
+import { checkDevice } from '../../tensor/device.js';
 import { checkIntText } from '../../check.js';
 import { choiceOption, intOption } from '../model-option.js';
 
@@ -55,30 +56,34 @@ export function registerDetect(program: Command): void {
     .action(async (photos: string[], o: DetectCliOptions & { out?: string; draw?: string; batch?: string }) => {
       const opts = detectOptionsFrom(o, 'all');
       const batch = intOption(o.batch, '--batch', 16);
-      const detector = new FaceDetector({ device: (o.device ?? 'cpu') as Device });
+      const detector = new FaceDetector({ device: checkDevice(o.device ?? 'cpu', '--device') });
       const results: object[] = [];
+      const drawings = new OutputNames();
+      const warnings: string[] = [];
       let failed = 0;
       try {
         if (o.draw) mkdirSync(o.draw, { recursive: true });
-        for (let s = 0; s < photos.length; s += batch) {
-          const files = photos.slice(s, s + batch);
-          const loaded = await Promise.all(files.map((f, i) => loadPhoto(f, s + i).then((img) => ({ img }), (e: Error) => ({ error: e.message }))));
-          const ok = loaded.flatMap((l, i) => ('img' in l ? [{ i, img: l.img as RgbImage }] : []));
-          const faces = detector.detectImages(ok.map((x) => x.img), { minFaceSize: opts.minFaceSize });
-          const byIndex = new Map(ok.map((x, k) => [x.i, { img: x.img, faces: selectFaces(faces[k]!, x.img.width, x.img.height, opts.select) }]));
-          files.forEach((file, i) => {
-            const r = byIndex.get(i);
-            if (!r) {
-              failed++;
-              results.push({ file, error: (loaded[i] as { error: string }).error });
-              return;
-            }
-            results.push({ file, width: r.img.width, height: r.img.height, faces: r.faces.map(round) });
-            if (o.draw) {
-              const d = drawFaces(r.img, r.faces);
-              writeFileSync(join(o.draw, `${parse(basename(file)).name}.png`), encodePng(d.data, d.width, d.height));
-            }
-          });
+        for await (const r of detectStream(detector, photos, { ...opts, batch })) {
+          const file = photos[r.index]!;
+          if (r.error !== undefined) {
+            failed++;
+            results.push({ file, error: r.error });
+            continue;
+          }
+          const img = r.image!;
+          const entry: Record<string, unknown> = { file, width: img.width, height: img.height, faces: r.faces.map(round) };
+          if (r.warning !== undefined) {
+            entry.warning = r.warning;
+            warnings.push(r.warning);
+          }
+          if (o.draw) {
+            // a/x.jpg and b/x.jpg both want x.png: the second gets x-2.png (named in the JSON)
+            const name = drawings.claim(`${parse(basename(file)).name}.png`, file);
+            const d = drawFaces(img, r.faces);
+            writeFileSync(join(o.draw, name), encodePng(d.data, d.width, d.height));
+            entry.drawing = join(o.draw, name);
+          }
+          results.push(entry);
         }
       } finally {
         detector.dispose();
@@ -87,7 +92,12 @@ export function registerDetect(program: Command): void {
       if (o.out) writeFileSync(o.out, json + '\n');
       else process.stdout.write(json + '\n');
       const n = results.reduce((a, r) => a + ((r as { faces?: unknown[] }).faces?.length ?? 0), 0);
-      process.stderr.write(`detect: ${n} faces in ${photos.length - failed} photos${failed ? `; ${failed} could not be read (see "error" in the JSON)` : ''}\n`);
+      for (const w of warnings.slice(0, 10)) process.stderr.write(`detect: warning: ${w}\n`);
+      if (warnings.length > 10) process.stderr.write(`detect: … and ${warnings.length - 10} more warnings (see "warning" in the JSON)\n`);
+      const renamed = describeRenamed(drawings.renamed, 'detect');
+      if (renamed) process.stderr.write(renamed + '\n');
+      const drawn = o.draw ? `; ${drawings.size} drawings in ${o.draw}` : '';
+      process.stderr.write(`detect: ${n} faces in ${photos.length - failed} photos${failed ? `; ${failed} could not be read (see "error" in the JSON)` : ''}${drawn}\n`);
       if (failed) process.exitCode = 1;
     });
 }

@@ -1,6 +1,5 @@
 /** `ecacface pack <image-folder> <out-dir>`: an image folder → insightface RecordIO (rec, idx, property). */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { openImageFolder } from '../../data/image-folder.js';
 import { imageDimensions } from '../../data/image-size.js';
 import { writeRecordIO, type RecordIOInput } from '../../data/recordio-writer.js';
@@ -12,6 +11,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addDetectOptions, detectOptionsFrom, type DetectCliOptions } from './detect.js';
 import { checkDevice } from '../../tensor/device.js';
+import { describeSkipped } from '../../io/folder-entries.js';
+import { readRegularFile } from '../../io/regular-file.js';
 
 export function registerPack(program: Command): void {
   const cmd = program
@@ -31,12 +32,13 @@ export function registerPack(program: Command): void {
         return;
       }
       const ds = openImageFolder(root);
+      if (ds.skipped.length) console.warn(describeSkipped(ds.skipped, 'pack'));
       let size: [number, number] | undefined;
       const odd: string[] = [];
       function* samples(): Generator<{ image: Buffer; label: number }> {
         for (let i = 0; i < ds.length; i++) {
           const file = ds.files[i]!;
-          const image = readFileSync(file);
+          const image = readRegularFile(file, 'image');
           const dims = imageDimensions(image);
           if (!dims) throw new Error(`pack: ${file} is not a readable JPEG/PNG`);
           size ??= dims;
@@ -63,8 +65,10 @@ async function packDetected(root: string, out: string, opts: DetectCliOptions & 
   const d = detectOptionsFrom(opts, 'largest');
   if (d.select === 'all') throw new Error("pack --detect: --select must be largest, central or best (one face per photo)");
   const ds = openImageFolder(root);
+  if (ds.skipped.length) console.warn(describeSkipped(ds.skipped, 'pack'));
   const detector = new FaceDetector({ device: checkDevice(opts.device ?? 'cpu', '--device') });
   const skipped: string[] = [];
+  const warnings: string[] = [];
   let done = 0;
   // identities whose photos were all skipped get no label: the rest stay 0, 1, 2, … in folder order
   let lastIdentity = -1;
@@ -74,6 +78,7 @@ async function packDetected(root: string, out: string, opts: DetectCliOptions & 
     for await (const r of detectAlignFiles(detector, ds.files, d)) {
       done++;
       if (!opts.quiet && (done % 100 === 0 || done === ds.length)) progress('pack: photos', done, ds.length);
+      if (r.warning !== undefined) warnings.push(r.warning);
       const face = r.faces[0];
       if (!face) {
         skipped.push(`${r.file}\t${r.error ?? 'no face found'}`);
@@ -88,15 +93,30 @@ async function packDetected(root: string, out: string, opts: DetectCliOptions & 
   }
   const t0 = Date.now();
   try {
-    const r = await writeRecordIO(out, samples(), { labelForm: opts.labelForm as 'array' | 'scalar' });
+    // nothing is written (no empty pack over an earlier one) until a first face is found
+    const faces = samples();
+    const first = await faces.next();
+    if (first.done) {
+      progress.end();
+      throw new Error(`pack --detect: no face found in any of the ${ds.length} photos under '${root}'; nothing was written${skipped.length ? ` (${skipped.slice(0, 3).map((x) => x.replace('\t', ': ')).join('; ')}${skipped.length > 3 ? '; …' : ''})` : ''}`);
+    }
+    const r = await writeRecordIO(out, prepend(first.value, faces), { labelForm: opts.labelForm as 'array' | 'scalar' });
     progress.end();
     console.log(`packed ${r.images} aligned faces of ${r.numClasses} identities (112x112) from ${ds.length} photos into ${r.rec} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     if (r.numClasses < ds.classes.length) console.warn(`pack: ${ds.classes.length - r.numClasses} identities had no photo with a face and were left out`);
   } finally {
     detector.dispose();
   }
+  for (const w of warnings.slice(0, 10)) console.warn(`pack: warning: ${w}`);
+  if (warnings.length > 10) console.warn(`pack: … and ${warnings.length - 10} more warnings`);
   if (skipped.length) {
     writeFileSync(join(out, 'skipped.txt'), skipped.join('\n') + '\n');
     console.warn(`pack: skipped ${skipped.length} photos without a readable face (listed in ${join(out, 'skipped.txt')}): ${skipped.slice(0, 5).map((s) => s.split('\t')[0]).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
   }
+}
+
+/** `first`, then the rest of `rest`. */
+async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  yield first;
+  for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
 }
