@@ -2,7 +2,8 @@
 // npm's prepack (npm pack, npm publish): compiles the TypeScript, because the package's main,
 // exports and bin name dist/ (git-ignored: a fresh clone has none), then says which prebuilt
 // addons go in. Without a prebuild the package still works, built from source on install
-// (`npx ecacface build-native`); `npm run prebuild` makes them.
+// (`npx ecacface build-native`); `npm run prebuild` makes them. Everything it and its children print
+// goes to stderr: `npm pack --json` writes its JSON to the same stdout as lifecycle scripts.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = (cmd, args) => {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(cmd, args, { cwd: root, stdio: ['inherit', 2, 2] });
   if (r.status !== 0) {
     console.error(`prepack: ${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
     process.exit(1);
@@ -21,7 +22,7 @@ if (!existsSync(tsc)) {
   console.error('prepack: TypeScript is not installed (npm ci installs the dev dependencies): dist/ cannot be compiled');
   process.exit(1);
 }
-console.log('prepack: compiling the TypeScript into dist/');
+console.error('prepack: compiling the TypeScript into dist/');
 run(process.execPath, [tsc, '-p', 'tsconfig.json']);
 run(process.execPath, [join(root, 'scripts', 'build-cjs.js')]);
 
@@ -34,7 +35,7 @@ const tags = platforms.flatMap((p) =>
       return `${p}/${t} (${m.systemPackage ?? (m.pip ? `pip ${m.pip.split(' ')[0]}` : m.torchLib)})`;
     }),
 );
-console.log(
+console.error(
   tags.length
     ? `prepack: prebuilt addons: ${tags.join(', ')}`
     : 'prepack: no prebuilt addon (prebuilds/ is empty): users build from source (npx ecacface build-native); make them with npm run prebuild',
